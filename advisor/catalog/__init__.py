@@ -1,0 +1,19 @@
+"""Instance specs and prices: the bundled, dated, offline catalog (see ``catalog.py``)."""
+
+from advisor.catalog.catalog import (
+    INTERRUPTION_BANDS,
+    REFERENCE_REGION,
+    REGION_BASKET,
+    Catalog,
+    load_catalog,
+    sagemaker_price_class,
+)
+
+__all__ = [
+    "INTERRUPTION_BANDS",
+    "REFERENCE_REGION",
+    "REGION_BASKET",
+    "Catalog",
+    "load_catalog",
+    "sagemaker_price_class",
+]

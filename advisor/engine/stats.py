@@ -1,0 +1,216 @@
+"""Vectorized statistics over the long metrics frame.
+
+Every (resource, metric) pair is a *series*. Samples are sorted by series and time once, scattered into a padded
+2-D array (series x samples) and sorted along rows, so every percentile of every series comes from one
+``np.sort`` call; daily peaks use the same trick on (series, day) rows. Nothing loops per sample or per series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+STAT_NAMES = ("mean", "p50", "p90", "p95", "p99", "max", "above_90", "samples", "hours", "days")
+_DAY = 86_400
+# Padded arrays are built in chunks of series so memory stays bounded on large fleets.
+_CHUNK_CELLS = 40_000_000
+
+
+@dataclass
+class DailyPeaks:
+    """Per-series daily peak (the policy percentile of each day's samples), NaN where a day has no data."""
+
+    resource_ids: np.ndarray  # (S,) resource id of each row
+    values: np.ndarray  # (S, D) float64
+    day0: pd.Timestamp  # midnight UTC of column 0
+
+
+@dataclass
+class SeriesIndex:
+    """The metrics frame sorted by series then time, with each series' slice."""
+
+    resource_ids: np.ndarray  # (S,)
+    metrics: np.ndarray  # (S,)
+    starts: np.ndarray  # (S,) first row of each series
+    counts: np.ndarray  # (S,)
+    seconds: np.ndarray  # (N,) int64 epoch seconds, sorted within series
+    values: np.ndarray  # (N,) float64
+
+
+def index_series(metrics: pd.DataFrame) -> SeriesIndex:
+    """Sort samples by (resource, metric, time) unless they already are, and find each series' slice."""
+    frame = _prefer_maxima(metrics)
+    rid_codes, rid_uniques = _codes(frame["resource_id"])
+    met_codes, met_uniques = _codes(frame["metric"])
+    key = rid_codes.astype(np.int64) * max(len(met_uniques), 1) + met_codes
+    seconds = frame["timestamp"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    values = frame["value"].to_numpy(dtype=np.float64)
+    if len(key) > 1 and not _is_sorted(key, seconds):
+        order = np.lexsort((seconds, key))
+        key, seconds, values = key[order], seconds[order], values[order]
+    if len(key) == 0:
+        empty = np.array([], dtype=object)
+        return SeriesIndex(empty, empty, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+                           seconds, values)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.diff(np.r_[starts, len(key)])
+    series_key = key[starts]
+    n_metrics = max(len(met_uniques), 1)
+    return SeriesIndex(
+        resource_ids=np.asarray(rid_uniques, dtype=object)[series_key // n_metrics],
+        metrics=np.asarray(met_uniques, dtype=object)[series_key % n_metrics],
+        starts=starts, counts=counts, seconds=seconds, values=values,
+    )
+
+
+def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
+    """One row per series: mean, percentiles, max, share above 90, samples, hours observed, days observed."""
+    n_series = len(index.starts)
+    out = {name: np.full(n_series, np.nan) for name in STAT_NAMES}
+    if n_series == 0:
+        return pd.DataFrame({"resource_id": [], "metric": [], **out})
+    sums = np.add.reduceat(index.values, index.starts)
+    out["mean"] = sums / index.counts
+    out["samples"] = index.counts.astype(float)
+    for rows, padded in _padded_chunks(index.starts, index.counts, index.values):
+        padded.sort(axis=1)  # NaN padding sorts to the end of each row
+        counts = index.counts[rows]
+        last = counts - 1
+        for name, q in PERCENTILES.items():
+            out[name][rows] = _row_quantile(padded, counts, q)
+        out["max"][rows] = padded[np.arange(len(rows)), last]
+        out["above_90"][rows] = (padded > 90).sum(axis=1) / counts
+    period = _typical_period(index)
+    first = index.seconds[index.starts]
+    last_ts = index.seconds[index.starts + index.counts - 1]
+    out["hours"] = np.minimum(index.counts * period, last_ts - first + period) / 3600.0
+    day = index.seconds // _DAY
+    day_change = np.r_[True, day[1:] != day[:-1]]
+    day_change[index.starts] = True
+    out["days"] = np.add.reduceat(day_change.astype(np.int64), index.starts).astype(float)
+    frame = pd.DataFrame({"resource_id": index.resource_ids, "metric": index.metrics, **out})
+    frame["coverage"] = np.clip(frame["hours"] / window_hours, 0, 1) if window_hours > 0 else np.nan
+    return frame
+
+
+def daily_peaks(index: SeriesIndex, metric: str, quantile: float, day0: pd.Timestamp, n_days: int) -> DailyPeaks:
+    """The ``quantile`` of each day's samples for every series of ``metric`` (1.0 = the daily maximum)."""
+    chosen = np.flatnonzero(index.metrics == metric)
+    values = np.full((len(chosen), n_days), np.nan)
+    if len(chosen) == 0 or n_days <= 0:
+        return DailyPeaks(index.resource_ids[chosen], values, day0)
+    day0_s = int(day0.timestamp())
+    rows_of = np.repeat(np.arange(len(chosen)), index.counts[chosen])
+    sample_pos = _expand(index.starts[chosen], index.counts[chosen])
+    day = (index.seconds[sample_pos] - day0_s) // _DAY
+    keep = (day >= 0) & (day < n_days)
+    rows_of, day, vals = rows_of[keep], day[keep], index.values[sample_pos][keep]
+    group = rows_of * n_days + day  # sorted: series are in order and time is sorted within each series
+    if len(group) == 0:
+        return DailyPeaks(index.resource_ids[chosen], values, day0)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    counts = np.diff(np.r_[starts, len(group)])
+    peaks = np.empty(len(starts))
+    for rows, padded in _padded_chunks(starts, counts, vals):
+        padded.sort(axis=1)
+        peaks[rows] = _row_quantile(padded, counts[rows], quantile)
+    g = group[starts]
+    values[g // n_days, g % n_days] = peaks
+    return DailyPeaks(index.resource_ids[chosen], values, day0)
+
+
+def wide_features(stats: pd.DataFrame) -> pd.DataFrame:
+    """Pivot per-series stats into one row per resource with ``{metric}_{stat}`` columns."""
+    if stats.empty:
+        return pd.DataFrame(index=pd.Index([], name="resource_id"))
+    value_columns = [c for c in (*STAT_NAMES, "coverage") if c in stats.columns]
+    wide = stats.pivot(index="resource_id", columns="metric", values=value_columns)
+    wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
+    grouped = stats.groupby("resource_id")
+    wide["hours_observed"] = grouped["hours"].max()
+    wide["days_observed"] = grouped["days"].max()
+    wide["coverage"] = grouped["coverage"].max()
+    wide["datapoints"] = grouped["samples"].sum()
+    wide.index.name = "resource_id"
+    return wide
+
+
+def _prefer_maxima(metrics: pd.DataFrame) -> pd.DataFrame:
+    """When a source gives both per-period averages and maxima, size from the maxima (as Compute Optimizer)."""
+    if "stat" not in metrics.columns:
+        return metrics
+    stat = metrics["stat"].astype(str).str.lower()
+    has_max = metrics.loc[stat == "max", ["resource_id", "metric"]].drop_duplicates()
+    if has_max.empty:
+        return metrics
+    pair = pd.MultiIndex.from_frame(metrics[["resource_id", "metric"]].astype(str))
+    max_pairs = pd.MultiIndex.from_frame(has_max.astype(str))
+    drop = (stat != "max").to_numpy() & pair.isin(max_pairs)
+    return metrics.loc[~drop]
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), np.asarray(column.cat.categories.astype(str))
+    codes, uniques = pd.factorize(column, sort=False)
+    return codes, np.asarray(uniques, dtype=object).astype(str)
+
+
+def _is_sorted(key: np.ndarray, seconds: np.ndarray) -> bool:
+    dk = np.diff(key)
+    if (dk < 0).any():
+        return False
+    return not ((dk == 0) & (np.diff(seconds) < 0)).any()
+
+
+def _padded_chunks(starts: np.ndarray, counts: np.ndarray, values: np.ndarray):
+    """Yield (row indices, padded float array) chunks; rows hold each group's values then NaN."""
+    width = int(counts.max()) if len(counts) else 0
+    per_chunk = max(1, _CHUNK_CELLS // max(width, 1))
+    for begin in range(0, len(starts), per_chunk):
+        rows = np.arange(begin, min(begin + per_chunk, len(starts)))
+        c = counts[rows]
+        padded = np.full((len(rows), int(c.max())), np.nan)
+        row_of = np.repeat(np.arange(len(rows)), c)
+        source = _expand(starts[rows], c)
+        padded[row_of, source - np.repeat(starts[rows], c)] = values[source]
+        yield rows, padded
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ranges ``starts[i] .. starts[i] + counts[i]`` without a Python loop."""
+    total = int(counts.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + offsets
+
+
+def _row_quantile(sorted_rows: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated quantile of each row's first ``counts`` (sorted) values, as numpy's default."""
+    position = (counts - 1) * q
+    lower = np.floor(position).astype(np.int64)
+    upper = np.minimum(lower + 1, counts - 1)
+    rows = np.arange(len(counts))
+    low_v = sorted_rows[rows, lower]
+    high_v = sorted_rows[rows, upper]
+    return low_v + (high_v - low_v) * (position - lower)
+
+
+def _typical_period(index: SeriesIndex) -> np.ndarray:
+    """Each series' sampling period in seconds: the median gap between samples (300 for a lone sample)."""
+    period = np.full(len(index.starts), 300.0)
+    gaps = np.diff(index.seconds).astype(float)
+    if len(gaps) == 0:
+        return period
+    gaps = np.r_[gaps, np.nan]
+    ends = index.starts + index.counts - 1
+    gaps[ends] = np.nan  # the gap from a series' last sample to the next series' first is not a gap
+    multi = index.counts > 1
+    if not multi.any():
+        return period
+    for rows, padded in _padded_chunks(index.starts[multi], index.counts[multi] - 1, gaps):
+        padded.sort(axis=1)
+        period[np.flatnonzero(multi)[rows]] = _row_quantile(padded, index.counts[multi][rows] - 1, 0.5)
+    return np.where(period > 0, period, 300.0)

@@ -1,0 +1,161 @@
+"""The contracts between the pipeline's steps: frame columns, kinds, metrics and the recommendation row.
+
+A source yields an *inventory* frame (one row per resource) and a *metrics* frame (long format, one row per
+sample). Everything downstream is a pure function of those two frames, the rule packs, the catalog and the
+settings. See ``../shared/DESIGN.md`` §2 and the README's "file source" section.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+from advisor.errors import SourceError
+
+HOURS_PER_MONTH = 730.0
+
+
+class Kind(StrEnum):
+    EC2_INSTANCE = "ec2_instance"
+    EBS_VOLUME = "ebs_volume"
+    SAGEMAKER_ENDPOINT = "sagemaker_endpoint"
+    SAGEMAKER_TRAINING_JOB = "sagemaker_training_job"
+    SAGEMAKER_NOTEBOOK = "sagemaker_notebook"
+
+
+class Metric(StrEnum):
+    """Canonical metrics; units are fixed whatever the source reported (DESIGN §2)."""
+
+    CPU = "cpu"  # % of all vCPUs, 0-100
+    MEMORY = "memory"  # % used, 0-100
+    GPU = "gpu"  # % averaged over the GPUs, 0-100
+    GPU_MEMORY = "gpu_memory"  # % used, 0-100
+    NETWORK_IN = "network_in"  # bytes/s
+    NETWORK_OUT = "network_out"  # bytes/s
+    READ_IOPS = "read_iops"  # ops/s
+    WRITE_IOPS = "write_iops"  # ops/s
+    READ_BYTES = "read_bytes"  # bytes/s
+    WRITE_BYTES = "write_bytes"  # bytes/s
+    BURST_BALANCE = "burst_balance"  # %
+    INVOCATIONS = "invocations"  # requests per minute
+
+
+PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_MEMORY, Metric.BURST_BALANCE})
+
+INVENTORY_REQUIRED = ("resource_id", "kind", "region")
+INVENTORY_COLUMNS = (
+    "resource_id", "kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state", "tags",
+    # ebs_volume
+    "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to",
+    # sagemaker_endpoint
+    "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling",
+    # sagemaker_training_job
+    "managed_spot", "checkpointing", "billable_seconds", "training_seconds",
+)
+METRICS_COLUMNS = ("resource_id", "metric", "timestamp", "value")
+
+RECOMMENDATION_COLUMNS = (
+    "resource_id", "kind", "account", "region", "name", "tags", "rule", "title", "action", "severity",
+    "current", "target", "monthly_cost_now", "monthly_cost_after", "monthly_savings", "confidence",
+    "confidence_score", "risk", "projected_utilization", "evidence", "rationale", "options",
+    "price_estimated", "price_list_date",
+)
+SKIPPED_COLUMNS = ("resource_id", "kind", "region", "name", "reason")
+
+
+def parse_tags(value: Any) -> dict[str, str]:
+    """Tags arrive as a dict, a JSON object string, ``k=v;k=v`` text, or nothing."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return {}
+    text = str(value).strip()
+    if text.startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"tags is not valid JSON: {text[:60]!r} ({exc.msg})") from exc
+        return {str(k): str(v) for k, v in loaded.items()}
+    pairs = (part.split("=", 1) for part in text.split(";") if part.strip())
+    return {k.strip(): (v[0].strip() if v else "") for k, *v in pairs}
+
+
+def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.DataFrame:
+    """Check the required columns and kinds, add every optional column, and parse tags."""
+    missing = [c for c in INVENTORY_REQUIRED if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{origin}: missing required column(s) {', '.join(missing)}")
+    inv = frame.copy()
+    if inv["resource_id"].isna().any():
+        raise SourceError(f"{origin}: resource_id is empty on row {int(inv['resource_id'].isna().idxmax()) + 2}")
+    dupes = inv["resource_id"][inv["resource_id"].duplicated()]
+    if len(dupes):
+        raise SourceError(f"{origin}: resource_id {dupes.iloc[0]!r} appears more than once")
+    kinds = {k.value for k in Kind}
+    bad = inv.loc[~inv["kind"].isin(kinds), "kind"]
+    if len(bad):
+        raise SourceError(f"{origin}: unknown kind {bad.iloc[0]!r} (expected one of {', '.join(sorted(kinds))})")
+    for column in INVENTORY_COLUMNS:
+        if column not in inv.columns:
+            inv[column] = None
+    inv["resource_id"] = inv["resource_id"].astype(str)
+    inv["account"] = inv["account"].fillna("unknown").astype(str)
+    inv["name"] = inv["name"].where(inv["name"].notna(), inv["resource_id"]).astype(str)
+    inv["count"] = pd.to_numeric(inv["count"], errors="coerce").fillna(1).astype(int)
+    inv["state"] = inv["state"].fillna("running")
+    inv["lifecycle"] = inv["lifecycle"].fillna("on-demand")
+    for column in ("size_gib", "iops", "throughput_mibps", "min_count", "max_count", "billable_seconds",
+                   "training_seconds"):
+        inv[column] = pd.to_numeric(inv[column], errors="coerce")
+    try:
+        inv["tags"] = [parse_tags(v) for v in inv["tags"]]
+    except SourceError as exc:
+        raise SourceError(f"{origin}: {exc}") from exc
+    return inv.reset_index(drop=True)
+
+
+def normalize_metrics(frame: pd.DataFrame, origin: str = "metrics") -> pd.DataFrame:
+    """Check columns, parse timestamps as UTC, drop non-finite values, keep only canonical metric names."""
+    missing = [c for c in METRICS_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{origin}: missing required column(s) {', '.join(missing)}")
+    out = frame.loc[:, [c for c in (*METRICS_COLUMNS, "stat") if c in frame.columns]].copy()
+    known = {m.value for m in Metric}
+    unknown = sorted(set(out["metric"].unique()) - known)
+    if unknown:
+        raise SourceError(f"{origin}: unknown metric(s) {', '.join(map(str, unknown[:5]))}; "
+                          f"expected names from: {', '.join(sorted(known))}")
+    try:
+        out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True)
+    except (ValueError, TypeError) as exc:
+        raise SourceError(f"{origin}: timestamp column could not be parsed as dates ({exc})") from exc
+    out["value"] = pd.to_numeric(out["value"], errors="coerce")
+    out = out[out["value"].notna() & (out["value"] != float("inf"))]
+    out["resource_id"] = out["resource_id"].astype(str)
+    out["metric"] = out["metric"].astype("category")
+    return out.reset_index(drop=True)
+
+
+@dataclass
+class AuditResult:
+    """Everything one audit produced; reports and exports render only this."""
+
+    recommendations: pd.DataFrame  # RECOMMENDATION_COLUMNS, one row per finding, sorted by savings
+    skipped: pd.DataFrame  # SKIPPED_COLUMNS: resources with no recommendation and why
+    inventory: pd.DataFrame  # normalized inventory
+    features: pd.DataFrame  # one row per resource (index resource_id): stats + forecast columns
+    metrics: pd.DataFrame  # the long metrics frame that was analysed
+    window_start: pd.Timestamp | None
+    window_end: pd.Timestamp | None
+    price_list_date: str
+    source_label: str
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    catalog_sources: list[dict[str, Any]] = field(default_factory=list)
+    rules: list[dict[str, Any]] = field(default_factory=list)  # id, title, kind, action, condition text
+    settings: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # what could not be collected or analysed, and why

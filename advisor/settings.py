@@ -1,0 +1,42 @@
+"""One settings object for the whole pipeline (CLI flags override the defaults here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Statistic = Literal["p50", "p90", "p95", "p99", "max"]
+
+
+class MetricPolicy(BaseModel):
+    """How demand for one dimension is read from its history: a statistic plus headroom on top."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    statistic: Statistic
+    headroom: float = Field(ge=0.0, le=1.0, description="fraction added on top of the demand, 0.2 = 20 %")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    horizon_days: int = Field(30, ge=1, le=365, description="how far ahead the peak forecast looks")
+    min_hours: float = Field(30.0, ge=0, description="resources with less history get no recommendation")
+    cpu: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
+    memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.20)
+    gpu: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
+    gpu_memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.10)
+    network: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
+    allow_burstable_targets: bool = Field(False, description="offer t-family types as targets for non-t instances")
+    forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
+        "batched-huber",
+        description="batched-huber fits every series at once (fast); sklearn-huber fits one "
+        "HuberRegressor per series (reference, slow on large fleets)",
+    )
+    rules_dirs: list[Path] = Field(default_factory=list, description="extra rule packs besides the bundled ones")
+    disabled_rules: list[str] = Field(default_factory=list)
+
+    def policy(self, dimension: str) -> MetricPolicy:
+        return getattr(self, dimension)

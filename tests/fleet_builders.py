@@ -1,0 +1,42 @@
+"""Small hand-built fleets for tests: every series is explicit, so the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from advisor.model import normalize_inventory, normalize_metrics
+
+START = pd.Timestamp("2026-11-02", tz="UTC")
+STEPS_PER_DAY = 288  # 5-minute samples
+
+
+class FleetBuilder:
+    def __init__(self, days: float = 14, seed: int = 0) -> None:
+        self.n = int(days * STEPS_PER_DAY)
+        self.timestamps = pd.date_range(START, periods=self.n, freq="5min")
+        self.t_days = np.arange(self.n) / STEPS_PER_DAY
+        self.rng = np.random.default_rng(seed)
+        self.inventory: list[dict] = []
+        self.series: list[pd.DataFrame] = []
+
+    def noise(self, low: float, high: float) -> np.ndarray:
+        return self.rng.uniform(low, high, self.n)
+
+    def ec2(self, resource_id: str, instance_type: str, region: str = "us-east-1", **metrics: np.ndarray) -> None:
+        self.add(resource_id, "ec2_instance", instance_type=instance_type, region=region, metrics=metrics)
+
+    def add(self, resource_id: str, kind: str, metrics: dict[str, np.ndarray], region: str = "us-east-1",
+            **fields) -> None:
+        self.inventory.append({"resource_id": resource_id, "kind": kind, "region": region, "account": "123456789012",
+                               **fields})
+        for metric, values in metrics.items():
+            values = np.asarray(values, dtype=float)
+            self.series.append(pd.DataFrame({"resource_id": resource_id, "metric": metric,
+                                             "timestamp": self.timestamps[-len(values):], "value": values}))
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        inventory = normalize_inventory(pd.DataFrame(self.inventory))
+        columns = ["resource_id", "metric", "timestamp", "value"]
+        metrics = pd.concat(self.series, ignore_index=True) if self.series else pd.DataFrame(columns=columns)
+        return inventory, normalize_metrics(metrics)
