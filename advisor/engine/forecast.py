@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import HuberRegressor
 
-from advisor.engine.stats import DailyPeaks
+from advisor.engine.stats import DailyPeaks, row_quantile
 
 HUBER_K = 1.345  # the usual Huber tuning constant (95 % efficiency under normal noise)
 MIN_FIT_DAYS = 5
@@ -137,10 +137,15 @@ def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
 
 
 def _nanquantile_rows(a: np.ndarray, q: float) -> np.ndarray:
+    """Row-wise quantile ignoring NaN, by one sort of the whole array (np.nanquantile loops over rows)."""
+    if a.shape[1] == 0:
+        return np.full(len(a), np.nan)
+    ordered = np.sort(a, axis=1)  # NaN sorts last
+    counts = (~np.isnan(a)).sum(axis=1)
     out = np.full(len(a), np.nan)
-    has = ~np.isnan(a).all(axis=1) if a.shape[1] else np.zeros(len(a), dtype=bool)
+    has = counts > 0
     if has.any():
-        out[has] = np.nanquantile(a[has], q, axis=1)
+        out[has] = row_quantile(ordered[has], counts[has], q)
     return out
 
 

@@ -87,7 +87,8 @@ def _window_of(metrics: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     """Resources that get no recommendation, with the reason stated (never a guess)."""
     reasons: dict[str, str] = {}
-    for resource_id, row in features.iterrows():
+    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "hours_observed"]
+    for resource_id, row in features[columns].to_dict("index").items():
         kind = Kind(row["kind"])
         if kind in (Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_NOTEBOOK,
                     Kind.SAGEMAKER_TRAINING_JOB):
@@ -132,9 +133,10 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
         if len(ids):
             sized.update({f"{action}:{k}": v for k, v in
                           size_resources(features.loc[ids], catalog, settings, mode).items()})
+    rows_by_id = features.loc[fired["resource_id"].unique()].to_dict("index")
     for record in fired.itertuples(index=False):
         loaded = rules[record.rule]
-        row = features.loc[record.resource_id]
+        row = rows_by_id[record.resource_id] | {"resource_id": record.resource_id}
         result = sized.get(f"{record.action}:{record.resource_id}")
         if record.action in SIZING_MODES and (result is None or result.target is None):
             unresolved[record.resource_id] = _blocked_reason(loaded, row, result)
@@ -143,7 +145,7 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
     return rows, unresolved
 
 
-def _blocked_reason(loaded: LoadedRule, row: pd.Series, result: SizingResult | None) -> str:
+def _blocked_reason(loaded: LoadedRule, row: dict, result: SizingResult | None) -> str:
     note = result.note if result and result.note else "no suitable target"
     rising = [m for m in ("cpu", "memory") if bool(row.get(f"{m}_trend_significant"))]
     if loaded.rule.action == "downsize" and rising:
@@ -157,7 +159,7 @@ def _fmt(value) -> str:
     return "n/a" if pd.isna(value) else f"{value:.0f}"
 
 
-def _recommendation(loaded: LoadedRule, action: str, row: pd.Series, result: SizingResult | None,
+def _recommendation(loaded: LoadedRule, action: str, row: dict, result: SizingResult | None,
                     settings: Settings, window) -> dict:
     cost_now = float(row["monthly_cost"]) if pd.notna(row["monthly_cost"]) else 0.0
     current = str(row["instance_type"] or row["volume_type"] or "")
@@ -170,7 +172,7 @@ def _recommendation(loaded: LoadedRule, action: str, row: pd.Series, result: Siz
         risk, projected, options = result.risk, result.projected_utilization, result.options
     confidence_score = _confidence(row, action)
     return {
-        "resource_id": row.name,
+        "resource_id": row["resource_id"],
         "kind": row["kind"],
         "account": row["account"],
         "region": row["region"],
@@ -197,7 +199,7 @@ def _recommendation(loaded: LoadedRule, action: str, row: pd.Series, result: Siz
     }
 
 
-def _confidence(row: pd.Series, action: str) -> float:
+def _confidence(row: dict, action: str) -> float:
     """0-1: how much history backs the finding (days, coverage) and whether memory was seen."""
     days = float(row["days_observed"]) if pd.notna(row["days_observed"]) else 0.0
     coverage = float(row["coverage"]) if pd.notna(row["coverage"]) else 0.0
@@ -211,7 +213,7 @@ def _confidence_label(score: float) -> str:
     return "high" if score >= 0.8 else "medium" if score >= 0.55 else "low"
 
 
-def _evidence(loaded: LoadedRule, row: pd.Series, result: SizingResult | None, settings: Settings,
+def _evidence(loaded: LoadedRule, row: dict, result: SizingResult | None, settings: Settings,
               window) -> dict:
     stats = {}
     datapoints = {}

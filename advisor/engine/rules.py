@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import operator
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -132,7 +132,7 @@ class Condition:
 
     def _resolve(self, features: pd.DataFrame, thresholds: dict[str, float]) -> Any:
         if isinstance(self.value, dict):
-            return features[self.value["column"]] if self.value["column"] in features else np.nan
+            return features.get(self.value["column"], np.nan)
         if isinstance(self.value, str) and self.value.startswith("$"):
             return thresholds[self.value[1:]]
         return self.value
@@ -257,9 +257,9 @@ def _parse_test(items: list, where: str, known: set[str], thresholds: dict[str, 
             raise RuleError(f"{where}: a column reference is {{column: NAME}} with a known column; got {value!r}")
     elif isinstance(value, str) and value.startswith("$") and value[1:] not in thresholds:
         raise RuleError(f"{where}: threshold {value!r} is not defined under 'thresholds:'")
-    elif op in COMPARISONS and op not in ("==", "!=") and not isinstance(value, int | float):
-        if not (isinstance(value, str) and value.startswith("$")):
-            raise RuleError(f"{where}: operator {op!r} on {column!r} needs a number, got {value!r}")
+    elif (op in COMPARISONS and op not in ("==", "!=") and not isinstance(value, int | float)
+          and not (isinstance(value, str) and value.startswith("$"))):
+        raise RuleError(f"{where}: operator {op!r} on {column!r} needs a number, got {value!r}")
     return Condition("test", column=column, op=op, value=value)
 
 
@@ -325,7 +325,7 @@ def evaluate_rules(rules: list[LoadedRule], features: pd.DataFrame) -> pd.DataFr
     return frame.drop_duplicates(["resource_id", "group"], keep="first").reset_index(drop=True)
 
 
-def render_rationale(loaded: LoadedRule, row: pd.Series) -> str:
+def render_rationale(loaded: LoadedRule, row: Mapping[str, Any]) -> str:
     """Fill the rationale template from a features row; missing values print as 'n/a'."""
     values = {name: row.get(name) for _, name, _, _ in string.Formatter().parse(loaded.rule.rationale) if name}
     safe = {k: (_NA if v is None or (isinstance(v, float) and np.isnan(v)) else v) for k, v in values.items()}

@@ -132,42 +132,52 @@ def _size_region(rows: pd.DataFrame, demand: pd.DataFrame, offered: pd.DataFrame
         "graviton": eligible & (t_arch == "arm64")[None, :] & (r_arch != "arm64")[:, None] & (r_gpus == 0)[:, None],
     }
     best = {label: _cheapest(mask, price) for label, mask in masks.items()}
+    capacity = {"cpu": t_vcpus, "memory": t_mem, "gpu": t_gpus, "gpu_memory": t_gpu_mem}
+    base = {"cpu": d["base_vcpus"].to_numpy(float), "memory": d["base_memory"].to_numpy(float),
+            "gpu": d["base_gpus"].to_numpy(float), "gpu_memory": d["base_gpu_memory"].to_numpy(float)}
+    # Projected utilization is reported only for dimensions the history covers.
+    observed = {"cpu": np.ones(len(rows), bool), "memory": rows["memory_demand"].notna().to_numpy(),
+                "gpu": rows["gpu_demand"].notna().to_numpy() & (r_gpus > 0),
+                "gpu_memory": rows["gpu_memory_demand"].notna().to_numpy() & (r_gpus > 0)}
+    counts = rows["count"].to_numpy(float)
     current_price = rows["hourly_price"].to_numpy(float)
+    need = d[[c for c in d.columns if c.startswith("need_")]]
+    need_names = [c.removeprefix("need_") for c in need.columns]
+    need_values = need.to_numpy(float)
     results = {}
     for i, resource_id in enumerate(rows.index):
+        now = current_price[i]
         options = []
         seen: set[str] = set()
         for label in OPTION_LABELS:
             j = best[label][i]
             if j < 0 or types[j] in seen:
                 continue
+            hourly = float(price[j])
+            if (mode == "down" and hourly >= now - 1e-9) or (mode == "modernize" and hourly > now + 1e-9):
+                continue
             seen.add(types[j])
-            projected = _projected(d.iloc[i], t_vcpus[j], t_mem[j], t_gpus[j], t_gpu_mem[j], rows.iloc[i])
+            projected = {dim: round(float(base[dim][i] / capacity[dim][j] * 100), 1)
+                         for dim in capacity if observed[dim][i] and capacity[dim][j] > 0}
             options.append({
-                "instance_type": str(types[j]), "label": label, "hourly_price": round(float(price[j]), 4),
-                "monthly_cost": round(float(price[j]) * HOURS_PER_MONTH * float(rows["count"].iloc[i]), 2),
+                "instance_type": str(types[j]), "label": label, "hourly_price": round(hourly, 4),
+                "monthly_cost": round(hourly * HOURS_PER_MONTH * counts[i], 2),
+                "monthly_savings": round(float((now - hourly) * HOURS_PER_MONTH * counts[i]), 2),
                 "projected_utilization": projected, "risk": risk_of(projected),
                 "vcpus": int(t_vcpus[j]), "memory_gib": float(t_mem[j]),
             })
-        now = current_price[i]
-        if mode in ("down", "modernize"):
-            options = [o for o in options if o["hourly_price"] < now - 1e-9 or
-                       (mode == "modernize" and o["hourly_price"] <= now + 1e-9)]
         # The target (rank 1) is the cheapest option on the current architecture; Graviton needs an arm64 build,
         # so it is offered as an alternative even when cheaper.
         options.sort(key=lambda o: (o["label"] == "graviton", o["hourly_price"]))
         options = options[:max_options]
         for rank, option in enumerate(options, start=1):
             option["rank"] = rank
-            option["monthly_savings"] = round(float((now - option["hourly_price"]) * HOURS_PER_MONTH
-                                                    * float(rows["count"].iloc[i])), 2)
-        demand_row = {k.removeprefix("need_"): round(float(v), 3) for k, v in d.iloc[i].items()
-                      if k.startswith("need_")}
-        primary = next((o for o in options if o["label"] != "graviton"), options[0] if options else None)
-        if primary is None:
-            results[resource_id] = SizingResult(resource_id, None, None, options=[], demand=demand_row,
+        demand_row = {name: round(float(v), 3) for name, v in zip(need_names, need_values[i], strict=True)}
+        if not options:
+            results[resource_id] = SizingResult(resource_id, None, None, demand=demand_row,
                                                 note=_no_target_note(mode))
             continue
+        primary = options[0]
         results[resource_id] = SizingResult(
             resource_id, primary["instance_type"], primary["hourly_price"],
             projected_utilization=primary["projected_utilization"], risk=primary["risk"],
@@ -181,17 +191,6 @@ def _cheapest(mask: np.ndarray, price: np.ndarray) -> np.ndarray:
     priced = np.where(mask, price[None, :], np.inf)
     idx = priced.argmin(axis=1)
     return np.where(np.isfinite(priced[np.arange(len(priced)), idx]), idx, -1)
-
-
-def _projected(d: pd.Series, vcpus: float, mem: float, gpus: float, gpu_mem: float, row: pd.Series) -> dict:
-    projected = {"cpu": d["base_vcpus"] / vcpus * 100 if vcpus else np.nan}
-    if pd.notna(row.get("memory_demand")):
-        projected["memory"] = d["base_memory"] / mem * 100 if mem else np.nan
-    if gpus and pd.notna(row.get("gpu_demand")):
-        projected["gpu"] = d["base_gpus"] / gpus * 100
-    if gpu_mem and pd.notna(row.get("gpu_memory_demand")):
-        projected["gpu_memory"] = d["base_gpu_memory"] / gpu_mem * 100
-    return {k: round(float(v), 1) for k, v in projected.items() if pd.notna(v)}
 
 
 def _no_target_note(mode: Mode) -> str:

@@ -15,7 +15,9 @@ import pandas as pd
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 STAT_NAMES = ("mean", "p50", "p90", "p95", "p99", "max", "above_90", "samples", "hours", "days")
 _DAY = 86_400
-# Padded arrays are built in chunks of series so memory stays bounded on large fleets.
+_TIME_BITS = 33  # seconds offsets up to ~272 years
+# Padded arrays are built in chunks of series so memory stays bounded on large fleets. They hold float32:
+# sorting is twice as fast and percentiles of utilization need no more than 7 significant digits.
 _CHUNK_CELLS = 40_000_000
 
 
@@ -46,11 +48,15 @@ def index_series(metrics: pd.DataFrame) -> SeriesIndex:
     rid_codes, rid_uniques = _codes(frame["resource_id"])
     met_codes, met_uniques = _codes(frame["metric"])
     key = rid_codes.astype(np.int64) * max(len(met_uniques), 1) + met_codes
-    seconds = frame["timestamp"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    seconds = frame["timestamp"].dt.as_unit("s").array.asi8
     values = frame["value"].to_numpy(dtype=np.float64)
-    if len(key) > 1 and not _is_sorted(key, seconds):
-        order = np.lexsort((seconds, key))
-        key, seconds, values = key[order], seconds[order], values[order]
+    if len(key) > 1:
+        # One int64 per sample orders by (series, time): series key in the high bits, seconds in the low 33.
+        offset = seconds - seconds.min()
+        composite = (key << _TIME_BITS) | offset
+        if not (composite[1:] >= composite[:-1]).all():
+            order = np.argsort(composite, kind="stable")
+            key, seconds, values = key[order], seconds[order], values[order]
     if len(key) == 0:
         empty = np.array([], dtype=object)
         return SeriesIndex(empty, empty, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
@@ -80,7 +86,7 @@ def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
         counts = index.counts[rows]
         last = counts - 1
         for name, q in PERCENTILES.items():
-            out[name][rows] = _row_quantile(padded, counts, q)
+            out[name][rows] = row_quantile(padded, counts, q)
         out["max"][rows] = padded[np.arange(len(rows)), last]
         out["above_90"][rows] = (padded > 90).sum(axis=1) / counts
     period = _typical_period(index)
@@ -116,7 +122,7 @@ def daily_peaks(index: SeriesIndex, metric: str, quantile: float, day0: pd.Times
     peaks = np.empty(len(starts))
     for rows, padded in _padded_chunks(starts, counts, vals):
         padded.sort(axis=1)
-        peaks[rows] = _row_quantile(padded, counts[rows], quantile)
+        peaks[rows] = row_quantile(padded, counts[rows], quantile)
     g = group[starts]
     values[g // n_days, g % n_days] = peaks
     return DailyPeaks(index.resource_ids[chosen], values, day0)
@@ -159,13 +165,6 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniques, dtype=object).astype(str)
 
 
-def _is_sorted(key: np.ndarray, seconds: np.ndarray) -> bool:
-    dk = np.diff(key)
-    if (dk < 0).any():
-        return False
-    return not ((dk == 0) & (np.diff(seconds) < 0)).any()
-
-
 def _padded_chunks(starts: np.ndarray, counts: np.ndarray, values: np.ndarray):
     """Yield (row indices, padded float array) chunks; rows hold each group's values then NaN."""
     width = int(counts.max()) if len(counts) else 0
@@ -173,7 +172,12 @@ def _padded_chunks(starts: np.ndarray, counts: np.ndarray, values: np.ndarray):
     for begin in range(0, len(starts), per_chunk):
         rows = np.arange(begin, min(begin + per_chunk, len(starts)))
         c = counts[rows]
-        padded = np.full((len(rows), int(c.max())), np.nan)
+        first, last = starts[rows[0]], starts[rows[-1]] + c[-1]
+        if (c == c[0]).all() and last - first == c[0] * len(rows):
+            # Regular case: equal-length groups laid end to end are already a 2-D block.
+            yield rows, values[first:last].astype(np.float32).reshape(len(rows), int(c[0]))
+            continue
+        padded = np.full((len(rows), int(c.max())), np.nan, dtype=np.float32)
         row_of = np.repeat(np.arange(len(rows)), c)
         source = _expand(starts[rows], c)
         padded[row_of, source - np.repeat(starts[rows], c)] = values[source]
@@ -187,7 +191,7 @@ def _expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts, counts) + offsets
 
 
-def _row_quantile(sorted_rows: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+def row_quantile(sorted_rows: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
     """Linear-interpolated quantile of each row's first ``counts`` (sorted) values, as numpy's default."""
     position = (counts - 1) * q
     lower = np.floor(position).astype(np.int64)
@@ -199,18 +203,25 @@ def _row_quantile(sorted_rows: np.ndarray, counts: np.ndarray, q: float) -> np.n
 
 
 def _typical_period(index: SeriesIndex) -> np.ndarray:
-    """Each series' sampling period in seconds: the median gap between samples (300 for a lone sample)."""
+    """Each series' sampling period in seconds: the median gap between samples (300 for a lone sample).
+
+    Most series are regular (every gap equal), which min/max per series finds in one pass; only irregular
+    series pay for a sort of their gaps.
+    """
     period = np.full(len(index.starts), 300.0)
-    gaps = np.diff(index.seconds).astype(float)
-    if len(gaps) == 0:
+    multi = np.flatnonzero(index.counts > 1)
+    if len(multi) == 0:
         return period
-    gaps = np.r_[gaps, np.nan]
-    ends = index.starts + index.counts - 1
-    gaps[ends] = np.nan  # the gap from a series' last sample to the next series' first is not a gap
-    multi = index.counts > 1
-    if not multi.any():
-        return period
-    for rows, padded in _padded_chunks(index.starts[multi], index.counts[multi] - 1, gaps):
-        padded.sort(axis=1)
-        period[np.flatnonzero(multi)[rows]] = _row_quantile(padded, index.counts[multi][rows] - 1, 0.5)
+    gaps = np.r_[np.diff(index.seconds).astype(float), np.nan]
+    boundary = index.starts + index.counts - 1  # the "gap" from a series' last sample to the next series
+    gaps_for_min, gaps_for_max = gaps.copy(), gaps.copy()
+    gaps_for_min[boundary], gaps_for_max[boundary] = np.inf, -np.inf
+    low = np.minimum.reduceat(gaps_for_min, index.starts[multi])
+    high = np.maximum.reduceat(gaps_for_max, index.starts[multi])
+    period[multi] = low
+    irregular = multi[low != high]
+    if len(irregular):
+        for rows, padded in _padded_chunks(index.starts[irregular], index.counts[irregular] - 1, gaps):
+            padded.sort(axis=1)
+            period[irregular[rows]] = row_quantile(padded, index.counts[irregular][rows] - 1, 0.5)
     return np.where(period > 0, period, 300.0)
