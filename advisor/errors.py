@@ -24,4 +24,6 @@ class SourceError(AdvisorError):
 
 
 class CatalogError(AdvisorError):
-    """The price and instance catalog is missing or does not know a type."""
+    """The catalog does not know a type the user named, or cannot be read (exit code 2)."""
+
+    exit_code = 2

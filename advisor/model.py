@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from advisor.errors import SourceError
@@ -135,7 +136,7 @@ def normalize_metrics(frame: pd.DataFrame, origin: str = "metrics") -> pd.DataFr
     except (ValueError, TypeError) as exc:
         raise SourceError(f"{origin}: timestamp column could not be parsed as dates ({exc})") from exc
     out["value"] = pd.to_numeric(out["value"], errors="coerce")
-    out = out[out["value"].notna() & (out["value"] != float("inf"))]
+    out = out[np.isfinite(out["value"].to_numpy(dtype=float, na_value=np.nan))]
     out["resource_id"] = out["resource_id"].astype(str)
     out["metric"] = out["metric"].astype("category")
     return out.reset_index(drop=True)

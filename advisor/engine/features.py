@@ -101,12 +101,12 @@ def _price(row, catalog: Catalog) -> tuple[float, bool, float]:
     count = float(row.count or 1)
     kind = row.kind
     if kind == Kind.EBS_VOLUME:
-        if not row.volume_type or pd.isna(row.size_gib):
+        if not _text(row.volume_type) or pd.isna(row.size_gib):
             return np.nan, False, np.nan
         monthly, est = catalog.ebs_monthly(row.volume_type, row.size_gib, _num(row.iops), _num(row.throughput_mibps),
                                            row.region)
         return monthly / HOURS_PER_MONTH, est, monthly
-    if not row.instance_type:
+    if not _text(row.instance_type):
         return np.nan, False, np.nan
     if kind == Kind.EC2_INSTANCE:
         price = catalog.hourly_price(row.instance_type, row.region)
@@ -117,7 +117,7 @@ def _price(row, catalog: Catalog) -> tuple[float, bool, float]:
     if found is None:
         return np.nan, False, np.nan
     price, est = found
-    if kind == Kind.SAGEMAKER_ENDPOINT and row.accelerator_type:
+    if kind == Kind.SAGEMAKER_ENDPOINT and _text(row.accelerator_type):
         extra = catalog.sagemaker_hourly(row.accelerator_type, row.region)
         if extra is not None:
             price, est = price + extra[0], est or extra[1]
@@ -125,6 +125,11 @@ def _price(row, catalog: Catalog) -> tuple[float, bool, float]:
         seconds = _num(row.billable_seconds) or _num(row.training_seconds) or 0.0
         return price, est, price * count * seconds / 3600.0
     return price, est, price * HOURS_PER_MONTH * count
+
+
+def _text(value) -> str | None:
+    """A non-empty string, or None for missing values (None, NaN, NA, "")."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "" else str(value)
 
 
 def _num(value) -> float | None:
