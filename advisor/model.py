@@ -27,6 +27,8 @@ class Kind(StrEnum):
     SAGEMAKER_ENDPOINT = "sagemaker_endpoint"
     SAGEMAKER_TRAINING_JOB = "sagemaker_training_job"
     SAGEMAKER_NOTEBOOK = "sagemaker_notebook"
+    SAGEMAKER_TUNING_JOB = "sagemaker_tuning_job"
+    BATCH_COMPUTE_ENVIRONMENT = "batch_compute_environment"
 
 
 class Metric(StrEnum):
@@ -53,10 +55,14 @@ INVENTORY_COLUMNS = (
     "resource_id", "kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state", "tags",
     # ebs_volume
     "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to",
-    # sagemaker_endpoint
-    "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling",
-    # sagemaker_training_job
+    # sagemaker_endpoint (weight: the variant's share of traffic)
+    "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight",
+    # sagemaker_training_job (and the totals of a tuning job's training jobs)
     "managed_spot", "checkpointing", "billable_seconds", "training_seconds",
+    # sagemaker_tuning_job: early_stopping Off|Auto; billable seconds of jobs whose objective lagged the median
+    "early_stopping", "training_jobs", "lagging_billable_seconds",
+    # batch_compute_environment: instance_type holds the allowed types, comma-separated
+    "allocation_strategy", "max_vcpus", "vcpu_hours",
 )
 METRICS_COLUMNS = ("resource_id", "metric", "timestamp", "value")
 
@@ -111,7 +117,8 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
     inv["state"] = inv["state"].fillna("running")
     inv["lifecycle"] = inv["lifecycle"].fillna("on-demand")
     for column in ("size_gib", "iops", "throughput_mibps", "min_count", "max_count", "billable_seconds",
-                   "training_seconds"):
+                   "training_seconds", "weight", "training_jobs", "lagging_billable_seconds", "max_vcpus",
+                   "vcpu_hours"):
         inv[column] = pd.to_numeric(inv[column], errors="coerce")
     try:
         inv["tags"] = [parse_tags(v) for v in inv["tags"]]

@@ -30,6 +30,8 @@ class Settings(BaseModel):
     gpu_memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.10)
     network: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
     allow_burstable_targets: bool = Field(False, description="offer t-family types as targets for non-t instances")
+    use_forecast: bool = Field(True, description="raise demand to the forecast peak (off = plain percentiles, "
+                               "as the reference strategies of the backtest)")
     forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
         "batched-huber",
         description="batched-huber fits every series at once (fast); sklearn-huber fits one "

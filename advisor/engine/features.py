@@ -7,17 +7,14 @@ import pandas as pd
 
 from advisor.catalog import Catalog
 from advisor.engine import forecast, stats
-from advisor.model import HOURS_PER_MONTH, Kind, Metric
+from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
 from advisor.settings import Settings
 
 FORECAST_METRICS = ("cpu", "memory", "gpu", "gpu_memory")
 STAT_QUANTILE = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "max": 1.0}
 SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_model", "gpu_memory_gib", "accelerator",
                 "arch", "burstable", "network_gbps")
-INVENTORY_FEATURES = ("kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state",
-                      "volume_type", "size_gib", "iops", "throughput_mibps", "accelerator_type", "autoscaling",
-                      "min_count", "max_count", "managed_spot", "checkpointing", "billable_seconds",
-                      "training_seconds")
+INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
 DERIVED_COLUMNS = ("hourly_price", "monthly_cost", "price_estimated", "has_memory_data", "attached",
                    "network_demand", "iops_p99", "hours_observed", "days_observed", "coverage", "datapoints",
                    "in_auto_scaling_group")
@@ -65,7 +62,10 @@ def _add_forecast(features: pd.DataFrame, index: stats.SeriesIndex, settings: Se
         if observed is None:
             features[f"{metric}_demand"] = np.nan
             continue
-        features[f"{metric}_demand"] = np.fmax(observed, features[f"{metric}_upper"].where(observed.notna()))
+        if settings.use_forecast:
+            features[f"{metric}_demand"] = np.fmax(observed, features[f"{metric}_upper"].where(observed.notna()))
+        else:
+            features[f"{metric}_demand"] = observed
     return features
 
 

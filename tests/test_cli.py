@@ -1,0 +1,156 @@
+"""The CLI end to end: commands, outputs and the exit-code contract (0, 1, 2, 3)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fleet_builders import FleetBuilder
+from typer.testing import CliRunner
+
+from advisor.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def files_dir(tmp_path_factory) -> Path:
+    """A file-source directory written by the test (not the demo): one idle, one over-provisioned instance."""
+    fleet = FleetBuilder()
+    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(3, 4))
+    fleet.ec2("i-big", "m5.4xlarge", cpu=fleet.noise(5, 20), memory=fleet.noise(10, 25), region="eu-west-1")
+    inventory, metrics = fleet.frames()
+    inventory["tags"] = ['{"Name": "idle box", "team": "ml"}', "team=data;env=prod"]
+    inventory["name"] = ["idle box", "big box"]
+    directory = tmp_path_factory.mktemp("export")
+    inventory.to_csv(directory / "inventory.csv", index=False)
+    metrics.to_csv(directory / "metrics.csv", index=False)
+    return directory
+
+
+def test_recommend_json_from_a_files_directory(files_dir):
+    result = runner.invoke(app, ["recommend", "--source", f"files:{files_dir}", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    by_id = {r["resource_id"]: r for r in records}
+    assert set(by_id) == {"i-idle", "i-big"}
+    for record in records:
+        for field in ("resource_id", "action", "current", "target", "monthly_savings", "confidence", "rule",
+                      "monthly_cost_now", "monthly_cost_after", "risk", "projected_utilization", "evidence",
+                      "options", "rationale"):
+            assert field in record
+    assert by_id["i-idle"]["action"] == "stop" and by_id["i-idle"]["rule"] == "ec2-idle"
+    assert by_id["i-big"]["action"] == "downsize" and by_id["i-big"]["monthly_savings"] > 0
+    assert by_id["i-idle"]["tags"] == {"Name": "idle box", "team": "ml"}
+
+
+def test_recommend_csv_and_table(files_dir, tmp_path):
+    out = tmp_path / "recs.csv"
+    result = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}", "--format", "csv", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    header = out.read_text().splitlines()[0].split(",")
+    assert header[:3] == ["resource_id", "kind", "account"] and "monthly_savings" in header
+    table = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"])
+    assert table.exit_code == 0 and "i-idle" in table.stdout and "stop" in table.stdout
+
+
+def test_audit_writes_report_and_exports(files_dir, tmp_path):
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["audit", "--source", f"files:{files_dir}", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"report.html", "recommendations.json", "recommendations.csv"}
+    document = json.loads((out / "recommendations.json").read_text())
+    assert document["summary"]["recommendations"] == 2
+    assert "prices as of" in result.stdout
+
+
+def test_quiet_prints_nothing(files_dir, tmp_path):
+    result = runner.invoke(app, ["audit", "-s", f"files:{files_dir}", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_fail_on_savings_returns_3_only_above_the_amount(files_dir, tmp_path):
+    args = ["recommend", "-s", f"files:{files_dir}", "--format", "json"]
+    assert runner.invoke(app, [*args, "--fail-on-savings", "1"]).exit_code == 3
+    assert runner.invoke(app, [*args, "--fail-on-savings", "1000000"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["recommend"], "say what to audit"),
+        (["recommend", "--source", "s3:bucket"], "unknown source 's3:bucket'"),
+        (["recommend", "--source", "files:/nonexistent/dir"], "not a directory"),
+        (["recommend", "--demo", "--disable-rule", "ec2-idel"], "cannot disable unknown rule 'ec2-idel'"),
+        (["recommend", "--demo", "--cpu-statistic", "p42"], "--cpu-statistic 'p42'"),
+        (["rules", "explain", "ec2-idl"], "did you mean ec2-idle"),
+        (["catalog", "show", "m5.xlargee"], "m5.xlarge"),
+    ],
+)
+def test_usage_and_configuration_errors_exit_2_with_one_clear_line(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_broken_rule_pack_exits_2_naming_file_line_and_rule(files_dir, tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "mine.yaml").write_text("rules:\n  - id: mine\n    title: t\n    kind: ec2_instance\n    action: stop\n"
+                                     "    rationale: r\n    when: [cpu_p99, '<', 'x']\n")
+    result = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}", "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert "mine.yaml:7: rule 'mine', field 'when': operator '<' on 'cpu_p99' needs a number" in \
+        " ".join(result.output.split())
+    check = runner.invoke(app, ["rules", "check", str(rules)])
+    assert check.exit_code == 2
+
+
+def test_malformed_input_data_exits_2(tmp_path):
+    (tmp_path / "inventory.csv").write_text("resource_id,kind,region\ni-1,ec2_instance,us-east-1\n")
+    (tmp_path / "metrics.csv").write_text("resource_id,metric,timestamp,value\ni-1,cpuu,2026-11-02T00:00Z,5\n")
+    result = runner.invoke(app, ["recommend", "-s", f"files:{tmp_path}"])
+    assert result.exit_code == 2 and "unknown metric(s) cpuu" in result.output
+
+
+def test_unexpected_failure_exits_1_without_traceback(files_dir, monkeypatch):
+    import advisor.engine.pipeline as pipeline
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "audit", explode)
+    result = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"])
+    assert result.exit_code == 1
+    assert "unexpected failure: RuntimeError: disk on fire" in result.output
+
+
+def test_rules_list_check_explain_and_catalog_commands():
+    listing = runner.invoke(app, ["rules", "list"])
+    assert listing.exit_code == 0 and "ec2-overprovisioned" in listing.stdout
+    assert runner.invoke(app, ["rules", "check", "rules"]).exit_code == 0
+    explain = runner.invoke(app, ["rules", "explain", "ec2-idle"])
+    assert explain.exit_code == 0 and "cpu_p99 <= 3" in explain.stdout
+    info = runner.invoke(app, ["catalog", "info"])
+    assert info.exit_code == 0 and "2026" in info.stdout
+    show = runner.invoke(app, ["catalog", "show", "g4dn.xlarge", "--region", "us-east-1"])
+    assert show.exit_code == 0 and "0.526" in show.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["audit"], ["recommend"], ["rules", "list"], ["catalog", "show"]])
+def test_every_help_has_an_example(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_console_script_runs_the_demo_audit(tmp_path):
+    """The installed entry point, as a user runs it, on the bundled demo fleet."""
+    result = subprocess.run([sys.executable, "-m", "advisor", "audit", "--demo", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    document = json.loads((tmp_path / "recommendations.json").read_text())
+    actions = {r["action"] for r in document["recommendations"]}
+    assert {"stop", "downsize", "upsize", "modernize", "install_agent"} <= actions
+    assert (tmp_path / "report.html").stat().st_size > 100_000
