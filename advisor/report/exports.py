@@ -1,0 +1,72 @@
+"""CSV and JSON exports of the recommendation rows (the same rows the HTML report shows)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.fsutil import atomic_write_text
+from advisor.model import AuditResult
+from advisor.report.summary import summarize
+
+NESTED_COLUMNS = ("tags", "projected_utilization", "evidence", "options")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe Python values: numpy scalars unwrapped, NaN/NA as null, timestamps as ISO text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if value is pd.NA or value is pd.NaT or value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
+    return [_plain(record) for record in result.recommendations.to_dict(orient="records")]
+
+
+def to_json(result: AuditResult, with_summary: bool = False) -> str:
+    """A JSON list of recommendation objects; with the summary and skipped resources when asked."""
+    records = recommendation_records(result)
+    if not with_summary:
+        return json.dumps(records, indent=2)
+    document = {
+        "summary": _plain(summarize(result)),
+        "recommendations": records,
+        "skipped": [_plain(r) for r in result.skipped.to_dict(orient="records")],
+    }
+    return json.dumps(document, indent=2)
+
+
+def to_csv(result: AuditResult) -> str:
+    """One row per recommendation; nested fields as JSON text, plus the top option flattened."""
+    frame = result.recommendations.copy()
+    first = [opts[0] if isinstance(opts, list) and opts else {} for opts in frame["options"]]
+    frame.insert(frame.columns.get_loc("target") + 1, "target_risk", [o.get("risk") for o in first])
+    for column in NESTED_COLUMNS:
+        frame[column] = [json.dumps(_plain(v), sort_keys=True) for v in frame[column]]
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def write_exports(result: AuditResult, directory: Path) -> list[Path]:
+    directory = Path(directory)
+    return [
+        atomic_write_text(directory / "recommendations.json", to_json(result, with_summary=True)),
+        atomic_write_text(directory / "recommendations.csv", to_csv(result)),
+    ]

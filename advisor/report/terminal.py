@@ -1,0 +1,49 @@
+"""The terminal view of an audit: a short summary and a rich table of the top recommendations."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from advisor.model import AuditResult
+from advisor.report.summary import summarize
+
+RISK_LABELS = ("very low", "low", "medium", "high", "very high")
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def render_summary(result: AuditResult, console: Console) -> None:
+    summary = summarize(result)
+    console.print(
+        f"[bold]{summary['recommendations']}[/] recommendations for [bold]{summary['resources_analysed']}[/] "
+        f"resources ({summary['resources_skipped']} skipped) from {escape(result.source_label)}; "
+        f"monthly spend covered {_money(summary['monthly_spend_covered'])}, savings found "
+        f"[bold green]{_money(summary['total_monthly_savings'])}[/]/month "
+        f"(prices as of {summary['price_list_date']})"
+    )
+
+
+def render_table(result: AuditResult, console: Console, limit: int | None = 25) -> None:
+    rows = result.recommendations
+    table = Table(title=f"Recommendations (prices as of {result.price_list_date})", show_lines=False)
+    for header, justify in (("Resource", "left"), ("Name", "left"), ("Region", "left"), ("Action", "left"),
+                            ("Current → target", "left"), ("Now/mo", "right"), ("Savings/mo", "right"),
+                            ("Confidence", "left"), ("Risk", "left")):
+        table.add_column(header, justify=justify, overflow="fold")
+    shown = rows if limit is None else rows.head(limit)
+    for row in shown.itertuples(index=False):
+        risk = "" if row.risk is None or row.risk != row.risk else RISK_LABELS[int(row.risk)]
+        estimated = " est." if row.price_estimated else ""
+        table.add_row(  # user-controlled strings are escaped so a name like "[red]" is shown, not applied
+            escape(row.resource_id), escape(row.name), row.region, row.action,
+            escape(f"{row.current} → {row.target}" if row.target else row.current),
+            _money(row.monthly_cost_now) + estimated,
+            _money(row.monthly_savings), row.confidence, risk,
+        )
+    console.print(table)
+    if limit is not None and len(rows) > limit:
+        console.print(f"… and {len(rows) - limit} more (see the HTML report or --format csv/json)")
