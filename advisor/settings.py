@@ -27,7 +27,7 @@ class Settings(BaseModel):
     cpu: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
     memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.20)
     gpu: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
-    gpu_memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.10)
+    gpu_memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.20)
     network: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
     allow_burstable_targets: bool = Field(False, description="offer t-family types as targets for non-t instances")
     use_forecast: bool = Field(True, description="raise demand to the forecast peak (off = plain percentiles, "
@@ -39,6 +39,15 @@ class Settings(BaseModel):
     )
     rules_dirs: list[Path] = Field(default_factory=list, description="extra rule packs besides the bundled ones")
     disabled_rules: list[str] = Field(default_factory=list)
+    rule_overrides: dict[str, dict[str, float]] = Field(default_factory=dict,
+                                                        description="rule id -> {threshold: value}")
+    include_tags: dict[str, list[str]] = Field(default_factory=dict,
+                                               description="analyse only resources with one of these tag values")
+    exclude_tags: dict[str, list[str]] = Field(default_factory=dict,
+                                               description="leave out resources with any of these tag values")
+    discount_flat_pct: float = Field(0.0, ge=0, le=100, description="discount off every on-demand price")
+    discount_families: dict[str, float] = Field(default_factory=dict,
+                                                description="per-family discount % (reserved instances, EC2 SPs)")
 
     def policy(self, dimension: str) -> MetricPolicy:
         return getattr(self, dimension)
