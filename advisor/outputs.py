@@ -1,0 +1,52 @@
+"""Dated, atomic report outputs with a stable ``latest`` name and retention.
+
+Each run writes ``report-<stamp>.html``, ``recommendations-<stamp>.json`` and ``.csv`` (each atomically), then
+replaces the undated ``report.html``, ``recommendations.json`` and ``recommendations.csv`` with copies of them, so
+a dashboard or a colleague always finds the newest under a fixed name. Older dated files beyond ``retention`` runs
+are deleted; nothing else in the directory is touched.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from advisor.fsutil import atomic_write_text
+
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+_DATED = re.compile(r"^(report|recommendations)-(\d{8}T\d{6}Z)\.(html|json|csv)$")
+
+
+def write_outputs(directory: Path, when: datetime, documents: dict[str, str], retention: int) -> list[Path]:
+    """``documents`` maps an undated name (``report.html``) to its text; returns the dated paths written."""
+    directory = Path(directory)
+    stamp = when.strftime(STAMP_FORMAT)
+    written = []
+    for name, text in documents.items():
+        stem, _, suffix = name.rpartition(".")
+        dated = atomic_write_text(directory / f"{stem}-{stamp}.{suffix}", text)
+        written.append(dated)
+        _replace_latest(dated, directory / name)
+    prune(directory, retention)
+    return written
+
+
+def _replace_latest(source: Path, latest: Path) -> None:
+    temporary = latest.with_name(f".{latest.name}.latest.tmp")
+    shutil.copyfile(source, temporary)
+    temporary.replace(latest)
+
+
+def prune(directory: Path, retention: int) -> list[Path]:
+    """Delete dated outputs of all but the newest ``retention`` runs."""
+    stamps = sorted({m.group(2) for p in directory.iterdir() if (m := _DATED.match(p.name))}, reverse=True)
+    keep = set(stamps[:retention])
+    removed = []
+    for path in directory.iterdir():
+        match = _DATED.match(path.name)
+        if match and match.group(2) not in keep:
+            path.unlink()
+            removed.append(path)
+    return removed

@@ -1,0 +1,216 @@
+"""Run history: every audit is recorded, so runs can be listed and diffed (what is new, resolved, persisting).
+
+An embedded DuckDB file (``history.duckdb`` in the store directory). Each run is written in one transaction, so an
+interrupted run leaves the history as it was. The schema carries a version: an older file is migrated, a newer one
+(written by a later advisor) is refused with a clear message rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from advisor.errors import AdvisorError, ConfigError
+from advisor.model import AuditResult
+
+SCHEMA_VERSION = 1
+HISTORY_FILE = "history.duckdb"
+# Migrations from version N to N+1, applied in order; version 0 is an empty file.
+MIGRATIONS: dict[int, list[str]] = {
+    0: [
+        """CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, source VARCHAR,
+            settings VARCHAR, resources_seen INTEGER, recommendations INTEGER, monthly_savings DOUBLE,
+            price_list_date VARCHAR)""",
+        """CREATE TABLE run_resources (
+            run_id VARCHAR, resource_id VARCHAR, kind VARCHAR, account VARCHAR, region VARCHAR, name VARCHAR,
+            config VARCHAR, state VARCHAR)""",
+        """CREATE TABLE run_findings (
+            run_id VARCHAR, resource_id VARCHAR, rule VARCHAR, action VARCHAR, current VARCHAR, target VARCHAR,
+            monthly_cost_now DOUBLE, monthly_savings DOUBLE, confidence VARCHAR, name VARCHAR, region VARCHAR)""",
+    ],
+}
+STOPPED_STATES = {"stopped", "stopping", "terminated", "shutting-down", "deleted", "Stopped", "Deleted"}
+
+
+class HistoryError(AdvisorError):
+    exit_code = 2
+
+
+@dataclass
+class RunDiff:
+    """What changed between two runs (older ``base``, newer ``head``)."""
+
+    base: str
+    head: str
+    new: pd.DataFrame  # findings in head, not in base
+    resolved: pd.DataFrame  # findings in base, gone in head; `done` = the resource now matches the target
+    persisting: pd.DataFrame  # in both, with `open_since` and `open_days`
+
+    @property
+    def realised_savings(self) -> float:
+        done = self.resolved[self.resolved["done"]] if len(self.resolved) else self.resolved
+        return round(float(done["monthly_savings"].clip(lower=0).sum()), 2) if len(done) else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        def rows(frame: pd.DataFrame) -> list[dict]:
+            return json.loads(frame.to_json(orient="records", date_format="iso")) if len(frame) else []
+
+        return {"base": self.base, "head": self.head, "new": rows(self.new), "resolved": rows(self.resolved),
+                "persisting": rows(self.persisting), "realised_savings": self.realised_savings}
+
+
+class History:
+    def __init__(self, store_dir: Path) -> None:
+        self.path = Path(store_dir) / HISTORY_FILE
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = duckdb.connect(str(self.path))
+        except (OSError, duckdb.Error) as exc:
+            raise ConfigError(f"{self.path}: cannot open the history store ({exc})") from exc
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"{self.path} was written by a newer advisor (history schema v{version}, this "
+                               f"version reads up to v{SCHEMA_VERSION}); upgrade advisor or use another --store")
+        while version < SCHEMA_VERSION:
+            self.db.execute("BEGIN TRANSACTION")
+            for statement in MIGRATIONS[version]:
+                self.db.execute(statement)
+            version += 1
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+            self.db.execute("COMMIT")
+
+    def record(self, result: AuditResult, started_at: datetime, savings: float) -> str:
+        """Store one run (one transaction); returns its id."""
+        finished = datetime.now(UTC)
+        run_id = f"{finished:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+        inventory = result.inventory
+        config = inventory["instance_type"].astype(object).where(inventory["instance_type"].notna(),
+                                                                 inventory["volume_type"])
+        resources = pd.DataFrame({
+            "run_id": run_id, "resource_id": inventory["resource_id"].astype(str), "kind": inventory["kind"],
+            "account": inventory["account"], "region": inventory["region"], "name": inventory["name"],
+            "config": config.astype(object).where(config.notna(), None), "state": inventory["state"].astype(str),
+        })
+        recs = result.recommendations
+        findings = pd.DataFrame({
+            "run_id": run_id, "resource_id": recs["resource_id"].astype(str), "rule": recs["rule"],
+            "action": recs["action"], "current": recs["current"], "target": recs["target"],
+            "monthly_cost_now": recs["monthly_cost_now"].astype(float),
+            "monthly_savings": recs["monthly_savings"].astype(float), "confidence": recs["confidence"],
+            "name": recs["name"], "region": recs["region"],
+        })
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                run_id, started_at, finished, result.source_label, json.dumps(result.settings, sort_keys=True),
+                len(resources), len(findings), float(savings), result.price_list_date])
+            self.db.register("resources_frame", resources)
+            self.db.execute("INSERT INTO run_resources SELECT * FROM resources_frame")
+            self.db.register("findings_frame", findings)
+            self.db.execute("INSERT INTO run_findings SELECT * FROM findings_frame")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self.db.unregister("resources_frame")
+            self.db.unregister("findings_frame")
+        return run_id
+
+    def runs(self) -> pd.DataFrame:
+        return self.db.execute("SELECT run_id, started_at, finished_at, source, resources_seen, recommendations, "
+                               "monthly_savings, price_list_date FROM runs ORDER BY started_at, run_id").df()
+
+    def resolve(self, run: str | None, offset: int) -> str:
+        """A run id from an id or unique prefix, ``latest``, or (None) the run ``offset`` back from the newest."""
+        ids = self.runs()["run_id"].tolist()
+        if not ids:
+            raise HistoryError(f"{self.path}: no runs recorded yet (run `advisor audit` first)")
+        if run is None or run == "latest":
+            if len(ids) < offset + 1:
+                raise HistoryError(f"need at least {offset + 1} recorded runs to diff, have {len(ids)}")
+            return ids[-1 - offset]
+        matches = [i for i in ids if i.startswith(run)]
+        if len(matches) != 1:
+            raise HistoryError(f"run {run!r} {'is ambiguous' if matches else 'not found'}; "
+                               "see `advisor history` for run ids")
+        return matches[0]
+
+    def diff(self, base: str | None = None, head: str | None = None) -> RunDiff:
+        head_id = self.resolve(head, 0)
+        base_id = self.resolve(base, 1) if base or head is None else self._previous(head_id)
+        key = ["resource_id", "rule"]
+        old, new = self._findings(base_id), self._findings(head_id)
+        merged = old.merge(new[key], on=key, how="left", indicator=True)
+        resolved = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
+        fresh = new.merge(old[key], on=key, how="left", indicator=True)
+        added = fresh[fresh["_merge"] == "left_only"].drop(columns="_merge")
+        both = fresh[fresh["_merge"] == "both"].drop(columns="_merge")
+        resolved = self._mark_done(resolved, head_id)
+        both = self._open_since(both, head_id)
+        return RunDiff(base_id, head_id, added.reset_index(drop=True), resolved.reset_index(drop=True),
+                       both.reset_index(drop=True))
+
+    def _previous(self, run_id: str) -> str:
+        ids = self.runs()["run_id"].tolist()
+        position = ids.index(run_id)
+        if position == 0:
+            raise HistoryError(f"run {run_id} is the first recorded run: nothing to diff against")
+        return ids[position - 1]
+
+    def _findings(self, run_id: str) -> pd.DataFrame:
+        return self.db.execute("SELECT resource_id, rule, action, current, target, monthly_cost_now, "
+                               "monthly_savings, confidence, name, region FROM run_findings WHERE run_id = ?",
+                               [run_id]).df()
+
+    def _mark_done(self, resolved: pd.DataFrame, head_id: str) -> pd.DataFrame:
+        """A resolved finding was *done* when the resource now has the target config, or is gone/stopped."""
+        now = self.db.execute("SELECT resource_id, config, state FROM run_resources WHERE run_id = ?",
+                              [head_id]).df().set_index("resource_id")
+        done = []
+        for row in resolved.itertuples(index=False):
+            if row.resource_id not in now.index:
+                done.append(row.action in ("stop", "terminate", "delete"))
+                continue
+            current = now.loc[row.resource_id]
+            if row.action in ("stop", "terminate", "delete"):
+                done.append(current["state"] in STOPPED_STATES)
+            else:
+                done.append(bool(row.target) and current["config"] == row.target)
+        return resolved.assign(done=done)
+
+    def _open_since(self, persisting: pd.DataFrame, head_id: str) -> pd.DataFrame:
+        if persisting.empty:
+            return persisting.assign(open_since=pd.Series(dtype="datetime64[us, UTC]"),
+                                     open_days=pd.Series(dtype=float))
+        first = self.db.execute(
+            "SELECT f.resource_id, f.rule, min(r.started_at) AS open_since FROM run_findings f "
+            "JOIN runs r USING (run_id) WHERE r.started_at <= (SELECT started_at FROM runs WHERE run_id = ?) "
+            "GROUP BY 1, 2", [head_id]).df()
+        head_time = self.db.execute("SELECT started_at FROM runs WHERE run_id = ?", [head_id]).fetchone()[0]
+        merged = persisting.merge(first, on=["resource_id", "rule"], how="left")
+        merged["open_days"] = (pd.Timestamp(head_time) - pd.to_datetime(merged["open_since"], utc=True)
+                               ).dt.total_seconds() / 86400
+        return merged

@@ -1,0 +1,102 @@
+import textwrap
+
+import pytest
+
+from advisor.config import load_config
+from advisor.errors import ConfigError
+
+GOOD = """\
+[aws]
+regions = ["us-east-1", "eu-west-1"]
+
+[sizing]
+horizon_days = 21
+
+[sizing.cpu]
+statistic = "p95"
+headroom_pct = 30
+
+[rules]
+disabled = ["ec2-previous-generation"]
+
+[rules.overrides.ec2-overprovisioned]
+cpu_below = 35
+
+[discounts]
+flat_pct = 10
+
+[discounts.families]
+m5 = 28
+
+[output]
+retention = 5
+"""
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "advisor.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_file_values_reach_the_settings_with_their_origin(tmp_path):
+    path = _write(tmp_path, GOOD)
+    config = load_config(path)
+    s = config.settings
+    assert s.horizon_days == 21 and s.cpu.statistic == "p95" and s.cpu.headroom == pytest.approx(0.30)
+    assert s.memory.headroom == pytest.approx(0.20)  # default kept
+    assert s.disabled_rules == ["ec2-previous-generation"]
+    assert s.rule_overrides == {"ec2-overprovisioned": {"cpu_below": 35.0}}
+    assert s.discount_flat_pct == 10 and s.discount_families == {"m5": 28}
+    assert config.file.aws.regions == ["us-east-1", "eu-west-1"] and config.file.output.retention == 5
+    origins = {key: origin for key, _, origin in config.rows()}
+    assert origins["sizing.cpu.headroom_pct"] == f"{path}:9"
+    assert origins["sizing.memory.headroom_pct"] == "default"
+
+
+def test_cli_flags_override_the_file(tmp_path):
+    config = load_config(_write(tmp_path, GOOD), {"sizing.cpu.headroom_pct": 10.0, "sizing.horizon_days": None,
+                                                   "output.retention": 2})
+    assert config.settings.cpu.headroom == pytest.approx(0.10)
+    assert config.settings.horizon_days == 21  # None = flag not given
+    assert config.file.output.retention == 2
+    origins = {key: origin for key, _, origin in config.rows()}
+    assert origins["sizing.cpu.headroom_pct"] == "command line"
+
+
+def test_found_in_the_working_directory_then_xdg(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert load_config().path is None
+    user = tmp_path / "xdg" / "advisor" / "advisor.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text("[sizing]\nhorizon_days = 7\n")
+    assert load_config().settings.horizon_days == 7
+    (tmp_path / "advisor.toml").write_text("[sizing]\nhorizon_days = 9\n")
+    assert load_config().settings.horizon_days == 9
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sizing]\nhorizon_dayz = 3\n", "advisor.toml:2: sizing.horizon_dayz: unknown key (a typo?)"),
+        ("[sizeing]\nhorizon_days = 3\n", "advisor.toml:1: sizeing: unknown key (a typo?)"),
+        ("[sizing]\nhorizon_days = \"soon\"\n", "advisor.toml:2: sizing.horizon_days: Input should be a valid "
+                                                "integer"),
+        ("[discounts]\nflat_pct = 120\n", "advisor.toml:2: discounts.flat_pct: Input should be less than or "
+                                          "equal to 100"),
+        ("[discounts.families]\nm5 = -3\n", "between 0 and 100"),
+        ("[sizing.cpu]\nstatistic = \"p42\"\n", "advisor.toml:2: sizing.cpu.statistic: Input should be"),
+        ("[sizing\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_clear_line_with_file_and_line(tmp_path, text, message):
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, text))
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_explicit_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml")
