@@ -13,10 +13,8 @@ from advisor.runlock import LockedError, RunLock
 
 
 def test_a_second_run_cannot_take_the_lock(tmp_path):
-    with RunLock(tmp_path):
-        with pytest.raises(LockedError, match=r"another advisor run holds .*advisor.lock \(pid \d+"), \
-                RunLock(tmp_path):
-            pass
+    with RunLock(tmp_path), pytest.raises(LockedError, match=r"another advisor run holds .*advisor.lock \(pid \d+"):
+        RunLock(tmp_path).__enter__()
     with RunLock(tmp_path):  # released on exit
         pass
 
