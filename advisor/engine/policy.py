@@ -1,0 +1,110 @@
+"""User policy applied around the analysis: tag filters, rule threshold overrides, and negotiated discounts.
+
+Discounts make savings reflect what the user really pays: a flat rate (Savings Plans) and/or per-family rates
+(reserved instances, EC2 instance Savings Plans) reduce every on-demand price before costs and savings are
+computed. A family rate replaces the flat rate for that family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from advisor.engine.rules import LoadedRule
+from advisor.errors import RuleError
+from advisor.settings import Settings
+
+
+def filter_by_tags(inventory: pd.DataFrame, metrics: pd.DataFrame, settings: Settings
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep resources matching ``include_tags`` (any listed value of any listed key) and none of ``exclude_tags``."""
+    if not settings.include_tags and not settings.exclude_tags:
+        return inventory, metrics
+
+    def matches(tags: dict[str, str], wanted: dict[str, list[str]]) -> bool:
+        return any(tags.get(key) in values for key, values in wanted.items())
+
+    keep = [(not settings.include_tags or matches(tags, settings.include_tags))
+            and not (settings.exclude_tags and matches(tags, settings.exclude_tags)) for tags in inventory["tags"]]
+    kept = inventory[keep].reset_index(drop=True)
+    return kept, metrics[metrics["resource_id"].isin(set(kept["resource_id"]))].reset_index(drop=True)
+
+
+def apply_rule_overrides(rules: list[LoadedRule], overrides: dict[str, dict[str, float]]) -> list[LoadedRule]:
+    """Replace named thresholds; an unknown rule id or threshold name is an error, never silently ignored."""
+    by_id = {r.id: r for r in rules}
+    for rule_id, values in overrides.items():
+        if rule_id not in by_id:
+            raise RuleError(f"rules.overrides: unknown rule {rule_id!r} (see `advisor rules list`)")
+        known = by_id[rule_id].rule.thresholds
+        for name in values:
+            if name not in known:
+                allowed = ", ".join(sorted(known)) or "none"
+                raise RuleError(f"rules.overrides.{rule_id}: unknown threshold {name!r} (this rule has: {allowed})")
+    result = []
+    for loaded in rules:
+        values = overrides.get(loaded.id)
+        if values:
+            rule = loaded.rule.model_copy(update={"thresholds": {**loaded.rule.thresholds, **values}})
+            loaded = replace(loaded, rule=rule)
+        result.append(loaded)
+    return result
+
+
+def discount_rate(instance_type: object, settings: Settings) -> float:
+    """The fraction off on-demand for a type: its family's rate when set, else the flat rate."""
+    if not isinstance(instance_type, str) or not instance_type or instance_type in ("stop", "terminate"):
+        return settings.discount_flat_pct / 100
+    family = instance_type.removeprefix("ml.").split(".")[0]
+    return settings.discount_families.get(family, settings.discount_flat_pct) / 100
+
+
+def has_discounts(settings: Settings) -> bool:
+    return bool(settings.discount_flat_pct or settings.discount_families)
+
+
+def apply_discounts(recommendations: pd.DataFrame, features: pd.DataFrame, settings: Settings
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Costs and savings at the user's effective prices (recommendations, options and the features' costs)."""
+    if not has_discounts(settings):
+        return recommendations, features
+    features = features.copy()
+    features["monthly_cost"] = features["monthly_cost"] * [1 - discount_rate(t, settings)
+                                                           for t in features["instance_type"]]
+    if recommendations.empty:
+        return recommendations, features
+    recs = recommendations.copy()
+    now_factor = [1 - discount_rate(c, settings) for c in recs["current"]]
+    after_factor = [1 - discount_rate(t if isinstance(t, str) and t else c, settings)
+                    for t, c in zip(recs["target"], recs["current"], strict=True)]
+    recs["monthly_cost_now"] = (recs["monthly_cost_now"] * now_factor).round(2)
+    recs["monthly_cost_after"] = (recs["monthly_cost_after"] * after_factor).round(2)
+    recs["monthly_savings"] = (recs["monthly_cost_now"] - recs["monthly_cost_after"]).round(2)
+    recs["options"] = [_discount_options(options, cost_now, settings)
+                       for options, cost_now in zip(recs["options"], recs["monthly_cost_now"], strict=True)]
+    note = _note(settings)
+    recs["evidence"] = [{**evidence, "notes": [*evidence.get("notes", []), note]} if isinstance(evidence, dict)
+                        else evidence for evidence in recs["evidence"]]
+    return recs.sort_values(["monthly_savings", "resource_id"], ascending=[False, True],
+                            kind="stable").reset_index(drop=True), features
+
+
+def _discount_options(options: object, cost_now: float, settings: Settings) -> object:
+    if not isinstance(options, list):
+        return options
+    out = []
+    for option in options:
+        factor = 1 - discount_rate(option.get("instance_type"), settings)
+        monthly = round(option["monthly_cost"] * factor, 2)
+        out.append({**option, "monthly_cost": monthly, "monthly_savings": round(cost_now - monthly, 2),
+                    "hourly_price": round(option["hourly_price"] * factor, 4)})
+    return out
+
+
+def _note(settings: Settings) -> str:
+    parts = []
+    if settings.discount_flat_pct:
+        parts.append(f"{settings.discount_flat_pct:g} % off on-demand")
+    parts += [f"{family} {pct:g} %" for family, pct in sorted(settings.discount_families.items())]
+    return "Costs use your discounts (" + ", ".join(parts) + ") from the configuration."
