@@ -26,6 +26,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SourceConfig(_Strict):
+    spec: str | None = Field(None, description="what `advisor audit` reads without --source: aws, demo, files:DIR")
+
+
 class AwsConfig(_Strict):
     regions: list[str] = Field(default_factory=list, description="regions to collect, or ['all']")
     profile: str | None = None
@@ -90,6 +94,7 @@ class LoggingConfig(_Strict):
 
 
 class FileConfig(_Strict):
+    source: SourceConfig = SourceConfig()
     aws: AwsConfig = AwsConfig()
     window: WindowConfig = WindowConfig()
     sizing: SizingConfig = SizingConfig()
@@ -193,7 +198,7 @@ def _apply_file_overrides(file: FileConfig, cli: dict[str, Any]) -> FileConfig:
     data = file.model_dump()
     for key, value in cli.items():
         section, _, name = key.partition(".")
-        if section in ("aws", "window", "output", "store", "logging") and name:
+        if section in ("source", "aws", "window", "output", "store", "logging") and name:
             data[section][name] = value
     return FileConfig.model_validate(data)
 
