@@ -10,19 +10,36 @@ import io
 import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from advisor.cli_aws import (
+    DaysOpt,
+    EndOpt,
+    ExternalIdOpt,
+    ProfileOpt,
+    RegionOpt,
+    RoleOpt,
+    StartOpt,
+    StoreOpt,
+    aws_request,
+    graceful_termination,
+    print_problems,
+)
 from advisor.errors import AdvisorError, ConfigError
 from advisor.model import AuditResult
 from advisor.settings import MetricPolicy, Settings, Statistic
+
+if TYPE_CHECKING:
+    from advisor.sources.aws import AwsRequest
 
 EXIT_SAVINGS_FOUND = 3
 
@@ -81,8 +98,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-SourceOpt = Annotated[str | None, typer.Option("--source", "-s", help="Where the data comes from: 'demo' or "
-                                               "'files:DIR' (a directory with inventory.csv and metrics.csv).")]
+SourceOpt = Annotated[str | None, typer.Option("--source", "-s", help="Where the data comes from: 'demo', "
+                                               "'files:DIR' (a directory with inventory.csv and metrics.csv) or "
+                                               "'aws' (collect from AWS into the local store, then analyse).")]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Audit the bundled demo fleet (same as --source demo).")]
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="An extra directory of rule packs (*.yaml); "
                                                      "repeatable.")]
@@ -113,7 +131,7 @@ def build_settings(rules: list[Path] | None, disabled: list[str] | None, horizon
     )
 
 
-def run_audit(source: str | None, demo: bool, settings: Settings) -> AuditResult:
+def run_audit(source: str | None, demo: bool, settings: Settings, aws: AwsRequest | None = None) -> AuditResult:
     from advisor.catalog import load_catalog
     from advisor.engine.pipeline import audit, load_rule_set
     from advisor.sources import load_source
@@ -124,7 +142,13 @@ def run_audit(source: str | None, demo: bool, settings: Settings) -> AuditResult
     if not spec:
         raise ConfigError("say what to audit: --demo, or --source files:DIR")
     rules = load_rule_set(settings)  # validate rules before reading any data
-    data = load_source(spec)
+    if aws is not None:
+        with graceful_termination(), aws.progress or nullcontext():
+            data = load_source(spec, aws=aws)
+    else:
+        data = load_source(spec)
+    if spec == "aws":
+        print_problems(data.problems, console(stderr=True))
     return audit(data.inventory, data.metrics, load_catalog(), settings, rules=rules, source_label=data.label,
                  problems=data.problems)
 
@@ -156,6 +180,16 @@ def audit(
     min_hours: MinHoursOpt = 30.0,
     fail_on_savings: FailOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (for cron).")] = False,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    role_arn: RoleOpt = None,
+    external_id: ExternalIdOpt = None,
+    days: DaysOpt = 14,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    store: StoreOpt = None,
+    group_tag: Annotated[str, typer.Option("--group-tag", help="Also break the savings down by this tag's values "
+                                           "in the report and the JSON summary (e.g. cost-centre).")] = "team",
 ) -> None:
     """Analyse a fleet and write the HTML report plus JSON and CSV exports.
 
@@ -167,10 +201,12 @@ def audit(
 
     settings = build_settings(rules, disable_rule, horizon_days, cpu_statistic, cpu_headroom, memory_headroom,
                               min_hours)
-    result = run_audit(source, demo, settings)
+    aws = (aws_request(region, profile, role_arn, external_id, days, start, end, store, quiet)
+           if source == "aws" else None)
+    result = run_audit(source, demo, settings, aws)
     out_dir = writable_dir(out_dir)
-    report = write_html(result, out_dir / "report.html")
-    exports = write_exports(result, out_dir)
+    report = write_html(result, out_dir / "report.html", group_tag=group_tag)
+    exports = write_exports(result, out_dir, group_tag=group_tag)
     if not quiet:
         render_summary(result, console())
         render_table(result, console(), limit=15)
@@ -195,6 +231,14 @@ def recommend(
     memory_headroom: MemHeadroomOpt = 20.0,
     min_hours: MinHoursOpt = 30.0,
     fail_on_savings: FailOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    role_arn: RoleOpt = None,
+    external_id: ExternalIdOpt = None,
+    days: DaysOpt = 14,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Print recommendations as JSON, CSV or a table (no report).
 
@@ -206,7 +250,9 @@ def recommend(
 
     settings = build_settings(rules, disable_rule, horizon_days, cpu_statistic, cpu_headroom, memory_headroom,
                               min_hours)
-    result = run_audit(source, demo, settings)
+    aws = (aws_request(region, profile, role_arn, external_id, days, start, end, store)
+           if source == "aws" else None)
+    result = run_audit(source, demo, settings, aws)
     if output_format is OutputFormat.table and not output:
         render_summary(result, console())
         render_table(result, console(), limit=None)
@@ -253,12 +299,14 @@ def rules_list(rules: RulesOpt = None) -> None:
     Example: advisor rules list --rules ./my-rules
     """
     table = Table(title="Rules")
-    for column in ("id", "kind", "action", "group/priority", "condition", "file"):
+    table.add_column("id", no_wrap=True)
+    for column in ("kind", "action", "group/priority", "condition", "thresholds", "file"):
         table.add_column(column, overflow="fold")
     for loaded in _rule_set(rules):
         r = loaded.rule
+        thresholds = ", ".join(f"{k}={v:g}" for k, v in r.thresholds.items())
         table.add_row(r.id, r.kind.value, r.action, f"{r.group}/{r.priority}", escape(loaded.describe_condition()),
-                      f"{loaded.path.name}:{loaded.line}")
+                      escape(thresholds), f"{loaded.path.name}:{loaded.line}")
     console().print(table)
 
 
@@ -372,3 +420,17 @@ def _print_mapping(data: Any, indent: int = 0) -> None:
     else:
         console().print(f"{pad}{escape(str(data))}", highlight=False)
 
+
+
+from advisor.cli_backtest import register as _register_backtest  # noqa: E402  (it uses the helpers above)
+
+_register_backtest(app)
+
+
+def _register_aws() -> None:
+    from advisor.cli_aws import register
+
+    register(app, catalog_app)
+
+
+_register_aws()

@@ -37,6 +37,11 @@ class Settings(BaseModel):
         description="batched-huber fits every series at once (fast); sklearn-huber fits one "
         "HuberRegressor per series (reference, slow on large fleets)",
     )
+    interruptible_tags: dict[str, list[str]] = Field(
+        default_factory=lambda: {"workload": ["batch", "stateless"]},
+        description="tag key -> values that mark an EC2 instance as interruptible (a Spot candidate); members of "
+        "an Auto Scaling group (tag aws:autoscaling:groupName) always are. Values match case-insensitively.",
+    )
     rules_dirs: list[Path] = Field(default_factory=list, description="extra rule packs besides the bundled ones")
     disabled_rules: list[str] = Field(default_factory=list)
     rule_overrides: dict[str, dict[str, float]] = Field(default_factory=dict,

@@ -1,39 +1,47 @@
-/* advisor report: charts, the recommendations table, details and drill-down charts.
- * Data comes only from the <script type="application/json"> blocks and is inserted with textContent;
- * labels handed to plotly are entity-escaped (plotly reads a few HTML tags in labels). */
+/* advisor report: the recommendations table (filters, sorting, CSV download), the overview charts and printing.
+ * Data comes only from the <script type="application/json"> blocks and is inserted with textContent; labels
+ * handed to plotly are entity-escaped (plotly reads a few HTML tags in labels). report.drill.js draws the
+ * details of a row on demand through the `advisorReport` namespace set up here. */
 (function () {
   "use strict";
 
-  var COLUMN_COUNT = 12;
+  var COLUMN_COUNT = 13;
   var PAGE_SIZE = 200;
-  var PRINT_DETAIL_LIMIT = 500;
-  var PERCENT_ORDER = ["cpu", "memory", "gpu", "gpu_memory", "burst_balance"];
-  var SERIES_COLORS = ["#2563eb", "#7c3aed", "#0d9488", "#d97706", "#db2777", "#64748b"];
   var CONFIDENCE_CLASSES = {high: "high", medium: "medium", low: "low"};
-  var STAT_LABELS = {trend_per_day: "trend / day", forecast: "forecast", upper: "upper bound", lower: "lower bound"};
   var PLOT_CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"]};
   var FONT = {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2937"};
+  var FORMULA_START = /^[=+\-@\t\r]/;
+  var PRINT_INSET = 24; // a drill-down chart sits in a table cell: keep it inside the printed page
+  var PRINT_HEIGHT = 560; // px: an A4 landscape page holds about 700
 
   var moneyFormat = new Intl.NumberFormat("en-US", {style: "currency", currency: "USD"});
   var numberFormat = new Intl.NumberFormat("en-US", {maximumFractionDigits: 2});
   var collator = new Intl.Collator(undefined, {numeric: true, sensitivity: "base"});
+  var rawTexts = {};
+
+  function mark(name) {
+    if (window.performance && performance.mark) {
+      performance.mark(name);
+    }
+  }
+
+  /* The text of a data block, read once: large blocks are sliced, never parsed whole. */
+  function rawText(id) {
+    if (!(id in rawTexts)) {
+      var node = document.getElementById(id);
+      rawTexts[id] = node ? node.textContent : "";
+    }
+    return rawTexts[id];
+  }
 
   function readJson(id) {
-    var node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : null;
+    var text = rawText(id);
+    return text ? JSON.parse(text) : null;
   }
 
   var meta = readJson("report-meta") || {};
   var recs = readJson("report-recs") || [];
   var charts = readJson("report-charts") || {};
-  var seriesData = null;
-
-  function series() {
-    if (seriesData === null) {
-      seriesData = readJson("report-series") || {step: 3600, resources: {}};
-    }
-    return seriesData;
-  }
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -59,7 +67,7 @@
       return "—";
     }
     if (isNumber(value)) {
-      return numberFormat.format(value);
+      return numberFormat.format(value === 0 ? 0 : value); // never "-0"
     }
     if (typeof value === "boolean") {
       return value ? "yes" : "no";
@@ -71,309 +79,46 @@
     return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
 
-  function humanize(key) {
-    return STAT_LABELS[key] || String(key).replace(/_/g, " ");
-  }
-
-  /* ---- overview charts ------------------------------------------------------------------------- */
-
   function newPlot(node, data, layout) {
     // responsive plots take their parent's height: give it the figure's, or a resize collapses it
     node.style.height = layout.height + "px";
-    window.Plotly.newPlot(node, data, layout, PLOT_CONFIG);
+    return window.Plotly.newPlot(node, data, layout, PLOT_CONFIG);
   }
+
+  /* A row's details: its own slice of the details block, parsed when the row is first expanded. */
+  function detailsOf(rec) {
+    return JSON.parse(rawText("report-details").substr(rec.d[0], rec.d[1]));
+  }
+
+  var app = window.advisorReport = {
+    meta: meta, el: el, isNumber: isNumber, money: money, scalar: scalar, plotlyText: plotlyText,
+    newPlot: newPlot, detailsOf: detailsOf, rawText: rawText, mark: mark, numberFormat: numberFormat, font: FONT,
+    columnCount: COLUMN_COUNT
+  };
+
+  /* ---- overview charts ------------------------------------------------------------------------- */
 
   function drawCharts() {
     var nodes = document.querySelectorAll(".chart[id^='chart-']");
     Array.prototype.forEach.call(nodes, function (node) {
       var figure = charts[node.id.slice("chart-".length)];
-      if (!figure || !window.Plotly) {
+      if (figure) {
+        newPlot(node.appendChild(el("div", "plot")), figure.data, figure.layout);
+      } else if (node.hasAttribute("data-optional")) {
+        node.hidden = true;
+      } else {
         node.appendChild(el("h3", "chart-title", node.getAttribute("data-title")));
         node.appendChild(el("p", "empty", node.getAttribute("data-empty")));
-        return;
-      }
-      newPlot(node.appendChild(el("div")), figure.data, figure.layout);
-    });
-  }
-
-  /* ---- generic renderers for evidence ---------------------------------------------------------- */
-
-  function isPlainObject(value) {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-  }
-
-  function kvList(object) {
-    var dl = el("dl", "kv");
-    Object.keys(object).forEach(function (key) {
-      dl.appendChild(el("dt", null, key));
-      var dd = el("dd");
-      dd.appendChild(renderValue(object[key]));
-      dl.appendChild(dd);
-    });
-    return dl;
-  }
-
-  function matrix(object, rowLabel) {
-    var columns = [];
-    Object.keys(object).forEach(function (row) {
-      Object.keys(object[row]).forEach(function (column) {
-        if (columns.indexOf(column) === -1) {
-          columns.push(column);
-        }
-      });
-    });
-    var table = el("table", "mini");
-    var head = el("tr");
-    head.appendChild(el("th", null, rowLabel));
-    columns.forEach(function (column) {
-      head.appendChild(el("th", "num", humanize(column)));
-    });
-    table.appendChild(el("thead")).appendChild(head);
-    var body = table.appendChild(el("tbody"));
-    Object.keys(object).forEach(function (row) {
-      var tr = body.appendChild(el("tr"));
-      tr.appendChild(el("td", null, row));
-      columns.forEach(function (column) {
-        var value = object[row][column];
-        tr.appendChild(el("td", "num", isPlainObject(value) ? JSON.stringify(value) : scalar(value)));
-      });
-    });
-    return table;
-  }
-
-  function renderValue(value) {
-    if (Array.isArray(value)) {
-      var list = el("ul");
-      value.forEach(function (item) {
-        var li = list.appendChild(el("li"));
-        li.appendChild(renderValue(item));
-      });
-      return list;
-    }
-    if (isPlainObject(value)) {
-      var keys = Object.keys(value);
-      if (keys.length && keys.every(function (key) { return isPlainObject(value[key]); })) {
-        return matrix(value, "");
-      }
-      return kvList(value);
-    }
-    return document.createTextNode(scalar(value));
-  }
-
-  function inlinePairs(object, suffix) {
-    return Object.keys(object).map(function (key) {
-      return key + " " + scalar(object[key]) + (isNumber(object[key]) ? suffix : "");
-    }).join(" · ");
-  }
-
-  function evidenceSection(evidence) {
-    var section = el("section");
-    section.appendChild(el("h3", null, "Evidence"));
-    var facts = {};
-    if (evidence.window !== undefined) {
-      facts.Window = scalar(evidence.window);
-    }
-    if (evidence.datapoints !== undefined) {
-      facts.Datapoints = isPlainObject(evidence.datapoints) ? inlinePairs(evidence.datapoints, "")
-        : scalar(evidence.datapoints);
-    }
-    if (evidence.coverage !== undefined) {
-      facts.Coverage = isNumber(evidence.coverage) && evidence.coverage <= 1
-        ? numberFormat.format(evidence.coverage * 100) + " %" : scalar(evidence.coverage);
-    }
-    if (evidence.rule !== undefined) {
-      facts.Rule = scalar(evidence.rule);
-    }
-    if (Object.keys(facts).length) {
-      section.appendChild(kvList(facts));
-    }
-    if (isPlainObject(evidence.stats)) {
-      section.appendChild(el("h4", null, "Percentiles per metric"));
-      section.appendChild(matrix(evidence.stats, "metric"));
-    }
-    if (isPlainObject(evidence.forecast)) {
-      section.appendChild(el("h4", null, "Forecast per metric"));
-      section.appendChild(matrix(evidence.forecast, "metric"));
-    }
-    if (isPlainObject(evidence.thresholds)) {
-      section.appendChild(el("h4", null, "Rule thresholds"));
-      section.appendChild(kvList(evidence.thresholds));
-    }
-    if (Array.isArray(evidence.notes) && evidence.notes.length) {
-      section.appendChild(el("h4", null, "Notes"));
-      section.appendChild(renderValue(evidence.notes));
-    }
-    var known = ["window", "datapoints", "coverage", "rule", "stats", "forecast", "thresholds", "notes"];
-    var rest = {};
-    Object.keys(evidence).forEach(function (key) {
-      if (known.indexOf(key) === -1) {
-        rest[key] = evidence[key];
       }
     });
-    if (Object.keys(rest).length) {
-      section.appendChild(el("h4", null, "Other evidence"));
-      section.appendChild(kvList(rest));
-    }
-    if (!Object.keys(evidence).length) {
-      section.appendChild(el("p", "empty", "No evidence recorded."));
-    }
-    return section;
-  }
-
-  function optionsSection(options) {
-    var section = el("section", "full");
-    section.appendChild(el("h3", null, "Options (monthly, prices as of " + (meta.price_list_date || "unknown") + ")"));
-    if (!options.length) {
-      section.appendChild(el("p", "empty", "No alternative options."));
-      return section;
-    }
-    var table = el("table", "mini options");
-    var head = el("tr");
-    [["#", "num"], ["Type", ""], ["Option", ""], ["Monthly cost", "num"], ["Savings", "num"],
-      ["Projected utilization", ""], ["Risk", "num"]].forEach(function (pair) {
-      head.appendChild(el("th", pair[1], pair[0]));
-    });
-    table.appendChild(el("thead")).appendChild(head);
-    var body = table.appendChild(el("tbody"));
-    options.forEach(function (option, index) {
-      var tr = body.appendChild(el("tr"));
-      tr.appendChild(el("td", "num", scalar(option.rank !== undefined ? option.rank : index + 1)));
-      tr.appendChild(el("td", "mono", scalar(option.instance_type || option.type || option.target)));
-      tr.appendChild(el("td", null, scalar(option.label)));
-      tr.appendChild(el("td", "num", money(option.monthly_cost)));
-      tr.appendChild(el("td", "num", money(option.monthly_savings)));
-      tr.appendChild(el("td", null, isPlainObject(option.projected_utilization)
-        ? inlinePairs(option.projected_utilization, " %") : scalar(option.projected_utilization)));
-      tr.appendChild(el("td", "num", scalar(option.risk)));
-    });
-    section.appendChild(table);
-    return section;
-  }
-
-  function whySection(rec) {
-    var section = el("section");
-    section.appendChild(el("h3", null, rec.title || "Why"));
-    section.appendChild(el("p", null, rec.rationale || "No rationale recorded."));
-    var facts = {Kind: rec.kind, Rule: rec.rule, Severity: rec.severity};
-    if (isPlainObject(rec.projected) && Object.keys(rec.projected).length) {
-      facts["Projected on target"] = inlinePairs(rec.projected, " %");
-    }
-    section.appendChild(kvList(facts));
-    section.appendChild(el("h4", null, "Tags"));
-    var tagKeys = Object.keys(rec.tags || {});
-    if (!tagKeys.length) {
-      section.appendChild(el("p", "empty", "No tags."));
-    } else {
-      var tags = section.appendChild(el("div", "tags"));
-      tagKeys.forEach(function (key) {
-        tags.appendChild(el("span", "tag", key + " = " + rec.tags[key]));
-      });
-    }
-    return section;
-  }
-
-  function buildDetail(rec) {
-    var tr = el("tr", "details");
-    tr.setAttribute("data-i", String(rec.i));
-    var td = tr.appendChild(el("td"));
-    td.colSpan = COLUMN_COUNT;
-    var grid = td.appendChild(el("div", "detail-grid"));
-    grid.appendChild(whySection(rec));
-    grid.appendChild(evidenceSection(rec.evidence || {}));
-    grid.appendChild(optionsSection(rec.options || []));
-    var drill = grid.appendChild(el("section", "full"));
-    drill.appendChild(el("h3", null, "Utilization"));
-    drill.appendChild(el("div", "drill"));
-    return tr;
-  }
-
-  /* ---- drill-down chart ------------------------------------------------------------------------ */
-
-  function stepLabel(seconds) {
-    var hours = seconds / 3600;
-    return hours === 1 ? "hourly" : hours + "-hourly";
-  }
-
-  function metricOrder(a, b) {
-    var ia = PERCENT_ORDER.indexOf(a);
-    var ib = PERCENT_ORDER.indexOf(b);
-    if (ia === -1 && ib === -1) {
-      return a < b ? -1 : (a > b ? 1 : 0);
-    }
-    return (ia === -1 ? 99 : ia) - (ib === -1 ? 99 : ib);
-  }
-
-  function drawDrill(row) {
-    var holder = row.detail.querySelector(".drill");
-    var all = series();
-    var data = all.resources[row.rec.resource_id];
-    row.drawn = true;
-    if (!data || !window.Plotly) {
-      holder.appendChild(el("p", "empty", "No utilization samples for this resource in the report."));
-      return;
-    }
-    var metrics = Object.keys(data).sort(metricOrder);
-    var label = stepLabel(all.step);
-    holder.appendChild(el("p", "sub", label + " max (solid) and mean (thin) per metric; dashed red: current capacity " +
-      "(100 %); dotted green: projected utilization on the target."));
-    var plot = holder.appendChild(el("div", "drill-plot"));
-    var gap = 0.08;
-    var height = (1 - gap * (metrics.length - 1)) / metrics.length;
-    var traces = [];
-    var shapes = [];
-    var annotations = [];
-    var layout = {
-      height: 70 + 170 * metrics.length,
-      margin: {l: 64, r: 16, t: 34, b: 40},
-      font: FONT,
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)",
-      showlegend: true,
-      legend: {orientation: "h", x: 0, y: 1.0, yanchor: "bottom"},
-      hovermode: "x unified",
-      xaxis: {type: "date", anchor: "y" + (metrics.length > 1 ? metrics.length : ""), gridcolor: "#e5e7eb"}
-    };
-    metrics.forEach(function (metric, k) {
-      var s = data[metric];
-      var axis = k === 0 ? "" : String(k + 1);
-      var top = 1 - k * (height + gap);
-      var x = s.max.map(function (_, j) { return (s.t0 + j * all.step) * 1000; });
-      var name = plotlyText(metric);
-      var color = SERIES_COLORS[k % SERIES_COLORS.length];
-      traces.push({type: "scatter", mode: "lines", name: name + " " + label + " max", x: x, y: s.max,
-        yaxis: "y" + axis, line: {color: color, width: 1.6}, connectgaps: false});
-      traces.push({type: "scatter", mode: "lines", name: name + " " + label + " mean", x: x, y: s.mean,
-        yaxis: "y" + axis, line: {color: color, width: 1}, opacity: 0.45, connectgaps: false});
-      var peak = Math.max.apply(null, s.max.filter(isNumber).concat([0]));
-      var yaxis = {domain: [Math.max(0, top - height), top], anchor: "x", gridcolor: "#e5e7eb",
-        title: {text: name + (s.percent ? " (%)" : "")}, rangemode: "tozero"};
-      if (s.percent) {
-        yaxis.range = [0, Math.max(105, peak + 5)];
-        shapes.push({type: "line", xref: "paper", x0: 0, x1: 1, yref: "y" + axis, y0: 100, y1: 100,
-          line: {color: "#b91c1c", width: 1.2, dash: "dash"}});
-        annotations.push({xref: "paper", x: 1, xanchor: "right", yref: "y" + axis, y: 100, yanchor: "bottom",
-          text: "current capacity 100 %", showarrow: false, font: {size: 10, color: "#b91c1c"}});
-        var projected = row.rec.projected ? row.rec.projected[metric] : undefined;
-        if (isNumber(projected)) {
-          shapes.push({type: "line", xref: "paper", x0: 0, x1: 1, yref: "y" + axis, y0: projected, y1: projected,
-            line: {color: "#047857", width: 1.4, dash: "dot"}});
-          annotations.push({xref: "paper", x: 0, xanchor: "left", yref: "y" + axis, y: projected,
-            yanchor: "bottom", text: "projected on target " + numberFormat.format(projected) + " %",
-            showarrow: false, font: {size: 10, color: "#047857"}});
-        }
-      }
-      layout["yaxis" + axis] = yaxis;
-    });
-    layout.shapes = shapes;
-    layout.annotations = annotations;
-    newPlot(plot, traces, layout);
+    mark("advisor:charts");
+    document.body.setAttribute("data-charts-ready", "");
   }
 
   /* ---- the table ------------------------------------------------------------------------------- */
 
   var tbody = document.getElementById("rec-body");
   var textFilter = document.getElementById("filter-text");
-  var actionFilter = document.getElementById("filter-action");
   var counter = document.getElementById("row-count");
   var emptyNote = document.getElementById("rec-empty");
   var morePanel = document.getElementById("rec-more");
@@ -386,6 +131,18 @@
     return el("td", "num" + (extraClass ? " " + extraClass : ""), money(value));
   }
 
+  /* Text that may wrap after its commas and underscores (a list of instance types, an action name), and
+   * nowhere inside an instance type. */
+  function breakable(parent, text) {
+    String(text).split(/(?<=[,_])/).forEach(function (part, index) {
+      if (index) {
+        parent.appendChild(document.createElement("wbr"));
+      }
+      parent.appendChild(document.createTextNode(part));
+    });
+    return parent;
+  }
+
   function buildRow(rec) {
     var tr = el("tr", "rec");
     tr.setAttribute("data-i", String(rec.i));
@@ -396,13 +153,15 @@
     button.setAttribute("aria-label", "Details for " + rec.resource_id);
     tr.appendChild(el("td", "mono", rec.resource_id));
     tr.appendChild(el("td", "name", rec.name));
+    tr.appendChild(el("td", "group", rec.group === null ? "—" : rec.group));
     tr.appendChild(el("td", "mono nowrap", rec.account));
     tr.appendChild(el("td", "nowrap", rec.region));
-    tr.appendChild(el("td")).appendChild(el("span", "badge action", rec.action));
+    tr.appendChild(el("td")).appendChild(breakable(el("span", "badge action"), rec.action));
     var change = tr.appendChild(el("td", "change mono"));
-    change.appendChild(document.createTextNode(rec.current || "—"));
+    breakable(change, rec.current || "—");
+    change.appendChild(document.createElement("wbr"));
     change.appendChild(el("span", "arrow", "→"));
-    change.appendChild(document.createTextNode(rec.target || "—"));
+    breakable(change, rec.target || "—");
     tr.appendChild(moneyCell(rec.cost_now));
     tr.appendChild(moneyCell(rec.cost_after));
     var savings = tr.appendChild(moneyCell(rec.savings,
@@ -432,21 +191,48 @@
   var matching = rows;
   var limit = PAGE_SIZE;
 
-  function ensureDetail(row) {
+  /* One <select> per filter field; option values index the field's values, so a missing value (null) and
+   * any text a tag may hold stay distinct from "all". */
+  var menus = (meta.filters || []).map(function (filter) {
+    var label = el("label", null, filter.label + " ");
+    var select = label.appendChild(el("select"));
+    select.id = "filter-" + filter.key;
+    select.appendChild(el("option", null, "all")).value = "";
+    filter.values.forEach(function (value, index) {
+      select.appendChild(el("option", value === null ? "none" : null, value === null ? filter.none : value))
+        .value = String(index);
+    });
+    document.getElementById("filter-menus").appendChild(label);
+    return {filter: filter, select: select};
+  });
+
+  function matches(rec, menu) {
+    if (menu.select.value === "") {
+      return true;
+    }
+    var wanted = menu.filter.values[Number(menu.select.value)];
+    var value = rec[menu.filter.key];
+    return wanted === null ? value === null || value === "" : value === wanted;
+  }
+
+  function showDetail(row) {
     if (!row.detail) {
-      row.detail = buildDetail(row.rec);
-      row.tr.parentNode.insertBefore(row.detail, row.tr.nextSibling);
+      row.detail = app.buildDetail(row.rec);
+      if (row.tr.parentNode) { // else the next render() places it
+        row.tr.parentNode.insertBefore(row.detail, row.tr.nextSibling);
+      }
+    }
+    row.detail.classList.toggle("collapsed", !row.open);
+    if (row.open && !row.drawn) {
+      row.drawn = true;
+      app.drawDrill(row.detail, row.rec);
     }
   }
 
   function toggle(row) {
     row.open = !row.open;
     row.tr.querySelector(".toggle").setAttribute("aria-expanded", String(row.open));
-    ensureDetail(row);
-    row.detail.classList.toggle("collapsed", !row.open);
-    if (row.open && !row.drawn) {
-      drawDrill(row);
-    }
+    whenReady(function () { showDetail(row); });
   }
 
   function sortValue(rec, key) {
@@ -492,9 +278,8 @@
 
   function applyFilter() {
     var terms = textFilter.value.toLowerCase().split(/\s+/).filter(Boolean);
-    var action = actionFilter.value;
     matching = rows.filter(function (row) {
-      return (!action || row.rec.action === action) && terms.every(function (term) {
+      return menus.every(function (menu) { return matches(row.rec, menu); }) && terms.every(function (term) {
         return row.haystack.indexOf(term) !== -1;
       });
     });
@@ -512,6 +297,82 @@
     });
     render();
   }
+
+  /* ---- CSV download of the filtered rows ------------------------------------------------------- */
+
+  /* JSON text of a nested value with sorted keys, as the CSV export writes it. */
+  function sortedJson(value) {
+    if (Array.isArray(value)) {
+      return "[" + value.map(sortedJson).join(", ") + "]";
+    }
+    if (value !== null && typeof value === "object") {
+      return "{" + Object.keys(value).sort().map(function (key) {
+        return JSON.stringify(key) + ": " + sortedJson(value[key]);
+      }).join(", ") + "}";
+    }
+    return JSON.stringify(value === undefined ? null : value);
+  }
+
+  /* One CSV field (RFC 4180 quoting). Text that a spreadsheet would run as a formula gets a leading
+   * apostrophe: a Name tag of "=HYPERLINK(…)" must stay text when the file is opened. */
+  function csvField(value) {
+    var text;
+    if (value === null || value === undefined) {
+      text = "";
+    } else if (typeof value === "boolean") {
+      text = value ? "True" : "False";
+    } else if (typeof value === "object") {
+      text = sortedJson(value);
+    } else if (typeof value === "number") {
+      text = String(value);
+    } else {
+      text = FORMULA_START.test(value) ? "'" + value : String(value);
+    }
+    return /[",\r\n]/.test(text) ? "\"" + text.replace(/"/g, "\"\"") + "\"" : text;
+  }
+
+  function filteredCsv() {
+    var columns = meta.csv || [];
+    var lines = [columns.map(function (pair) { return csvField(pair[0]); }).join(",")];
+    matching.forEach(function (row) {
+      lines.push(columns.map(function (pair) { return csvField(row.rec[pair[1]]); }).join(","));
+    });
+    return lines.join("\n") + "\n";
+  }
+
+  function downloadCsv() {
+    var url = URL.createObjectURL(new Blob([filteredCsv()], {type: "text/csv;charset=utf-8"}));
+    var link = document.body.appendChild(el("a"));
+    link.href = url;
+    link.download = "recommendations-filtered.csv";
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 0);
+  }
+
+  /* ---- printing ------------------------------------------------------------------------------- */
+
+  /* Plotly sizes its SVG in pixels: before printing, redraw every plot at the width its box has on the
+   * printed page (the `printing` class gives the page the print width) and no taller than a page (an SVG is
+   * not split across pages, it is cut), and back after. */
+  function fitPlots(printing) {
+    document.documentElement.classList.toggle("printing", printing);
+    var page = document.querySelector("main").clientWidth - PRINT_INSET;
+    Array.prototype.forEach.call(document.querySelectorAll(".js-plotly-plot"), function (plot) {
+      if (plot.offsetParent === null) {
+        return;
+      }
+      if (printing && plot.screenHeight === undefined) {
+        plot.screenHeight = plot.layout.height;
+      }
+      var height = printing ? Math.min(plot.screenHeight, PRINT_HEIGHT) : plot.screenHeight;
+      plot.style.height = height + "px";
+      window.Plotly.relayout(plot, {width: printing ? Math.min(plot.parentNode.clientWidth, page) : null,
+        height: height, autosize: true});
+    });
+  }
+
+  /* ---- wiring ---------------------------------------------------------------------------------- */
 
   Array.prototype.forEach.call(document.querySelectorAll("#rec-table th[data-key] button"), function (button) {
     button.addEventListener("click", function () {
@@ -535,7 +396,15 @@
     }
   });
   textFilter.addEventListener("input", applyFilter);
-  actionFilter.addEventListener("change", applyFilter);
+  menus.forEach(function (menu) {
+    menu.select.addEventListener("change", applyFilter);
+  });
+  document.getElementById("filter-reset").addEventListener("click", function () {
+    textFilter.value = "";
+    menus.forEach(function (menu) { menu.select.value = ""; });
+    applyFilter();
+  });
+  document.getElementById("download-csv").addEventListener("click", downloadCsv);
   moreButton.addEventListener("click", function () {
     limit += PAGE_SIZE;
     render();
@@ -544,17 +413,43 @@
     limit = matching.length;
     render();
   });
+  window.addEventListener("beforeprint", function () { fitPlots(true); });
+  window.addEventListener("afterprint", function () { fitPlots(false); });
+  window.matchMedia("print").addEventListener("change", function (event) { fitPlots(event.matches); });
 
-  window.addEventListener("beforeprint", function () {
-    matching.slice(0, Math.min(limit, PRINT_DETAIL_LIMIT)).forEach(function (row) {
-      if (!row.detail) {
-        ensureDetail(row);
-        row.detail.classList.add("collapsed");
-      }
-    });
-  });
+  /* plotly.js (inlined after this script as text, not run) takes a second or two to start on a slow machine:
+   * run it once the page is parsed and the table has been painted, so the table shows first. */
+  /* The details, the series and plotly.js come after this script in the page: a row expanded before they are
+   * parsed and plotly.js has run opens once they are. */
+  var waiting = [];
+
+  function whenReady(show) {
+    if (window.Plotly) {
+      show();
+    } else {
+      waiting.push(show);
+    }
+  }
+
+  function startPlotly() {
+    var script = document.createElement("script");
+    script.textContent = rawText("plotly-source");
+    document.head.appendChild(script);
+    delete rawTexts["plotly-source"];
+    drawCharts();
+    waiting.splice(0).forEach(function (show) { show(); });
+  }
+
+  function afterPaint(next) {
+    window.requestAnimationFrame(function () { setTimeout(next, 0); });
+  }
 
   applySort();
-  drawCharts();
   document.getElementById("rec-table").setAttribute("data-ready", "");
+  afterPaint(function () { mark("advisor:table"); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { afterPaint(startPlotly); });
+  } else {
+    afterPaint(startPlotly);
+  }
 }());

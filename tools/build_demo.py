@@ -731,8 +731,11 @@ class FleetBuilder:
     # ---- EBS volumes ------------------------------------------------------------------------------------------
 
     def volume(self, scenario: str, volume_type: str, size: int, iops: float, throughput: float,
-               target_iops: float, attached: Resource | None, final_balance: float | None = None) -> None:
-        pool = "quiet_disk" if attached is None else "sustained_disk" if final_balance is not None else "disk"
+               target_iops: float, attached: Resource | None, final_balance: float | None = None,
+               quiet: bool = False) -> None:
+        """An EBS volume; ``quiet``: an attached volume that only sees stray I/O (scaled on its maximum)."""
+        quiet = quiet or attached is None
+        pool = "quiet_disk" if quiet else "sustained_disk" if final_balance is not None else "disk"
         read_kib, write_kib = float(self.rng.choice([16, 32, 64, 128])), float(self.rng.choice([8, 16, 32]))
         while True:
             vm, week = self.bb[pool].take()
@@ -740,9 +743,9 @@ class FleetBuilder:
             disk = Disk(read.values, self.t.bitbrains.window(vm, week, "disk_write").values, read_kib, write_kib,
                         volume_type, iops, throughput, (0.9, 1.1) if final_balance is not None else (1.0, 1.0))
             if final_balance is None:
-                q = 0.99 if attached else 1.0  # an unattached volume only ever sees stray I/O
+                q = 1.0 if quiet else 0.99  # a quiet volume only ever sees stray I/O: its maximum is the target
                 scale = target_iops / quantile(disk.unit_iops, q)
-                how = f"linear scale to demand {'p99' if attached else 'max'} {target_iops:,.2f} IOPS"
+                how = f"linear scale to demand {'max' if quiet else 'p99'} {target_iops:,.2f} IOPS"
                 break
             scale = disk.drain_scale(final_balance)
             balance = daily(disk.series(scale)["burst_balance"], 0.5)
@@ -956,7 +959,137 @@ class FleetBuilder:
         self.endpoints()
         self.training_jobs()
         self.notebooks()
+        # Added for the ML rule packs; kept last so the resources above keep their random draws.
+        self.idle_data_volumes()
+        self.elastic_inference_instance()
+        self.more_endpoints()
+        self.tuning_jobs()
+        self.batch_environments()
         return self.resources
+
+    # ---- ML rule packs: idle disks, EI on EC2, A/B, bursty and diurnal endpoints, tuning jobs, Batch --------
+
+    def idle_data_volumes(self) -> None:
+        """Attached volumes that nobody reads (a data disk left behind after a migration)."""
+        hosts = [r for r in self.instances if r.row["tags"]["scenario"] in ("over_provisioned", "right_sized")]
+        for i in range(2):
+            self.volume("ebs_idle", "gp3", int(self.rng.choice([200, 500])), 3000.0, 125.0,
+                        self.uniform(0.1, 0.6), hosts[-1 - i], quiet=True)
+
+    def elastic_inference_instance(self) -> None:
+        """An EC2 inference host that still carries an Elastic Inference accelerator."""
+        metrics, source = self.bitbrains_cpu_memory("busy", self.uniform(25, 45), (0.3, 0.5),
+                                                    self.uniform(40, 60), (0.7, 0.85))
+        net, net_source = self.network(10 ** self.uniform(5.5, 6.5))
+        tags = self.tags("legacy-tf-serving", "ei_instance", team="ml-platform", env="prod")
+        resource = self.ec2("ei_instance", tags["Name"], "c5.xlarge", metrics | net, [source, net_source], tags,
+                            where=(ACCOUNTS[0], REGIONS[0]))
+        resource.row["accelerator_type"] = "eia2.medium"
+
+    def endpoint(self, endpoint: str, variant: str, instance_type: str, count: int, scenario: str,
+                 metrics: dict[str, tuple[int, Array]], sources: list[str], weight: float | None = None,
+                 where: tuple[str, str] | None = None) -> None:
+        tags = self.tags(endpoint, scenario, team=str(self.rng.choice(["ml-platform", "recommendations", "search"])),
+                         env="prod")
+        account, region = where or self.placement("prod", eu_share=0.2)
+        row = {"resource_id": f"{endpoint}/{variant}", "kind": "sagemaker_endpoint", "account": account,
+               "region": region, "name": endpoint, "instance_type": instance_type, "count": count,
+               "lifecycle": "on-demand", "state": "InService", "tags": tags, "endpoint": endpoint, "variant": variant,
+               "accelerator_type": None, "min_count": count, "max_count": count, "autoscaling": False,
+               "weight": weight}
+        self.add(row, metrics, sources)
+
+    def cpu_endpoint_load(self, calls99: float, cpu99: float, mem_max: float) -> tuple[
+            dict[str, tuple[int, Array]], list[str]]:
+        """CPU and invocations following one Azure VM with a daily shape; memory from a Google pseudo-VM."""
+        vm, start_day = self.az["diurnal"].take()
+        load = self.t.azure.window(vm, start_day)
+        c50 = cpu99 * self.uniform(0.4, 0.6)
+        job = self.google.take()
+        memory = self.t.google.window(job, 1)
+        calls = np.rint(linear_scale(load.values, 0.99, calls99) * 5) / 5
+        return ({"cpu": (0, power_map(load.values, 0.5, c50, 0.99, cpu99)), "invocations": (0, calls),
+                 "memory": (0, power_map(memory.values, 0.5, mem_max * 0.85, 1.0, mem_max))},
+                [f"cpu: {load.source}, power map p50/p99 -> {c50:.1f}/{cpu99:.1f}",
+                 f"invocations/min proportional to the {load.source.split(' (')[0]} load, p99 {calls99:,.0f}/min",
+                 f"memory: {memory.source}, power map max -> {mem_max:.1f}"])
+
+    def more_endpoints(self) -> None:
+        """An A/B test (a small challenger sized like the champion), a diurnal API without auto scaling, a
+        nightly scoring endpoint that only sees traffic in a burst, and a GPU endpoint at the top of its GPUs."""
+        where = (ACCOUNTS[0], REGIONS[0])
+        for variant, weight, calls99 in (("champion", 0.9, 900.0), ("challenger", 0.1, 95.0)):
+            metrics, sources = self.cpu_endpoint_load(calls99, self.uniform(35, 55) * (1 if weight > 0.5 else 0.3),
+                                                      self.uniform(40, 60))
+            self.endpoint("churn-ab-test", variant, "ml.m5.xlarge", 2, "endpoint_ab_test", metrics, sources,
+                          weight=weight, where=where)
+        metrics, sources = self.cpu_endpoint_load(2400.0, self.uniform(45, 60), self.uniform(40, 60))
+        self.endpoint("product-search-api", "AllTraffic", "ml.c5.xlarge", 4, "endpoint_diurnal", metrics, sources,
+                      where=where)
+        machine = self.alibaba.take()
+        burst = self.t.alibaba.window(machine, "cpu")
+        minute_of_day = (np.arange(BINS) % PER_DAY) * PERIOD_MINUTES
+        active = (minute_of_day >= 120) & (minute_of_day < 210)  # 02:00-03:30 UTC
+        calls = np.where(active, np.rint(linear_scale(burst.values, 0.99, 1500.0)), 0.0)
+        cpu, cpu_source = self.bitbrains_cpu("idle", self.uniform(1.0, 3.0))
+        cpu = np.where(active, np.maximum(cpu, power_map(burst.values, 0.5, 45.0, 0.99, 80.0)), cpu)
+        job = self.google.take()
+        memory = self.t.google.window(job, 1)
+        mem_max = self.uniform(30, 45)
+        self.endpoint("nightly-scoring", "AllTraffic", "ml.c5.2xlarge", 2, "endpoint_bursty",
+                      {"cpu": (0, cpu), "invocations": (0, calls),
+                       "memory": (0, power_map(memory.values, 0.5, mem_max * 0.85, 1.0, mem_max))},
+                      [f"invocations/min and busy CPU: {burst.source} CPU series, gated to a nightly "
+                       f"02:00-03:30 UTC window (zero outside it), p99 in the window 1,500/min",
+                       f"idle CPU outside the window: {cpu_source}",
+                       f"memory: {memory.source}, power map max -> {mem_max:.1f}"], where=where)
+        gpu, gpu_source, duty = self.gpu_series("busy", self.uniform(92, 96), self.uniform(55, 70),
+                                                self.uniform(40, 60))
+        cpu, cpu_source = self.bitbrains_cpu("busy", self.uniform(30, 50))
+        calls = np.rint(linear_scale(duty.values, 0.99, 240.0) * 5) / 5
+        self.endpoint("sd-turbo-realtime", "AllTraffic", "ml.g4dn.xlarge", 2, "endpoint_gpu_saturated",
+                      gpu | {"cpu": (0, cpu), "invocations": (0, calls)},
+                      [gpu_source, cpu_source, "invocations/min proportional to the GPU duty cycle, p99 240/min"],
+                      where=where)
+
+    def tuning_jobs(self) -> None:
+        """Hyperparameter tuning jobs (inventory only: SageMaker reports per-training-job metrics, not these)."""
+        # (name, type, instances per job, early stopping, training jobs, mean job hours, lagging share)
+        plan = [("hpo-ctr-xgboost", "ml.m5.4xlarge", 1, "Off", 60, 1.6, 0.45),
+                ("hpo-bert-classifier", "ml.g5.2xlarge", 1, "Off", 24, 3.5, 0.4),
+                ("hpo-resnet-lr", "ml.p3.2xlarge", 1, "Auto", 30, 2.5, 0.0)]
+        for name, instance_type, count, stopping, jobs, hours, lagging in plan:
+            seconds = int(jobs * hours * 3600 * self.uniform(0.9, 1.1))
+            tags = self.tags(name, "tuning_early_stopping_off" if stopping == "Off" else "tuning_early_stopping_auto",
+                             team="research", env="dev")
+            row = {"resource_id": name, "kind": "sagemaker_tuning_job", "account": ACCOUNTS[1], "region": REGIONS[0],
+                   "name": name, "instance_type": instance_type, "count": count, "lifecycle": "on-demand",
+                   "state": "Completed", "tags": tags, "early_stopping": stopping, "training_jobs": jobs,
+                   "training_seconds": seconds, "billable_seconds": seconds,
+                   "lagging_billable_seconds": int(seconds * lagging)}
+            self.add(row, {}, [f"inventory only: {jobs} training jobs of about {hours:g} h; "
+                               f"{lagging:.0%} of the billable time in jobs whose objective lagged the median"])
+
+    def batch_environments(self) -> None:
+        """AWS Batch compute environments: two on on-demand EC2 (one with its monthly vCPU-hours), one on Spot."""
+        machine = self.alibaba.take()
+        load = self.t.alibaba.window(machine, "cpu")
+        max_vcpus = 256
+        vcpu_hours = round(float(np.nanmean(load.values)) / 100 * max_vcpus * 730)
+        plan = [("batch-training-ondemand", "on-demand", "BEST_FIT_PROGRESSIVE", "m5.2xlarge,c5.2xlarge,r5.2xlarge",
+                 vcpu_hours, REGIONS[0], "batch_ondemand",
+                 f"vcpu_hours: mean CPU of {load.source} x {max_vcpus} vCPUs x 730 h"),
+                ("batch-features-nightly", "on-demand", "BEST_FIT", "c5.4xlarge,m5.4xlarge", None, REGIONS[1],
+                 "batch_ondemand_no_usage", "inventory only: no vCPU-hours known"),
+                ("batch-etl-spot", "spot", "SPOT_CAPACITY_OPTIMIZED", "m5.xlarge,m5a.xlarge,m6i.xlarge", None,
+                 REGIONS[0], "batch_spot", "inventory only: already on Spot")]
+        for name, lifecycle, strategy, types, hours, region, scenario, source in plan:
+            tags = self.tags(name, scenario, team="data-eng", env="prod")
+            row = {"resource_id": f"arn:aws:batch:{region}:{ACCOUNTS[0]}:compute-environment/{name}",
+                   "kind": "batch_compute_environment", "account": ACCOUNTS[0], "region": region, "name": name,
+                   "instance_type": types, "count": 1, "lifecycle": lifecycle, "state": "VALID", "tags": tags,
+                   "allocation_strategy": strategy, "max_vcpus": max_vcpus, "vcpu_hours": hours}
+            self.add(row, {}, [source])
 
 
 @dataclass
@@ -1032,8 +1165,11 @@ def inventory_table(resources: list[Resource]) -> pa.Table:
     frame["tags"] = [json.dumps(t, sort_keys=True) for t in frame["tags"]]
     for column in ("managed_spot", "checkpointing", "autoscaling"):
         frame[column] = frame[column].astype("boolean")
-    for column in ("min_count", "max_count", "training_seconds", "billable_seconds"):
+    for column in ("min_count", "max_count", "training_seconds", "billable_seconds", "training_jobs",
+                   "lagging_billable_seconds", "max_vcpus"):
         frame[column] = frame[column].astype("Int64")
+    for column in ("weight", "vcpu_hours"):
+        frame[column] = frame[column].astype("Float64")
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
@@ -1105,6 +1241,9 @@ def readme(resources: list[Resource], sizes: dict[str, int]) -> str:
         "* Network for traces without network (Google, PlanetLab, Azure, GenTD26) comes from a Bitbrains VM's",
         "  network columns; GPU instances' CPU comes from a Bitbrains VM; training jobs' GPU load comes from an",
         "  Alibaba 2018 batch host's CPU series (GenTD26 is an inference trace).",
+        "* **gate** (bursty endpoint): a real series kept inside a nightly 02:00-03:30 UTC window, zero outside it.",
+        "* Tuning jobs and Batch compute environments are inventory only (AWS reports no utilization series for",
+        "  them); the on-demand Batch environment's monthly vCPU-hours come from an Alibaba 2018 host's mean CPU.",
         "",
         "## Scenarios",
         "",

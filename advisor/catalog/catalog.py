@@ -30,6 +30,7 @@ import pandas as pd
 
 from advisor.errors import CatalogError
 from advisor.resources import data_path
+from advisor.store.paths import user_catalog_dir
 
 REFERENCE_REGION = "us-east-1"
 REGION_BASKET = ("m5.xlarge", "c5.xlarge", "r5.xlarge")
@@ -227,6 +228,7 @@ class Catalog:
         types = self.types
         priced = set(self.prices["instance_type"].astype(str))
         return {
+            "in_use": "bundled" if self.path == data_path("catalog") else "local (advisor catalog refresh)",
             "price_list_date": self.price_list_date,
             "built_at": self.metadata.get("built_at"),
             "path": str(self.path) if self.path else None,
@@ -318,6 +320,17 @@ def _bundled() -> Catalog:
     return _read(data_path("catalog"))
 
 
+@lru_cache(maxsize=1)
+def _local(path: Path, modified: int) -> Catalog:
+    return _read(path)
+
+
 def load_catalog(path: Path | None = None) -> Catalog:
-    """The catalog in ``path``, or the bundled one (loaded once per process)."""
-    return _bundled() if path is None else _read(Path(path))
+    """The catalog in ``path``; else the user's local one (``advisor catalog refresh``) if there is one; else the
+    bundled one. Each is loaded once per process (a refreshed local catalog is read again)."""
+    if path is not None:
+        return _read(Path(path))
+    local = user_catalog_dir()
+    if (local / "catalog.json").is_file():
+        return _local(local, (local / "catalog.json").stat().st_mtime_ns)
+    return _bundled()

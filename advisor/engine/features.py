@@ -1,4 +1,10 @@
-"""The features frame: one row per resource with stats, forecast, demand, specs and prices. Rules read only this."""
+"""The features frame: one row per resource with stats, forecast, demand, specs and prices. Rules read only this.
+
+Besides the per-metric statistics (``{metric}_{stat}``) and the forecast columns, it derives the columns the rule
+packs need (see ``docs/rules.md`` for each one's meaning and unit): summed read+write I/O series, Spot Advisor
+figures for the resource's type, Elastic Inference attachments, SageMaker endpoint traffic shares and job costs.
+Everything is vectorized over resources; only Batch environments (a list of types each) loop, and they are few.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +12,84 @@ import numpy as np
 import pandas as pd
 
 from advisor.catalog import Catalog
-from advisor.engine import forecast, stats
+from advisor.engine import accelerators, forecast, stats
 from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
 from advisor.settings import Settings
 
 FORECAST_METRICS = ("cpu", "memory", "gpu", "gpu_memory")
 STAT_QUANTILE = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "max": 1.0}
-SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_model", "gpu_memory_gib", "accelerator",
-                "arch", "burstable", "network_gbps")
+SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_share", "gpu_model", "gpu_manufacturer",
+                "gpu_memory_gib", "accelerator", "accelerator_count", "accelerator_memory_gib", "arch", "burstable",
+                "network_gbps")
+# Series summed per timestamp before their statistics: p99 of (read + write) is not p99(read) + p99(write).
+DERIVED_METRICS = {"total_iops": ("read_iops", "write_iops"), "total_bytes": ("read_bytes", "write_bytes")}
 INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
-DERIVED_COLUMNS = ("hourly_price", "monthly_cost", "price_estimated", "has_memory_data", "attached",
-                   "network_demand", "iops_p99", "hours_observed", "days_observed", "coverage", "datapoints",
-                   "in_auto_scaling_group")
+BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling")
+DERIVED_COLUMNS = (
+    "hourly_price", "monthly_cost", "price_estimated", "hours_billed", "has_memory_data", "attached",
+    "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
+    "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
+    "has_elastic_inference", "ei_hourly", "spot_realised_pct", "training_hours", "invocations_idle_days",
+    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count",
+)
+JOB_KINDS = (Kind.SAGEMAKER_TRAINING_JOB, Kind.SAGEMAKER_TUNING_JOB)
 
 
 def known_columns() -> list[str]:
     """Every column a rule may name (validated at rule load time)."""
-    names = [f"{m.value}_{s}" for m in Metric for s in (*stats.STAT_NAMES, "coverage")]
+    names = [f"{m}_{s}" for m in (*(m.value for m in Metric), *DERIVED_METRICS)
+             for s in (*stats.STAT_NAMES, "coverage")]
     names += [f"{m}_{c}" for m in FORECAST_METRICS for c in (*forecast.FORECAST_COLUMNS, "demand")]
     return sorted({*names, *SPEC_COLUMNS, *INVENTORY_FEATURES, *DERIVED_COLUMNS})
 
 
 def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings,
-                   window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+                   window: tuple[pd.Timestamp, pd.Timestamp], index: stats.SeriesIndex | None = None) -> pd.DataFrame:
+    """``index`` may be passed when the caller already sorted the metrics with ``stats.index_series``."""
     start, end = window
     window_hours = max((end - start).total_seconds() / 3600.0, 1e-9)
-    index = stats.index_series(metrics)
+    index = stats.index_series(metrics) if index is None else index
     wide = stats.wide_features(stats.series_stats(index, window_hours))
-    features = inventory.set_index("resource_id")[list(INVENTORY_FEATURES)].copy()
-    features["tags"] = inventory.set_index("resource_id")["tags"]
+    derived = _derived_stats(metrics, window_hours)
+    if derived:
+        extra = stats.wide_features(pd.concat(derived))
+        wide = wide.join(extra[[c for c in extra.columns if c.startswith(tuple(DERIVED_METRICS))]], how="outer")
+    inv = inventory.set_index("resource_id")
+    features = inv[list(INVENTORY_FEATURES)].copy()
+    features["tags"] = inv["tags"]
+    for column in BOOLEAN_COLUMNS:
+        features[column] = _boolean(features[column])
     features = features.join(wide, how="left")
     features = _add_forecast(features, index, settings, start, end)
     features = _add_specs_and_prices(features, inventory, catalog)
     features["has_memory_data"] = features.get("memory_samples", pd.Series(np.nan, index=features.index)).fillna(0) > 0
     features["network_demand"] = _sum_if_any(features, "network_in", "network_out", settings.network.statistic)
-    features["iops_p99"] = _sum_if_any(features, "read_iops", "write_iops", "p99")
-    inv = inventory.set_index("resource_id")
+    features["iops_p99"] = features.get("total_iops_p99", pd.Series(np.nan, index=features.index))
+    features["iops_used_pct"] = features["iops_p99"] / features["iops"].where(features["iops"] > 0) * 100
     features["attached"] = inv["attached_to"].notna() & (inv["attached_to"].astype(str).str.len() > 0)
     features["in_auto_scaling_group"] = [bool(t.get("aws:autoscaling:groupName")) for t in inv["tags"]]
+    features["interruptible"] = features["in_auto_scaling_group"] | _tagged(inv["tags"], settings.interruptible_tags)
+    features = _add_spot(features, catalog)
+    features = _add_sagemaker(features, index, end)
     missing = [c for c in known_columns() if c not in features.columns]
     return pd.concat([features, pd.DataFrame(np.nan, index=features.index, columns=missing)], axis=1)
+
+
+def _derived_stats(metrics: pd.DataFrame, window_hours: float) -> list[pd.DataFrame]:
+    """Statistics of the summed series in ``DERIVED_METRICS`` (only resources that have the parts)."""
+    present = set(metrics["metric"].cat.categories if isinstance(metrics["metric"].dtype, pd.CategoricalDtype)
+                  else metrics["metric"].unique())
+    out = []
+    for name, parts in DERIVED_METRICS.items():
+        if not present & set(parts):
+            continue
+        rows = stats.prefer_maxima(metrics[metrics["metric"].isin(parts)])
+        if rows.empty:
+            continue
+        summed = rows.groupby(["resource_id", "timestamp"], observed=True, sort=False)["value"].sum().reset_index()
+        summed["metric"] = name
+        out.append(stats.series_stats(stats.index_series(summed), window_hours))
+    return out
 
 
 def _add_forecast(features: pd.DataFrame, index: stats.SeriesIndex, settings: Settings,
@@ -79,52 +123,143 @@ def _sum_if_any(features: pd.DataFrame, a: str, b: str, statistic: str) -> pd.Se
     return total.where(left.notna() | right.notna())
 
 
+def _boolean(values: pd.Series) -> pd.Series:
+    """True/False/NA from booleans, 0/1 or text (a CSV file source gives "True", "false", "yes"...)."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
+    mapped = text.map({"true": True, "1": True, "1.0": True, "yes": True,
+                       "false": False, "0": False, "0.0": False, "no": False})
+    return mapped.astype("boolean")
+
+
+def _tagged(tags: pd.Series, rules: dict[str, list[str]]) -> np.ndarray:
+    wanted = {key: {v.lower() for v in values} for key, values in rules.items()}
+    return np.array([any(str(t.get(k, "")).lower() in v for k, v in wanted.items()) for t in tags], dtype=bool)
+
+
 def _add_specs_and_prices(features: pd.DataFrame, inventory: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     types = inventory["instance_type"].astype(object).where(inventory["instance_type"].notna(), "")
     base = types.str.removeprefix("ml.")
     specs = catalog.types.reindex(base.to_numpy())[list(SPEC_COLUMNS)]
     specs.index = inventory["resource_id"].to_numpy()
     features = features.join(specs)
-    hourly, estimated, monthly = [], [], []
-    for row in inventory.itertuples(index=False):
-        price, est, month = _price(row, catalog)
-        hourly.append(price)
-        estimated.append(est)
-        monthly.append(month)
-    prices = pd.DataFrame({"hourly_price": hourly, "price_estimated": estimated, "monthly_cost": monthly},
-                          index=inventory["resource_id"].to_numpy())
-    return features.join(prices)
+    rows = [_price(row, catalog) for row in inventory.itertuples(index=False)]
+    prices = pd.DataFrame(rows, columns=["hourly_price", "price_estimated", "monthly_cost", "hours_billed",
+                                         "ei_hourly"], index=inventory["resource_id"].to_numpy())
+    features = features.join(prices)
+    features["has_elastic_inference"] = accelerators.is_elastic_inference(features["accelerator_type"])
+    return features
 
 
-def _price(row, catalog: Catalog) -> tuple[float, bool, float]:
-    """(hourly price of one unit, estimated?, monthly cost of the resource) - NaN when unknown."""
+def _price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
+    """(hourly price of one unit, estimated?, monthly cost, billed hours, Elastic Inference hourly) - NaN if unknown.
+
+    Billed hours are 730 a month for what runs all the time and the billable hours of a job's run (a training
+    or tuning job's cost is per run). A Batch environment's unit is one vCPU-hour (mean over its allowed types).
+    """
     count = float(row.count or 1)
     kind = row.kind
+    nothing = (np.nan, False, np.nan, HOURS_PER_MONTH, np.nan)
     if kind == Kind.EBS_VOLUME:
         if not _text(row.volume_type) or pd.isna(row.size_gib):
-            return np.nan, False, np.nan
+            return nothing
         monthly, est = catalog.ebs_monthly(row.volume_type, row.size_gib, _num(row.iops), _num(row.throughput_mibps),
                                            row.region)
-        return monthly / HOURS_PER_MONTH, est, monthly
+        return monthly / HOURS_PER_MONTH, est, monthly, HOURS_PER_MONTH, np.nan
+    if kind == Kind.BATCH_COMPUTE_ENVIRONMENT:
+        per_vcpu = batch_vcpu_prices(row.instance_type, row.region, catalog)
+        if per_vcpu.empty:
+            return nothing
+        hourly = float(per_vcpu["ondemand"].mean())
+        return hourly, False, hourly * (_num(row.vcpu_hours) or np.nan), HOURS_PER_MONTH, np.nan
     if not _text(row.instance_type):
-        return np.nan, False, np.nan
+        return nothing
+    ei_price, ei_est = _elastic_inference_price(row, catalog)
     if kind == Kind.EC2_INSTANCE:
         price = catalog.hourly_price(row.instance_type, row.region)
         if price is None:
-            return np.nan, False, np.nan
-        return price, False, price * HOURS_PER_MONTH * count
+            return nothing
+        price += np.nan_to_num(ei_price)
+        return price, ei_est, price * HOURS_PER_MONTH * count, HOURS_PER_MONTH, ei_price
     found = catalog.sagemaker_hourly(row.instance_type, row.region)
     if found is None:
-        return np.nan, False, np.nan
+        return nothing
     price, est = found
-    if kind == Kind.SAGEMAKER_ENDPOINT and _text(row.accelerator_type):
-        extra = catalog.sagemaker_hourly(row.accelerator_type, row.region)
-        if extra is not None:
-            price, est = price + extra[0], est or extra[1]
-    if kind == Kind.SAGEMAKER_TRAINING_JOB:
+    price, est = price + np.nan_to_num(ei_price), est or ei_est
+    if kind in JOB_KINDS:
         seconds = _num(row.billable_seconds) or _num(row.training_seconds) or 0.0
-        return price, est, price * count * seconds / 3600.0
-    return price, est, price * HOURS_PER_MONTH * count
+        return price, est, price * count * seconds / 3600.0, seconds / 3600.0, ei_price
+    return price, est, price * HOURS_PER_MONTH * count, HOURS_PER_MONTH, ei_price
+
+
+def _elastic_inference_price(row, catalog: Catalog) -> tuple[float, bool]:
+    """Hourly price of an EI attachment; EC2's eia2.* is priced as SageMaker's ml.eia2.* (an estimate)."""
+    name = _text(row.accelerator_type)
+    if not name or not accelerators.is_elastic_inference(pd.Series([name]))[0]:
+        return np.nan, False
+    found = catalog.sagemaker_hourly("ml." + name.removeprefix("ml."), row.region)
+    if found is None:
+        return np.nan, False
+    return found[0], found[1] or row.kind == Kind.EC2_INSTANCE
+
+
+def batch_vcpu_prices(instance_types: object, region: str, catalog: Catalog) -> pd.DataFrame:
+    """Per allowed type of a Batch environment: vCPUs, on-demand and Spot USD per vCPU-hour, interruption band."""
+    names = [n.strip() for n in str(instance_types or "").split(",") if n.strip()]
+    offered = catalog.offered(region)
+    known = offered.loc[offered.index.intersection(names)]
+    if known.empty:
+        return pd.DataFrame(columns=["vcpus", "ondemand", "spot", "band"])
+    savings = known["spot_savings_pct"].astype(float)
+    ondemand = known["ondemand_hourly"].astype(float) / known["vcpus"].astype(float)
+    return pd.DataFrame({"vcpus": known["vcpus"].astype(float), "ondemand": ondemand,
+                         "spot": ondemand * (1 - savings / 100), "band": known["interruption_band"].astype(float)})
+
+
+def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Spot Advisor savings % and interruption band of each resource's type (SageMaker ml.X as EC2 X)."""
+    table = catalog.prices.assign(instance_type=catalog.prices["instance_type"].astype(str),
+                                  region=catalog.prices["region"].astype(str))
+    table = table.set_index(["instance_type", "region"])[["spot_savings_pct", "interruption_band"]]
+    base = features["instance_type"].astype(object).where(features["instance_type"].notna(), "").astype(str)
+    key = pd.MultiIndex.from_arrays([base.str.removeprefix("ml.").to_numpy(), features["region"].astype(str)])
+    found = table.reindex(key)
+    features["spot_savings_pct"] = found["spot_savings_pct"].astype(float).to_numpy()
+    features["interruption_band"] = found["interruption_band"].astype(float).to_numpy()
+    batch = features.index[features["kind"] == Kind.BATCH_COMPUTE_ENVIRONMENT]
+    for resource_id in batch:
+        per_vcpu = batch_vcpu_prices(features.at[resource_id, "instance_type"], features.at[resource_id, "region"],
+                                     catalog).dropna()
+        if not per_vcpu.empty:
+            features.at[resource_id, "spot_savings_pct"] = 100 * (1 - per_vcpu["spot"].mean()
+                                                                  / per_vcpu["ondemand"].mean())
+            features.at[resource_id, "interruption_band"] = per_vcpu["band"].min()
+    features["spot_hourly"] = features["hourly_price"] * (1 - features["spot_savings_pct"] / 100)
+    return features
+
+
+def _add_sagemaker(features: pd.DataFrame, index: stats.SeriesIndex, end: pd.Timestamp) -> pd.DataFrame:
+    """Job durations, realised Spot savings, endpoint idleness, traffic shape and A/B variant shares."""
+    training = features["training_seconds"]
+    features["training_hours"] = training / 3600
+    spot = features["managed_spot"].fillna(False).astype(bool)
+    billed_share = features["billable_seconds"] / training.where(training > 0)
+    features["spot_realised_pct"] = (100 * (1 - billed_share)).where(spot)
+    features["invocations_idle_days"] = stats.quiet_days(index, "invocations", end)
+    median = features.get("invocations_p50", pd.Series(np.nan, index=features.index))
+    features["invocations_peak_to_median"] = features.get("invocations_p95", np.nan) / median.where(median > 0)
+    endpoint_rows = (features["kind"] == Kind.SAGEMAKER_ENDPOINT) & features["endpoint"].notna()
+    ep = features.loc[endpoint_rows]
+    if ep.empty:
+        return features
+    group = ep["endpoint"].astype(str)
+    calls = ep.get("invocations_mean", pd.Series(np.nan, index=ep.index))
+    total = calls.groupby(group).transform("sum", min_count=1)
+    weights = ep["weight"].where(ep["weight"] >= 0)
+    weight_share = weights / weights.groupby(group).transform("sum", min_count=1)
+    features.loc[ep.index, "variants"] = group.map(group.value_counts()).astype(float)
+    features.loc[ep.index, "variant_share"] = (calls / total.where(total > 0)).fillna(weight_share)
+    features.loc[ep.index, "endpoint_max_count"] = ep["count"].groupby(group).transform("max").astype(float)
+    return features
 
 
 def _text(value) -> str | None:

@@ -1,19 +1,20 @@
-"""The audit: inventory + metrics -> features -> rules -> sizing -> recommendations (a pure function)."""
+"""The audit: inventory + metrics -> features -> rules -> action handlers -> recommendations (a pure function)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from advisor.catalog import Catalog
+from advisor.engine import recommendation, stats
+from advisor.engine.actions import ActionContext, handler_for, supported_kinds
 from advisor.engine.features import build_features, known_columns
-from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules, render_rationale
-from advisor.engine.sizing import SizingResult, size_resources
+from advisor.engine.policy import apply_discounts, apply_rule_overrides, filter_by_tags
+from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
+from advisor.errors import RuleError
 from advisor.model import (
-    HOURS_PER_MONTH,
     RECOMMENDATION_COLUMNS,
     SKIPPED_COLUMNS,
     AuditResult,
@@ -22,11 +23,11 @@ from advisor.model import (
 from advisor.resources import resource_dir
 from advisor.settings import Settings
 
-SIZING_MODES = {"downsize": "down", "upsize": "up", "modernize": "modernize"}
-EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network_out", "read_iops", "write_iops",
-                    "invocations")
-# Kinds whose analysis needs a usage history (training jobs are judged from their own, possibly short, run).
+# Kinds whose analysis needs a usage history (jobs are judged from their own, possibly short, run; an unattached
+# volume publishes no metrics at all).
 NEEDS_HISTORY = {Kind.EC2_INSTANCE, Kind.EBS_VOLUME, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_NOTEBOOK}
+TYPED_KINDS = {Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_NOTEBOOK, Kind.SAGEMAKER_TRAINING_JOB,
+               Kind.SAGEMAKER_TUNING_JOB}
 
 
 def rule_directories(settings: Settings) -> list[Path]:
@@ -34,7 +35,14 @@ def rule_directories(settings: Settings) -> list[Path]:
 
 
 def load_rule_set(settings: Settings) -> list[LoadedRule]:
-    return load_rules(rule_directories(settings), known_columns(), settings.disabled_rules)
+    rules = load_rules(rule_directories(settings), known_columns(), settings.disabled_rules)
+    rules = apply_rule_overrides(rules, settings.rule_overrides)
+    for loaded in rules:
+        if handler_for(loaded.rule.action, loaded.rule.kind) is None:
+            raise RuleError(f"{loaded.path}:{loaded.line}: rule {loaded.id!r}, field 'action': action "
+                            f"{loaded.rule.action!r} does not apply to kind {loaded.rule.kind.value!r} (it applies "
+                            f"to: {', '.join(supported_kinds(loaded.rule.action))})")
+    return rules
 
 
 def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings | None = None,
@@ -43,15 +51,18 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
           problems: Iterable[str] = ()) -> AuditResult:
     settings = settings or Settings()
     rules = load_rule_set(settings) if rules is None else rules
+    inventory, metrics = filter_by_tags(inventory, metrics, settings)
     window = window or _window_of(metrics)
-    features = build_features(inventory, metrics, catalog, settings, window)
+    index = stats.index_series(metrics)
+    features = build_features(inventory, metrics, catalog, settings, window, index=index)
     skipped = _skip_reasons(features, settings)
     analysable = features.drop(index=list(skipped))
     fired = evaluate_rules(rules, analysable)
-    by_id = {r.id: r for r in rules}
-    rows, unresolved = _recommend(fired, analysable, by_id, catalog, settings, window)
+    context = ActionContext(catalog=catalog, settings=settings, window=window, features=analysable, series=index)
+    rows, unresolved = _recommend(fired, analysable, {r.id: r for r in rules}, context)
     recommendations = pd.DataFrame(rows, columns=list(RECOMMENDATION_COLUMNS))
     recommendations["price_list_date"] = catalog.price_list_date
+    recommendations, features = apply_discounts(recommendations, features, settings)
     if not recommendations.empty:
         recommendations = recommendations.sort_values(["monthly_savings", "resource_id"],
                                                       ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -87,12 +98,11 @@ def _window_of(metrics: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     """Resources that get no recommendation, with the reason stated (never a guess)."""
     reasons: dict[str, str] = {}
-    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "hours_observed"]
+    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "hours_observed", "attached"]
     for resource_id, row in features[columns].to_dict("index").items():
         kind = Kind(row["kind"])
-        if kind in (Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_NOTEBOOK,
-                    Kind.SAGEMAKER_TRAINING_JOB):
-            if not row["instance_type"]:
+        if kind in TYPED_KINDS:
+            if not row["instance_type"] or pd.isna(row["instance_type"]):
                 reasons[resource_id] = "no instance type in the inventory"
                 continue
             if pd.isna(row["vcpus"]):
@@ -101,10 +111,16 @@ def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
             if pd.isna(row["hourly_price"]):
                 reasons[resource_id] = f"no price for {row['instance_type']} in {row['region']} in the catalog"
                 continue
+        if kind == Kind.EBS_VOLUME and pd.isna(row["hourly_price"]):
+            reasons[resource_id] = "no volume type or size in the inventory (or no EBS price for the type)"
+            continue
+        if kind == Kind.BATCH_COMPUTE_ENVIRONMENT and pd.isna(row["hourly_price"]):
+            reasons[resource_id] = f"none of the environment's instance types is priced in {row['region']}"
+            continue
         if kind == Kind.EC2_INSTANCE and row["state"] not in ("running", "pending"):
             reasons[resource_id] = f"instance is {row['state']}: no compute cost to optimise"
             continue
-        if kind in NEEDS_HISTORY:
+        if kind in NEEDS_HISTORY and not (kind == Kind.EBS_VOLUME and not row["attached"]):
             hours = row["hours_observed"]
             if pd.isna(hours):
                 reasons[resource_id] = "no metrics at all for this resource"
@@ -120,153 +136,28 @@ def _skipped_frame(skipped: dict[str, str], features: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(rows, columns=list(SKIPPED_COLUMNS))
 
 
-def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, LoadedRule], catalog: Catalog,
-               settings: Settings, window) -> tuple[list[dict], dict[str, str]]:
+def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, LoadedRule],
+               context: ActionContext) -> tuple[list[dict], dict[str, str]]:
+    """Run each fired rule's action handler over all of that rule's resources at once, then build the rows."""
     rows: list[dict] = []
     unresolved: dict[str, str] = {}
-    if fired.empty:
-        return rows, unresolved
-    fired = fired.assign(action=[rules[r].rule.action for r in fired["rule"]])
-    sized: dict[str, SizingResult] = {}
-    for action, mode in SIZING_MODES.items():
-        ids = fired.loc[fired["action"] == action, "resource_id"]
-        if len(ids):
-            sized.update({f"{action}:{k}": v for k, v in
-                          size_resources(features.loc[ids], catalog, settings, mode).items()})
-    rows_by_id = features.loc[fired["resource_id"].unique()].to_dict("index")
-    for record in fired.itertuples(index=False):
-        loaded = rules[record.rule]
-        row = rows_by_id[record.resource_id] | {"resource_id": record.resource_id}
-        result = sized.get(f"{record.action}:{record.resource_id}")
-        if record.action in SIZING_MODES and (result is None or result.target is None):
-            unresolved[record.resource_id] = _blocked_reason(loaded, row, result)
-            continue
-        rows.append(_recommendation(loaded, record.action, row, result, settings, window))
+    for rule_id, ids in fired.groupby("rule", sort=False)["resource_id"]:
+        loaded = rules[str(rule_id)]
+        subset = features.loc[ids.to_numpy()]
+        handler = handler_for(loaded.rule.action, loaded.rule.kind)
+        assert handler is not None, f"no handler for {loaded.rule.action} on {loaded.rule.kind}"  # load_rule_set
+        proposals = handler(context, loaded, subset)
+        records = subset.to_dict("index")
+        floor = loaded.rule.thresholds.get("min_monthly_savings")
+        for resource_id, proposal in proposals.items():
+            if proposal.blocked:
+                unresolved[resource_id] = proposal.blocked
+                continue
+            row = recommendation.build(loaded, records[resource_id] | {"resource_id": resource_id}, proposal,
+                                       context.settings, context.window)
+            if floor is not None and row["monthly_savings"] < floor:
+                unresolved[resource_id] = (f"{loaded.id}: {proposal.target} would save ${row['monthly_savings']:,.2f}"
+                                           f" a month, under the rule's minimum of ${floor:,.2f}")
+                continue
+            rows.append(row)
     return rows, unresolved
-
-
-def _blocked_reason(loaded: LoadedRule, row: dict, result: SizingResult | None) -> str:
-    note = result.note if result and result.note else "no suitable target"
-    rising = [m for m in ("cpu", "memory") if bool(row.get(f"{m}_trend_significant"))]
-    if loaded.rule.action == "downsize" and rising:
-        trend = ", ".join(f"{m} +{row[f'{m}_trend_per_day']:.2f} pts/day" for m in rising)
-        return (f"{loaded.id}: kept at {row['instance_type']}: the rising trend ({trend}) raises the forecast peak "
-                f"to {row['cpu_upper']:.0f}% CPU / {_fmt(row['memory_upper'])}% memory, which {note}")
-    return f"{loaded.id}: {note}"
-
-
-def _fmt(value) -> str:
-    return "n/a" if pd.isna(value) else f"{value:.0f}"
-
-
-def _recommendation(loaded: LoadedRule, action: str, row: dict, result: SizingResult | None,
-                    settings: Settings, window) -> dict:
-    cost_now = float(row["monthly_cost"]) if pd.notna(row["monthly_cost"]) else 0.0
-    current = str(row["instance_type"] or row["volume_type"] or "")
-    target, cost_after, risk, projected, options = None, cost_now, None, {}, []
-    if action in ("stop", "terminate"):
-        target, cost_after = action, 0.0
-    elif result is not None:
-        target = result.target
-        cost_after = float(result.target_hourly) * HOURS_PER_MONTH * float(row["count"])
-        risk, projected, options = result.risk, result.projected_utilization, result.options
-    confidence_score = _confidence(row, action)
-    return {
-        "resource_id": row["resource_id"],
-        "kind": row["kind"],
-        "account": row["account"],
-        "region": row["region"],
-        "name": row["name"],
-        "tags": row["tags"],
-        "rule": loaded.id,
-        "title": loaded.rule.title,
-        "action": action,
-        "severity": loaded.rule.severity,
-        "current": current,
-        "target": target,
-        "monthly_cost_now": round(cost_now, 2),
-        "monthly_cost_after": round(cost_after, 2),
-        "monthly_savings": round(cost_now - cost_after, 2),
-        "confidence": _confidence_label(confidence_score),
-        "confidence_score": round(confidence_score, 2),
-        "risk": risk,
-        "projected_utilization": projected,
-        "evidence": _evidence(loaded, row, result, settings, window),
-        "rationale": " ".join(render_rationale(loaded, row).split()),
-        "options": options,
-        "price_estimated": bool(row["price_estimated"]),
-        "price_list_date": None,  # the catalog's date, set for all rows by audit()
-    }
-
-
-def _confidence(row: dict, action: str) -> float:
-    """0-1: how much history backs the finding (days, coverage) and whether memory was seen."""
-    days = float(row["days_observed"]) if pd.notna(row["days_observed"]) else 0.0
-    coverage = float(row["coverage"]) if pd.notna(row["coverage"]) else 0.0
-    score = 0.5 * min(days / 14.0, 1.0) + 0.3 * min(coverage, 1.0)
-    if row["kind"] != Kind.EC2_INSTANCE or bool(row["has_memory_data"]) or action in ("stop", "install_agent"):
-        score += 0.2
-    return score
-
-
-def _confidence_label(score: float) -> str:
-    return "high" if score >= 0.8 else "medium" if score >= 0.55 else "low"
-
-
-def _evidence(loaded: LoadedRule, row: dict, result: SizingResult | None, settings: Settings,
-              window) -> dict:
-    stats = {}
-    datapoints = {}
-    for metric in EVIDENCE_METRICS:
-        if pd.isna(row.get(f"{metric}_samples")):
-            continue
-        datapoints[metric] = int(row[f"{metric}_samples"])
-        stats[metric] = {s: _round(row[f"{metric}_{s}"]) for s in ("mean", "p50", "p95", "p99", "max")}
-    forecast = {}
-    for metric in ("cpu", "memory", "gpu", "gpu_memory"):
-        if pd.isna(row.get(f"{metric}_fit_days")) or not row.get(f"{metric}_fit_days"):
-            continue
-        forecast[metric] = {
-            "trend_per_day": _round(row[f"{metric}_trend_per_day"]),
-            "trend_significant": bool(row[f"{metric}_trend_significant"]),
-            "forecast": _round(row[f"{metric}_forecast"]),
-            "upper": _round(row[f"{metric}_upper"]),
-            "weekly_peak": _round(row[f"{metric}_weekly_peak"]),
-            "horizon_days": settings.horizon_days,
-        }
-    notes = []
-    for metric in ("cpu", "memory"):
-        observed = row.get(f"{metric}_{settings.policy(metric).statistic}")
-        demand = row.get(f"{metric}_demand")
-        if pd.notna(observed) and pd.notna(demand) and demand > observed + 0.5:
-            notes.append(f"The {settings.horizon_days}-day forecast raises {metric} demand from "
-                         f"{observed:.0f}% to {demand:.0f}%" +
-                         (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
-                          " (recurring weekly peak)"))
-    if not bool(row["has_memory_data"]) and row["kind"] == Kind.EC2_INSTANCE:
-        notes.append("No memory metrics (CloudWatch agent not installed): memory is held at its current size.")
-    return {
-        "window": f"{window[0]:%Y-%m-%d %H:%M} to {window[1]:%Y-%m-%d %H:%M} UTC",
-        "hours_observed": _round(row["hours_observed"]),
-        "days_observed": _round(row["days_observed"]),
-        "coverage": _round(row["coverage"], 3),
-        "datapoints": datapoints,
-        "stats": stats,
-        "forecast": forecast,
-        "rule": loaded.id,
-        "rule_file": loaded.path.name,
-        "condition": loaded.describe_condition(),
-        "thresholds": dict(loaded.rule.thresholds),
-        "policy": {m: {"statistic": settings.policy(m).statistic, "headroom": settings.policy(m).headroom}
-                   for m in ("cpu", "memory", "gpu", "gpu_memory")},
-        "demand": result.demand if result else {},
-        "capacity": {"vcpus": _round(row["vcpus"]), "memory_gib": _round(row["memory_gib"]),
-                     "gpus": _round(row["gpus"]), "gpu_memory_gib": _round(row["gpu_memory_gib"])},
-        "notes": notes,
-    }
-
-
-def _round(value, digits: int = 2):
-    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
-        return None
-    return round(float(value), digits)

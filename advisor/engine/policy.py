@@ -86,8 +86,7 @@ def apply_discounts(recommendations: pd.DataFrame, features: pd.DataFrame, setti
     note = _note(settings)
     recs["evidence"] = [{**evidence, "notes": [*evidence.get("notes", []), note]} if isinstance(evidence, dict)
                         else evidence for evidence in recs["evidence"]]
-    return recs.sort_values(["monthly_savings", "resource_id"], ascending=[False, True],
-                            kind="stable").reset_index(drop=True), features
+    return recs, features
 
 
 def _discount_options(options: object, cost_now: float, settings: Settings) -> object:
@@ -96,9 +95,13 @@ def _discount_options(options: object, cost_now: float, settings: Settings) -> o
     out = []
     for option in options:
         factor = 1 - discount_rate(option.get("instance_type"), settings)
-        monthly = round(option["monthly_cost"] * factor, 2)
-        out.append({**option, "monthly_cost": monthly, "monthly_savings": round(cost_now - monthly, 2),
-                    "hourly_price": round(option["hourly_price"] * factor, 4)})
+        changed = dict(option)
+        if isinstance(option.get("monthly_cost"), int | float):  # unpriced options (serverless) stay unpriced
+            changed["monthly_cost"] = round(option["monthly_cost"] * factor, 2)
+            changed["monthly_savings"] = round(cost_now - changed["monthly_cost"], 2)
+        if isinstance(option.get("hourly_price"), int | float):
+            changed["hourly_price"] = round(option["hourly_price"] * factor, 4)
+        out.append(changed)
     return out
 
 

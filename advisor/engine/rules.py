@@ -32,7 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from advisor.errors import RuleError
 from advisor.model import Kind
 
-Action = Literal["stop", "terminate", "downsize", "upsize", "modernize", "install_agent"]
+# Every action has a handler in advisor.engine.actions (per resource kind); see docs/rules.md for what each does.
+Action = Literal[
+    "stop", "terminate", "delete", "downsize", "upsize", "modernize", "install_agent", "info",
+    "rightsize_accelerator", "migrate_accelerator", "use_spot", "modify_volume", "add_instance", "autoscale",
+    "scale_to_zero", "rightsize_variant", "enable_early_stopping",
+]
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
                "==": operator.eq, "!=": operator.ne}
 UNARY = {"is_null", "not_null"}
@@ -138,8 +143,9 @@ class Condition:
         return self.value
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that remembers the line of every mapping and sequence (as ``__line__`` keys/attrs)."""
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A SafeLoader (libyaml's when available) that remembers the line of every mapping and sequence (as
+    ``__line__`` keys/attrs)."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:

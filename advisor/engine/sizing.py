@@ -1,10 +1,21 @@
 """Sizing: turn demand into the cheapest catalog type that holds it, with up to three ranked options.
 
-Demand is absolute (busy vCPUs, GiB, busy GPUs, GPU GiB, Gbit/s): the demand percentage (the policy statistic
-or the forecast peak, whichever is higher) times the current capacity, plus headroom. A candidate must hold every
-dimension, be offered in the resource's region, be current generation, and keep the accelerator class (a CPU
-instance never moves to a GPU type; in this version a GPU instance keeps its GPU model). All resources of a
-region are matched against all candidate types at once with numpy broadcasting.
+Demand is absolute (busy vCPUs, GiB, Gbit/s, accelerator TFLOPS and GiB): the demand percentage (the policy
+statistic or the forecast peak, whichever is higher) times the current capacity, plus headroom. GPU memory is a
+hard limit: its peak (the maximum, or the forecast if higher) is held, never a percentile.
+
+A candidate must hold every dimension, be offered in the resource's region for its service (EC2 or SageMaker),
+be current generation, and keep the accelerator class unless the :class:`Scope` allows more:
+
+* a CPU instance stays on CPU types;
+* a GPU host may move to any GPU model of the same vendor in the throughput table that holds its compute on both
+  FP16 and FP32 and its memory (in total and per device); models missing from the table only move within their
+  own model;
+* with a scope, a GPU host may also get Inferentia (inference) or Trainium (training) options, which need the
+  model compiled with AWS Neuron, and CPU-only options when its GPU is idle;
+* an Elastic Inference host being migrated must hold the EI accelerator's capacity on a GPU or Inferentia.
+
+All resources of a region and service are matched against all candidate types at once with numpy broadcasting.
 """
 
 from __future__ import annotations
@@ -16,12 +27,27 @@ import numpy as np
 import pandas as pd
 
 from advisor.catalog import Catalog
-from advisor.model import HOURS_PER_MONTH
+from advisor.engine import accelerators
+from advisor.engine.candidates import candidates, service_of
 from advisor.settings import Settings
 
 Mode = Literal["down", "up", "modernize"]
 RISK_STEPS = (60.0, 70.0, 80.0, 90.0)  # projected peak utilization on the target -> risk 0 (very low) .. 4
-OPTION_LABELS = ("same family", "any family", "graviton")
+CPU_LABELS = ("same family", "any family", "graviton")
+ACCEL_LABELS = ("same accelerator model", "other GPU", "Inferentia", "Trainium", "CPU only")
+NEEDS_REBUILD = {"graviton": "needs an arm64 build",
+                 "Inferentia": "needs the model compiled with AWS Neuron (inference only)",
+                 "Trainium": "needs the training code ported to AWS Neuron"}
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a sizing may offer beyond the resource's own accelerator class (see the module docstring)."""
+
+    neuron: np.ndarray | None = None  # per row: "inferentia", "trainium" or "" (none)
+    cpu_only: np.ndarray | None = None  # per row: CPU-only types allowed (the GPU is idle)
+    migrate_ei: bool = False  # replace an Elastic Inference attachment (its price goes, its capacity stays)
 
 
 @dataclass
@@ -34,6 +60,7 @@ class SizingResult:
     options: list[dict] = field(default_factory=list)
     demand: dict[str, float] = field(default_factory=dict)  # absolute demand incl. headroom, per dimension
     note: str | None = None  # why there is no target
+    price_estimated: bool = False
 
 
 def risk_of(projected: dict[str, float]) -> int:
@@ -51,139 +78,223 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.D
     has_memory = f["memory_demand"].notna()
     out["base_memory"] = np.where(has_memory, f["memory_demand"] / 100 * f["memory_gib"], f["memory_gib"])
     out["need_memory"] = np.where(has_memory, out["base_memory"] * (1 + settings.memory.headroom), f["memory_gib"])
-    has_gpu_data = f["gpu_demand"].notna() & (f["gpus"] > 0)
-    out["base_gpus"] = np.where(has_gpu_data, f["gpu_demand"] / 100 * f["gpus"], f["gpus"])
-    out["need_gpus"] = np.where(has_gpu_data, np.maximum(out["base_gpus"] * (1 + settings.gpu.headroom), 1.0)
-                                * (f["gpus"] > 0), f["gpus"])
-    has_gpu_mem = f["gpu_memory_demand"].notna() & (f["gpus"] > 0)
-    out["base_gpu_memory"] = np.where(has_gpu_mem, f["gpu_memory_demand"] / 100 * f["gpu_memory_gib"],
-                                      f["gpu_memory_gib"])
-    out["need_gpu_memory"] = np.where(has_gpu_mem, out["base_gpu_memory"] * (1 + settings.gpu_memory.headroom),
-                                      f["gpu_memory_gib"])
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.network.headroom)
+    out = out.join(_accelerator_demand(f, settings))
     if mode == "modernize":
         # Same shape on a current-generation type: hold the current capacity; usage only drives the projection.
-        for dim, column in (("vcpus", "vcpus"), ("memory", "memory_gib"), ("gpus", "gpus"),
-                            ("gpu_memory", "gpu_memory_gib")):
-            out[f"need_{dim}"] = f[column]
-        out["need_network"] = 0.0
+        cap = accelerators.capacity(f)
+        out["need_vcpus"], out["need_memory"], out["need_network"] = f["vcpus"], f["memory_gib"], 0.0
+        for dim in ("units", "fp16", "fp32", "accel_memory", "device_memory"):
+            out[f"need_{dim}"] = cap[dim]
     out["base_vcpus"] = out["base_vcpus"].fillna(0.0)
-    return out.fillna({"need_gpus": 0.0, "need_gpu_memory": 0.0, "base_gpus": 0.0, "base_gpu_memory": 0.0})
+    return out
+
+
+def _accelerator_demand(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Compute (TFLOPS, or devices for models outside the table) and memory the accelerators must hold.
+
+    Only GPU utilization is observed (``gpu``, ``gpu_memory``); other accelerators (Neuron, EI) are held at their
+    full capacity.
+    """
+    cap = accelerators.capacity(f)
+    out = pd.DataFrame(index=f.index)
+    gpu_row = (cap["accel_class"] == "gpu").to_numpy()
+    busy = np.where(gpu_row, f["gpu_demand"].to_numpy(float) / 100, np.nan)
+    seen = ~np.isnan(busy)
+    grow = 1 + settings.gpu.headroom
+    for dim in ("units", "fp16", "fp32"):
+        current = cap[dim].to_numpy(float)
+        out[f"base_{dim}"] = np.where(seen, busy * current, current)
+        out[f"need_{dim}"] = np.where(seen, busy * current * grow, current)
+    peak = np.where(gpu_row, np.fmax(f["gpu_memory_max"].to_numpy(float), f["gpu_memory_demand"].to_numpy(float)),
+                    np.nan) / 100
+    held = ~np.isnan(peak)
+    grow_memory = 1 + settings.gpu_memory.headroom
+    for dim in ("accel_memory", "device_memory"):
+        current = cap[dim].to_numpy(float)
+        out[f"base_{dim}"] = np.where(held, peak * current, current)
+        out[f"need_{dim}"] = np.where(held, peak * current * grow_memory, current)
+    return out.fillna({c: 0.0 for c in out.columns if c.endswith(("units", "memory"))})
 
 
 def size_resources(features: pd.DataFrame, catalog: Catalog, settings: Settings, mode: Mode,
-                   max_options: int = 3) -> dict[str, SizingResult]:
-    """Size every resource in ``features`` (EC2-like rows with specs and demand columns)."""
+                   max_options: int = 3, scope: Scope | None = None) -> dict[str, SizingResult]:
+    """Size every resource in ``features`` (rows with specs, prices and demand columns)."""
+    scope = scope or Scope()
     demand = demand_frame(features, settings, mode)
+    current = accelerators.capacity(features)
     results: dict[str, SizingResult] = {}
-    for region, rows in features.groupby("region", sort=False):
-        offered = _candidates(catalog.offered(str(region)), settings)
-        results.update(_size_region(rows, demand.loc[rows.index], offered, mode, max_options))
+    positions = pd.Series(np.arange(len(features)), index=features.index)
+    keys = pd.DataFrame({"region": features["region"].astype(str).to_numpy(),
+                         "service": service_of(features["kind"])}, index=features.index)
+    for (region, service), part in keys.groupby(["region", "service"], sort=False):
+        offered = candidates(catalog, str(region), service, settings.allow_burstable_targets)
+        where = positions.loc[part.index].to_numpy()
+        sub_scope = Scope(neuron=None if scope.neuron is None else scope.neuron[where],
+                          cpu_only=None if scope.cpu_only is None else scope.cpu_only[where],
+                          migrate_ei=scope.migrate_ei)
+        results.update(_size_group(features.loc[part.index], demand.loc[part.index], current.loc[part.index],
+                                   offered, mode, max_options, sub_scope))
     return results
 
 
-def _candidates(offered: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    keep = (offered["generation"] == "current") & ~offered["bare_metal"].astype(bool)
-    keep &= offered["ondemand_hourly"].notna() & (offered["ondemand_hourly"] > 0)
-    if not settings.allow_burstable_targets:
-        keep &= ~offered["burstable"].astype(bool)
-    return offered[keep]
+def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: pd.DataFrame, mode: Mode,
+                max_options: int, scope: Scope) -> dict[str, SizingResult]:
+    n = len(rows)
+    price = t["hourly"].to_numpy(float)
 
+    def col(frame: pd.DataFrame, name: str) -> np.ndarray:
+        return frame[name].to_numpy(float)
 
-def _size_region(rows: pd.DataFrame, demand: pd.DataFrame, offered: pd.DataFrame, mode: Mode,
-                 max_options: int) -> dict[str, SizingResult]:
-    types = offered.index.to_numpy()
-    price = offered["ondemand_hourly"].to_numpy(float)
-    t_vcpus = offered["vcpus"].to_numpy(float)
-    t_mem = offered["memory_gib"].to_numpy(float)
-    t_gpus = offered["gpus"].fillna(0).to_numpy(float)
-    t_gpu_mem = offered["gpu_memory_gib"].fillna(0).to_numpy(float)
-    t_net = offered["network_gbps"].to_numpy(float)
-    t_family = offered["family"].astype(str).to_numpy()
-    t_arch = offered["arch"].astype(str).to_numpy()
-    t_gpu_model = offered["gpu_model"].astype(object).fillna("").to_numpy()
-    t_accel = offered["accelerator"].notna().to_numpy()
+    def at_least(have: np.ndarray, need: np.ndarray) -> np.ndarray:
+        return have[None, :] >= need[:, None] - _EPS
 
-    d = demand
-    fits = (
-        (t_vcpus[None, :] >= d["need_vcpus"].to_numpy(float)[:, None] - 1e-9)
-        & (t_mem[None, :] >= d["need_memory"].to_numpy(float)[:, None] - 1e-9)
-        & (t_gpus[None, :] >= d["need_gpus"].to_numpy(float)[:, None] - 1e-9)
-        & (t_gpu_mem[None, :] >= d["need_gpu_memory"].to_numpy(float)[:, None] - 1e-9)
-        & ((t_net[None, :] >= d["need_network"].to_numpy(float)[:, None]) | np.isnan(t_net)[None, :])
-    )
-    r_gpus = rows["gpus"].fillna(0).to_numpy(float)
-    r_model = rows["gpu_model"].astype(object).fillna("").to_numpy()
-    r_accel = rows["accelerator"].notna().to_numpy() if "accelerator" in rows else np.zeros(len(rows), bool)
-    # Keep the accelerator class: CPU stays CPU; a GPU host keeps its GPU model in this version.
-    same_class = np.where((r_gpus > 0)[:, None], t_gpu_model[None, :] == r_model[:, None],
-                          (t_gpus == 0)[None, :] & ~t_accel[None, :])
-    same_class &= ~(r_accel[:, None] ^ t_accel[None, :]) | (r_gpus > 0)[:, None]
-    not_current = types[None, :] != rows["instance_type"].to_numpy()[:, None]
-    eligible = fits & same_class & not_current
-    r_family = rows["family"].astype(str).to_numpy()
-    r_arch = rows["arch"].astype(str).to_numpy()
-    same_arch = t_arch[None, :] == r_arch[:, None]
+    network = col(t, "network_gbps")
+    fits_host = (at_least(col(t, "vcpus"), col(d, "need_vcpus")) & at_least(col(t, "memory_gib"), col(d, "need_memory"))
+                 & (at_least(network, col(d, "need_network")) | np.isnan(network)[None, :]))
+    t_class = t["accel_class"].to_numpy(object)
+    t_model = t["accel_model"].to_numpy(object)
+    r_class = cur["accel_class"].to_numpy(object).copy()
+    r_model = cur["accel_model"].to_numpy(object)
+    ei = r_class == "elastic_inference"
+    if not scope.migrate_ei:
+        r_class[ei] = "cpu"  # the EI attachment stays; only the host is sized (its price is added back below)
+    known = ~np.isnan(col(t, "fp16"))[None, :] & ~np.isnan(col(cur, "fp16"))[:, None]
+    cross = at_least(np.nan_to_num(col(t, "fp16")), col(d, "need_fp16")) & at_least(np.nan_to_num(col(t, "fp32")),
+                                                                                    col(d, "need_fp32"))
+    same_model = t_model[None, :] == r_model[:, None]
+    # Another GPU must come from the same vendor (CUDA vs ROCm); an EI model migrates to a CUDA GPU.
+    t_vendor = t["accel_vendor"].to_numpy(object)
+    r_vendor = np.where(ei, "NVIDIA", cur["accel_vendor"].to_numpy(object))
+    same_vendor = t_vendor[None, :] == r_vendor[:, None]
+    compute = np.where(known, cross, same_model & at_least(col(t, "units"), col(d, "need_units")))
+    memory = (at_least(col(t, "accel_memory"), col(d, "need_accel_memory"))
+              & at_least(col(t, "device_memory"), col(d, "need_device_memory")))
+    fits_accel = compute & memory
+    current_type = rows["instance_type"].astype(str).str.removeprefix("ml.").to_numpy()
+    not_current = t.index.to_numpy()[None, :] != current_type[:, None]
+    same_arch = t["arch"].astype(str).to_numpy()[None, :] == rows["arch"].astype(str).to_numpy()[:, None]
+    base = fits_host & not_current
+    accelerated = np.isin(r_class, ("gpu", "inferentia", "trainium", "elastic_inference", "other"))
+    neuron = scope.neuron if scope.neuron is not None else np.full(n, "", dtype=object)
+    if scope.migrate_ei:
+        neuron = np.where(ei, "inferentia", neuron)
+    cpu_only = scope.cpu_only if scope.cpu_only is not None else np.zeros(n, bool)
+    is_cpu_t = (t_class == "cpu")[None, :]
+    r_family = rows["family"].astype(str).to_numpy()[:, None]
+    t_family = t["family"].astype(str).to_numpy()[None, :]
+    cpu_row = ~accelerated[:, None]
+    acc_row = accelerated[:, None]
     masks = {
-        "same family": eligible & same_arch & (t_family[None, :] == r_family[:, None]),
-        "any family": eligible & same_arch,
-        "graviton": eligible & (t_arch == "arm64")[None, :] & (r_arch != "arm64")[:, None] & (r_gpus == 0)[:, None],
+        "same family": base & cpu_row & is_cpu_t & same_arch & (t_family == r_family),
+        "any family": base & cpu_row & is_cpu_t & same_arch,
+        "graviton": (base & cpu_row & is_cpu_t & (t["arch"].astype(str).to_numpy() == "arm64")[None, :]
+                     & (rows["arch"].astype(str).to_numpy() != "arm64")[:, None]),
+        "same accelerator model": base & acc_row & fits_accel & same_model & (t_class[None, :] == r_class[:, None]),
+        "other GPU": (base & acc_row & fits_accel & same_arch & (t_class == "gpu")[None, :] & ~same_model & known
+                      & same_vendor),
+        "Inferentia": base & acc_row & fits_accel & (t_class == "inferentia")[None, :]
+        & (neuron == "inferentia")[:, None] & known,
+        "Trainium": base & acc_row & fits_accel & (t_class == "trainium")[None, :]
+        & (neuron == "trainium")[:, None] & known,
+        "CPU only": base & acc_row & is_cpu_t & same_arch & cpu_only[:, None],
     }
+    kept_extra = np.where(ei & ~scope.migrate_ei, rows.get("ei_hourly", pd.Series(0.0, index=rows.index))
+                          .fillna(0).to_numpy(float), 0.0)
     best = {label: _cheapest(mask, price) for label, mask in masks.items()}
-    capacity = {"cpu": t_vcpus, "memory": t_mem, "gpu": t_gpus, "gpu_memory": t_gpu_mem}
-    base = {"cpu": d["base_vcpus"].to_numpy(float), "memory": d["base_memory"].to_numpy(float),
-            "gpu": d["base_gpus"].to_numpy(float), "gpu_memory": d["base_gpu_memory"].to_numpy(float)}
-    # Projected utilization is reported only for dimensions the history covers.
-    observed = {"cpu": np.ones(len(rows), bool), "memory": rows["memory_demand"].notna().to_numpy(),
-                "gpu": rows["gpu_demand"].notna().to_numpy() & (r_gpus > 0),
-                "gpu_memory": rows["gpu_memory_demand"].notna().to_numpy() & (r_gpus > 0)}
+    primary = {"same family", "any family", "same accelerator model", "other GPU", "CPU only"}
+    if scope.migrate_ei:
+        primary.add("Inferentia")
+    projections = _Projection(d, t, rows, cur)
+    tv = {c: t[c].to_numpy() for c in ("name", "vcpus", "memory_gib", "estimated", "gpus", "units", "accel_model",
+                                       "accel_memory")}
     counts = rows["count"].to_numpy(float)
+    hours = rows["hours_billed"].to_numpy(float) if "hours_billed" in rows else np.full(n, 730.0)
     current_price = rows["hourly_price"].to_numpy(float)
-    need = d[[c for c in d.columns if c.startswith("need_")]]
-    need_names = [c.removeprefix("need_") for c in need.columns]
-    need_values = need.to_numpy(float)
+    need_names = [c for c in d.columns if c.startswith("need_")]
+    need_values = d[need_names].to_numpy(float)
     results = {}
     for i, resource_id in enumerate(rows.index):
         now = current_price[i]
         options = []
-        seen: set[str] = set()
-        for label in OPTION_LABELS:
+        seen: set[int] = set()
+        for label in (*CPU_LABELS, *ACCEL_LABELS):
             j = best[label][i]
-            if j < 0 or types[j] in seen:
+            if j < 0 or j in seen:
                 continue
-            hourly = float(price[j])
-            if (mode == "down" and hourly >= now - 1e-9) or (mode == "modernize" and hourly > now + 1e-9):
+            hourly = float(price[j]) + kept_extra[i]
+            if (mode == "down" and hourly >= now - _EPS) or (mode == "modernize" and hourly > now + _EPS):
                 continue
-            seen.add(types[j])
-            projected = {dim: round(float(base[dim][i] / capacity[dim][j] * 100), 1)
-                         for dim in capacity if observed[dim][i] and capacity[dim][j] > 0}
-            options.append({
-                "instance_type": str(types[j]), "label": label, "hourly_price": round(hourly, 4),
-                "monthly_cost": round(hourly * HOURS_PER_MONTH * counts[i], 2),
-                "monthly_savings": round(float((now - hourly) * HOURS_PER_MONTH * counts[i]), 2),
+            seen.add(j)
+            projected = projections.at(i, j, label == "CPU only")
+            option = {
+                "instance_type": str(tv["name"][j]), "label": label, "hourly_price": round(hourly, 4),
+                "monthly_cost": round(float(hourly * hours[i] * counts[i]), 2),
+                "monthly_savings": round(float((now - hourly) * hours[i] * counts[i]), 2),
                 "projected_utilization": projected, "risk": risk_of(projected),
-                "vcpus": int(t_vcpus[j]), "memory_gib": float(t_mem[j]),
-            })
-        # The target (rank 1) is the cheapest option on the current architecture; Graviton needs an arm64 build,
-        # so it is offered as an alternative even when cheaper.
-        options.sort(key=lambda o: (o["label"] == "graviton", o["hourly_price"]))
+                "vcpus": int(tv["vcpus"][j]), "memory_gib": float(tv["memory_gib"][j]),
+                "price_estimated": bool(tv["estimated"][j]),
+            }
+            if t_class[j] != "cpu":
+                count = tv["gpus"][j] if t_class[j] == "gpu" else tv["units"][j]
+                option["accelerators"] = f"{count:g} x {tv['accel_model'][j]} ({tv['accel_memory'][j]:.3g} GiB)"
+            if label in NEEDS_REBUILD:
+                option["note"] = NEEDS_REBUILD[label]
+            options.append(option)
+        # The target (rank 1) is the cheapest option that runs the same build; Graviton and Neuron need a rebuild,
+        # so they are offered as alternatives even when cheaper.
+        options.sort(key=lambda o: (o["label"] not in primary, o["hourly_price"]))
         options = options[:max_options]
         for rank, option in enumerate(options, start=1):
             option["rank"] = rank
-        demand_row = {name: round(float(v), 3) for name, v in zip(need_names, need_values[i], strict=True)}
-        if not options:
-            results[resource_id] = SizingResult(resource_id, None, None, demand=demand_row,
+        demand_row = {name.removeprefix("need_"): round(float(v), 3)
+                      for name, v in zip(need_names, need_values[i], strict=True) if np.isfinite(v) and v}
+        if not options or options[0]["label"] not in primary:
+            results[resource_id] = SizingResult(resource_id, None, None, options=options, demand=demand_row,
                                                 note=_no_target_note(mode))
             continue
-        primary = options[0]
+        first = options[0]
         results[resource_id] = SizingResult(
-            resource_id, primary["instance_type"], primary["hourly_price"],
-            projected_utilization=primary["projected_utilization"], risk=primary["risk"],
-            options=options, demand=demand_row,
+            resource_id, first["instance_type"], first["hourly_price"],
+            projected_utilization=first["projected_utilization"], risk=first["risk"],
+            options=options, demand=demand_row, price_estimated=first["price_estimated"],
         )
     return results
+
+
+class _Projection:
+    """Projected peak utilization of row i on candidate j, for the dimensions the history covers."""
+
+    def __init__(self, d: pd.DataFrame, t: pd.DataFrame, rows: pd.DataFrame, cur: pd.DataFrame) -> None:
+        self.base = {c: d[f"base_{c}"].to_numpy(float) for c in ("vcpus", "memory", "units", "fp16", "fp32",
+                                                                  "accel_memory")}
+        self.cap = {c: t[c].to_numpy(float) for c in ("vcpus", "memory_gib", "units", "fp16", "fp32",
+                                                      "accel_memory")}
+        gpu_row = (cur["accel_class"] == "gpu").to_numpy()
+        self.observed_memory = rows["memory_demand"].notna().to_numpy()
+        self.observed_gpu = rows["gpu_demand"].notna().to_numpy() & gpu_row
+        self.observed_gpu_memory = (rows["gpu_memory_max"].notna() | rows["gpu_memory_demand"].notna()).to_numpy() \
+            & gpu_row
+
+    def at(self, i: int, j: int, cpu_only: bool) -> dict[str, float]:
+        base, cap = self.base, self.cap
+        out = {"cpu": _pct(base["vcpus"][i], cap["vcpus"][j])}
+        if self.observed_memory[i]:
+            out["memory"] = _pct(base["memory"][i], cap["memory_gib"][j])
+        if cpu_only:
+            return out
+        if self.observed_gpu[i]:
+            ratios = [_pct(base[p][i], cap[p][j]) for p in ("fp16", "fp32") if cap[p][j] > 0]
+            out["gpu"] = max(ratios) if ratios else _pct(base["units"][i], cap["units"][j])
+        if self.observed_gpu_memory[i]:
+            out["gpu_memory"] = _pct(base["accel_memory"][i], cap["accel_memory"][j])
+        return out
+
+
+def _pct(used: float, capacity: float) -> float:
+    return round(float(used / capacity * 100), 1) if capacity and capacity > 0 else 0.0
 
 
 def _cheapest(mask: np.ndarray, price: np.ndarray) -> np.ndarray:

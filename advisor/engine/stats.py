@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
-STAT_NAMES = ("mean", "p50", "p90", "p95", "p99", "max", "above_90", "samples", "hours", "days")
+STAT_NAMES = ("mean", "min", "p50", "p90", "p95", "p99", "max", "above_90", "nonzero", "samples", "hours", "days")
 _DAY = 86_400
 _TIME_BITS = 33  # seconds offsets up to ~272 years
 # Padded arrays are built in chunks of series so memory stays bounded on large fleets. They hold float32:
@@ -44,7 +44,7 @@ class SeriesIndex:
 
 def index_series(metrics: pd.DataFrame) -> SeriesIndex:
     """Sort samples by (resource, metric, time) unless they already are, and find each series' slice."""
-    frame = _prefer_maxima(metrics)
+    frame = prefer_maxima(metrics)
     rid_codes, rid_uniques = _codes(frame["resource_id"])
     met_codes, met_uniques = _codes(frame["metric"])
     key = rid_codes.astype(np.int64) * max(len(met_uniques), 1) + met_codes
@@ -87,8 +87,10 @@ def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
         last = counts - 1
         for name, q in PERCENTILES.items():
             out[name][rows] = row_quantile(padded, counts, q)
+        out["min"][rows] = padded[:, 0]
         out["max"][rows] = padded[np.arange(len(rows)), last]
         out["above_90"][rows] = (padded > 90).sum(axis=1) / counts
+        out["nonzero"][rows] = (padded > 0).sum(axis=1) / counts
     period = _typical_period(index)
     first = index.seconds[index.starts]
     last_ts = index.seconds[index.starts + index.counts - 1]
@@ -128,6 +130,31 @@ def daily_peaks(index: SeriesIndex, metric: str, quantile: float, day0: pd.Times
     return DailyPeaks(index.resource_ids[chosen], values, day0)
 
 
+def quiet_days(index: SeriesIndex, metric: str, end: pd.Timestamp) -> pd.Series:
+    """Days from each ``metric`` series' last positive sample to ``end`` (its whole span if never positive).
+
+    "No invocations for 9 days" is this figure; index resource_id, only resources with the metric.
+    """
+    chosen = np.flatnonzero(index.metrics == metric)
+    if len(chosen) == 0:
+        return pd.Series(dtype=float)
+    rows = np.repeat(np.arange(len(chosen)), index.counts[chosen])
+    positions = _expand(index.starts[chosen], index.counts[chosen])
+    active = index.values[positions] > 0
+    last = index.seconds[index.starts[chosen]].astype(float)  # never positive: quiet since the first sample
+    np.maximum.at(last, rows[active], index.seconds[positions][active].astype(float))
+    return pd.Series((end.timestamp() - last) / _DAY, index=index.resource_ids[chosen])
+
+
+def series_of(index: SeriesIndex, resource_id: str, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(epoch seconds, values) of one series, or None when the resource has no such metric."""
+    hit = np.flatnonzero((index.resource_ids == resource_id) & (index.metrics == metric))
+    if len(hit) == 0:
+        return None
+    start, count = index.starts[hit[0]], index.counts[hit[0]]
+    return index.seconds[start:start + count], index.values[start:start + count]
+
+
 def wide_features(stats: pd.DataFrame) -> pd.DataFrame:
     """Pivot per-series stats into one row per resource with ``{metric}_{stat}`` columns."""
     if stats.empty:
@@ -144,7 +171,7 @@ def wide_features(stats: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def _prefer_maxima(metrics: pd.DataFrame) -> pd.DataFrame:
+def prefer_maxima(metrics: pd.DataFrame) -> pd.DataFrame:
     """When a source gives both per-period averages and maxima, size from the maxima (as Compute Optimizer)."""
     if "stat" not in metrics.columns:
         return metrics

@@ -12,10 +12,13 @@ import numpy as np
 import pandas as pd
 
 from advisor.fsutil import atomic_write_text
-from advisor.model import AuditResult
-from advisor.report.summary import summarize
+from advisor.model import RECOMMENDATION_COLUMNS, AuditResult
+from advisor.report.summary import DEFAULT_GROUP_TAG, summarize
 
 NESTED_COLUMNS = ("tags", "projected_utilization", "evidence", "options")
+# The CSV export's columns without the bulky nested evidence and options: what the report's "Download CSV" writes.
+MAIN_CSV_COLUMNS = tuple(column for name in RECOMMENDATION_COLUMNS if name not in ("evidence", "options")
+                         for column in ((name, "target_risk") if name == "target" else (name,)))
 
 
 def _plain(value: Any) -> Any:
@@ -39,13 +42,14 @@ def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
     return [_plain(record) for record in result.recommendations.to_dict(orient="records")]
 
 
-def to_json(result: AuditResult, with_summary: bool = False) -> str:
-    """A JSON list of recommendation objects; with the summary and skipped resources when asked."""
+def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DEFAULT_GROUP_TAG) -> str:
+    """A JSON list of recommendation objects; with the summary (savings by ``group_tag``) and skipped resources
+    when asked."""
     records = recommendation_records(result)
     if not with_summary:
         return json.dumps(records, indent=2)
     document = {
-        "summary": _plain(summarize(result)),
+        "summary": _plain(summarize(result, group_tag)),
         "recommendations": records,
         "skipped": [_plain(r) for r in result.skipped.to_dict(orient="records")],
     }
@@ -64,9 +68,9 @@ def to_csv(result: AuditResult) -> str:
     return buffer.getvalue()
 
 
-def write_exports(result: AuditResult, directory: Path) -> list[Path]:
+def write_exports(result: AuditResult, directory: Path, group_tag: str = DEFAULT_GROUP_TAG) -> list[Path]:
     directory = Path(directory)
     return [
-        atomic_write_text(directory / "recommendations.json", to_json(result, with_summary=True)),
+        atomic_write_text(directory / "recommendations.json", to_json(result, with_summary=True, group_tag=group_tag)),
         atomic_write_text(directory / "recommendations.csv", to_csv(result)),
     ]

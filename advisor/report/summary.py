@@ -12,20 +12,33 @@ Counting rules (stated in the report too):
 * **Spend covered** is the current monthly cost of every distinct priced resource: ``monthly_cost_now`` of the
   resources with recommendations plus, where the features frame has a ``monthly_cost`` column, the cost of the
   resources without one.
+* Savings **by tag** group the counted rows by the value of one tag (``group_tag``, "team" by default; the key is
+  matched exactly, then case-insensitively); resources without it are "(untagged)".
+* **Coverage** is each resource's share of the data window with samples (its best-covered metric); a resource
+  in the features frame without any sample counts as 0 %.
 * Money is rounded to cents; the annual figure is twelve times the rounded monthly one.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from advisor.model import RECOMMENDATION_COLUMNS, SKIPPED_COLUMNS, AuditResult
 
 TOP_N = 10
 UNKNOWN = "unknown"
+UNTAGGED = "(untagged)"
+DEFAULT_GROUP_TAG = "team"
+WELL_COVERED = 0.9  # a resource with samples over at least 90 % of the window is "well covered"
+REASON_EXAMPLES = 3
+# a standalone number ("22.3 hours", "30 needed"), not a digit inside a name such as m5.xlarge or i-0abc
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w]|\.\d)")
 
 
 def money(value: float) -> float:
@@ -68,6 +81,67 @@ def _spend_covered(recs: pd.DataFrame, features: pd.DataFrame) -> float:
     return total
 
 
+def tag_value(tags: Any, key: str) -> str | None:
+    """The value of tag ``key``: an exact match first, then a case-insensitive one (``Team`` for ``team``)."""
+    if not isinstance(tags, Mapping) or not key:
+        return None
+    if key in tags:
+        return str(tags[key])
+    folded = key.casefold()
+    return next((str(value) for name, value in tags.items() if str(name).casefold() == folded), None)
+
+
+def group_reasons(items: Iterable[tuple[str | None, str]]) -> list[dict[str, Any]]:
+    """Group ``(resource_id, reason)`` pairs whose texts differ only in their numbers, largest group first.
+
+    "only 13.2 hours of metrics" and "only 22.3 hours of metrics" become one group labelled
+    "only 13.2–22.3 hours of metrics"; numbers equal across the group are kept as they are.
+    """
+    groups: dict[str, list[tuple[str | None, str]]] = {}
+    for resource_id, reason in items:
+        text = str(reason)
+        groups.setdefault(_NUMBER.sub("#", text), []).append((resource_id, text))
+    out = []
+    for key, members in groups.items():
+        numbers = [_NUMBER.findall(text) for _, text in members]
+        parts = key.split("#")
+        label = parts[0]
+        for k, part in enumerate(parts[1:]):
+            values = sorted({row[k] for row in numbers}, key=float)
+            label += values[0] if len(values) == 1 else f"{values[0]}–{values[-1]}"
+            label += part
+        examples = [rid for rid, _ in members if rid][:REASON_EXAMPLES]
+        out.append({"reason": label, "count": len(members), "examples": examples})
+    return sorted(out, key=lambda group: (-group["count"], group["reason"]))
+
+
+def _coverage(features: pd.DataFrame) -> dict[str, Any] | None:
+    """Share of resources with samples over >= 90 % of the window, and the median coverage, overall and by kind."""
+    if "coverage" not in features.columns or features.empty:
+        return None
+    coverage = pd.to_numeric(features["coverage"], errors="coerce").clip(0, 1)
+    kinds = features["kind"].astype("string").fillna(UNKNOWN) if "kind" in features.columns \
+        else pd.Series(UNKNOWN, index=features.index)
+
+    def figures(values: pd.Series) -> dict[str, Any]:
+        filled = values.fillna(0.0).to_numpy(dtype=float)
+        return {"resources": len(filled), "without_metrics": int(values.isna().sum()),
+                "share_well_covered": round(float(np.mean(filled >= WELL_COVERED)), 4),
+                "median": round(float(np.median(filled)), 4)}
+
+    by_kind = {str(kind): figures(group) for kind, group in coverage.groupby(kinds.to_numpy(), sort=True)}
+    return {**figures(coverage), "threshold": WELL_COVERED, "by_kind": by_kind}
+
+
+def head_and_rest(breakdown: dict[str, float], n: int) -> list[tuple[str, float, int]]:
+    """The first ``n`` entries of a breakdown as (key, amount, 1); the others summed into one ("", sum, count)."""
+    items = list(breakdown.items())
+    if len(items) <= n + 1:  # one left over is shown as itself, not as "1 other"
+        return [(key, value, 1) for key, value in items]
+    rest = items[n:]
+    return [(key, value, 1) for key, value in items[:n]] + [("", money(sum(v for _, v in rest)), len(rest))]
+
+
 def counted_savings_rows(recommendations: pd.DataFrame) -> pd.DataFrame:
     """The rows whose savings count: positive savings, one row (the largest) per resource, largest first."""
     recs = recommendations.reindex(columns=RECOMMENDATION_COLUMNS)
@@ -79,8 +153,8 @@ def counted_savings_rows(recommendations: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(subset="resource_id", keep="first")
 
 
-def summarize(result: AuditResult) -> dict[str, Any]:
-    """Every figure the reports show, as plain JSON-ready Python values."""
+def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> dict[str, Any]:
+    """Every figure the reports show, as plain JSON-ready Python values; savings by tag use ``group_tag``."""
     recs = result.recommendations.reindex(columns=RECOMMENDATION_COLUMNS)
     skipped = result.skipped.reindex(columns=SKIPPED_COLUMNS)
     savings = pd.to_numeric(recs["monthly_savings"], errors="coerce")
@@ -127,7 +201,14 @@ def summarize(result: AuditResult) -> dict[str, Any]:
         "savings_by_region": _by(counted, "region"),
         "savings_by_account": _by(counted, "account"),
         "savings_by_confidence": _by(counted, "confidence"),
+        "group_tag": group_tag,
+        "savings_by_tag": _by(counted.assign(group=[tag_value(t, group_tag) or UNTAGGED for t in counted["tags"]]),
+                              "group"),
         "top_savings": top,
         "prices_estimated": bool(estimated.any()),
+        "coverage": _coverage(result.features),
+        "skipped_reasons": group_reasons(zip(skipped["resource_id"].astype(str), skipped["reason"].astype(str),
+                                             strict=True)),
         "problems": list(result.problems),
+        "problem_groups": group_reasons((None, str(problem)) for problem in result.problems),
     }

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from advisor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from advisor.sources.aws import AwsRequest
 
 
 @dataclass
@@ -17,8 +21,8 @@ class SourceData:
     problems: list[str]
 
 
-def load_source(spec: str) -> SourceData:
-    """``demo`` or ``files:DIR``."""
+def load_source(spec: str, aws: AwsRequest | None = None) -> SourceData:
+    """``demo``, ``files:DIR`` or ``aws`` (which needs ``aws``: accounts, regions, window and store)."""
     kind, _, argument = spec.partition(":")
     if kind == "demo":
         from advisor.sources.demo import load_demo
@@ -32,4 +36,11 @@ def load_source(spec: str) -> SourceData:
 
         inventory, metrics = load_files(argument)
         return SourceData(inventory, metrics, f"files:{argument}", [])
-    raise ConfigError(f"unknown source {spec!r}: use 'demo' or 'files:DIR'")
+    if kind == "aws":
+        from advisor.sources.aws import AwsRequest, load_aws
+
+        request = aws or AwsRequest.defaults()
+        inventory, metrics, problems = load_aws(request)
+        return SourceData(inventory, metrics, f"aws ({request.window.start:%Y-%m-%d %H:%M} to "
+                          f"{request.window.end:%Y-%m-%d %H:%M} UTC)", problems)
+    raise ConfigError(f"unknown source {spec!r}: use 'demo', 'files:DIR' or 'aws'")

@@ -1,1 +1,5 @@
-"""Local embedded stores: the metrics cache (cache.py) and the run history (history.py)."""
+"""The local store: cached inventory snapshots and CloudWatch history (DuckDB), and where user files live."""
+
+from advisor.store.paths import default_store_path, user_catalog_dir, user_data_dir
+
+__all__ = ["default_store_path", "user_catalog_dir", "user_data_dir"]

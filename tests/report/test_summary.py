@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from advisor.report.summary import TOP_N, summarize
+from advisor.report.summary import TOP_N, UNTAGGED, group_reasons, head_and_rest, summarize, tag_value
 
 Rec = Callable[..., dict[str, Any]]
 
@@ -111,3 +111,61 @@ def test_empty_audit(make_result: Callable[..., Any]) -> None:
     assert summary["top_savings"] == []
     assert summary["prices_estimated"] is False
     assert summary["recommendations"] == 0
+
+
+def test_savings_by_a_chosen_tag(rec: Rec, make_result: Callable[..., Any]) -> None:
+    rows = [
+        rec("i-1", monthly_savings=10.0, tags={"team": "ml", "cost-centre": "CC-1"}),
+        rec("i-2", monthly_savings=30.0, tags={"Team": "web"}),  # the key is matched ignoring case
+        rec("i-3", monthly_savings=5.0, tags={}),
+        rec("i-4", monthly_savings=-50.0, tags={"team": "ml"}),  # a cost increase: not a saving
+    ]
+    result = make_result(rows)
+    summary = summarize(result)
+    assert summary["group_tag"] == "team"
+    assert summary["savings_by_tag"] == {"web": 30.0, "ml": 10.0, UNTAGGED: 5.0}
+    assert summarize(result, "cost-centre")["savings_by_tag"] == {UNTAGGED: 35.0, "CC-1": 10.0}
+    assert sum(summary["savings_by_tag"].values()) == summary["total_monthly_savings"]
+
+
+def test_tag_value_prefers_the_exact_key() -> None:
+    assert tag_value({"team": "a", "Team": "b"}, "Team") == "b"
+    assert tag_value({"TEAM": "a"}, "team") == "a"
+    assert tag_value({}, "team") is None
+    assert tag_value(None, "team") is None
+
+
+def test_coverage_share_median_and_by_kind(rec: Rec, make_result: Callable[..., Any]) -> None:
+    features = pd.DataFrame({"kind": ["ec2_instance"] * 3 + ["ebs_volume"],
+                             "coverage": [1.0, 0.95, 0.5, None]},
+                            index=pd.Index(["i-1", "i-2", "i-3", "vol-1"], name="resource_id"))
+    coverage = summarize(make_result([], features=features))["coverage"]
+    assert coverage["share_well_covered"] == 0.5
+    assert coverage["median"] == 0.725
+    assert coverage["without_metrics"] == 1
+    assert coverage["by_kind"]["ec2_instance"] == {"resources": 3, "without_metrics": 0,
+                                                   "share_well_covered": 0.6667, "median": 0.95}
+    assert coverage["by_kind"]["ebs_volume"]["median"] == 0.0
+    assert summarize(make_result([]))["coverage"] is None  # no features: nothing to say
+
+
+def test_skipped_reasons_and_problems_are_grouped(rec: Rec, make_result: Callable[..., Any]) -> None:
+    skipped = [{"resource_id": f"i-{n}", "kind": "ec2_instance", "region": "us-east-1", "name": "x",
+                "reason": f"only {hours} hours of metrics (at least 30 needed)"}
+               for n, hours in enumerate((3, 12.5, 7))]
+    skipped.append({"resource_id": "i-9", "kind": "ec2_instance", "region": "us-east-1", "name": "y",
+                    "reason": "instance type m5.xlarge is not in the catalog"})
+    problems = ["eu-west-1: AccessDenied", "eu-west-1: AccessDenied"]
+    summary = summarize(make_result([], skipped=skipped, problems=problems))
+    assert summary["skipped_reasons"] == [
+        {"reason": "only 3–12.5 hours of metrics (at least 30 needed)", "count": 3, "examples": ["i-0", "i-1", "i-2"]},
+        {"reason": "instance type m5.xlarge is not in the catalog", "count": 1, "examples": ["i-9"]},
+    ]
+    assert summary["problem_groups"] == [{"reason": "eu-west-1: AccessDenied", "count": 2, "examples": []}]
+    assert group_reasons([("a", "type g5.4xlarge unknown"), ("b", "type g6.4xlarge unknown")])[0]["count"] == 1
+
+
+def test_head_and_rest() -> None:
+    breakdown = {"a": 5.0, "b": 3.0, "c": 1.0, "d": 0.5}
+    assert head_and_rest(breakdown, 2) == [("a", 5.0, 1), ("b", 3.0, 1), ("", 1.5, 2)]
+    assert head_and_rest(breakdown, 3) == [("a", 5.0, 1), ("b", 3.0, 1), ("c", 1.0, 1), ("d", 0.5, 1)]

@@ -1,0 +1,176 @@
+"""Run strategies on the history before the cut-off and replay the later demand on what they recommended.
+
+Every decision ends in one status: ``held`` (the target held the later demand), ``failed`` (it did not: the
+resource would have been hurt), ``not replayed`` (the advice changes no capacity, or its target's capacity is
+unknown) or ``no later data``. Resources a strategy left alone are listed as ``no change`` with the oracle's
+choice, so missed savings show too.
+
+Savings figures are monthly. *Kept* savings are the savings of decisions that held; upsizes are counted apart
+as added cost, since a replay cannot show their benefit (the observed demand is capped by the current capacity).
+The share of the oracle's savings compares kept savings with the oracle's on the resources the oracle covers
+(EC2 instances with later data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from advisor.backtest.demand import (
+    STOP_TARGETS,
+    Limits,
+    ResourceDemand,
+    Verdict,
+    instance_specs,
+    later_demand,
+    volume_iops_limit,
+)
+from advisor.backtest.oracle import OracleChoice, oracle_choices
+from advisor.backtest.split import Split
+from advisor.backtest.strategy import Decision, History, Strategy
+from advisor.catalog import Catalog
+from advisor.model import Kind
+
+STATUSES = ("held", "failed", "not replayed", "no later data", "no change")
+_VOLUME_TYPES = frozenset({"gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"})
+
+
+@dataclass
+class StrategyOutcome:
+    name: str
+    summary_text: str
+    settings: dict[str, Any]
+    rows: list[dict[str, Any]]  # one per resource with a decision or later data
+    summary: dict[str, Any]
+
+
+@dataclass
+class BacktestResult:
+    source_label: str
+    split: Split
+    price_list_date: str
+    outcomes: list[StrategyOutcome]
+    oracle: dict[str, OracleChoice]
+    resources_replayed: int  # resources with later data
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def run_backtest(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, split: Split,
+                 strategies: list[Strategy], source_label: str = "") -> BacktestResult:
+    history = History(inventory, split.train(metrics), catalog, (split.train_start, split.cutoff))
+    demand = later_demand(inventory, split.test(metrics), catalog)
+    oracle = oracle_choices(inventory, demand, catalog)
+    outcomes = []
+    for strategy in strategies:
+        rows = replay(strategy.decide(history), inventory, demand, oracle, catalog)
+        outcomes.append(StrategyOutcome(strategy.name, strategy.summary, strategy.settings.model_dump(mode="json"),
+                                        rows, summarize(rows, len(demand))))
+    return BacktestResult(source_label, split, catalog.price_list_date, outcomes, oracle, len(demand))
+
+
+def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str, ResourceDemand],
+           oracle: dict[str, OracleChoice], catalog: Catalog) -> list[dict[str, Any]]:
+    """One row per resource that has a decision or later data."""
+    inv = inventory.set_index("resource_id")
+    by_id = {d.resource_id: d for d in decisions}
+    rows = []
+    for resource_id in [*by_id, *(r for r in demand if r not in by_id)]:
+        if resource_id not in inv.index:
+            continue
+        resource = inv.loc[resource_id]
+        decision = by_id.get(resource_id)
+        later = demand.get(resource_id)
+        status, verdict = _judge(decision, resource, later, catalog)
+        choice = oracle.get(resource_id)
+        rows.append({
+            "resource_id": resource_id,
+            "kind": str(resource["kind"]),
+            "name": str(resource["name"]),
+            "region": str(resource["region"]),
+            "current": _current(resource),
+            "action": decision.action if decision else None,
+            "target": decision.target if decision else None,
+            "reason": decision.reason if decision else None,
+            "monthly_cost_now": decision.monthly_cost_now if decision else None,
+            "monthly_savings": decision.monthly_savings if decision else 0.0,
+            "status": status,
+            "failed_dimensions": verdict.failed if verdict else [],
+            "cpu_over_share": verdict.cpu_over_share if verdict else None,
+            "worst_overshoot_pct": round(verdict.worst_overshoot_pct, 1) if verdict else None,
+            "peak_utilization": verdict.peak_utilization if verdict else {},
+            "oracle_target": choice.target if choice else None,
+            "oracle_savings": choice.monthly_savings if choice else None,
+        })
+    return rows
+
+
+def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand | None,
+           catalog: Catalog) -> tuple[str, Verdict | None]:
+    if decision is None:
+        return "no change", None
+    if decision.target is None:
+        return "not replayed", None
+    if later is None:
+        return "no later data", None
+    if decision.target in STOP_TARGETS:
+        verdict = later.judge_stop()
+    else:
+        limits = target_limits(decision, resource, later, catalog)
+        if limits is None:
+            return "not replayed", None
+        verdict = later.judge(limits)
+    return ("held" if verdict.held else "failed"), verdict
+
+
+def target_limits(decision: Decision, resource: pd.Series, later: ResourceDemand,
+                  catalog: Catalog) -> Limits | None:
+    """The capacity the advice moves the resource to, in the resource's units; None where it cannot be told."""
+    target = str(decision.target)
+    if resource["kind"] == Kind.EBS_VOLUME or target in _VOLUME_TYPES:
+        iops = decision.target_iops if decision.target_iops is not None else resource["iops"]
+        limit = volume_iops_limit(target, resource["size_gib"], iops)
+        return None if limit is None else {"iops": limit}
+    specs = instance_specs(catalog, [target])
+    if specs.empty or "iops" in later.current.index:
+        return None
+    return {dim: float(values[0]) for dim, values in later.limits(specs).items()}
+
+
+def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
+    """Aggregate figures of one strategy's replay."""
+    frame = pd.DataFrame(rows, columns=["resource_id", "status", "monthly_savings", "oracle_savings"])
+    status = frame["status"]
+    savings = frame["monthly_savings"].astype(float)
+    positive = savings.clip(lower=0)
+    held, failed = status == "held", status == "failed"
+    covered = frame["oracle_savings"].notna()
+    oracle_savings = float(frame.loc[covered, "oracle_savings"].sum())
+    kept_on_covered = float(positive[held & covered].sum())
+    kept = float(positive[held].sum())
+    hurt = int(failed.sum())
+    return {
+        "resources": resources,
+        "recommendations": int((status != "no change").sum()),
+        "statuses": {name: int((status == name).sum()) for name in STATUSES},
+        "hurt": hurt,
+        "hurt_share": round(hurt / resources, 4) if resources else None,
+        "hurt_resources": frame.loc[failed, "resource_id"].tolist(),
+        "savings_proposed": round(float(positive[status != "no change"].sum()), 2),
+        "savings_kept": round(kept, 2),
+        "savings_failed": round(float(positive[failed].sum()), 2),
+        "added_cost": round(float((-savings).clip(lower=0).sum()), 2),
+        "oracle_savings": round(oracle_savings, 2),
+        "oracle_share": round(kept_on_covered / oracle_savings, 4) if oracle_savings > 0 else None,
+        "savings_per_hurt_resource": round(kept / hurt, 2) if hurt else None,
+    }
+
+
+def _current(resource: pd.Series) -> str:
+    for column in ("instance_type", "volume_type"):
+        value = resource[column]
+        if isinstance(value, str) and value:
+            return value
+    return ""

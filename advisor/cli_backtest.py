@@ -1,0 +1,126 @@
+"""``advisor backtest``: recommend from the first part of the history and replay the rest on the advice.
+
+Registered on the main app by :func:`register` (called at the bottom of ``advisor/cli.py``). The CLI helpers are
+imported when the command runs, so this module can be imported before or after ``advisor.cli``.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from advisor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from advisor.backtest.strategy import Strategy
+
+ALL = "all"
+
+
+class BacktestFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def backtest(
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Where the data comes from: 'demo' or "
+                                               "'files:DIR' (a directory with inventory.csv and metrics.csv).")]
+    = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Backtest the bundled demo fleet (same as --source demo).")]
+    = False,
+    strategy: Annotated[list[str] | None, typer.Option(
+        "--strategy", help="ours, compute-optimizer, percentile-buffer, trusted-advisor, naive-average, or all; "
+        "repeatable. See --list-strategies.")] = None,
+    train_days: Annotated[float | None, typer.Option("--train-days", help="Days of history to recommend from "
+                                                     "(default 14; half the history if it is shorter than 28 "
+                                                     "days).")] = None,
+    test_days: Annotated[float | None, typer.Option("--test-days", help="Days after the cut-off to replay "
+                                                    "(default 14).")] = None,
+    cutoff: Annotated[str | None, typer.Option("--cutoff", help="Split here (ISO 8601, UTC if no offset) instead "
+                                               "of after --train-days.")] = None,
+    output_format: Annotated[BacktestFormat, typer.Option("--format", "-f", help="table (terminal) or json "
+                                                          "(machine-readable, on stdout).")] = BacktestFormat.table,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Also write backtest.html and backtest.json "
+                                                 "to this directory.")] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="An extra rule pack directory for 'ours'; "
+                                                     "repeatable.")] = None,
+    disable_rule: Annotated[list[str] | None, typer.Option("--disable-rule", help="A rule id 'ours' switches off; "
+                                                           "repeatable.")] = None,
+    list_strategies: Annotated[bool, typer.Option("--list-strategies", help="Describe every strategy and its "
+                                                  "settings, then exit.")] = False,
+) -> None:
+    """Prove the advice on your own history: recommend from the first days, replay the later ones on each target.
+
+    Held = CPU over the target in at most 1 % of samples, memory and GPU memory never over, IOPS within the limit.
+
+    Example: advisor backtest --demo --strategy all --out ./backtest
+    """
+    from advisor.backtest.registry import STRATEGIES
+    from advisor.backtest.replay import run_backtest
+    from advisor.backtest.report import to_json, write_outputs
+    from advisor.backtest.split import plan_split
+    from advisor.backtest.terminal import render
+    from advisor.catalog import load_catalog
+    from advisor.cli import console, writable_dir
+    from advisor.sources import load_source
+
+    if list_strategies:
+        _print_strategies(STRATEGIES)
+        return
+    chosen = _strategies(strategy or ["ours"], rules, disable_rule)
+    if demo and source and source != "demo":
+        raise ConfigError("use either --demo or --source, not both")
+    spec = "demo" if demo else source
+    if not spec:
+        raise ConfigError("say what to backtest: --demo, or --source files:DIR")
+    target_dir = writable_dir(out_dir) if out_dir is not None else None
+    data = load_source(spec)
+    split = plan_split(data.metrics, train_days, test_days, cutoff)
+    result = run_backtest(data.inventory, data.metrics, load_catalog(), split, chosen, source_label=data.label)
+    if output_format is BacktestFormat.json:
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        render(result, console())
+    if target_dir is not None:
+        written = write_outputs(result, target_dir)
+        console(stderr=output_format is BacktestFormat.json).print(
+            f"Backtest report: {', '.join(str(p) for p in written)}")
+
+
+def _strategies(names: list[str], rules: list[Path] | None, disabled: list[str] | None) -> list[Strategy]:
+    """Strategy objects for the names given (``all`` = every one); 'ours' takes the rule options."""
+    from advisor.backtest.ours import Ours
+    from advisor.backtest.registry import STRATEGIES, get_strategy
+    from advisor.engine.pipeline import load_rule_set
+    from advisor.settings import Settings
+
+    expanded = list(STRATEGIES) if ALL in names else list(dict.fromkeys(names))
+    chosen = [get_strategy(name) for name in expanded]
+    if rules or disabled:
+        settings = Settings(rules_dirs=list(rules or []), disabled_rules=list(disabled or []))
+        load_rule_set(settings)  # validate the rule packs before reading any data
+        chosen = [Ours(settings) if isinstance(s, Ours) else s for s in chosen]
+    return chosen
+
+
+def _print_strategies(strategies: dict[str, type[Strategy]]) -> None:
+    from rich.markup import escape
+
+    from advisor.cli import console
+
+    for cls in strategies.values():
+        info = cls.describe()
+        console().print(f"[bold]{info['name']}[/]: {escape(info['summary'])}")
+        for name, setting in info["settings"].items():
+            console().print(f"    {name} = {setting['default']!r}  {escape(setting['description'])}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``backtest`` command to the main app, with the CLI's error handling and exit codes."""
+    from advisor.cli import handle_errors
+
+    app.command("backtest")(handle_errors(backtest))

@@ -1,0 +1,154 @@
+"""Actions that move a resource to another instance type: downsize, upsize, modernize, and the accelerator moves.
+
+``rightsize_accelerator`` sizes an under-used GPU host down across GPU models (by the throughput table), and may
+offer Inferentia (inference) or Trainium (training) types and, when the GPU is idle, CPU-only types.
+``migrate_accelerator`` replaces an Elastic Inference attachment with a GPU or Inferentia type that holds the
+host's CPU and memory demand and the EI accelerator's full capacity (EI reports no utilization we can read).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from advisor.engine import accelerators
+from advisor.engine.actions.base import ActionContext, Proposal, handles, monthly
+from advisor.engine.candidates import candidates, service_of
+from advisor.engine.sizing import Mode, Scope, SizingResult, demand_frame, size_resources
+from advisor.model import Kind
+
+if TYPE_CHECKING:
+    from advisor.engine.rules import LoadedRule
+
+SIZED_KINDS = (Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB, Kind.SAGEMAKER_NOTEBOOK)
+MODES: dict[str, Mode] = {"downsize": "down", "upsize": "up", "modernize": "modernize"}
+EI_OPTION_LABEL = "Elastic Inference-style (service ended April 2024: for comparison only)"
+
+
+@handles("downsize", *SIZED_KINDS)
+@handles("upsize", *SIZED_KINDS)
+@handles("modernize", *SIZED_KINDS)
+def resize(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    results = size_resources(rows, ctx.catalog, ctx.settings, MODES[rule.rule.action])
+    return {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
+
+
+@handles("rightsize_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB)
+def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    """Thresholds read: ``cpu_only_gpu_p99`` (CPU-only options when GPU p99 is at most this)."""
+    training = (rows["kind"] == Kind.SAGEMAKER_TRAINING_JOB).to_numpy()
+    cpu_limit = rule.rule.thresholds.get("cpu_only_gpu_p99", -np.inf)
+    scope = Scope(neuron=np.where(training, "trainium", "inferentia"),
+                  cpu_only=(rows["gpu_p99"].to_numpy(float) <= cpu_limit))
+    results = size_resources(rows, ctx.catalog, ctx.settings, "down", scope=scope)
+    proposals = {rid: _proposal(rule, rows, rid, _or_alternative(result)) for rid, result in results.items()}
+    endpoints = rows[rows["kind"] == Kind.SAGEMAKER_ENDPOINT]
+    for rid, option in _elastic_inference_options(ctx, endpoints).items():
+        proposal = proposals[rid]
+        if proposal.blocked:
+            continue
+        kept = proposal.options[:2]
+        proposal.options = [*kept, option | {"rank": len(kept) + 1}]
+        proposal.notes.append(accelerators.elastic_inference_notice())
+    return proposals
+
+
+@handles("migrate_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT)
+def migrate_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    results = size_resources(rows, ctx.catalog, ctx.settings, "up", scope=Scope(migrate_ei=True))
+    proposals = {}
+    for rid, result in results.items():
+        proposal = _proposal(rule, rows, rid, result)
+        proposal.notes.append(accelerators.elastic_inference_notice())
+        proposal.evidence["elastic_inference"] = {"accelerator": rows.at[rid, "accelerator_type"],
+                                                  "hourly_price": _round(rows.at[rid, "ei_hourly"])}
+        proposals[rid] = proposal
+    return proposals
+
+
+def _proposal(rule: LoadedRule, rows: pd.DataFrame, rid: str, result: SizingResult) -> Proposal:
+    if result.target is None:
+        return Proposal(blocked=_blocked_reason(rule, rows.loc[rid], result), options=result.options,
+                        demand=result.demand)
+    units = {"hours_billed": rows.at[rid, "hours_billed"], "count": rows.at[rid, "count"]}
+    return Proposal(target=result.target, cost_after=monthly(result.target_hourly, units), options=result.options,
+                    risk=result.risk, projected=result.projected_utilization, demand=result.demand,
+                    price_estimated=result.price_estimated)
+
+
+def _or_alternative(result: SizingResult) -> SizingResult:
+    """When only a rebuild (Inferentia, Trainium, Graviton) is cheaper, that is the accelerator's right size."""
+    if result.target is not None or not result.options:
+        return result
+    first = result.options[0]
+    return SizingResult(result.resource_id, first["instance_type"], first["hourly_price"],
+                        projected_utilization=first["projected_utilization"], risk=first["risk"],
+                        options=result.options, demand=result.demand, price_estimated=first["price_estimated"])
+
+
+def _blocked_reason(rule: LoadedRule, row: pd.Series, result: SizingResult) -> str:
+    note = result.note or "no suitable target"
+    rising = [m for m in ("cpu", "memory") if _true(row.get(f"{m}_trend_significant"))]
+    if rule.rule.action == "downsize" and rising:
+        trend = ", ".join(f"{m} +{row[f'{m}_trend_per_day']:.2f} pts/day" for m in rising)
+        return (f"{rule.id}: kept at {row['instance_type']}: the rising trend ({trend}) raises the forecast peak "
+                f"to {row['cpu_upper']:.0f}% CPU / {_fmt(row['memory_upper'])}% memory, which {note}")
+    return f"{rule.id}: {note}"
+
+
+def _elastic_inference_options(ctx: ActionContext, rows: pd.DataFrame) -> dict[str, dict]:
+    """A CPU host plus the smallest EI accelerator that holds the GPU demand, where the region's price list still
+    has EI rows (never the target: the service has ended)."""
+    if rows.empty:
+        return {}
+    table = accelerators.throughput_table()
+    ei = table[table["kind"] == "elastic_inference"].sort_values("fp16_tflops")
+    listed = ctx.catalog.sagemaker
+    demand = demand_frame(rows, ctx.settings, "down")
+    out = {}
+    for rid, row in rows.iterrows():
+        region = str(row["region"])
+        in_region = listed[(listed["region"] == region) & listed["instance_type"].isin(ei.index)]
+        prices = dict(zip(in_region["instance_type"], in_region["hourly"], strict=True))
+        need = demand.loc[rid]
+        fits = ei[(ei["fp16_tflops"] >= need["need_fp16"]) & (ei["fp32_tflops"] >= need["need_fp32"])
+                  & (ei["memory_gib"] >= need["need_accel_memory"]) & ei.index.isin(list(prices))]
+        host = _cheapest_cpu_host(ctx, row, need)
+        if fits.empty or host is None:
+            continue
+        name = fits.index[0]
+        hourly = host[1] + float(prices[name])
+        out[rid] = {
+            "instance_type": f"{host[0]} + {name}", "label": EI_OPTION_LABEL, "hourly_price": round(hourly, 4),
+            "monthly_cost": round(monthly(hourly, row), 2),
+            "monthly_savings": round(monthly(float(row["hourly_price"]) - hourly, row), 2),
+            "projected_utilization": {}, "risk": None, "available": False, "price_estimated": True,
+            "note": accelerators.elastic_inference_notice(),
+        }
+    return out
+
+
+def _cheapest_cpu_host(ctx: ActionContext, row: pd.Series, need: pd.Series) -> tuple[str, float] | None:
+    service = service_of(pd.Series([row["kind"]]))[0]
+    offered = candidates(ctx.catalog, str(row["region"]), service, ctx.settings.allow_burstable_targets)
+    fits = offered[(offered["accel_class"] == "cpu") & (offered["vcpus"] >= need["need_vcpus"] - 1e-9)
+                   & (offered["memory_gib"] >= need["need_memory"] - 1e-9)
+                   & (offered["arch"].astype(str) == str(row["arch"]))]
+    if fits.empty:
+        return None
+    best = fits["hourly"].idxmin()
+    return str(fits.at[best, "name"]), float(fits.at[best, "hourly"])
+
+
+def _true(value) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)
+
+
+def _fmt(value) -> str:
+    return "n/a" if pd.isna(value) else f"{value:.0f}"
+
+
+def _round(value) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 4)

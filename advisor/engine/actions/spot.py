@@ -1,0 +1,195 @@
+"""Spot: interruptible EC2 fleets, SageMaker managed Spot training, AWS Batch Spot compute environments.
+
+Savings come from the catalog's Spot Instance Advisor figures (savings % off on-demand and the interruption
+band, per region and type; SageMaker ``ml.X`` uses EC2 ``X``). A Spot fleet should not depend on one type, so the
+EC2 and Batch handlers build a *pool*: types of the same shape (same vCPUs, memory within a tolerance, same
+architecture and accelerators) in the lowest interruption bands, ordered by band then Spot price. The pool's
+mean Spot price is the cost after: with capacity-optimized allocation any of its types may run.
+
+Thresholds read: ``max_band`` (0 = <5 % ... 4 = >20 %), ``pool_size``, ``memory_tolerance`` (0.1 = ±10 %).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from advisor.catalog import INTERRUPTION_BANDS
+from advisor.engine.actions.base import ActionContext, Proposal, handles, monthly
+from advisor.engine.candidates import candidates
+from advisor.engine.features import batch_vcpu_prices
+from advisor.model import Kind
+
+if TYPE_CHECKING:
+    from advisor.engine.rules import LoadedRule
+
+TRAINING_CONDITIONS = (
+    "Managed Spot training needs EnableManagedSpotTraining=True and MaxWaitTimeInSeconds greater than "
+    "MaxRuntimeInSeconds (the wait covers time spent waiting for Spot capacity), and the job should write "
+    "checkpoints to /opt/ml/checkpoints (CheckpointConfig) so an interrupted job resumes instead of restarting."
+)
+PER_VCPU_HOURS = 1000.0
+
+
+def band_label(band: float) -> str | None:
+    return None if band is None or pd.isna(band) else INTERRUPTION_BANDS[int(band)]
+
+
+@handles("use_spot", Kind.EC2_INSTANCE)
+def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    out = {}
+    for rid, row in rows.iterrows():
+        pool = spot_pool(ctx, rule, row)
+        if pool.empty:
+            out[rid] = Proposal(blocked=f"{rule.id}: no type of the same shape has Spot data in an interruption band "
+                                        f"up to {band_label(rule.rule.thresholds.get('max_band', 4))}")
+            continue
+        spot_hourly = float(pool["spot"].mean())
+        options = [_pool_option(rank, name, item, row) for rank, (name, item) in enumerate(pool.head(3).iterrows(), 1)]
+        out[rid] = Proposal(
+            target=str(pool.index[0]), cost_after=monthly(spot_hourly, row), options=options,
+            evidence={"spot": {"interruptible_because": _why_interruptible(ctx, row),
+                               "pool": _pool_table(pool), "blended_spot_hourly": round(spot_hourly, 4),
+                               "allocation_strategy": "capacity-optimized"}},
+            notes=[f"Run the group on a diversified Spot pool of {len(pool)} types of the same shape "
+                   f"(capacity-optimized allocation); the cost after is the mean Spot price of the pool."],
+        )
+    return out
+
+
+@handles("use_spot", Kind.SAGEMAKER_TRAINING_JOB)
+def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    out = {}
+    for rid, row in rows.iterrows():
+        saving = float(row["spot_savings_pct"]) / 100
+        cost = float(row["monthly_cost"])
+        notes = [TRAINING_CONDITIONS]
+        if not _true(row["checkpointing"]):
+            notes.append("This job writes no checkpoints: add a CheckpointConfig before enabling Spot, or an "
+                         "interruption restarts it from the beginning.")
+        out[rid] = Proposal(
+            target="managed Spot training", cost_after=cost * (1 - saving),
+            evidence={"spot": {"savings_pct": round(saving * 100, 1), "interruption": band_label(
+                row["interruption_band"]), "basis": f"Spot Advisor figure for {str(row['instance_type'])[3:]} "
+                                                    f"in {row['region']}", "checkpointing": _true(row["checkpointing"]),
+                               "cost_basis": "this run's billable time"}},
+            notes=notes, confidence=0.8 if _true(row["checkpointing"]) else 0.6,
+        )
+    return out
+
+
+@handles("info", Kind.SAGEMAKER_TRAINING_JOB)
+def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    """A job already on managed Spot: what it saved (1 - billable / training seconds). Nothing more to save."""
+    out = {}
+    for rid, row in rows.iterrows():
+        on_demand = float(row["hourly_price"]) * float(row["count"]) * float(row["training_seconds"]) / 3600
+        out[rid] = Proposal(evidence={"spot_realised": {
+            "savings_pct": round(float(row["spot_realised_pct"]), 1),
+            "saved": round(on_demand - float(row["monthly_cost"]), 2), "on_demand_cost": round(on_demand, 2),
+            "billable_seconds": int(row["billable_seconds"]), "training_seconds": int(row["training_seconds"])}},
+            confidence=0.9)
+    return out
+
+
+@handles("use_spot", Kind.BATCH_COMPUTE_ENVIRONMENT)
+def batch_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    """Saving = vCPU-hours x (on-demand - Spot) per vCPU-hour; without vcpu_hours, stated per 1,000 vCPU-hours."""
+    out = {}
+    for rid, row in rows.iterrows():
+        allowed = batch_vcpu_prices(row["instance_type"], row["region"], ctx.catalog)
+        pool = _batch_pool(ctx, rule, row, allowed)
+        if allowed.empty or pool.empty:
+            out[rid] = Proposal(blocked=f"{rule.id}: no Spot data for the environment's types in {row['region']}")
+            continue
+        ondemand = float(allowed["ondemand"].mean())
+        spot = float((pool["spot"] / pool["vcpus"]).mean())
+        per_thousand = (ondemand - spot) * PER_VCPU_HOURS
+        vcpu_hours = row["vcpu_hours"]
+        target = "SPOT_CAPACITY_OPTIMIZED: " + ", ".join(pool.index)
+        evidence = {"spot": {"pool": _pool_table(pool), "ondemand_per_vcpu_hour": round(ondemand, 5),
+                             "spot_per_vcpu_hour": round(spot, 5),
+                             "saving_per_1000_vcpu_hours": round(per_thousand, 2),
+                             "vcpu_hours": None if pd.isna(vcpu_hours) else float(vcpu_hours)}}
+        if pd.isna(vcpu_hours):
+            out[rid] = Proposal(target=target, cost_now=0.0, cost_after=0.0, evidence=evidence, confidence=0.5,
+                                notes=[f"The environment's vCPU-hours are unknown: the saving is "
+                                       f"${per_thousand:,.2f} per 1,000 vCPU-hours."])
+            continue
+        out[rid] = Proposal(target=target, cost_now=ondemand * float(vcpu_hours), cost_after=spot * float(vcpu_hours),
+                            evidence=evidence, confidence=0.7,
+                            notes=["Create a SPOT compute environment with allocation strategy SPOT_CAPACITY_OPTIMIZED "
+                                   "and these types, and put it first in the job queue's compute environment order "
+                                   "(keep the on-demand one second). Jobs should be retryable (retryStrategy)."])
+    return out
+
+
+def spot_pool(ctx: ActionContext, rule: LoadedRule, row: pd.Series) -> pd.DataFrame:
+    """Types of the row's shape with Spot data, lowest band first, then cheapest Spot price (index: type)."""
+    t = rule.rule.thresholds
+    offered = candidates(ctx.catalog, str(row["region"]), "ec2", True)
+    tolerance = t.get("memory_tolerance", 0.1)
+    same = ((offered["vcpus"] == row["vcpus"]) & (offered["arch"].astype(str) == str(row["arch"]))
+            & ((offered["memory_gib"] / float(row["memory_gib"]) - 1).abs() <= tolerance)
+            & (offered["accel_class"] == ("gpu" if row["gpus"] > 0 else "cpu"))
+            & (offered["burstable"].astype(bool) == bool(row["burstable"])))
+    if row["gpus"] > 0:
+        same &= offered["gpu_model"].astype(str) == str(row["gpu_model"])
+    return _ranked(offered[same], t, float(row["hourly_price"]) / float(row["vcpus"]))
+
+
+def _batch_pool(ctx: ActionContext, rule: LoadedRule, row: pd.Series, allowed: pd.DataFrame) -> pd.DataFrame:
+    """The environment's types plus same-shape siblings, ranked and cut like an EC2 pool."""
+    offered = candidates(ctx.catalog, str(row["region"]), "ec2", ctx.settings.allow_burstable_targets)
+    tolerance = rule.rule.thresholds.get("memory_tolerance", 0.1)
+    shapes = offered.loc[offered.index.intersection(allowed.index), ["vcpus", "memory_gib", "arch"]]
+    same = np.zeros(len(offered), bool)
+    for _, shape in shapes.iterrows():
+        same |= ((offered["vcpus"] == shape["vcpus"]) & (offered["arch"].astype(str) == str(shape["arch"]))
+                 & ((offered["memory_gib"] / float(shape["memory_gib"]) - 1).abs() <= tolerance)
+                 & (offered["accel_class"] == "cpu")).to_numpy()
+    return _ranked(offered[same], rule.rule.thresholds, float(allowed["ondemand"].mean()))
+
+
+def _ranked(frame: pd.DataFrame, thresholds: dict[str, float], ondemand_per_vcpu: float) -> pd.DataFrame:
+    """Keep types in the allowed bands whose Spot price per vCPU still saves ``min_savings_pct`` against the
+    current on-demand price per vCPU; lowest band first, then cheapest."""
+    savings = frame["spot_savings_pct"].astype(float)
+    pool = pd.DataFrame({"vcpus": frame["vcpus"].astype(float), "memory_gib": frame["memory_gib"].astype(float),
+                         "band": frame["interruption_band"].astype(float), "savings_pct": savings,
+                         "ondemand": frame["hourly"], "spot": frame["hourly"] * (1 - savings / 100)})
+    pool = pool.dropna(subset=["band", "savings_pct"])
+    ceiling = ondemand_per_vcpu * (1 - thresholds.get("min_savings_pct", 0.0) / 100)
+    pool = pool[(pool["band"] <= thresholds.get("max_band", 4)) & (pool["spot"] / pool["vcpus"] <= ceiling)]
+    pool = pool.sort_values(["band", "spot"], kind="stable")
+    return pool.head(int(thresholds.get("pool_size", 6)))
+
+
+def _pool_option(rank: int, name: str, item: pd.Series, row: pd.Series) -> dict:
+    return {"instance_type": name, "label": f"Spot, interruption {band_label(item['band'])}", "rank": rank,
+            "hourly_price": round(float(item["spot"]), 4), "monthly_cost": round(monthly(item["spot"], row), 2),
+            "monthly_savings": round(monthly(float(row["hourly_price"]) - item["spot"], row), 2),
+            "spot_savings_pct": float(item["savings_pct"]), "interruption": band_label(item["band"]),
+            "projected_utilization": {}, "risk": None}
+
+
+def _pool_table(pool: pd.DataFrame) -> list[dict]:
+    return [{"instance_type": name, "interruption": band_label(item["band"]),
+             "spot_savings_pct": float(item["savings_pct"]), "spot_hourly": round(float(item["spot"]), 4)}
+            for name, item in pool.iterrows()]
+
+
+def _why_interruptible(ctx: ActionContext, row: pd.Series) -> str:
+    tags = row["tags"] if isinstance(row["tags"], dict) else {}
+    if tags.get("aws:autoscaling:groupName"):
+        return f"member of Auto Scaling group {tags['aws:autoscaling:groupName']}"
+    for key, values in ctx.settings.interruptible_tags.items():
+        if str(tags.get(key, "")).lower() in {v.lower() for v in values}:
+            return f"tagged {key}={tags[key]}"
+    return "interruptible"
+
+
+def _true(value) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)

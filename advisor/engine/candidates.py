@@ -1,0 +1,67 @@
+"""Target types a resource may move to: offered in its region, priced for its service, with accelerator capacity.
+
+EC2 resources are priced at the catalog's EC2 on-demand price. SageMaker resources only move within the families
+SageMaker offers for that use (``advisor/data/accelerators/sagemaker_families.csv``) and are priced with
+``Catalog.sagemaker_hourly`` (estimated prices stay flagged). Names of SageMaker candidates carry the ``ml.``
+prefix. Tables are cached per catalog, region and service: an audit builds each once.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from advisor.catalog import Catalog
+from advisor.engine import accelerators
+from advisor.model import Kind
+from advisor.resources import data_path
+
+Service = Literal["ec2", "hosting", "training"]
+SERVICE_OF_KIND: dict[str, Service] = {
+    Kind.EC2_INSTANCE: "ec2",
+    Kind.SAGEMAKER_ENDPOINT: "hosting",
+    Kind.SAGEMAKER_NOTEBOOK: "hosting",
+    Kind.SAGEMAKER_TRAINING_JOB: "training",
+    Kind.SAGEMAKER_TUNING_JOB: "training",
+}
+
+
+@lru_cache(maxsize=1)
+def sagemaker_families() -> pd.DataFrame:
+    return pd.read_csv(data_path("accelerators", "sagemaker_families.csv")).set_index("family")
+
+
+def service_of(kinds: pd.Series) -> np.ndarray:
+    return kinds.map(SERVICE_OF_KIND).fillna("ec2").to_numpy()
+
+
+@lru_cache(maxsize=128)
+def candidates(catalog: Catalog, region: str, service: Service, allow_burstable: bool) -> pd.DataFrame:
+    """Current-generation, non-metal types offered in ``region`` for ``service``.
+
+    Columns: the catalog's spec columns, ``name`` (with ``ml.`` for SageMaker), ``hourly``, ``estimated`` and
+    the accelerator capacity columns (see :mod:`advisor.engine.accelerators`).
+    """
+    offered = catalog.offered(region)
+    keep = (offered["generation"] == "current") & ~offered["bare_metal"].astype(bool)
+    keep &= offered["ondemand_hourly"].notna() & (offered["ondemand_hourly"] > 0)
+    if not allow_burstable:
+        keep &= ~offered["burstable"].astype(bool)
+    frame = offered[keep].copy()
+    if service == "ec2":
+        frame["name"] = frame.index
+        frame["hourly"] = frame["ondemand_hourly"].astype(float)
+        frame["estimated"] = False
+    else:
+        families = sagemaker_families()
+        allowed = families.index[families["hosting" if service == "hosting" else "training"].astype(bool)]
+        frame = frame[frame["family"].astype(str).isin(allowed)]
+        priced = [catalog.sagemaker_hourly(f"ml.{name}", region) for name in frame.index]
+        frame["name"] = "ml." + frame.index
+        frame["hourly"] = [p[0] if p else np.nan for p in priced]
+        frame["estimated"] = [bool(p[1]) if p else False for p in priced]
+        frame = frame[frame["hourly"].notna()]
+    return pd.concat([frame, accelerators.capacity(frame)], axis=1)

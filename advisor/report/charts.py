@@ -1,0 +1,143 @@
+"""The overview charts as plotly figure dicts (drawn by the page's script with the inlined plotly.js).
+
+Every label that comes from the audit is entity-escaped (:func:`advisor.report.encoding.label`): plotly reads a
+few HTML tags in labels, and escaped text is shown as typed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.model import AuditResult
+from advisor.report.encoding import label, number, text
+from advisor.report.summary import UNKNOWN, head_and_rest
+
+TOP_COST_BARS = 15
+BAR_ROWS = 12
+BIN_WIDTH = 5
+PALETTE = ("#2563eb", "#0d9488", "#d97706", "#7c3aed", "#db2777", "#64748b")
+KIND_COLORS = {"ec2_instance": "#2563eb", "ebs_volume": "#64748b", "sagemaker_endpoint": "#0d9488",
+               "sagemaker_training_job": "#7c3aed", "sagemaker_notebook": "#d97706",
+               "sagemaker_tuning_job": "#db2777", "batch_compute_environment": "#0891b2"}
+# (features column, chart key, title, axis title)
+DISTRIBUTIONS = (("cpu_p99", "cpu", "CPU p99", "CPU p99 (% of all vCPUs)"),
+                 ("memory_max", "memory", "Memory max", "memory max (% used)"),
+                 ("gpu_p99", "gpu", "GPU p99", "GPU p99 (% averaged over the GPUs)"))
+GRID = "#e5e7eb"
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "margin": {"l": 60, "r": 16, "t": 48, "b": 48},
+        "height": 340,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12,
+                 "color": "#1f2937"},
+        "colorway": list(PALETTE),
+        "separators": ".,",
+    }
+    layout.update(extra)
+    return layout
+
+
+def _legend() -> dict[str, Any]:
+    return {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
+
+
+def savings_bar(breakdown: dict[str, float], title: str, color: str = PALETTE[0]) -> dict[str, Any] | None:
+    """Horizontal bars of savings per key, largest on top; beyond :data:`BAR_ROWS` keys the rest are summed."""
+    if not breakdown:
+        return None
+    rows = head_and_rest(breakdown, BAR_ROWS)[::-1]
+    names = [label(key) if count == 1 else f"{count} others" for key, _, count in rows]
+    return {
+        "data": [{"type": "bar", "orientation": "h", "y": names, "x": [amount for _, amount, _ in rows],
+                  "marker": {"color": color}, "hovertemplate": "%{y}<br>$%{x:,.2f}/month<extra></extra>"}],
+        "layout": _layout(title, height=max(300, 90 + 26 * len(rows)),
+                          xaxis={"title": {"text": "$ / month"}, "tickformat": "$,.0f", "gridcolor": GRID},
+                          yaxis={"automargin": True}),
+    }
+
+
+def cost_bars(counted: pd.DataFrame, price_note: str) -> dict[str, Any] | None:
+    """Current vs recommended monthly cost of the resources with the largest savings."""
+    top = counted.head(TOP_COST_BARS).iloc[::-1]
+    if top.empty:
+        return None
+    names = [f"{name} ({rid})" if name and name != rid else rid
+             for rid, name in zip(top["resource_id"].astype(str), top["name"].map(text), strict=True)]
+    names = [label(name if len(name) <= 48 else name[:47] + "…") for name in names]
+    bar = {"type": "bar", "orientation": "h", "y": names,
+           "hovertemplate": "%{y}<br>$%{x:,.2f}/month<extra>%{fullData.name}</extra>"}
+    return {
+        "data": [{**bar, "name": "recommended", "x": [number(v) for v in top["monthly_cost_after"]],
+                  "marker": {"color": PALETTE[1]}},
+                 {**bar, "name": "current", "x": [number(v) for v in top["monthly_cost_now"]],
+                  "marker": {"color": "#94a3b8"}}],
+        "layout": _layout(f"Current vs recommended monthly cost, top {len(top)} by savings ({price_note})",
+                          barmode="group", height=max(340, 60 + 34 * len(top)),
+                          margin={"l": 260, "r": 16, "t": 48, "b": 48},
+                          legend={**_legend(), "traceorder": "reversed"},
+                          xaxis={"title": {"text": "$ / month"}, "tickformat": "$,.0f", "gridcolor": GRID},
+                          yaxis={"automargin": True}),
+    }
+
+
+def _with_kind(features: pd.DataFrame, inventory: pd.DataFrame) -> pd.DataFrame:
+    frame = features.rename_axis("resource_id").reset_index() if "resource_id" not in features.columns \
+        else features
+    if "kind" not in frame.columns:
+        kinds = (inventory.set_index(inventory["resource_id"].astype(str))["kind"]
+                 if {"resource_id", "kind"} <= set(inventory.columns) else pd.Series(dtype=object))
+        frame = frame.assign(kind=frame["resource_id"].astype(str).map(kinds))
+    return frame.assign(kind=frame["kind"].astype("string").fillna(UNKNOWN))
+
+
+def distribution(frame: pd.DataFrame, column: str, title: str, axis: str) -> dict[str, Any] | None:
+    """A histogram of one utilization statistic over all resources (5-point bins), stacked by kind."""
+    if column not in frame.columns:
+        return None
+    values = pd.to_numeric(frame[column], errors="coerce").clip(0, 100)
+    present = frame.assign(value=values)[values.notna()]
+    if present.empty:
+        return None
+    edges = np.arange(0, 100 + BIN_WIDTH, BIN_WIDTH)
+    centers = (edges[:-1] + BIN_WIDTH / 2).tolist()
+    data = []
+    stacked = np.zeros(len(edges) - 1, dtype=int)
+    for kind, group in present.groupby("kind", sort=True):
+        counts, _ = np.histogram(group["value"].to_numpy(dtype=float), bins=edges)
+        stacked += counts
+        data.append({"type": "bar", "name": label(kind), "x": centers, "y": counts.tolist(),
+                     "width": BIN_WIDTH * 0.9, "marker": {"color": KIND_COLORS.get(str(kind), PALETTE[-1])},
+                     "hovertemplate": f"%{{fullData.name}}: %{{y}} with {label(title)} %{{x}}±2.5 %<extra></extra>"})
+    peak = int(stacked.max())
+    return {
+        "data": data,
+        "layout": _layout(f"{title} of {len(present):,} resources, by kind", barmode="stack", height=380,
+                          margin={"l": 60, "r": 16, "t": 48, "b": 96},
+                          xaxis={"title": {"text": axis}, "range": [0, 100], "dtick": 20, "ticksuffix": " %"},
+                          yaxis={"title": {"text": "resources"}, "gridcolor": GRID, "tick0": 0,
+                                 "dtick": max(1, math.ceil(peak / 6))},
+                          legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"}),
+    }
+
+
+def overview_charts(result: AuditResult, summary: dict[str, Any], counted: pd.DataFrame) -> dict[str, Any]:
+    """The figures keyed by the id of their place on the page (``chart-<key>``); empty ones left out."""
+    note = f"prices as of {summary['price_list_date']}"
+    frame = _with_kind(result.features, result.inventory)
+    charts = {
+        "by-action": savings_bar(summary["savings_by_action"], f"Savings by action ({note})"),
+        "by-tag": savings_bar(summary["savings_by_tag"], f"Savings by {label(summary['group_tag'])} ({note})",
+                              PALETTE[3]),
+        "cost": cost_bars(counted, note),
+        **{f"dist-{key}": distribution(frame, column, title, axis) for column, key, title, axis in DISTRIBUTIONS},
+    }
+    return {key: chart for key, chart in charts.items() if chart is not None}

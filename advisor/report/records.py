@@ -1,0 +1,116 @@
+"""The recommendations as the page's script reads them: light table rows, and details read on demand.
+
+Table rows (one JSON array, parsed at load) hold what the table, the filters and the CSV download need. The
+details of a row (evidence, options, drill-down lines, where its series are) are one JSON object each, written
+ASCII-only into one JSON array; a row carries the offset and length of its object in that text, so expanding
+a row parses a few kilobytes and loading the page parses none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.model import RECOMMENDATION_COLUMNS, AuditResult
+from advisor.report.drill import feature_rows, forecast_lines, target_lines
+from advisor.report.encoding import jsonable, number, safe_json, text
+from advisor.report.exports import MAIN_CSV_COLUMNS
+from advisor.report.series import EncodedSeries
+from advisor.report.summary import UNKNOWN, UNTAGGED, tag_value
+
+MAX_OPTIONS = 3
+CONFIDENCE_ORDER = {"high": 3, "medium": 2, "low": 1}
+# CSV column of the filtered download -> key of the table row holding its value
+CSV_KEYS = {"monthly_cost_now": "cost_now", "monthly_cost_after": "cost_after", "monthly_savings": "savings",
+            "projected_utilization": "projected", "price_estimated": "estimated"}
+
+
+@dataclass
+class PageRecords:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    details: str = "[]"  # a JSON array; row["d"] = [offset, length] of the row's object in this text
+    filters: list[dict[str, Any]] = field(default_factory=list)
+
+
+def csv_columns() -> list[list[str]]:
+    """[CSV column, table-row key] pairs for the browser's CSV download (the CSV export's main columns)."""
+    return [[column, CSV_KEYS.get(column, column)] for column in MAIN_CSV_COLUMNS]
+
+
+def _options(value: Any) -> list[dict[str, Any]]:
+    return list(value)[:MAX_OPTIONS] if isinstance(value, list | tuple | np.ndarray) else []
+
+
+def _filters(rows: list[dict[str, Any]], group_tag: str) -> list[dict[str, Any]]:
+    """The filter menus: each field's distinct values (a missing value last, shown as ``none``)."""
+    menus = [("action", "Action", UNKNOWN), ("account", "Account", UNKNOWN), ("region", "Region", UNKNOWN),
+             ("group", group_tag, UNTAGGED), ("confidence", "Confidence", UNKNOWN)]
+    out = []
+    for key, title, none in menus:
+        present = {row[key] for row in rows}
+        values: list[str | None] = sorted(v for v in present if v)
+        if None in present or "" in present:
+            values.append(None)
+        out.append({"key": key, "label": title, "none": none, "values": values})
+    return out
+
+
+def page_records(result: AuditResult, series: EncodedSeries, group_tag: str) -> PageRecords:
+    """Table rows, the details text and the filter menus for every recommendation."""
+    recs = result.recommendations.reindex(columns=RECOMMENDATION_COLUMNS)
+    features = feature_rows(result.features, recs["resource_id"].astype(str).tolist())
+    horizon = float(result.settings.get("horizon_days") or 30)
+    window_end = None if result.window_end is None else int(pd.Timestamp(result.window_end).timestamp())
+    rows, parts, offset = [], [], 1  # offsets count the opening "["
+    for i, rec in enumerate(recs.to_dict("records")):
+        resource_id = text(rec["resource_id"])
+        tags = jsonable(rec["tags"]) if isinstance(rec["tags"], dict) else {}
+        evidence = rec["evidence"] if isinstance(rec["evidence"], dict) else {}  # made plain by safe_json
+        options = _options(rec["options"])
+        feature = {k: v for k, v in features.get(resource_id, {}).items() if not pd.isna(v)}
+        detail = safe_json({
+            "evidence": evidence,
+            "options": options,
+            "series": series.index.get(resource_id),
+            "targets": target_lines(evidence, options, text(rec["current"]), feature),
+            "forecast": forecast_lines(feature, horizon),
+            "window_end": window_end,
+            "horizon_days": horizon,
+        }, ascii_only=True)
+        confidence = text(rec["confidence"])
+        rows.append({
+            "i": i,
+            "d": [offset, len(detail)],
+            "resource_id": resource_id,
+            "name": text(rec["name"]),
+            "kind": text(rec["kind"]),
+            "account": text(rec["account"]),
+            "region": text(rec["region"]),
+            "group": tag_value(tags, group_tag),
+            "rule": text(rec["rule"]),
+            "title": text(rec["title"]),
+            "action": text(rec["action"]),
+            "severity": text(rec["severity"]),
+            "current": text(rec["current"]),
+            "target": text(rec["target"]),
+            "target_risk": number(options[0].get("risk")) if options else None,
+            "cost_now": number(rec["monthly_cost_now"]),
+            "cost_after": number(rec["monthly_cost_after"]),
+            "savings": number(rec["monthly_savings"]),
+            "confidence": confidence,
+            "confidence_score": number(rec["confidence_score"]),
+            "confidence_rank": CONFIDENCE_ORDER.get(confidence.lower(), 0),
+            "risk": jsonable(rec["risk"]),
+            "estimated": bool(rec["price_estimated"]) if not pd.isna(rec["price_estimated"]) else False,
+            "price_list_date": text(rec["price_list_date"]),
+            "rationale": text(rec["rationale"]),
+            "tags": tags,
+            "projected": jsonable(rec["projected_utilization"])
+            if isinstance(rec["projected_utilization"], dict) else {},
+        })
+        parts.append(detail)
+        offset += len(detail) + 1  # and the comma
+    return PageRecords(rows=rows, details="[" + ",".join(parts) + "]", filters=_filters(rows, group_tag))

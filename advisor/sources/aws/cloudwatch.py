@@ -1,0 +1,359 @@
+"""CloudWatch: which series exist, the fewest GetMetricData calls to fetch them, the fetch, and normalisation.
+
+* ``discover``: ListMetrics (paginated, per namespace and metric) tells which series exist, so a metric that is
+  not published (no CloudWatch agent, no GPU) is absent, never zero.
+* ``plan_calls``: GetMetricData takes up to 500 queries and returns up to 100,800 datapoints per call, and all
+  queries of a call share one StartTime/EndTime. Series that need the same range are packed into calls; when a
+  range holds so many periods that the datapoint limit leaves room for few queries, the range is cut into time
+  slices so that calls stay full: the plan reaches max(ceil(S/500), ceil(S·P/100,800)) for S queries of P
+  points whenever the slices divide evenly, and is never worse than packing whole ranges.
+* ``fetch_call``: one planned call (following NextToken pages, should CloudWatch send any); each page goes
+  straight into the store as compact arrays and is committed, so memory stays bounded by one page.
+* ``normalize``: raw series to the canonical metrics of DESIGN §2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.catalog import Catalog
+from advisor.model import Kind, Metric
+from advisor.store.cache import Store
+
+MAX_QUERIES = 500
+MAX_POINTS = 100_800
+GAUGE = ("Average", "Maximum")
+SUM = ("Sum",)
+# CloudWatch statistic -> the ``stat`` column: a per-period Sum divided by the period is the period's mean rate.
+STAT_NAMES = {"Average": "avg", "Maximum": "max", "Sum": "avg"}
+
+
+class Scale(StrEnum):
+    """How a raw value becomes the canonical unit."""
+
+    NONE = "none"
+    PER_SECOND = "per_second"  # a per-period sum -> per second
+    PER_MINUTE = "per_minute"  # a per-period sum -> per minute
+    PER_VCPU = "per_vcpu"  # SageMaker's 0-100 x vCPUs -> 0-100
+    PER_GPU = "per_gpu"  # SageMaker's 0-100 x GPUs -> 0-100
+
+
+@dataclass(frozen=True)
+class Source:
+    """One CloudWatch metric we read, the canonical metric it feeds and how."""
+
+    kind: Kind
+    namespace: str
+    name: str
+    metric: Metric
+    stats: tuple[str, ...] = GAUGE
+    scale: Scale = Scale.NONE
+    part: str = ""  # "used" / "total": the two halves of GPU memory % = used / total
+
+
+_EC2, _EBS = Kind.EC2_INSTANCE, Kind.EBS_VOLUME
+_ENDPOINT, _TRAINING = Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB
+_SM_ENDPOINTS, _SM_TRAINING = "/aws/sagemaker/Endpoints", "/aws/sagemaker/TrainingJobs"
+SOURCES: tuple[Source, ...] = (
+    Source(_EC2, "AWS/EC2", "CPUUtilization", Metric.CPU),
+    Source(_EC2, "AWS/EC2", "NetworkIn", Metric.NETWORK_IN, SUM, Scale.PER_SECOND),
+    Source(_EC2, "AWS/EC2", "NetworkOut", Metric.NETWORK_OUT, SUM, Scale.PER_SECOND),
+    Source(_EC2, "CWAgent", "mem_used_percent", Metric.MEMORY),
+    Source(_EC2, "CWAgent", "nvidia_smi_utilization_gpu", Metric.GPU),
+    Source(_EC2, "CWAgent", "nvidia_smi_memory_used", Metric.GPU_MEMORY, part="used"),
+    Source(_EC2, "CWAgent", "nvidia_smi_memory_total", Metric.GPU_MEMORY, ("Average",), part="total"),
+    Source(_EBS, "AWS/EBS", "VolumeReadOps", Metric.READ_IOPS, SUM, Scale.PER_SECOND),
+    Source(_EBS, "AWS/EBS", "VolumeWriteOps", Metric.WRITE_IOPS, SUM, Scale.PER_SECOND),
+    Source(_EBS, "AWS/EBS", "VolumeReadBytes", Metric.READ_BYTES, SUM, Scale.PER_SECOND),
+    Source(_EBS, "AWS/EBS", "VolumeWriteBytes", Metric.WRITE_BYTES, SUM, Scale.PER_SECOND),
+    Source(_EBS, "AWS/EBS", "BurstBalance", Metric.BURST_BALANCE),
+    Source(_ENDPOINT, _SM_ENDPOINTS, "CPUUtilization", Metric.CPU, scale=Scale.PER_VCPU),
+    Source(_ENDPOINT, _SM_ENDPOINTS, "MemoryUtilization", Metric.MEMORY),
+    Source(_ENDPOINT, _SM_ENDPOINTS, "GPUUtilization", Metric.GPU, scale=Scale.PER_GPU),
+    Source(_ENDPOINT, _SM_ENDPOINTS, "GPUMemoryUtilization", Metric.GPU_MEMORY, scale=Scale.PER_GPU),
+    Source(_ENDPOINT, "AWS/SageMaker", "Invocations", Metric.INVOCATIONS, SUM, Scale.PER_MINUTE),
+    Source(_TRAINING, _SM_TRAINING, "CPUUtilization", Metric.CPU, scale=Scale.PER_VCPU),
+    Source(_TRAINING, _SM_TRAINING, "MemoryUtilization", Metric.MEMORY),
+    Source(_TRAINING, _SM_TRAINING, "GPUUtilization", Metric.GPU, scale=Scale.PER_GPU),
+    Source(_TRAINING, _SM_TRAINING, "GPUMemoryUtilization", Metric.GPU_MEMORY, scale=Scale.PER_GPU),
+)
+BY_NAME = {(s.namespace, s.name): s for s in SOURCES}
+
+
+def owner(kind: Kind, dims: dict[str, str]) -> tuple[str, str] | None:
+    """``(resource_id, member)`` of a series: member tells apart the GPUs of an instance or a job's hosts."""
+    if kind is Kind.EC2_INSTANCE and "InstanceId" in dims:
+        return dims["InstanceId"], dims.get("index", "")
+    if kind is Kind.EBS_VOLUME and "VolumeId" in dims:
+        return dims["VolumeId"], ""
+    if kind is Kind.SAGEMAKER_ENDPOINT and "EndpointName" in dims and "VariantName" in dims:
+        return f"{dims['EndpointName']}/{dims['VariantName']}", ""
+    if kind is Kind.SAGEMAKER_TRAINING_JOB and "/algo-" in dims.get("Host", ""):
+        return dims["Host"].rsplit("/algo-", 1)[0], dims["Host"]
+    return None
+
+
+@dataclass(frozen=True)
+class Series:
+    """One existing CloudWatch series of a resource (dimensions in the order ListMetrics gave them)."""
+
+    resource_id: str
+    source: Source
+    dimensions: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Query:
+    series: Series
+    stat: str
+
+    def request(self, query_id: str, period: int) -> dict[str, Any]:
+        metric = {"Namespace": self.series.source.namespace, "MetricName": self.series.source.name,
+                  "Dimensions": [{"Name": n, "Value": v} for n, v in self.series.dimensions]}
+        return {"Id": query_id, "MetricStat": {"Metric": metric, "Period": period, "Stat": self.stat},
+                "ReturnData": True}
+
+
+def discover(cloudwatch: Any, resources: Iterable[tuple[str, str]]) -> list[Series]:
+    """The series that exist for ``(resource_id, kind)`` pairs, one per resource, source and member.
+
+    When a metric is published under several dimension sets (the agent's ``append_dimensions``), the one with
+    the fewest dimensions is read. Duplicate listings (moto lists multi-dimension metrics once per datum) collapse.
+    """
+    wanted: dict[Kind, set[str]] = defaultdict(set)
+    for resource_id, kind in resources:
+        wanted[Kind(kind)].add(resource_id)
+    found: dict[tuple[str, Source, str], set[tuple[tuple[str, str], ...]]] = defaultdict(set)
+    paginator = cloudwatch.get_paginator("list_metrics")
+    for source in SOURCES:
+        if not wanted.get(source.kind):
+            continue
+        for page in paginator.paginate(Namespace=source.namespace, MetricName=source.name):
+            for metric in page.get("Metrics", []):
+                dims = tuple((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+                belongs = owner(source.kind, dict(dims))
+                if belongs and belongs[0] in wanted[source.kind]:
+                    found[(belongs[0], source, belongs[1])].add(dims)
+    return [Series(resource_id, source, min(options, key=lambda d: (len(d), d)))
+            for (resource_id, source, _), options in sorted(found.items(), key=lambda item: _sort_key(item[0]))]
+
+
+def _sort_key(key: tuple[str, Source, str]) -> tuple[str, str, str, str]:
+    return key[0], key[1].namespace, key[1].name, key[2]
+
+
+def queries_for(series: Iterable[Series]) -> list[Query]:
+    return [Query(s, stat) for s in series for stat in s.source.stats]
+
+
+def series_keys(queries: list[Query], account: str, region: str, period: int) -> pd.DataFrame:
+    """The store's identity of each query's series (``advisor.store.cache.SERIES_KEY`` columns)."""
+    return pd.DataFrame({
+        "account": account, "region": region, "resource_id": [q.series.resource_id for q in queries],
+        "namespace": [q.series.source.namespace for q in queries],
+        "metric_name": [q.series.source.name for q in queries],
+        "dimensions": [json.dumps(q.series.dimensions) for q in queries],
+        "stat": [q.stat for q in queries], "period": period,
+    })
+
+
+# ------------------------------------------------------------------------------------------------ planning
+
+
+def missing_ranges(fetched: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """Parts of ``[start, end)`` not covered by the sorted ``fetched`` ranges."""
+    gaps, cursor = [], start
+    for low, high in fetched:
+        if high <= cursor or low >= end:
+            continue
+        if low > cursor:
+            gaps.append((cursor, low))
+        cursor = max(cursor, high)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
+@dataclass(frozen=True)
+class Call:
+    """One GetMetricData request: the queries (indexes into the run's query list) over ``[start, end)``."""
+
+    start: int
+    end: int
+    period: int
+    queries: tuple[int, ...]
+
+    @property
+    def points(self) -> int:
+        return len(self.queries) * ((self.end - self.start) // self.period)
+
+
+def minimum_calls(queries: int, points: int, max_queries: int = MAX_QUERIES, max_points: int = MAX_POINTS) -> int:
+    """The lower bound max(ceil(S/500), ceil(S·P/100,800)) for S queries of P points each."""
+    return max(math.ceil(queries / max_queries), math.ceil(queries * points / max_points))
+
+
+def plan_calls(needs: Iterable[tuple[int, int, int]], period: int, max_queries: int = MAX_QUERIES,
+               max_points: int = MAX_POINTS) -> list[Call]:
+    """Calls covering every ``(query, start, end)`` need exactly once, within both limits."""
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for query, start, end in needs:
+        groups[(start, end)].append(query)
+    calls: list[Call] = []
+    for (start, end), queries in sorted(groups.items()):
+        calls.extend(_pack(queries, start, end, period, max_queries, max_points))
+    return calls
+
+
+def _pack(queries: list[int], start: int, end: int, period: int, max_queries: int,
+          max_points: int) -> list[Call]:
+    periods = (end - start) // period
+    best: tuple[int, int, int] | None = None  # (calls, periods per slice, queries per call)
+    for slices in range(1, periods + 1):
+        length = math.ceil(periods / slices)
+        per_call = min(max_queries, max_points // length)
+        if per_call == 0:
+            continue
+        count = math.ceil(periods / length) * math.ceil(len(queries) / per_call)
+        if best is None or count < best[0]:
+            best = (count, length, per_call)
+        if per_call == max_queries:
+            break  # more slices only add calls once the query limit binds
+    assert best is not None  # a single period always fits: max_points >= 1
+    _, length, per_call = best
+    chunks = math.ceil(len(queries) / per_call)
+    size = math.ceil(len(queries) / chunks)  # balanced chunks: same call count, even pages
+    calls = []
+    for low in range(start, end, length * period):
+        high = min(end, low + length * period)
+        calls.extend(Call(low, high, period, tuple(queries[i:i + size])) for i in range(0, len(queries), size))
+    return calls
+
+
+# -------------------------------------------------------------------------------------------------- fetch
+
+
+class Interrupted(Exception):
+    """The run was asked to stop between two calls."""
+
+
+def _moment(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def fetch_call(cloudwatch: Any, call: Call, queries: list[Query], series_ids: np.ndarray, store: Store,
+               settled: int, stop: threading.Event) -> int:
+    """Run one planned call (and any NextToken pages); commit each page. Returns the API calls made.
+
+    The range is logged as fetched (with the last page) only up to ``settled``: newer periods may still change
+    and are asked for again next time.
+    """
+    request: dict[str, Any] = {
+        "MetricDataQueries": [queries[i].request(f"q{i}", call.period) for i in call.queries],
+        "StartTime": _moment(call.start), "EndTime": _moment(call.end), "ScanBy": "TimestampAscending",
+    }
+    made = 0
+    while True:
+        if stop.is_set():
+            raise Interrupted
+        response = cloudwatch.get_metric_data(**request)
+        made += 1
+        token = response.get("NextToken")
+        done = None
+        if not token and min(call.end, settled) > call.start:
+            done = pd.DataFrame({"series_id": series_ids[list(call.queries)], "start_ts": call.start,
+                                 "end_ts": min(call.end, settled)})
+        store.write(_page(response, series_ids), done)
+        if not token:
+            return made
+        request["NextToken"] = token
+
+
+def _page(response: dict[str, Any], series_ids: np.ndarray) -> pd.DataFrame:
+    """One response page as three compact columns (the parsed Python objects are dropped right after)."""
+    ids, stamps, values = [], [], []
+    for result in response.get("MetricDataResults", []):
+        count = len(result.get("Values", []))
+        if not count:
+            continue
+        ids.append(np.full(count, series_ids[int(result["Id"][1:])], dtype=np.int64))
+        stamps.append(np.fromiter((t.timestamp() for t in result["Timestamps"]), dtype=np.float64, count=count))
+        values.append(np.asarray(result["Values"], dtype=np.float64))
+    if not ids:
+        return pd.DataFrame({"series_id": [], "ts": [], "value": []})
+    return pd.DataFrame({"series_id": np.concatenate(ids), "ts": np.concatenate(stamps).astype(np.int64),
+                         "value": np.concatenate(values)})
+
+
+# ---------------------------------------------------------------------------------------------- normalize
+
+
+def _divisor(source: Source, period: int, spec: pd.Series | None) -> float | None:
+    if source.scale is Scale.PER_SECOND:
+        return float(period)
+    if source.scale is Scale.PER_MINUTE:
+        return period / 60.0
+    if source.scale is Scale.NONE:
+        return 1.0
+    if spec is None:
+        return None
+    count = float(spec["vcpus"] if source.scale is Scale.PER_VCPU else spec["gpus"])
+    return count if count > 0 else None
+
+
+def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFrame, catalog: Catalog,
+              period: int) -> tuple[pd.DataFrame, list[str]]:
+    """Raw stored series -> rows ``account, region, resource_id, metric, stat, timestamp, value`` (DESIGN §2).
+
+    Per-GPU and per-host series are averaged per timestamp; GPU memory % is used / total per GPU, then
+    averaged. The ``max`` of such a metric is the mean of the members' per-period maxima (an upper bound of
+    the maximum of their mean). Series whose scale needs a spec the catalog lacks are dropped and reported.
+    """
+    columns = ["account", "region", "resource_id", "metric", "stat", "timestamp", "value"]
+    if series.empty or points.empty:
+        return pd.DataFrame(columns=columns), []
+    types = {(r.account, r.region, r.resource_id): (r.kind, r.instance_type)
+             for r in inventory[["account", "region", "resource_id", "kind", "instance_type"]].itertuples()}
+    rows, problems = [], set()
+    for s in series.itertuples(index=False):
+        source = BY_NAME.get((s.namespace, s.metric_name))
+        kind, instance_type = types.get((s.account, s.region, s.resource_id), (None, None))
+        if source is None or kind != source.kind.value:
+            continue
+        known = isinstance(instance_type, str) and instance_type
+        spec = catalog.spec(instance_type) if known and source.scale in (Scale.PER_VCPU, Scale.PER_GPU) else None
+        divisor = _divisor(source, period, spec)
+        if divisor is None:
+            problems.add(f"{s.resource_id}: {source.namespace} {source.name} not normalised: "
+                         f"{instance_type if known else 'no instance type'} has no {source.scale.value[4:]} "
+                         "count in the catalog")
+            continue
+        member = (owner(source.kind, dict(map(tuple, json.loads(s.dimensions)))) or ("", ""))[1]
+        rows.append((s.series_id, s.account, s.region, s.resource_id, source.metric.value, STAT_NAMES[s.stat],
+                     source.part, member, divisor))
+    meta = pd.DataFrame(rows, columns=["series_id", "account", "region", "resource_id", "metric", "stat", "part",
+                                       "member", "divisor"])
+    data = points.merge(meta, on="series_id", how="inner")
+    data["value"] = data["value"] / data["divisor"]
+    keys = ["account", "region", "resource_id", "metric", "member", "ts"]
+    plain = data[data["part"] == ""]
+    used = data[data["part"] == "used"]
+    total = data[data["part"] == "total"][keys + ["value"]].rename(columns={"value": "total"})
+    ratio = used.merge(total, on=keys, how="inner")
+    ratio = ratio[ratio["total"] > 0].assign(value=lambda f: f["value"] / f["total"] * 100.0)
+    combined = pd.concat([plain, ratio], ignore_index=True)
+    out = (combined.groupby(["account", "region", "resource_id", "metric", "stat", "ts"], observed=True, sort=False)
+           ["value"].mean().reset_index())
+    out["timestamp"] = pd.to_datetime(out.pop("ts"), unit="s", utc=True)
+    return out[columns], sorted(problems)

@@ -1,0 +1,276 @@
+"""Inventory of one account and region with boto3 (paginated), as rows of the inventory frame.
+
+Every reader returns plain dicts with the columns of ``advisor.model.INVENTORY_COLUMNS`` (plus a few EC2
+extras: platform, architecture, launch_time, autoscaling_group); ``collect_inventory`` adds account and
+region. States are AWS's own words (``running``, ``InService``, ``ENABLED``...).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from advisor.model import Kind
+from advisor.sources.aws.session import AWS_ERRORS, describe_error
+from advisor.sources.aws.window import Window
+
+Clients = Callable[[str], Any]  # service name -> a boto3 client for this account and region
+Row = dict[str, Any]
+
+SKIPPED_EC2_STATES = {"terminated", "shutting-down"}
+
+
+class RegionUnavailable(Exception):
+    """Every inventory call of a region failed (disabled region, no access, endpoint unreachable)."""
+
+
+def _pages(client: Any, operation: str, key: str, **arguments: Any) -> Iterator[dict[str, Any]]:
+    for page in client.get_paginator(operation).paginate(**arguments):
+        yield from page.get(key, [])
+
+
+def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in items or []}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def ec2_instances(client: Clients) -> list[Row]:
+    rows = []
+    for reservation in _pages(client("ec2"), "describe_instances", "Reservations"):
+        for instance in reservation.get("Instances", []):
+            state = instance["State"]["Name"]
+            if state in SKIPPED_EC2_STATES:
+                continue
+            tags = _tags(instance.get("Tags"))
+            rows.append({
+                "resource_id": instance["InstanceId"], "kind": Kind.EC2_INSTANCE.value,
+                "name": tags.get("Name") or instance["InstanceId"], "instance_type": instance["InstanceType"],
+                "count": 1, "lifecycle": "spot" if instance.get("InstanceLifecycle") == "spot" else "on-demand",
+                "state": state, "tags": tags,
+                "platform": instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX",
+                "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
+                "autoscaling_group": tags.get("aws:autoscaling:groupName"),
+            })
+    return rows
+
+
+def ebs_volumes(client: Clients) -> list[Row]:
+    rows = []
+    for volume in _pages(client("ec2"), "describe_volumes", "Volumes"):
+        tags = _tags(volume.get("Tags"))
+        attached = [a["InstanceId"] for a in volume.get("Attachments", []) if a.get("InstanceId")]
+        rows.append({
+            "resource_id": volume["VolumeId"], "kind": Kind.EBS_VOLUME.value,
+            "name": tags.get("Name") or volume["VolumeId"], "count": 1, "state": volume.get("State"), "tags": tags,
+            "volume_type": volume.get("VolumeType"), "size_gib": volume.get("Size"), "iops": volume.get("Iops"),
+            "throughput_mibps": volume.get("Throughput"), "attached_to": ",".join(attached) or None,
+        })
+    return rows
+
+
+def _scaling(client: Clients) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Application Auto Scaling targets and the resources with a scaling policy, for SageMaker variants."""
+    autoscaling = client("application-autoscaling")
+    targets = {t["ResourceId"]: t for t in _pages(autoscaling, "describe_scalable_targets", "ScalableTargets",
+                                                  ServiceNamespace="sagemaker")
+               if t.get("ScalableDimension") == "sagemaker:variant:DesiredInstanceCount"}
+    policies = {p["ResourceId"] for p in _pages(autoscaling, "describe_scaling_policies", "ScalingPolicies",
+                                                ServiceNamespace="sagemaker")}
+    return targets, policies
+
+
+def sagemaker_endpoints(client: Clients) -> list[Row]:
+    sagemaker = client("sagemaker")
+    endpoints = list(_pages(sagemaker, "list_endpoints", "Endpoints"))
+    if not endpoints:
+        return []
+    targets, policies = _scaling(client)
+    rows = []
+    for summary in endpoints:
+        name = summary["EndpointName"]
+        endpoint = sagemaker.describe_endpoint(EndpointName=name)
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        current = {v["VariantName"]: v for v in endpoint.get("ProductionVariants", [])}
+        variants = config.get("ProductionVariants", [])
+        total_weight = sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants) or 1.0
+        for variant in variants:
+            variant_name = variant["VariantName"]
+            scaling_id = f"endpoint/{name}/variant/{variant_name}"
+            target = targets.get(scaling_id, {})
+            count = current.get(variant_name, {}).get("CurrentInstanceCount", variant.get("InitialInstanceCount"))
+            rows.append({
+                "resource_id": f"{name}/{variant_name}", "kind": Kind.SAGEMAKER_ENDPOINT.value,
+                "name": f"{name}/{variant_name}", "instance_type": variant.get("InstanceType"),
+                "count": count if count is not None else 0, "state": endpoint.get("EndpointStatus"), "tags": {},
+                "endpoint": name, "variant": variant_name, "accelerator_type": variant.get("AcceleratorType"),
+                "weight": float(variant.get("InitialVariantWeight", 1.0)) / total_weight,
+                "autoscaling": bool(target) and scaling_id in policies,
+                "min_count": target.get("MinCapacity"), "max_count": target.get("MaxCapacity"),
+            })
+    return rows
+
+
+def _ran_in(window: Window, start: datetime | None, end: datetime | None) -> bool:
+    start = start or window.start
+    end = end or datetime.now(UTC)
+    return start < window.end and end >= window.start
+
+
+def _job_definition(job: dict[str, Any]) -> tuple[str | None, int]:
+    config = job.get("ResourceConfig", {})
+    if config.get("InstanceType"):
+        return config["InstanceType"], int(config.get("InstanceCount", 1))
+    groups = config.get("InstanceGroups") or []
+    return (groups[0]["InstanceType"], sum(int(g.get("InstanceCount", 1)) for g in groups)) if groups else (None, 0)
+
+
+def _training_row(job: dict[str, Any]) -> Row:
+    instance_type, count = _job_definition(job)
+    spot = bool(job.get("EnableManagedSpotTraining"))
+    return {
+        "resource_id": job["TrainingJobName"], "kind": Kind.SAGEMAKER_TRAINING_JOB.value,
+        "name": job["TrainingJobName"], "instance_type": instance_type, "count": count,
+        "lifecycle": "spot" if spot else "on-demand", "state": job.get("TrainingJobStatus"), "tags": {},
+        "managed_spot": spot, "checkpointing": bool(job.get("CheckpointConfig")),
+        "training_seconds": job.get("TrainingTimeInSeconds"), "billable_seconds": job.get("BillableTimeInSeconds"),
+        "launch_time": _iso(job.get("TrainingStartTime")),
+    }
+
+
+class TrainingJobs:
+    """DescribeTrainingJob results of one region, fetched once and shared by training and tuning readers."""
+
+    def __init__(self, client: Clients) -> None:
+        self._client = client
+        self._described: dict[str, dict[str, Any]] = {}
+
+    def describe(self, name: str) -> dict[str, Any]:
+        if name not in self._described:
+            self._described[name] = self._client("sagemaker").describe_training_job(TrainingJobName=name)
+        return self._described[name]
+
+    def rows(self, window: Window) -> list[Row]:
+        """Jobs that ran in the window, except those launched by a tuning job (counted on the tuning job)."""
+        rows = []
+        for summary in _pages(self._client("sagemaker"), "list_training_jobs", "TrainingJobSummaries",
+                              LastModifiedTimeAfter=window.start):
+            if not _ran_in(window, summary.get("CreationTime"), summary.get("TrainingEndTime")):
+                continue
+            job = self.describe(summary["TrainingJobName"])
+            if job.get("TuningJobArn"):
+                continue
+            if _ran_in(window, job.get("TrainingStartTime"), job.get("TrainingEndTime")):
+                rows.append(_training_row(job))
+        return rows
+
+    def tuning_rows(self, window: Window) -> list[Row]:
+        sagemaker = self._client("sagemaker")
+        rows = []
+        for summary in _pages(sagemaker, "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
+                              LastModifiedTimeAfter=window.start):
+            if not _ran_in(window, summary.get("CreationTime"), summary.get("HyperParameterTuningEndTime")):
+                continue
+            name = summary["HyperParameterTuningJobName"]
+            tuning = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+            children = list(_pages(sagemaker, "list_training_jobs_for_hyper_parameter_tuning_job",
+                                   "TrainingJobSummaries", HyperParameterTuningJobName=name))
+            jobs = [(child, self.describe(child["TrainingJobName"])) for child in children]
+            if jobs and not any(_ran_in(window, j.get("TrainingStartTime"), j.get("TrainingEndTime"))
+                                for _, j in jobs):
+                continue
+            rows.append(_tuning_row(tuning, jobs))
+        return rows
+
+
+def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[str, Any]]]) -> Row:
+    config = tuning.get("HyperParameterTuningJobConfig", {})
+    definition = tuning.get("TrainingJobDefinition") or (tuning.get("TrainingJobDefinitions") or [{}])[0]
+    instance_type, count = _job_definition(definition)
+    spot = bool(definition.get("EnableManagedSpotTraining"))
+    minimize = config.get("HyperParameterTuningJobObjective", {}).get("Type", "Minimize") == "Minimize"
+    finished = [(job.get("TrainingEndTime"), child.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value"),
+                 float(job.get("BillableTimeInSeconds") or 0)) for child, job in jobs]
+    name = tuning["HyperParameterTuningJobName"]
+    return {
+        "resource_id": name, "kind": Kind.SAGEMAKER_TUNING_JOB.value, "name": name,
+        "instance_type": instance_type, "count": count, "lifecycle": "spot" if spot else "on-demand",
+        "state": tuning.get("HyperParameterTuningJobStatus"), "tags": {},
+        "managed_spot": spot, "checkpointing": bool(definition.get("CheckpointConfig")),
+        "early_stopping": config.get("TrainingJobEarlyStoppingType", "Off"), "training_jobs": len(jobs),
+        "billable_seconds": sum(float(job.get("BillableTimeInSeconds") or 0) for _, job in jobs),
+        "training_seconds": sum(float(job.get("TrainingTimeInSeconds") or 0) for _, job in jobs),
+        "lagging_billable_seconds": lagging_billable_seconds(finished, minimize),
+    }
+
+
+def lagging_billable_seconds(jobs: list[tuple[datetime | None, float | None, float]], minimize: bool) -> float:
+    """Billable seconds of jobs whose final objective was worse than the median of the jobs finished before.
+
+    These are the jobs early stopping could have cut short: ``jobs`` holds (end time, final objective,
+    billable seconds); jobs without an end or an objective are left out.
+    """
+    done = sorted((end, value, seconds) for end, value, seconds in jobs if end is not None and value is not None)
+    total = 0.0
+    for end, value, seconds in done:
+        earlier = [v for e, v, _ in done if e < end]
+        if earlier:
+            median = statistics.median(earlier)
+            if (value > median) if minimize else (value < median):
+                total += seconds
+    return total
+
+
+def notebooks(client: Clients) -> list[Row]:
+    return [{
+        "resource_id": n["NotebookInstanceName"], "kind": Kind.SAGEMAKER_NOTEBOOK.value,
+        "name": n["NotebookInstanceName"], "instance_type": n.get("InstanceType"), "count": 1,
+        "state": n.get("NotebookInstanceStatus"), "tags": {},
+    } for n in _pages(client("sagemaker"), "list_notebook_instances", "NotebookInstances")]
+
+
+def batch_environments(client: Clients) -> list[Row]:
+    rows = []
+    for environment in _pages(client("batch"), "describe_compute_environments", "computeEnvironments"):
+        resources = environment.get("computeResources") or {}
+        kind = resources.get("type", "")
+        rows.append({
+            "resource_id": environment["computeEnvironmentName"], "kind": Kind.BATCH_COMPUTE_ENVIRONMENT.value,
+            "name": environment["computeEnvironmentName"],
+            "instance_type": ",".join(resources.get("instanceTypes") or []) or None, "count": 1,
+            "lifecycle": "spot" if kind in ("SPOT", "FARGATE_SPOT") else "on-demand",
+            "state": environment.get("state"), "tags": dict(environment.get("tags") or {}),
+            "allocation_strategy": resources.get("allocationStrategy"), "max_vcpus": resources.get("maxvCpus"),
+        })
+    return rows
+
+
+def collect_inventory(client: Clients, account: str, region: str, window: Window) -> tuple[list[Row], list[str]]:
+    """Every kind for one account and region. A kind whose calls fail is reported and skipped; if every kind
+    fails, the region is unavailable (``RegionUnavailable`` with the first error)."""
+    jobs = TrainingJobs(client)
+    readers: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("EC2 instances", lambda: ec2_instances(client)),
+        ("EBS volumes", lambda: ebs_volumes(client)),
+        ("SageMaker endpoints", lambda: sagemaker_endpoints(client)),
+        ("SageMaker training jobs", lambda: jobs.rows(window)),
+        ("SageMaker tuning jobs", lambda: jobs.tuning_rows(window)),
+        ("SageMaker notebook instances", lambda: notebooks(client)),
+        ("AWS Batch compute environments", lambda: batch_environments(client)),
+    ]
+    rows: list[Row] = []
+    failures: list[str] = []
+    for label, read in readers:
+        try:
+            rows.extend(read())
+        except AWS_ERRORS as exc:
+            failures.append(f"{label}: {describe_error(exc)}")
+    if len(failures) == len(readers):
+        raise RegionUnavailable(failures[0].split(": ", 1)[1])
+    for row in rows:
+        row["account"], row["region"] = account, region
+    return rows, [f"{account}/{region}: {failure}; not collected" for failure in failures]

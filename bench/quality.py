@@ -1,0 +1,295 @@
+"""Advice quality: every backtest strategy on generated fleets with known demand and on real public traces.
+
+Usage: python bench/quality.py [--shared ../shared] [--datasets generated bitbrains google azure alibaba]
+
+For each dataset the history is split (recommend from the first part, replay the second; see ``SPLITS``) and every
+strategy of ``advisor backtest`` is replayed against the same later demand and the same oracle. Prints a markdown
+table per dataset and strategy: the share of the oracle's savings captured, the share of resources hurt (advice
+that did not hold), and the savings kept per hurt resource. Asserts nothing. Reads ``../shared/data/traces`` at
+bench time only.
+
+How the traces become EC2 fleets (all in us-east-1, on-demand Linux prices of the bundled catalog):
+
+* **generated**: 90 instances, ten of each workload below, 28 days at 5 minutes, seed 7. The demand is the
+  generating process itself, so the days after the cut-off continue it: flat, steadily growing, weekly-seasonal
+  (one busy weekday), daily-spiky (a daily batch hour), memory-bound, memory-leaking, GPU-bound (g4dn/g5), idle,
+  and rare large spikes (30-minute CPU and memory bursts on days 5, 16 and 24).
+* **bitbrains**: Bitbrains GWA-T-12 Rnd, the 125 VMs of July 2013 (CPU, memory, network). Each VM's provisioned
+  cores and memory (the most frequent non-zero value) go to the cheapest m5/c5/r5 type that holds both; usage is
+  re-expressed as a percentage of that type (busy cores / vCPUs, GiB used / GiB). Days 1-28 from the first
+  midnight.
+* **google**: Google cluster 2011 pseudo-VMs (CPU and memory %, 5 minutes) of the 97 jobs with all 10 days. The
+  capacity behind the percentages is unknown, so each VM is placed on an m5 size (large to 4xlarge) drawn with
+  seed 11 and keeps its percentages. Days 1-10 from 2011-05-01.
+* **azure**: Azure Public Dataset V1, 100 VMs, CPU average and maximum per 5 minutes (27.8 days), no memory. Each
+  VM is placed on an m5 size drawn with seed 13; both statistics are given (sizing and the replay use the maxima).
+* **alibaba**: Alibaba cluster-trace-v2018, the 16 sampled hosts (8 days of CPU and memory %): each host's
+  ``cpu_num`` (96) becomes an m5.24xlarge (96 vCPUs); samples are averaged to 5 minutes.
+
+PlanetLab is left out: CPU only, and its 10 days are non-consecutive dates; GenTD26 GPU pods cover 22.8 hours,
+too short to split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tarfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from advisor.backtest.registry import STRATEGIES
+from advisor.backtest.replay import BacktestResult, run_backtest
+from advisor.backtest.split import plan_split
+from advisor.catalog import Catalog, load_catalog
+from advisor.model import normalize_inventory, normalize_metrics
+
+REGION = "us-east-1"
+STEP = pd.Timedelta(minutes=5)
+# (train days, test days) per dataset: 14 + 14 where the trace is long enough, else half and half
+SPLITS = {"generated": (14, 14), "bitbrains": (14, 14), "azure": (14, 14), "google": (5, 5), "alibaba": (4, 4)}
+M5_SIZES = ("m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge")
+
+Frames = tuple[pd.DataFrame, pd.DataFrame]
+
+
+# ------------------------------------------------------------------------------------------- generated fleets
+
+
+def generated(_: Path, catalog: Catalog) -> Frames:
+    """Ten instances of each workload shape; percentages of the instance's own capacity."""
+    rng = np.random.default_rng(7)
+    n = 28 * 288
+    t = np.arange(n) / 288  # days since a Monday
+    hour, weekday = (t % 1) * 24, t.astype(int) % 7
+    start = pd.Timestamp("2026-11-02", tz="UTC")
+    inventory, series = [], []
+
+    def noise(low: float, high: float) -> np.ndarray:
+        return rng.uniform(low, high, n)
+
+    def add(kind: str, i: int, instance_type: str, **metrics: np.ndarray) -> None:
+        rid = f"{kind}-{i:02d}"
+        inventory.append({"resource_id": rid, "kind": "ec2_instance", "region": REGION, "instance_type": instance_type,
+                          "tags": f"scenario={kind}"})
+        busy = kind != "idle"
+        metrics.setdefault("network_in", noise(2e5, 2e6) if busy else noise(5, 20))
+        metrics.setdefault("network_out", noise(2e5, 2e6) if busy else noise(5, 20))
+        for metric, values in metrics.items():
+            if metric in ("cpu", "memory", "gpu", "gpu_memory"):
+                values = np.clip(values, 0, 100)
+            series.append(pd.DataFrame({"resource_id": rid, "metric": metric,
+                                        "timestamp": start + np.arange(n) * STEP, "value": values}))
+
+    cpu_types = ("m5.2xlarge", "m5.4xlarge", "c5.2xlarge", "c5.4xlarge", "r5.2xlarge")
+    for i in range(10):
+        kind_type = cpu_types[i % len(cpu_types)]
+        level = rng.uniform(10, 35)
+        add("flat", i, kind_type, cpu=level + noise(-5, 5), memory=rng.uniform(20, 50) + noise(-2, 2))
+        begin, rise = rng.uniform(5, 15), rng.uniform(20, 40)
+        add("growing", i, kind_type, cpu=begin + rise * t / 28 + noise(-3, 3),
+            memory=rng.uniform(20, 40) + noise(-2, 2))
+        day = rng.integers(0, 5)
+        peak = (weekday == day) & (hour >= 9) & (hour < 15)
+        add("weekly", i, kind_type, cpu=np.where(peak, rng.uniform(50, 80) + noise(-5, 5), noise(5, 15)),
+            memory=rng.uniform(20, 40) + noise(-2, 2))
+        batch = (hour >= 2) & (hour < 3)
+        add("daily-spiky", i, kind_type, cpu=np.where(batch, rng.uniform(70, 95) + noise(-3, 3), noise(5, 15)),
+            memory=rng.uniform(20, 40) + noise(-2, 2))
+        add("memory-bound", i, ("r5.xlarge", "m5.2xlarge", "r5.2xlarge")[i % 3], cpu=noise(5, 15),
+            memory=rng.uniform(70, 85) + noise(-2, 2))
+        base = rng.uniform(20, 30)
+        add("memory-leak", i, kind_type, cpu=noise(10, 20), memory=base + rng.uniform(30, 45) * t / 28 + noise(-1, 1))
+        gpu_level = rng.uniform(60, 85)
+        add("gpu-bound", i, ("g4dn.xlarge", "g5.xlarge", "g5.2xlarge")[i % 3], cpu=noise(10, 30), memory=noise(20, 40),
+            gpu=gpu_level + 10 * np.sin(2 * np.pi * t) + noise(-5, 5), gpu_memory=rng.uniform(50, 80) + noise(-1, 1))
+        add("idle", i, kind_type, cpu=noise(0.1, 1.5), memory=rng.uniform(5, 15) + noise(-1, 1))
+        burst = np.zeros(n, bool)
+        for day_of_burst in (5, 16, 24):
+            at = int((day_of_burst + rng.uniform(0, 1)) * 288)
+            burst[at:at + 6] = True
+        mem_level = rng.uniform(20, 35)
+        add("rare-spikes", i, kind_type, cpu=np.where(burst, 95.0, noise(5, 15)),
+            memory=np.where(burst, mem_level + 35, mem_level + noise(-1, 1)))
+    return normalize_inventory(pd.DataFrame(inventory)), normalize_metrics(pd.concat(series, ignore_index=True))
+
+
+# ------------------------------------------------------------------------------------------------- real traces
+
+
+def cheapest_holding(catalog: Catalog, families: tuple[str, ...], vcpus: float, memory_gib: float) -> str | None:
+    """The cheapest type of ``families`` offered in the region with at least these vCPUs and GiB."""
+    offered = catalog.offered(REGION)
+    fits = offered[offered["family"].isin(families) & ~offered["bare_metal"].astype(bool)
+                   & (offered["vcpus"] >= vcpus) & (offered["memory_gib"] >= memory_gib)]
+    return None if fits.empty else str(fits["ondemand_hourly"].idxmin())
+
+
+def bitbrains(shared: Path, catalog: Catalog) -> Frames:
+    archive = shared / "data/traces/bitbrains_rnd/bitbrains_rnd_2013-07_125vms.tar.xz"
+    inventory, series = [], []
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            if not member.name.endswith(".csv"):
+                continue
+            frame = pd.read_csv(io.BytesIO(tar.extractfile(member).read()), sep=";", skipinitialspace=True)
+            frame.columns = [c.strip() for c in frame.columns]
+            cores = frame.loc[frame["CPU cores"] > 0, "CPU cores"].mode()
+            memory_kb = frame.loc[frame["Memory capacity provisioned [KB]"] > 0,
+                                  "Memory capacity provisioned [KB]"].mode()
+            if cores.empty or memory_kb.empty:
+                continue
+            memory_gib = float(memory_kb.iloc[0]) / 1024**2
+            instance_type = cheapest_holding(catalog, ("m5", "c5", "r5"), float(cores.iloc[0]), memory_gib)
+            if instance_type is None:
+                continue
+            spec = catalog.spec(instance_type)
+            rid = f"bitbrains-{Path(member.name).stem}"
+            inventory.append({"resource_id": rid, "kind": "ec2_instance", "region": REGION,
+                              "instance_type": instance_type})
+            stamps = pd.to_datetime(frame["Timestamp [ms]"], unit="s", utc=True)
+            busy_cores = frame["CPU usage [%]"].clip(0, 100) / 100 * float(cores.iloc[0])
+            used_gib = frame["Memory usage [KB]"] / 1024**2
+            values = {"cpu": busy_cores / spec["vcpus"] * 100, "memory": used_gib / spec["memory_gib"] * 100,
+                      "network_in": frame["Network received throughput [KB/s]"] * 1024,
+                      "network_out": frame["Network transmitted throughput [KB/s]"] * 1024}
+            for metric, value in values.items():
+                series.append(pd.DataFrame({"resource_id": rid, "metric": metric, "timestamp": stamps,
+                                            "value": value.to_numpy(float)}))
+    metrics = pd.concat(series, ignore_index=True)
+    first_midnight = metrics["timestamp"].min().ceil("D")
+    metrics = metrics[(metrics["timestamp"] >= first_midnight)
+                      & (metrics["timestamp"] < first_midnight + pd.Timedelta(days=28))]
+    return normalize_inventory(pd.DataFrame(inventory)), normalize_metrics(metrics)
+
+
+def google(shared: Path, _: Catalog) -> Frames:
+    rng = np.random.default_rng(11)
+    days: dict[str, dict[int, np.ndarray]] = {}
+    with tarfile.open(shared / "data/traces/google_gcd2011/GCD_VMs.tar.gz") as tar:
+        for member in tar.getmembers():
+            name = Path(member.name).name
+            if not member.isfile() or not name.startswith("vm_"):
+                continue
+            job, day = name.rsplit("_", 1)
+            days.setdefault(job, {})[int(day)] = np.loadtxt(tar.extractfile(member), ndmin=2)
+    start = pd.Timestamp("2011-05-01", tz="UTC")
+    inventory, series = [], []
+    for job in sorted(j for j, d in days.items() if set(d) == set(range(1, 11))):
+        values = np.concatenate([days[job][d] for d in range(1, 11)])
+        stamps = start + np.arange(len(values)) * STEP
+        inventory.append({"resource_id": job, "kind": "ec2_instance", "region": REGION,
+                          "instance_type": str(rng.choice(M5_SIZES))})
+        for column, metric in enumerate(("cpu", "memory")):
+            series.append(pd.DataFrame({"resource_id": job, "metric": metric, "timestamp": stamps,
+                                        "value": values[:, column]}))
+    return normalize_inventory(pd.DataFrame(inventory)), normalize_metrics(pd.concat(series, ignore_index=True))
+
+
+def azure(shared: Path, _: Catalog) -> Frames:
+    rng = np.random.default_rng(13)
+    folder = shared / "data/traces/azure_v1"
+    start = pd.Timestamp("2017-01-02", tz="UTC")
+    frames = []
+    for stat in ("avg", "max"):
+        wide = pd.read_csv(folder / f"azure_v1_cpu_{stat}_100vms_5min.csv.gz")
+        stamps = start + (wide["timestamp"].to_numpy() - 1) * STEP
+        long = wide.drop(columns="timestamp").set_axis(stamps).rename_axis("timestamp").reset_index().melt(
+            id_vars="timestamp", var_name="resource_id", value_name="value")
+        frames.append(long.assign(metric="cpu", stat=stat, resource_id="azure-" + long["resource_id"]))
+    metrics = pd.concat(frames, ignore_index=True)
+    ids = sorted(metrics["resource_id"].unique())
+    inventory = pd.DataFrame({"resource_id": ids, "kind": "ec2_instance", "region": REGION,
+                              "instance_type": rng.choice(M5_SIZES, len(ids))})
+    return normalize_inventory(inventory), normalize_metrics(metrics)
+
+
+def alibaba(shared: Path, catalog: Catalog) -> Frames:
+    folder = shared / "data/traces/alibaba2018"
+    usage = pd.read_csv(folder / "machine_usage_sample_16machines.csv.gz", header=None,
+                        names=["machine_id", "time", "cpu", "memory", "mem_gps", "mkpi", "net_in", "net_out", "disk"])
+    meta = pd.read_csv(folder / "machine_meta.csv.gz", header=None,
+                       names=["machine_id", "time", "fd1", "fd2", "cpu_num", "mem_size", "status"])
+    cores = meta.groupby("machine_id")["cpu_num"].max()
+    start = pd.Timestamp("2018-01-01", tz="UTC")
+    usage["timestamp"] = (start + pd.to_timedelta(usage["time"], unit="s")).dt.floor("5min")
+    averaged = usage.groupby(["machine_id", "timestamp"], as_index=False)[["cpu", "memory"]].mean()
+    metrics = averaged.melt(id_vars=["machine_id", "timestamp"], value_vars=["cpu", "memory"], var_name="metric")
+    metrics = metrics.rename(columns={"machine_id": "resource_id"}).dropna(subset=["value"])
+    ids = sorted(metrics["resource_id"].unique())
+    types = [cheapest_holding(catalog, ("m5",), float(cores[i]), 0.0) for i in ids]
+    inventory = pd.DataFrame({"resource_id": ids, "kind": "ec2_instance", "region": REGION, "instance_type": types})
+    return normalize_inventory(inventory), normalize_metrics(metrics)
+
+
+DATASETS: dict[str, Callable[[Path, Catalog], Frames]] = {
+    "generated": generated, "bitbrains": bitbrains, "google": google, "azure": azure, "alibaba": alibaba}
+
+
+# ------------------------------------------------------------------------------------------------------- report
+
+
+def run(name: str, shared: Path, catalog: Catalog) -> tuple[BacktestResult, float]:
+    started = time.perf_counter()
+    inventory, metrics = DATASETS[name](shared, catalog)
+    train_days, test_days = SPLITS[name]
+    split = plan_split(metrics, train_days, test_days)
+    result = run_backtest(inventory, metrics, catalog, split, [cls() for cls in STRATEGIES.values()], name)
+    return result, time.perf_counter() - started
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def dominance(result: BacktestResult) -> str:
+    """Whether ours captured at least the share of every reference strategy with fewer hurt (or none)."""
+    by_name = {o.name: o.summary for o in result.outcomes}
+    ours = by_name["ours"]
+    misses = []
+    for name, other in by_name.items():
+        if name == "ours":
+            continue
+        more_savings = (ours["oracle_share"] or 0) >= (other["oracle_share"] or 0) - 1e-9
+        fewer_hurt = ours["hurt"] < other["hurt"] or ours["hurt"] == 0
+        reasons = [why for why, bad in (("less savings", not more_savings), ("not fewer hurt", not fewer_hurt)) if bad]
+        if reasons:
+            misses.append(f"{name} ({', '.join(reasons)})")
+    return "yes" if not misses else "no: " + ", ".join(misses)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
+    args = parser.parse_args()
+    catalog = load_catalog()
+    print("| dataset | resources | split (days) | strategy | share of oracle savings | hurt | savings kept per "
+          "hurt resource | kept $/mo | on failed advice $/mo | added cost $/mo |")
+    print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    verdicts = []
+    for name in args.datasets:
+        result, seconds = run(name, args.shared, catalog)
+        split = f"{result.split.train_days:g} + {result.split.test_days:.1f}"
+        for outcome in result.outcomes:
+            s = outcome.summary
+            print(f"| {name} | {result.resources_replayed} | {split} | {outcome.name} | {_pct(s['oracle_share'])} "
+                  f"| {_pct(s['hurt_share'])} ({s['hurt']}) | {_money(s['savings_per_hurt_resource'])} "
+                  f"| {_money(s['savings_kept'])} | {_money(s['savings_failed'])} | {_money(s['added_cost'])} |")
+        verdicts.append(f"{name}: oracle ${result.outcomes[0].summary['oracle_savings']:,.0f}/mo; ours dominates: "
+                        f"{dominance(result)} ({seconds:.0f} s)")
+    print()
+    for line in verdicts:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

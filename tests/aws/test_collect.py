@@ -1,0 +1,126 @@
+"""End to end against moto: inventory + ListMetrics + GetMetricData -> store -> canonical frames."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+from awsfakes import Calls, Seeder, now_floor
+
+from advisor.catalog import load_catalog
+from advisor.sources.aws.collect import collect_into_store, load_frames
+from advisor.sources.aws.session import AwsOptions, account_regions, open_accounts
+from advisor.sources.aws.window import Window
+from advisor.store.cache import Store
+
+HOURS = 6
+STEPS = HOURS * 12  # 5-minute points
+
+
+def _flat(value: float) -> list[float]:
+    return [value] * STEPS
+
+
+@pytest.fixture
+def fleet(seed: Seeder) -> dict[str, str]:
+    end = now_floor()
+    agent = seed.instance("m5.xlarge", name="with-agent")
+    bare = seed.instance("m5.xlarge", name="no-agent")
+    gpu = seed.instance("g5.12xlarge", name="gpu")
+    volume = seed.volume("gp2", 100, attach_to=agent)
+    seed.endpoint("ranker", [{"VariantName": "A", "InitialInstanceCount": 1, "InstanceType": "ml.g4dn.xlarge"}])
+    seed.training_job("train", "ml.p3.2xlarge", count=2)
+    for instance in (agent, bare, gpu):
+        seed.series("AWS/EC2", "CPUUtilization", {"InstanceId": instance}, _flat(40.0), end)
+    seed.series("AWS/EC2", "NetworkIn", {"InstanceId": agent}, _flat(300_000.0), end)
+    # the agent with append_dimensions: read the set with the fewest dimensions, once
+    seed.series("CWAgent", "mem_used_percent", {"InstanceId": agent}, _flat(55.0), end)
+    seed.series("CWAgent", "mem_used_percent", {"InstanceId": agent, "ImageId": "ami-1", "InstanceType": "m5.xlarge"},
+                _flat(99.0), end)
+    for index, (busy, used) in enumerate(((20.0, 8000.0), (60.0, 4000.0))):
+        dims = {"InstanceId": gpu, "index": str(index), "name": "NVIDIA A10G"}
+        seed.series("CWAgent", "nvidia_smi_utilization_gpu", dims, _flat(busy), end)
+        seed.series("CWAgent", "nvidia_smi_memory_used", dims, _flat(used), end)
+        seed.series("CWAgent", "nvidia_smi_memory_total", dims, _flat(16000.0), end)
+    seed.series("AWS/EBS", "VolumeReadOps", {"VolumeId": volume}, _flat(600.0), end)
+    variant = {"EndpointName": "ranker", "VariantName": "A"}
+    seed.series("/aws/sagemaker/Endpoints", "CPUUtilization", variant, _flat(200.0), end)  # 4 vCPUs
+    seed.series("/aws/sagemaker/Endpoints", "GPUUtilization", variant, _flat(80.0), end)  # 1 GPU
+    seed.series("AWS/SageMaker", "Invocations", variant, _flat(300.0), end)
+    seed.series("/aws/sagemaker/TrainingJobs", "CPUUtilization", {"Host": "train/algo-1"}, _flat(400.0), end)
+    seed.series("/aws/sagemaker/TrainingJobs", "CPUUtilization", {"Host": "train/algo-2"}, _flat(200.0), end)
+    return {"agent": agent, "bare": bare, "gpu": gpu, "volume": volume, "end": end.isoformat()}
+
+
+def _window(fleet: dict[str, str]) -> Window:
+    end = datetime.fromisoformat(fleet["end"])  # one period more: the training job was created just now
+    return Window.build(start=end - timedelta(hours=HOURS), end=end + timedelta(minutes=5))
+
+
+def test_collect_normalizes_every_canonical_metric(fleet: dict[str, str], tmp_path, calls: Calls) -> None:
+    window = _window(fleet)
+    with Store(tmp_path / "store.duckdb") as store:
+        collection = collect_into_store(AwsOptions(configure_session=calls.configure), store, window)
+        inventory, metrics, problems = load_frames(store, collection, load_catalog())
+    assert collection.problems == [] and problems == []
+    assert collection.calls == collection.planned_calls == calls.counts["GetMetricData"] == 1
+    kinds = inventory.groupby("kind")["resource_id"].apply(set)
+    assert kinds["ec2_instance"] == {fleet["agent"], fleet["bare"], fleet["gpu"]}
+    assert fleet["volume"] in kinds["ebs_volume"]
+    assert kinds["sagemaker_endpoint"] == {"ranker/A"} and kinds["sagemaker_training_job"] == {"train"}
+    avg = metrics[metrics["stat"] == "avg"].groupby(["resource_id", "metric"], observed=True)["value"].median()
+    expected = {
+        (fleet["agent"], "cpu"): 40.0, (fleet["agent"], "network_in"): 1000.0, (fleet["agent"], "memory"): 55.0,
+        (fleet["gpu"], "gpu"): 40.0, (fleet["gpu"], "gpu_memory"): 37.5,
+        (fleet["volume"], "read_iops"): 2.0,
+        ("ranker/A", "cpu"): 50.0, ("ranker/A", "gpu"): 80.0, ("ranker/A", "invocations"): 60.0,
+        ("train", "cpu"): 37.5,
+    }
+    for key, value in expected.items():
+        assert avg[key] == pytest.approx(value), key
+    # no agent, no memory: absent, never zero
+    assert (fleet["bare"], "memory") not in avg.index and (fleet["bare"], "cpu") in avg.index
+    assert set(metrics["stat"]) == {"avg", "max"}
+    points = metrics[(metrics["resource_id"] == fleet["agent"]) & (metrics["metric"] == "cpu")]
+    assert len(points) == 2 * STEPS and points["timestamp"].dt.tz is not None
+    assert points["timestamp"].min() == pd.Timestamp(window.start)
+
+
+def test_audit_path_through_load_source(fleet: dict[str, str], tmp_path) -> None:
+    from advisor.sources import load_source
+    from advisor.sources.aws import AwsRequest
+
+    request = AwsRequest(AwsOptions(), _window(fleet), tmp_path / "store.duckdb")
+    data = load_source("aws", aws=request)
+    assert data.label.startswith("aws (") and data.problems == []
+    assert set(data.inventory["kind"]) == {"ec2_instance", "ebs_volume", "sagemaker_endpoint",
+                                           "sagemaker_training_job"}
+    assert {"cpu", "memory", "gpu", "gpu_memory", "invocations"} <= set(data.metrics["metric"].astype(str))
+
+
+def test_repeated_names_across_regions_are_qualified(aws: str, tmp_path) -> None:
+    end = now_floor()
+    for region in ("us-east-1", "eu-west-1"):
+        seeder = Seeder(region=region)
+        seeder.endpoint("ranker", [{"VariantName": "A", "InitialInstanceCount": 1, "InstanceType": "ml.m5.xlarge"}])
+        seeder.series("/aws/sagemaker/Endpoints", "CPUUtilization", {"EndpointName": "ranker", "VariantName": "A"},
+                      [100.0 if region == "us-east-1" else 300.0] * 12, end, region=region)
+    window = Window.build(start=end - timedelta(hours=1), end=end)
+    with Store(tmp_path / "store.duckdb") as store:
+        collection = collect_into_store(AwsOptions(regions=("us-east-1", "eu-west-1")), store, window)
+        inventory, metrics, _ = load_frames(store, collection, load_catalog())
+    ids = set(inventory["resource_id"])
+    assert ids == {"123456789012/us-east-1/ranker/A", "123456789012/eu-west-1/ranker/A"}
+    cpu = metrics[metrics["stat"] == "avg"].groupby("resource_id")["value"].median()
+    assert cpu["123456789012/us-east-1/ranker/A"] == pytest.approx(25.0)  # ml.m5.xlarge: 4 vCPUs
+    assert cpu["123456789012/eu-west-1/ranker/A"] == pytest.approx(75.0)
+
+
+def test_all_regions_means_every_enabled_region(aws: str, calls: Calls) -> None:
+    accounts, _ = open_accounts(AwsOptions(configure_session=calls.configure))
+    regions = account_regions(accounts[0], ("all",))
+    assert calls.counts["DescribeRegions"] == 1
+    assert len(regions) > 10 and {"us-east-1", "eu-west-1"} <= set(regions)
+    assert account_regions(accounts[0], ("eu-west-1", "eu-west-1")) == ["eu-west-1"]
+    assert account_regions(accounts[0], ()) == ["us-east-1"]  # AWS_DEFAULT_REGION

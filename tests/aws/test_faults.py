@@ -1,0 +1,123 @@
+"""Faults: throttling, a call that keeps failing, a region that fails entirely, an account that cannot be
+reached. Each run finishes with the rest collected and the failure stated in ``problems``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import boto3
+import pytest
+from awsfakes import Calls, Seeder, error_response, now_floor, region_of
+
+from advisor.catalog import load_catalog
+from advisor.sources.aws.collect import CollectError, collect_into_store, load_frames
+from advisor.sources.aws.session import AwsOptions
+from advisor.sources.aws.window import Window
+from advisor.store.cache import Store
+
+
+def _seed_instance(seeder: Seeder, hours: int = 2) -> str:
+    instance = seeder.instance("m5.xlarge")
+    seeder.series("AWS/EC2", "CPUUtilization", {"InstanceId": instance}, [30.0] * hours * 12, now_floor())
+    return instance
+
+
+def _window(hours: int = 2) -> Window:
+    end = now_floor()
+    return Window.build(start=end - timedelta(hours=hours), end=end)
+
+
+def test_throttled_calls_are_retried(seed: Seeder, tmp_path, calls: Calls) -> None:
+    instance = _seed_instance(seed)
+    throttled = []
+
+    def throttle(request, service, operation):
+        if operation == "GetMetricData" and len(throttled) < 2:
+            throttled.append(operation)
+            return error_response(request, service, 400, "Throttling", "Rate exceeded")
+        return None
+
+    calls.faults.append(throttle)
+    with Store(tmp_path / "s.duckdb") as store:
+        collection = collect_into_store(AwsOptions(configure_session=calls.configure), store, _window())
+        _, metrics, _ = load_frames(store, collection, load_catalog())
+    assert collection.problems == []
+    assert calls.counts["GetMetricData"] == collection.calls + 2  # two throttled attempts, then success
+    assert (metrics["resource_id"] == instance).sum() == 2 * 24
+
+
+def test_a_call_that_keeps_failing_is_reported_and_fetched_next_run(seed: Seeder, tmp_path, calls: Calls) -> None:
+    instance = _seed_instance(seed)
+    calls.faults.append(lambda request, service, operation: error_response(
+        request, service, 400, "Throttling", "Rate exceeded") if operation == "GetMetricData" else None)
+    options = AwsOptions(max_attempts=2, configure_session=calls.configure)
+    window = _window()
+    with Store(tmp_path / "s.duckdb") as store:
+        collection = collect_into_store(options, store, window)
+        inventory, metrics, _ = load_frames(store, collection, load_catalog())
+        assert instance in set(inventory["resource_id"]) and metrics.empty  # the inventory is kept
+        (problem,) = collection.problems
+        assert "1 of 1 GetMetricData calls failed (Throttling: Rate exceeded)" in problem
+        calls.faults.clear()
+        again = collect_into_store(options, store, window)
+        _, metrics, _ = load_frames(store, again, load_catalog())
+    assert again.problems == [] and again.calls == 1 and len(metrics) == 2 * 24
+
+
+def test_one_region_failing_entirely(seed: Seeder, tmp_path, calls: Calls) -> None:
+    kept = _seed_instance(seed)
+    _seed_instance(Seeder(region="eu-west-1"))
+
+    def disabled(request, service, operation):
+        if region_of(request) == "eu-west-1":
+            code = "AuthFailure" if service == "ec2" else "UnrecognizedClientException"
+            return error_response(request, service, 401 if service == "ec2" else 403, code,
+                                  "The security token included in the request is invalid.")
+        return None
+
+    calls.faults.append(disabled)
+    options = AwsOptions(regions=("us-east-1", "eu-west-1"), configure_session=calls.configure)
+    with Store(tmp_path / "s.duckdb") as store:
+        collection = collect_into_store(options, store, _window())
+        inventory, metrics, _ = load_frames(store, collection, load_catalog())
+    assert collection.targets == [("123456789012", "us-east-1")]
+    (problem,) = collection.problems
+    assert problem.startswith("123456789012/eu-west-1: region skipped") and "AuthFailure" in problem
+    assert set(inventory["resource_id"]) == {kept} | set(inventory.loc[inventory["kind"] == "ebs_volume",
+                                                                       "resource_id"])
+    assert set(metrics["resource_id"]) == {kept}
+
+
+def test_one_account_whose_role_cannot_be_assumed(aws: str, tmp_path, calls: Calls) -> None:
+    good, bad = "arn:aws:iam::111111111111:role/advisor", "arn:aws:iam::222222222222:role/advisor"
+    credentials = boto3.client("sts").assume_role(RoleArn=good, RoleSessionName="seed")["Credentials"]
+    member = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                           aws_secret_access_key=credentials["SecretAccessKey"],
+                           aws_session_token=credentials["SessionToken"])
+    instance = _seed_instance(Seeder(session=member))
+
+    def deny(request, service, operation):
+        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        if operation == "AssumeRole" and b"222222222222" in body:
+            return error_response(request, service, 403, "AccessDenied", "User is not authorized to perform: "
+                                  "sts:AssumeRole on resource: " + bad)
+        return None
+
+    calls.faults.append(deny)
+    options = AwsOptions(role_arns=(good, bad), external_id="ext-1", configure_session=calls.configure)
+    with Store(tmp_path / "s.duckdb") as store:
+        collection = collect_into_store(options, store, _window())
+        inventory, metrics, _ = load_frames(store, collection, load_catalog())
+    assert collection.targets == [("111111111111", "us-east-1")]
+    (problem,) = collection.problems
+    assert problem.startswith(bad) and "AccessDenied" in problem and "account skipped" in problem
+    assert set(inventory["account"]) == {"111111111111"} and instance in set(inventory["resource_id"])
+    assert set(metrics["resource_id"]) == {instance}
+
+
+def test_nothing_collectable_is_one_clear_error(aws: str, tmp_path, calls: Calls) -> None:
+    calls.faults.append(lambda request, service, operation: error_response(
+        request, service, 403, "InvalidClientTokenId", "The security token included in the request is invalid."))
+    with Store(tmp_path / "s.duckdb") as store, pytest.raises(CollectError, match="default credentials: "
+                                                              "credentials could not be used"):
+        collect_into_store(AwsOptions(configure_session=calls.configure), store, _window())

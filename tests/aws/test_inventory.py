@@ -1,0 +1,176 @@
+"""Inventory against a real moto server (and Stubber for the tuning-job calls moto lacks)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pandas as pd
+import pytest
+from awsfakes import Seeder
+from botocore.stub import Stubber
+
+from advisor.model import normalize_inventory
+from advisor.sources.aws.inventory import TrainingJobs, collect_inventory, lagging_billable_seconds
+from advisor.sources.aws.session import AwsOptions, open_accounts
+from advisor.sources.aws.window import Window
+
+
+def _inventory(region: str = "us-east-1") -> dict[str, dict]:
+    accounts, problems = open_accounts(AwsOptions())
+    assert not problems
+    account = accounts[0]
+    window = Window.build(days=1, end=datetime.now(UTC) + timedelta(minutes=10))
+    rows, problems = collect_inventory(lambda service: account.client(service, region), account.account_id, region,
+                                       window)
+    assert problems == []
+    normalize_inventory(pd.DataFrame(rows))  # the frame contract accepts every row
+    return {row["resource_id"]: row for row in rows}
+
+
+def test_every_kind_is_read_with_its_fields(seed: Seeder) -> None:
+    web = seed.instance("m5.xlarge", name="web", tags={"aws:autoscaling:groupName": "web-asg", "team": "ml"})
+    spot = seed.instance("g4dn.xlarge", spot=True)
+    attached = seed.volume("gp3", 200, attach_to=web, Iops=4000, Throughput=250)
+    loose = seed.volume("gp2", 50)
+    seed.endpoint("ranker", [
+        {"VariantName": "A", "InitialInstanceCount": 2, "InstanceType": "ml.g4dn.xlarge", "InitialVariantWeight": 3},
+        {"VariantName": "B", "InitialInstanceCount": 1, "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 1,
+         "AcceleratorType": "ml.eia2.medium"},
+    ])
+    seed.autoscale("ranker", "A", 2, 6)
+    seed.autoscale("ranker", "B", 1, 1, policy=False)
+    seed.training_job("train-spot", "ml.p3.2xlarge", count=2, spot=True, checkpoints=True)
+    seed.training_job("train-plain", "ml.m5.xlarge")
+    seed.notebook("lab", "ml.t3.medium")
+    seed.batch_environment("spot-gpu", "SPOT", ["g5.xlarge", "g5.2xlarge"])
+    seed.batch_environment("cpu", "EC2", ["c5.large"])
+
+    rows = _inventory()
+
+    assert rows[web]["kind"] == "ec2_instance"
+    assert (rows[web]["instance_type"], rows[web]["lifecycle"], rows[web]["state"]) == ("m5.xlarge", "on-demand",
+                                                                                       "running")
+    assert rows[web]["name"] == "web" and rows[web]["autoscaling_group"] == "web-asg"
+    assert rows[web]["tags"]["team"] == "ml" and rows[web]["architecture"] == "x86_64" and rows[web]["launch_time"]
+    assert rows[spot]["lifecycle"] == "spot"
+    assert rows[attached]["kind"] == "ebs_volume"
+    assert (rows[attached]["volume_type"], rows[attached]["size_gib"], rows[attached]["iops"],
+            rows[attached]["throughput_mibps"], rows[attached]["attached_to"]) == ("gp3", 200, 4000, 250, web)
+    assert rows[loose]["attached_to"] is None and rows[loose]["volume_type"] == "gp2"
+
+    a, b = rows["ranker/A"], rows["ranker/B"]
+    assert (a["kind"], a["endpoint"], a["variant"], a["instance_type"], a["count"]) == (
+        "sagemaker_endpoint", "ranker", "A", "ml.g4dn.xlarge", 2)
+    assert a["weight"] == pytest.approx(0.75) and b["weight"] == pytest.approx(0.25)
+    assert (a["autoscaling"], a["min_count"], a["max_count"]) == (True, 2, 6)
+    assert (b["autoscaling"], b["min_count"], b["max_count"]) == (False, 1, 1)  # a target without a policy
+    assert b["accelerator_type"] == "ml.eia2.medium"
+
+    job = rows["train-spot"]
+    assert (job["kind"], job["instance_type"], job["count"], job["managed_spot"], job["checkpointing"],
+            job["lifecycle"]) == ("sagemaker_training_job", "ml.p3.2xlarge", 2, True, True, "spot")
+    assert rows["train-plain"]["managed_spot"] is False and rows["train-plain"]["checkpointing"] is False
+    assert (rows["lab"]["kind"], rows["lab"]["instance_type"], rows["lab"]["state"]) == (
+        "sagemaker_notebook", "ml.t3.medium", "InService")
+
+    gpu_env = rows["spot-gpu"]
+    assert (gpu_env["kind"], gpu_env["instance_type"], gpu_env["lifecycle"], gpu_env["allocation_strategy"],
+            gpu_env["max_vcpus"]) == ("batch_compute_environment", "g5.xlarge,g5.2xlarge", "spot",
+                                      "SPOT_CAPACITY_OPTIMIZED", 256)
+    assert rows["cpu"]["lifecycle"] == "on-demand"
+    assert {row["account"] for row in rows.values()} == {"123456789012"}
+
+
+def test_many_instances_are_paginated(seed: Seeder) -> None:
+    ec2 = seed.client("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    for _ in range(12):  # one reservation each: DescribeInstances pages by reservation
+        ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2, InstanceType="t3.micro")
+    pages = list(ec2.get_paginator("describe_instances").paginate(PaginationConfig={"PageSize": 5}))
+    assert len(pages) >= 3  # moto really pages
+    assert sum(1 for row in _inventory().values() if row["kind"] == "ec2_instance") == 24
+
+
+def test_terminated_instances_are_left_out(seed: Seeder) -> None:
+    gone = seed.instance("m5.large")
+    kept = seed.instance("m5.large")
+    seed.client("ec2").terminate_instances(InstanceIds=[gone])
+    rows = _inventory()
+    assert kept in rows and gone not in rows
+
+
+# -------------------------------------------------------------------------------- tuning jobs (Stubber)
+
+
+def _stubbed_tuning_client() -> tuple[object, Stubber]:
+    client = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y",
+                          endpoint_url="https://sagemaker.us-east-1.amazonaws.com")
+    return client, Stubber(client)
+
+
+def test_tuning_job_totals_and_lagging_jobs_from_real_response_shapes() -> None:
+    """moto has no ListTrainingJobsForHyperParameterTuningJob: the whole tuning path runs on Stubber."""
+    client, stub = _stubbed_tuning_client()
+    t0 = datetime.now(UTC) - timedelta(hours=6)
+    stub.add_response("list_hyper_parameter_tuning_jobs", {"HyperParameterTuningJobSummaries": [{
+        "HyperParameterTuningJobName": "hpo", "HyperParameterTuningJobArn": "arn:aws:sagemaker:us-east-1:1:hpo",
+        "HyperParameterTuningJobStatus": "Completed", "Strategy": "Bayesian", "CreationTime": t0,
+        "HyperParameterTuningEndTime": t0 + timedelta(hours=4),
+        "TrainingJobStatusCounters": {"Completed": 4}, "ObjectiveStatusCounters": {"Succeeded": 4},
+    }]})
+    stub.add_response("describe_hyper_parameter_tuning_job", {
+        "HyperParameterTuningJobName": "hpo", "HyperParameterTuningJobArn": "arn:aws:sagemaker:us-east-1:1:hpo",
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Bayesian", "TrainingJobEarlyStoppingType": "Off",
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:loss"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 1}},
+        "TrainingJobDefinition": {
+            "AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "img"},
+            "RoleArn": "arn:aws:iam::123456789012:role/sagemaker",
+            "OutputDataConfig": {"S3OutputPath": "s3://b/o"},
+            "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600}},
+        "HyperParameterTuningJobStatus": "Completed", "CreationTime": t0,
+        "TrainingJobStatusCounters": {"Completed": 4}, "ObjectiveStatusCounters": {"Succeeded": 4},
+    }, {"HyperParameterTuningJobName": "hpo"})
+    # finished in order j1 (loss 1.0), j2 (0.5), j3 (2.0: worse than median 0.75 -> lagging), j4 (0.6: better
+    # than the median 1.0 of j1..j3 -> not lagging)
+    losses = {"j1": 1.0, "j2": 0.5, "j3": 2.0, "j4": 0.6}
+    stub.add_response("list_training_jobs_for_hyper_parameter_tuning_job", {"TrainingJobSummaries": [{
+        "TrainingJobName": name, "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/{name}",
+        "CreationTime": t0, "TrainingJobStatus": "Completed", "TunedHyperParameters": {"lr": "0.1"},
+        "TrainingStartTime": t0 + timedelta(hours=i), "TrainingEndTime": t0 + timedelta(hours=i, minutes=50),
+        "FinalHyperParameterTuningJobObjectiveMetric": {"Type": "Minimize", "MetricName": "validation:loss",
+                                                        "Value": loss}}
+        for i, (name, loss) in enumerate(losses.items())]}, {"HyperParameterTuningJobName": "hpo"})
+    for i, name in enumerate(losses):
+        stub.add_response("describe_training_job", {
+            "TrainingJobName": name, "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/{name}",
+            "TuningJobArn": "arn:aws:sagemaker:us-east-1:1:hpo", "TrainingJobStatus": "Completed",
+            "SecondaryStatus": "Completed", "AlgorithmSpecification": {"TrainingInputMode": "File"},
+            "ModelArtifacts": {"S3ModelArtifacts": "s3://b/o/model.tar.gz"},
+            "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600}, "CreationTime": t0,
+            "TrainingStartTime": t0 + timedelta(hours=i), "TrainingEndTime": t0 + timedelta(hours=i, minutes=50),
+            "TrainingTimeInSeconds": 3000, "BillableTimeInSeconds": 1000 * (i + 1)}, {"TrainingJobName": name})
+    window = Window.build(days=1, end=datetime.now(UTC) + timedelta(minutes=10))
+    with stub:
+        rows = TrainingJobs(lambda service: client).tuning_rows(window)
+    stub.assert_no_pending_responses()
+    (row,) = rows
+    assert (row["kind"], row["instance_type"], row["count"], row["early_stopping"], row["training_jobs"]) == (
+        "sagemaker_tuning_job", "ml.g5.2xlarge", 1, "Off", 4)
+    assert row["billable_seconds"] == 1000 + 2000 + 3000 + 4000
+    assert row["training_seconds"] == 4 * 3000
+    assert row["lagging_billable_seconds"] == 3000  # only j3
+
+
+def test_lagging_seconds_maximize_and_ties() -> None:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    jobs = [(t, 0.9, 10.0), (t, 0.1, 20.0), (t + timedelta(hours=1), 0.5, 30.0), (None, 0.0, 99.0)]
+    # the first two finished together (neither has an earlier job); the third equals their median 0.5: not worse;
+    # the unfinished one is left out
+    assert lagging_billable_seconds(jobs, minimize=False) == 0.0
+    jobs.append((t + timedelta(hours=2), 0.2, 40.0))  # below the median 0.5 of the three before
+    assert lagging_billable_seconds(jobs, minimize=False) == 40.0

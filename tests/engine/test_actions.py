@@ -1,0 +1,33 @@
+"""The action registry: every action a rule may name has a handler, and a rule pairing an action with a kind it
+does not apply to is refused at load time with its file and line."""
+
+from typing import get_args
+
+import pytest
+
+from advisor.engine.actions import handler_for, registered_actions, supported_kinds
+from advisor.engine.pipeline import load_rule_set
+from advisor.engine.rules import Action
+from advisor.errors import RuleError
+from advisor.settings import Settings
+
+
+def test_every_action_has_a_handler_and_every_handler_an_action():
+    assert registered_actions() == set(get_args(Action))
+
+
+def test_handlers_are_chosen_by_kind_then_for_any_kind():
+    assert handler_for("use_spot", "ec2_instance").__name__ == "ec2_spot"
+    assert handler_for("use_spot", "sagemaker_training_job").__name__ == "training_spot"
+    assert handler_for("stop", "sagemaker_notebook").__name__ == "stop_notebook"
+    assert handler_for("stop", "ec2_instance").__name__ == "stop"
+    assert handler_for("use_spot", "ebs_volume") is None
+    assert supported_kinds("stop") == ["any"]
+
+
+def test_an_action_on_the_wrong_kind_is_refused_with_file_and_line(tmp_path):
+    (tmp_path / "bad.yaml").write_text("rules:\n  - id: spot-disk\n    title: t\n    kind: ebs_volume\n"
+                                       "    action: use_spot\n    when: [volume_type, '==', gp2]\n    rationale: r\n")
+    with pytest.raises(RuleError, match=r"bad.yaml:2: rule 'spot-disk', field 'action': action 'use_spot' does "
+                                        r"not apply to kind 'ebs_volume' \(it applies to: batch_compute"):
+        load_rule_set(Settings(rules_dirs=[tmp_path]))
