@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,7 +22,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from advisor.cli_aws import (
-    DaysOpt,
     EndOpt,
     ExternalIdOpt,
     ProfileOpt,
@@ -34,12 +33,12 @@ from advisor.cli_aws import (
     graceful_termination,
     print_problems,
 )
+from advisor.config import EffectiveConfig
 from advisor.errors import AdvisorError, ConfigError
+from advisor.logs import event
 from advisor.model import AuditResult
-from advisor.settings import MetricPolicy, Settings, Statistic
-
-if TYPE_CHECKING:
-    from advisor.sources.aws import AwsRequest
+from advisor.runlock import RunLock
+from advisor.settings import Settings, Statistic
 
 EXIT_SAVINGS_FOUND = 3
 
@@ -105,50 +104,85 @@ DemoOpt = Annotated[bool, typer.Option("--demo", help="Audit the bundled demo fl
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="An extra directory of rule packs (*.yaml); "
                                                      "repeatable.")]
 DisableOpt = Annotated[list[str] | None, typer.Option("--disable-rule", help="A rule id to switch off; repeatable.")]
-HorizonOpt = Annotated[int, typer.Option("--horizon-days", min=1, max=365,
-                                         help="How far ahead the peak forecast looks.")]
-CpuStatOpt = Annotated[str, typer.Option("--cpu-statistic", help="CPU demand statistic: p90, p95, p99 or max.")]
-CpuHeadroomOpt = Annotated[float, typer.Option("--cpu-headroom", min=0, max=100, help="CPU headroom in %.")]
-MemHeadroomOpt = Annotated[float, typer.Option("--memory-headroom", min=0, max=100, help="Memory headroom in %.")]
-MinHoursOpt = Annotated[float, typer.Option("--min-hours", min=0,
-                                            help="Resources with less history get no recommendation.")]
+HorizonOpt = Annotated[int | None, typer.Option("--horizon-days", min=1, max=365,
+                                                help="How far ahead the peak forecast looks [default: 30].")]
+CpuStatOpt = Annotated[str | None, typer.Option("--cpu-statistic",
+                                                help="CPU demand statistic: p90, p95, p99 or max [default: p99].")]
+CpuHeadroomOpt = Annotated[float | None, typer.Option("--cpu-headroom", min=0, max=100,
+                                                      help="CPU headroom in % [default: 20].")]
+MemHeadroomOpt = Annotated[float | None, typer.Option("--memory-headroom", min=0, max=100,
+                                                      help="Memory headroom in % [default: 20].")]
+MinHoursOpt = Annotated[float | None, typer.Option("--min-hours", min=0, help="Resources with less history get "
+                                                   "no recommendation [default: 30].")]
 FailOpt = Annotated[float | None, typer.Option("--fail-on-savings", metavar="AMOUNT",
                                                help="Exit with code 3 when the monthly savings found exceed "
                                                "AMOUNT (USD), for CI and cron.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Settings file [default: ./advisor.toml, "
+                                                "then $XDG_CONFIG_HOME/advisor/advisor.toml].")]
 
 
-def build_settings(rules: list[Path] | None, disabled: list[str] | None, horizon: int, cpu_statistic: str,
-              cpu_headroom: float, memory_headroom: float, min_hours: float) -> Settings:
-    if cpu_statistic not in Statistic.__args__:  # type: ignore[attr-defined]
-        raise ConfigError(f"--cpu-statistic {cpu_statistic!r}: use one of {', '.join(Statistic.__args__)}")  # type: ignore[attr-defined]
-    return Settings(
-        horizon_days=horizon,
-        min_hours=min_hours,
-        cpu=MetricPolicy(statistic=cpu_statistic, headroom=cpu_headroom / 100),  # type: ignore[arg-type]
-        memory=MetricPolicy(statistic="max", headroom=memory_headroom / 100),
-        rules_dirs=list(rules or []),
-        disabled_rules=list(disabled or []),
-    )
+def load_effective_config(config: Path | None, **flags: Any) -> EffectiveConfig:
+    """advisor.toml merged with the flags that were given (a flag left at None keeps the file's value)."""
+    from advisor.config import load_config
+
+    statistic = flags.get("cpu_statistic")
+    if statistic is not None and statistic not in Statistic.__args__:  # type: ignore[attr-defined]
+        raise ConfigError(f"--cpu-statistic {statistic!r}: use one of "
+                          f"{', '.join(Statistic.__args__)}")  # type: ignore[attr-defined]
+    source = "demo" if flags.get("demo") else flags.get("source")
+    if flags.get("demo") and flags.get("source") not in (None, "demo"):
+        raise ConfigError("use either --demo or --source, not both")
+    return load_config(config, {
+        "source.spec": source,
+        "sizing.horizon_days": flags.get("horizon_days"),
+        "sizing.min_hours": flags.get("min_hours"),
+        "sizing.cpu.statistic": statistic,
+        "sizing.cpu.headroom_pct": flags.get("cpu_headroom"),
+        "sizing.memory.headroom_pct": flags.get("memory_headroom"),
+        "rules.dirs": flags.get("rules"),
+        "rules.disabled": flags.get("disable_rule"),
+        "aws.regions": flags.get("region"),
+        "aws.profile": flags.get("profile"),
+        "aws.role_arns": flags.get("role_arn"),
+        "aws.external_id": flags.get("external_id"),
+        "window.days": flags.get("days"),
+        "store.path": flags.get("store"),
+        "output.dir": flags.get("out_dir"),
+        "output.group_tag": flags.get("group_tag"),
+        "logging.file": flags.get("log_file"),
+    })
 
 
-def run_audit(source: str | None, demo: bool, settings: Settings, aws: AwsRequest | None = None) -> AuditResult:
+def store_path(config: EffectiveConfig) -> Path:
+    from advisor.store.paths import default_store_path
+
+    return config.file.store.path or default_store_path()
+
+
+def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None = None,
+              quiet: bool = False) -> AuditResult:
     from advisor.catalog import load_catalog
     from advisor.engine.pipeline import audit, load_rule_set
     from advisor.sources import load_source
 
-    if demo and source and source != "demo":
-        raise ConfigError("use either --demo or --source, not both")
-    spec = "demo" if demo else source
+    settings = config.settings
+    spec = config.file.source.spec
     if not spec:
-        raise ConfigError("say what to audit: --demo, or --source files:DIR")
+        raise ConfigError("say what to audit: --demo, --source files:DIR or --source aws (or [source] spec in "
+                          "advisor.toml)")
     rules = load_rule_set(settings)  # validate rules before reading any data
-    if aws is not None:
+    if spec == "aws":
+        aws_config = config.file.aws
+        aws = aws_request(aws_config.regions, aws_config.profile, aws_config.role_arns, aws_config.external_id,
+                          config.file.window.days, start, end, store_path(config), quiet)
         with graceful_termination(), aws.progress or nullcontext():
             data = load_source(spec, aws=aws)
+        if not quiet:
+            print_problems(data.problems, console(stderr=True))
     else:
         data = load_source(spec)
-    if spec == "aws":
-        print_problems(data.problems, console(stderr=True))
+    event("source_loaded", source=data.label, resources=len(data.inventory), samples=len(data.metrics),
+          problems=len(data.problems))
     return audit(data.inventory, data.metrics, load_catalog(), settings, rules=rules, source_label=data.label,
                  problems=data.problems)
 
@@ -169,50 +203,103 @@ def exit_on_savings(result: AuditResult, threshold: float | None) -> None:
 def audit(
     source: SourceOpt = None,
     demo: DemoOpt = False,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html, recommendations.json "
-                                          "and recommendations.csv.")] = Path("advisor-report"),
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for report.html, "
+                                                 "recommendations.json and .csv (plus dated copies) "
+                                                 "[default: advisor-report].")] = None,
+    config: ConfigOpt = None,
     rules: RulesOpt = None,
     disable_rule: DisableOpt = None,
-    horizon_days: HorizonOpt = 30,
-    cpu_statistic: CpuStatOpt = "p99",
-    cpu_headroom: CpuHeadroomOpt = 20.0,
-    memory_headroom: MemHeadroomOpt = 20.0,
-    min_hours: MinHoursOpt = 30.0,
+    horizon_days: HorizonOpt = None,
+    cpu_statistic: CpuStatOpt = None,
+    cpu_headroom: CpuHeadroomOpt = None,
+    memory_headroom: MemHeadroomOpt = None,
+    min_hours: MinHoursOpt = None,
     fail_on_savings: FailOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (for cron).")] = False,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     role_arn: RoleOpt = None,
     external_id: ExternalIdOpt = None,
-    days: DaysOpt = 14,
+    days: Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read from AWS, up to "
+                                               "now [default: 14].")] = None,
     start: StartOpt = None,
     end: EndOpt = None,
     store: StoreOpt = None,
-    group_tag: Annotated[str, typer.Option("--group-tag", help="Also break the savings down by this tag's values "
-                                           "in the report and the JSON summary (e.g. cost-centre).")] = "team",
+    group_tag: Annotated[str | None, typer.Option("--group-tag", help="Also break the savings down by this tag's "
+                                                  "values (e.g. cost-centre) [default: team].")] = None,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Append structured (JSON lines) logs here; "
+                                                  "'-' for stderr.")] = None,
+    history: Annotated[bool, typer.Option("--history/--no-history", help="Record this run in the local history "
+                                          "(for `advisor diff`).")] = True,
 ) -> None:
     """Analyse a fleet and write the HTML report plus JSON and CSV exports.
 
+    Each run writes dated files (report-<UTC stamp>.html, ...) and refreshes report.html, recommendations.json
+    and recommendations.csv as copies of the newest; [output] retention in advisor.toml keeps the last N runs.
+    A lock in the store directory keeps two runs from overlapping (the second exits with code 4).
+
     Example: advisor audit --demo --out ./advisor-report
     """
-    from advisor.report.exports import write_exports
-    from advisor.report.html import write_html
-    from advisor.report.terminal import render_summary, render_table
+    from advisor.logs import configure
 
-    settings = build_settings(rules, disable_rule, horizon_days, cpu_statistic, cpu_headroom, memory_headroom,
-                              min_hours)
-    aws = (aws_request(region, profile, role_arn, external_id, days, start, end, store, quiet)
-           if source == "aws" else None)
-    result = run_audit(source, demo, settings, aws)
-    out_dir = writable_dir(out_dir)
-    report = write_html(result, out_dir / "report.html", group_tag=group_tag)
-    exports = write_exports(result, out_dir, group_tag=group_tag)
+    cfg = load_effective_config(config, source=source, demo=demo, out_dir=out_dir, rules=rules,
+                                disable_rule=disable_rule, horizon_days=horizon_days, cpu_statistic=cpu_statistic,
+                                cpu_headroom=cpu_headroom, memory_headroom=memory_headroom, min_hours=min_hours,
+                                region=region, profile=profile, role_arn=role_arn, external_id=external_id,
+                                days=days, store=store, group_tag=group_tag, log_file=log_file)
+    log_target = cfg.file.logging.file
+    configure(None if log_target == Path("-") else log_target, cfg.file.logging.format,
+              to_stderr=log_target == Path("-"))
+    directory = writable_dir(cfg.file.output.dir)
+    with RunLock(store_path(cfg).parent):
+        _audit_locked(cfg, directory, start, end, quiet, history, fail_on_savings)
+
+
+def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end: str | None, quiet: bool,
+                  history: bool, fail_on_savings: float | None) -> None:
+    from datetime import UTC, datetime
+
+    from advisor.outputs import write_outputs
+    from advisor.report.exports import to_csv, to_json
+    from advisor.report.html import render_html
+    from advisor.report.summary import summarize
+    from advisor.report.terminal import render_changes, render_summary, render_table
+
+    started = datetime.now(UTC)
+    event("run_started", source=cfg.file.source.spec, config=str(cfg.path) if cfg.path else None)
+    try:
+        result = run_audit(cfg, start, end, quiet)
+        group_tag = cfg.file.output.group_tag
+        savings = summarize(result, group_tag)["total_monthly_savings"]
+        if history:
+            result.changes = _record_history(cfg, result, started, savings)
+        written = write_outputs(directory, started, {
+            "report.html": render_html(result, group_tag=group_tag),
+            "recommendations.json": to_json(result, with_summary=True, group_tag=group_tag),
+            "recommendations.csv": to_csv(result),
+        }, cfg.file.output.retention)
+    except BaseException as exc:
+        event("run_failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    event("run_finished", recommendations=len(result.recommendations), monthly_savings=savings,
+          outputs=[str(p) for p in written], seconds=round((datetime.now(UTC) - started).total_seconds(), 2))
     if not quiet:
         render_summary(result, console())
+        render_changes(result, console())
         render_table(result, console(), limit=15)
-        console().print(f"Report: {report}")
-        console().print(f"Exports: {', '.join(str(p) for p in exports)}")
+        console().print(f"Report: {directory / 'report.html'} (this run: {written[0].name})")
+        console().print(f"Exports: {directory / 'recommendations.json'}, {directory / 'recommendations.csv'}")
     exit_on_savings(result, fail_on_savings)
+
+
+def _record_history(cfg: EffectiveConfig, result: AuditResult, started: Any, savings: float) -> dict[str, Any]:
+    from advisor.store.history import History
+
+    with History(store_path(cfg).parent) as runs:
+        run_id = runs.record(result, started, savings)
+        if len(runs.runs()) < 2:
+            return {"run_id": run_id, "previous": None}
+        return {"run_id": run_id, **runs.diff(None, run_id).to_dict()}
 
 
 @app.command()
@@ -223,24 +310,26 @@ def recommend(
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="json (a list of recommendation "
                                                         "objects), csv, or table.")] = OutputFormat.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write to this file instead of stdout.")] = None,
+    config: ConfigOpt = None,
     rules: RulesOpt = None,
     disable_rule: DisableOpt = None,
-    horizon_days: HorizonOpt = 30,
-    cpu_statistic: CpuStatOpt = "p99",
-    cpu_headroom: CpuHeadroomOpt = 20.0,
-    memory_headroom: MemHeadroomOpt = 20.0,
-    min_hours: MinHoursOpt = 30.0,
+    horizon_days: HorizonOpt = None,
+    cpu_statistic: CpuStatOpt = None,
+    cpu_headroom: CpuHeadroomOpt = None,
+    memory_headroom: MemHeadroomOpt = None,
+    min_hours: MinHoursOpt = None,
     fail_on_savings: FailOpt = None,
     region: RegionOpt = None,
     profile: ProfileOpt = None,
     role_arn: RoleOpt = None,
     external_id: ExternalIdOpt = None,
-    days: DaysOpt = 14,
+    days: Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read from AWS, up to "
+                                               "now [default: 14].")] = None,
     start: StartOpt = None,
     end: EndOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Print recommendations as JSON, CSV or a table (no report).
+    """Print recommendations as JSON, CSV or a table (no report, no history).
 
     Example: advisor recommend --source files:./export --format json > recs.json
     """
@@ -248,11 +337,11 @@ def recommend(
     from advisor.report.exports import to_csv, to_json
     from advisor.report.terminal import render_summary, render_table
 
-    settings = build_settings(rules, disable_rule, horizon_days, cpu_statistic, cpu_headroom, memory_headroom,
-                              min_hours)
-    aws = (aws_request(region, profile, role_arn, external_id, days, start, end, store)
-           if source == "aws" else None)
-    result = run_audit(source, demo, settings, aws)
+    cfg = load_effective_config(config, source=source, demo=demo, rules=rules, disable_rule=disable_rule,
+                                horizon_days=horizon_days, cpu_statistic=cpu_statistic, cpu_headroom=cpu_headroom,
+                                memory_headroom=memory_headroom, min_hours=min_hours, region=region,
+                                profile=profile, role_arn=role_arn, external_id=external_id, days=days, store=store)
+    result = run_audit(cfg, start, end, quiet=output_format is not OutputFormat.table)
     if output_format is OutputFormat.table and not output:
         render_summary(result, console())
         render_table(result, console(), limit=None)
@@ -278,7 +367,7 @@ def writable_dir(path: Path) -> Path:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise ConfigError(f"--out {path}: cannot write there ({exc.strerror})") from exc
+        raise ConfigError(f"output directory {path}: cannot write there ({exc.strerror})") from exc
     return path
 
 
@@ -434,3 +523,12 @@ def _register_aws() -> None:
 
 
 _register_aws()
+
+
+def _register_schedule() -> None:
+    from advisor.cli_schedule import register
+
+    register(app)
+
+
+_register_schedule()

@@ -38,7 +38,7 @@ class AwsConfig(_Strict):
 
 
 class WindowConfig(_Strict):
-    days: int = Field(14, ge=1, le=455)
+    days: float = Field(14, gt=0, le=455)
 
 
 class MetricConfig(_Strict):
@@ -81,7 +81,8 @@ class DiscountsConfig(_Strict):
 
 class OutputConfig(_Strict):
     dir: Path = Path("advisor-report")
-    retention: int = Field(30, ge=1, description="dated report folders to keep")
+    retention: int = Field(30, ge=1, description="dated reports (runs) to keep in the output directory")
+    group_tag: str = Field("team", description="tag whose values the savings are also broken down by")
 
 
 class StoreConfig(_Strict):

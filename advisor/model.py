@@ -167,3 +167,4 @@ class AuditResult:
     rules: list[dict[str, Any]] = field(default_factory=list)  # id, title, kind, action, condition text
     settings: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what could not be collected or analysed, and why
+    changes: dict[str, Any] | None = None  # since the previous recorded run: new / resolved / persisting findings

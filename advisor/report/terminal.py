@@ -47,3 +47,17 @@ def render_table(result: AuditResult, console: Console, limit: int | None = 25) 
     console.print(table)
     if limit is not None and len(rows) > limit:
         console.print(f"… and {len(rows) - limit} more (see the HTML report or --format csv/json)")
+
+
+def render_changes(result: AuditResult, console: Console) -> None:
+    """One line on what changed since the previous recorded run (nothing on the first run)."""
+    changes = result.changes
+    if not changes or not changes.get("base"):
+        return
+    resolved = changes["resolved"]
+    done = [r for r in resolved if r.get("done")]
+    console.print(
+        f"Since run {escape(changes['base'])}: {len(changes['new'])} new, {len(resolved)} resolved "
+        f"({len(done)} done, {_money(changes['realised_savings'])}/month realised), "
+        f"{len(changes['persisting'])} persisting"
+    )
