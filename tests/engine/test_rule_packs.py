@@ -44,6 +44,12 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
                              "cpu_demand": 10.0, "memory_demand": 20.0}, {
         "cpu": lambda t: {"cpu_demand": t["cpu_below"]},
         "memory": lambda t: {"memory_demand": t["memory_below"]}}),
+    "ec2-cheaper-type": ({"kind": "ec2_instance", "state": "running", "has_memory_data": True,
+                          "generation": "current", "cpu_demand": 60.0, "memory_demand": 70.0}, {
+        "cpu": lambda t: {"cpu_demand": t["cpu_below"]},
+        "memory": lambda t: {"memory_demand": t["memory_below"]},
+        "previous generation": lambda t: {"generation": "previous"},
+        "no memory data": lambda t: {"has_memory_data": False}}),
     "ec2-previous-generation": ({"kind": "ec2_instance", "state": "running", "generation": "previous"}, {
         "current": lambda t: {"generation": "current"}}),
     # ---- accelerators ----
