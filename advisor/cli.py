@@ -177,8 +177,8 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
                           config.file.window.days, start, end, store_path(config), quiet)
         with graceful_termination(), aws.progress or nullcontext():
             data = load_source(spec, aws=aws)
-        if not quiet:
-            print_problems(data.problems, console(stderr=True))
+        # Even with --quiet: a partial collection is not a clean success, and cron mails what lands on stderr.
+        print_problems(data.problems, console(stderr=True))
     else:
         data = load_source(spec)
     event("source_loaded", source=data.label, resources=len(data.inventory), samples=len(data.metrics),

@@ -359,10 +359,10 @@
     document.documentElement.classList.toggle("printing", printing);
     var page = document.querySelector("main").clientWidth - PRINT_INSET;
     Array.prototype.forEach.call(document.querySelectorAll(".js-plotly-plot"), function (plot) {
-      if (plot.offsetParent === null) {
-        return;
+      if (plot.offsetParent === null || (!printing && plot.screenHeight === undefined)) {
+        return; // hidden, or drawn after printing started: nothing to fit or to restore
       }
-      if (printing && plot.screenHeight === undefined) {
+      if (plot.screenHeight === undefined) {
         plot.screenHeight = plot.layout.height;
       }
       var height = printing ? Math.min(plot.screenHeight, PRINT_HEIGHT) : plot.screenHeight;

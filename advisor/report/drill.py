@@ -30,7 +30,8 @@ def feature_rows(features: pd.DataFrame, resource_ids: list[str]) -> dict[str, d
     columns = [c for c in (*SPEC_COLUMNS, *FORECAST_COLUMNS) if c in features.columns]
     if not columns or features.empty:
         return {}
-    frame = features[columns]
+    frame = features.set_index("resource_id") if "resource_id" in features.columns else features
+    frame = frame[columns]
     frame = frame[~frame.index.duplicated()].reindex(pd.unique(pd.Series(resource_ids, dtype=object)))
     return frame.to_dict("index")
 

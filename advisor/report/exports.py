@@ -43,8 +43,8 @@ def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
 
 
 def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DEFAULT_GROUP_TAG) -> str:
-    """A JSON list of recommendation objects; with the summary (savings by ``group_tag``) and skipped resources
-    when asked."""
+    """A JSON list of recommendation objects; with ``with_summary``, a document holding the summary (savings also
+    broken down by the tag ``group_tag``), the recommendations and the skipped resources."""
     records = recommendation_records(result)
     if not with_summary:
         return json.dumps(records, indent=2)
