@@ -82,6 +82,7 @@ def render_html(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> str:
             "filters": records.filters, "csv": csv_columns()}
     return _environment().get_template("report.html.j2").render(
         summary=summary,
+        changes=result.changes,
         version=__version__,
         window_days=_window_days(result),
         skipped=result.skipped.reindex(columns=SKIPPED_COLUMNS).map(text).to_dict("records"),

@@ -30,3 +30,22 @@ def test_audit_group_tag_reaches_the_report_and_the_json(tmp_path: Path) -> None
     assert set(summary["savings_by_tag"]) == {"CC-7", "(untagged)"}
     html = (out / "report.html").read_text()
     assert "By cost-centre (tag)" in html and 'data-key="CC-7"' in html
+
+
+def test_second_audit_report_shows_what_changed_since_the_previous_run(tmp_path):
+    """The history diff reaches the HTML report: new, resolved (done or not) and persisting findings."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from advisor.cli import app
+
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(app, ["audit", "--demo", "--out", str(out), "-q"]).exit_code == 0
+    assert 'id="changes"' not in (out / "report.html").read_text()  # first run: nothing to compare
+    assert runner.invoke(app, ["audit", "--demo", "--out", str(out), "-q"]).exit_code == 0
+    html = (out / "report.html").read_text()
+    assert 'id="changes"' in html
+    persisting = int(re.search(r'id="changes-persisting">(\d+)<', html).group(1))
+    assert persisting > 0 and re.search(r'id="changes-new">0<', html)
