@@ -8,12 +8,10 @@ block with ``<``, ``>`` and ``&`` escaped; the chart labels are strategy names o
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import plotly.offline
 from markupsafe import Markup
 
@@ -21,24 +19,13 @@ from advisor import __version__
 from advisor.backtest.demand import IDLE_IOPS, IDLE_SHARE, RATE_OVER_SHARE
 from advisor.backtest.replay import BacktestResult
 from advisor.fsutil import atomic_write_text
+from advisor.report.encoding import script_json
+from advisor.report.exports import plain
 from advisor.resources import resource_dir
 
 TEMPLATE = "backtest.html.j2"
 # Failed first, then what held, then the rest: the reader looks for what would have gone wrong.
 STATUS_ORDER = {"failed": 0, "held": 1, "not replayed": 2, "no later data": 3, "no change": 4}
-
-
-def plain(value: Any) -> Any:
-    """JSON-safe values: numpy scalars unwrapped, NaN and infinity as null, containers walked."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def definitions() -> dict[str, Any]:
@@ -92,7 +79,7 @@ def render_html(result: BacktestResult) -> str:
     document = to_document(result)
     return env.get_template(TEMPLATE).render(
         doc=document,
-        chart_json=_script_json(plain(chart)),
+        chart_json=script_json(plain(chart)),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
         version=__version__,
     )
@@ -102,11 +89,6 @@ def write_outputs(result: BacktestResult, out_dir: Path) -> list[Path]:
     """``backtest.html`` and ``backtest.json`` in ``out_dir``, each written atomically."""
     return [atomic_write_text(out_dir / "backtest.html", render_html(result)),
             atomic_write_text(out_dir / "backtest.json", to_json(result))]
-
-
-def _script_json(value: Any) -> Markup:
-    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
-    return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
 
 
 def _money(value: Any) -> str:

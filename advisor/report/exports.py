@@ -21,12 +21,12 @@ MAIN_CSV_COLUMNS = tuple(column for name in RECOMMENDATION_COLUMNS if name not i
                          for column in ((name, "target_risk") if name == "target" else (name,)))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-safe Python values: numpy scalars unwrapped, NaN/NA as null, timestamps as ISO text."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -39,7 +39,7 @@ def _plain(value: Any) -> Any:
 
 
 def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
-    return [_plain(record) for record in result.recommendations.to_dict(orient="records")]
+    return [plain(record) for record in result.recommendations.to_dict(orient="records")]
 
 
 def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DEFAULT_GROUP_TAG) -> str:
@@ -49,9 +49,9 @@ def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DE
     if not with_summary:
         return json.dumps(records, indent=2)
     document = {
-        "summary": _plain(summarize(result, group_tag)),
+        "summary": plain(summarize(result, group_tag)),
         "recommendations": records,
-        "skipped": [_plain(r) for r in result.skipped.to_dict(orient="records")],
+        "skipped": [plain(r) for r in result.skipped.to_dict(orient="records")],
     }
     return json.dumps(document, indent=2)
 
@@ -62,7 +62,7 @@ def to_csv(result: AuditResult) -> str:
     first = [opts[0] if isinstance(opts, list) and opts else {} for opts in frame["options"]]
     frame.insert(frame.columns.get_loc("target") + 1, "target_risk", [o.get("risk") for o in first])
     for column in NESTED_COLUMNS:
-        frame[column] = [json.dumps(_plain(v), sort_keys=True) for v in frame[column]]
+        frame[column] = [json.dumps(plain(v), sort_keys=True) for v in frame[column]]
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue()
