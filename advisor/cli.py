@@ -33,6 +33,7 @@ from advisor.cli_aws import (
     graceful_termination,
     print_problems,
 )
+from advisor.cli_options import ConfigOpt
 from advisor.config import EffectiveConfig
 from advisor.errors import AdvisorError, ConfigError
 from advisor.logs import event
@@ -117,8 +118,6 @@ MinHoursOpt = Annotated[float | None, typer.Option("--min-hours", min=0, help="R
 FailOpt = Annotated[float | None, typer.Option("--fail-on-savings", metavar="AMOUNT",
                                                help="Exit with code 3 when the monthly savings found exceed "
                                                "AMOUNT (USD), for CI and cron.")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Settings file [default: ./advisor.toml, "
-                                                "then $XDG_CONFIG_HOME/advisor/advisor.toml].")]
 
 
 def load_effective_config(config: Path | None, **flags: Any) -> EffectiveConfig:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from advisor.cli_options import ConfigOpt
 from advisor.errors import AdvisorError, ConfigError
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def _summary(collection: Collection, store: Path, console: Console) -> None:
 
 def register(app: typer.Typer, catalog_app: typer.Typer) -> None:
     """Add ``collect`` to ``app`` and ``refresh`` to ``catalog_app``."""
-    from advisor.cli import console, handle_errors
+    from advisor.cli import console, handle_errors, load_effective_config, store_path
 
     @app.command()
     @handle_errors
@@ -141,23 +142,34 @@ def register(app: typer.Typer, catalog_app: typer.Typer) -> None:
         profile: ProfileOpt = None,
         role_arn: RoleOpt = None,
         external_id: ExternalIdOpt = None,
-        days: DaysOpt = 14,
+        days: Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read, up to now "
+                                                   "[default: 14].")] = None,
         start: StartOpt = None,
         end: EndOpt = None,
         store: StoreOpt = None,
         workers: WorkersOpt = 8,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (problems "
                                             "are still printed on stderr); for cron.")] = False,
+        config: ConfigOpt = None,
     ) -> None:
         """Read inventory and CloudWatch history from AWS into the local store (only periods not yet stored).
 
+        Regions, roles and the window come from the flags, else from advisor.toml's [aws] and [window]. Holds the
+        same lock as `advisor audit`, so a scheduled collect and audit never overlap (exit code 4).
+
         Example: advisor collect --region us-east-1 --region eu-west-1 --days 14
         """
+        from advisor.runlock import RunLock
         from advisor.sources.aws.collect import collect_into_store
         from advisor.store.cache import Store
 
-        request = aws_request(region, profile, role_arn, external_id, days, start, end, store, quiet, workers)
-        with graceful_termination(), Store(request.store_path) as opened, (request.progress or nullcontext()):
+        cfg = load_effective_config(config, region=region, profile=profile, role_arn=role_arn,
+                                    external_id=external_id, days=days, store=store)
+        aws = cfg.file.aws
+        request = aws_request(aws.regions, aws.profile, aws.role_arns, aws.external_id, cfg.file.window.days, start,
+                              end, store_path(cfg), quiet, workers)
+        with RunLock(request.store_path.parent), graceful_termination(), Store(request.store_path) as opened, \
+                (request.progress or nullcontext()):
             collection = collect_into_store(request.options, opened, request.window, request.progress)
         print_problems(collection.problems, console(stderr=True))
         if not quiet:

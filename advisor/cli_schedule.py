@@ -10,6 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from advisor.cli_options import ConfigOpt
+
 
 class DiffFormat(StrEnum):
     table = "table"
@@ -17,7 +19,7 @@ class DiffFormat(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    from advisor.cli import ConfigOpt, console, handle_errors, load_effective_config, store_path
+    from advisor.cli import console, handle_errors, load_effective_config, store_path
 
     config_app = typer.Typer(help="Show the effective settings.\n\nExample: advisor config show", no_args_is_help=True)
     app.add_typer(config_app, name="config")

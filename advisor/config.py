@@ -38,7 +38,7 @@ class AwsConfig(_Strict):
 
 
 class WindowConfig(_Strict):
-    days: float = Field(14, gt=0, le=455)
+    days: float = Field(14, gt=0, description="days of history to read (CloudWatch keeps at most 455)")
 
 
 class MetricConfig(_Strict):
@@ -201,7 +201,12 @@ def _apply_file_overrides(file: FileConfig, cli: dict[str, Any]) -> FileConfig:
         section, _, name = key.partition(".")
         if section in ("source", "aws", "window", "output", "store", "logging") and name:
             data[section][name] = value
-    return FileConfig.model_validate(data)
+    try:
+        return FileConfig.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(f"{'.'.join(str(p) for p in error['loc'])} (from the command line): {error['msg']}") \
+            from exc
 
 
 def _settings_view(settings: Settings) -> dict[str, Any]:

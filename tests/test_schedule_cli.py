@@ -131,3 +131,9 @@ def test_the_documented_cron_line_runs_as_written(tmp_path, isolated_user_dirs):
     assert (tmp_path / "reports" / "report.html").exists()
     service = DOCS.read_text().split("ExecStart=", 1)[1].splitlines()[0]
     assert shlex.split(service) == command
+
+
+def test_collect_shares_the_lock_with_audit(isolated_user_dirs):
+    with RunLock(isolated_user_dirs / "data" / "advisor"):
+        result = runner.invoke(app, ["collect", "--region", "us-east-1", "-q"])
+    assert result.exit_code == 4 and "another advisor run holds" in result.output
