@@ -15,18 +15,22 @@ from pathlib import Path
 
 from advisor.fsutil import atomic_write_text
 
-STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-_DATED = re.compile(r"^(report|recommendations)-(\d{8}T\d{6}Z)\.(html|json|csv)$")
+_DATED = re.compile(r"^(report|recommendations)-(\d{8}T\d{6}(?:\d{3})?Z)\.(html|json|csv)$")
+
+
+def stamp(when: datetime) -> str:
+    """UTC time to the millisecond (two runs in one second must not overwrite each other), sortable as text."""
+    return f"{when:%Y%m%dT%H%M%S}{when.microsecond // 1000:03d}Z"
 
 
 def write_outputs(directory: Path, when: datetime, documents: dict[str, str], retention: int) -> list[Path]:
     """``documents`` maps an undated name (``report.html``) to its text; returns the dated paths written."""
     directory = Path(directory)
-    stamp = when.strftime(STAMP_FORMAT)
+    label = stamp(when)
     written = []
     for name, text in documents.items():
         stem, _, suffix = name.rpartition(".")
-        dated = atomic_write_text(directory / f"{stem}-{stamp}.{suffix}", text)
+        dated = atomic_write_text(directory / f"{stem}-{label}.{suffix}", text)
         written.append(dated)
         _replace_latest(dated, directory / name)
     prune(directory, retention)

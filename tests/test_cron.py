@@ -41,15 +41,15 @@ def test_dated_outputs_latest_copy_and_retention(tmp_path):
         write_outputs(tmp_path, start + timedelta(days=day), {"report.html": f"<p>{day}</p>",
                                                              "recommendations.json": f"[{day}]"}, retention=3)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["recommendations-20261103T020000Z.json", "recommendations-20261104T020000Z.json",
-                     "recommendations-20261105T020000Z.json", "recommendations.json",
-                     "report-20261103T020000Z.html", "report-20261104T020000Z.html",
-                     "report-20261105T020000Z.html", "report.html"]
+    assert names == ["recommendations-20261103T020000000Z.json", "recommendations-20261104T020000000Z.json",
+                     "recommendations-20261105T020000000Z.json", "recommendations.json",
+                     "report-20261103T020000000Z.html", "report-20261104T020000000Z.html",
+                     "report-20261105T020000000Z.html", "report.html"]
     assert (tmp_path / "report.html").read_text() == "<p>4</p>"
     (tmp_path / "notes.txt").write_text("mine")
     prune(tmp_path, 1)
     assert (tmp_path / "notes.txt").exists()
-    assert not (tmp_path / "report-20261104T020000Z.html").exists()
+    assert not (tmp_path / "report-20261104T020000000Z.html").exists()
 
 
 def test_structured_logs_are_json_lines(tmp_path):
@@ -59,3 +59,11 @@ def test_structured_logs_are_json_lines(tmp_path):
     entry = json.loads(log.read_text().splitlines()[-1])
     assert entry["event"] == "run_finished" and entry["recommendations"] == 3 and entry["level"] == "info"
     configure(None)
+
+
+def test_two_runs_in_the_same_second_keep_both_dated_outputs(tmp_path):
+    first = datetime(2026, 11, 1, 2, 0, 0, 120_000, tzinfo=UTC)
+    write_outputs(tmp_path, first, {"report.html": "a"}, retention=5)
+    write_outputs(tmp_path, first + timedelta(milliseconds=400), {"report.html": "b"}, retention=5)
+    assert sorted(p.name for p in tmp_path.glob("report-*.html")) == ["report-20261101T020000120Z.html",
+                                                                     "report-20261101T020000520Z.html"]
