@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from advisor.cli_aws import (
+    DaysOpt,
     EndOpt,
     ExternalIdOpt,
     ProfileOpt,
@@ -219,8 +220,7 @@ def audit(
     profile: ProfileOpt = None,
     role_arn: RoleOpt = None,
     external_id: ExternalIdOpt = None,
-    days: Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read from AWS, up to "
-                                               "now [default: 14].")] = None,
+    days: DaysOpt = None,
     start: StartOpt = None,
     end: EndOpt = None,
     store: StoreOpt = None,
@@ -322,8 +322,7 @@ def recommend(
     profile: ProfileOpt = None,
     role_arn: RoleOpt = None,
     external_id: ExternalIdOpt = None,
-    days: Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read from AWS, up to "
-                                               "now [default: 14].")] = None,
+    days: DaysOpt = None,
     start: StartOpt = None,
     end: EndOpt = None,
     store: StoreOpt = None,

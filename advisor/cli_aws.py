@@ -31,8 +31,8 @@ ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (
 RoleOpt = Annotated[list[str] | None, typer.Option("--role-arn", help="Role to assume in each account to read; "
                                                    "repeatable (one per account).")]
 ExternalIdOpt = Annotated[str | None, typer.Option("--external-id", help="External id for --role-arn.")]
-DaysOpt = Annotated[float, typer.Option("--days", min=0.01, help="How many days of history to read, up to now "
-                                        "(or --end).")]
+DaysOpt = Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read, up to now "
+                                                  "[default: [window] days in advisor.toml, else 14].")]
 StartOpt = Annotated[str | None, typer.Option("--start", help="Window start, ISO 8601 (UTC if no offset); "
                                               "overrides --days.")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Window end, ISO 8601 (default: now).")]
@@ -142,8 +142,7 @@ def register(app: typer.Typer, catalog_app: typer.Typer) -> None:
         profile: ProfileOpt = None,
         role_arn: RoleOpt = None,
         external_id: ExternalIdOpt = None,
-        days: Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read, up to now "
-                                                   "[default: 14].")] = None,
+        days: DaysOpt = None,
         start: StartOpt = None,
         end: EndOpt = None,
         store: StoreOpt = None,

@@ -1,4 +1,4 @@
-"""Every test runs with its own per-user directories, so no test reads or writes the real ~/.local or ~/.config."""
+"""Shared fixtures. Each test gets its own per-user directories, so none touches the real ~/.local or ~/.config."""
 
 import pytest
 
@@ -10,3 +10,11 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.delenv("ADVISOR_STORE", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    """The bundled catalog, loaded once for the whole run."""
+    from advisor.catalog import load_catalog
+
+    return load_catalog()

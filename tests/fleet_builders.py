@@ -40,3 +40,12 @@ class FleetBuilder:
         columns = ["resource_id", "metric", "timestamp", "value"]
         metrics = pd.concat(self.series, ignore_index=True) if self.series else pd.DataFrame(columns=columns)
         return inventory, normalize_metrics(metrics)
+
+
+def audit_fleet(fleet: FleetBuilder, catalog, settings=None):
+    """Run the audit pipeline on a built fleet (default settings unless given)."""
+    from advisor.engine.pipeline import audit
+    from advisor.settings import Settings
+
+    inventory, metrics = fleet.frames()
+    return audit(inventory, metrics, catalog, settings or Settings(), source_label="test")

@@ -11,23 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fleet_builders import STEPS_PER_DAY, FleetBuilder
+from fleet_builders import STEPS_PER_DAY, FleetBuilder, audit_fleet
 
-from advisor.catalog import load_catalog
-from advisor.engine.pipeline import audit
 from advisor.settings import Settings
 
 H = 730.0
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog()
-
-
 def _run(fleet: FleetBuilder, catalog, settings: Settings | None = None):
-    inventory, metrics = fleet.frames()
-    return audit(inventory, metrics, catalog, settings or Settings(), source_label="test")
+    return audit_fleet(fleet, catalog, settings)
 
 
 def _rec(result, resource_id: str, rule: str) -> pd.Series:

@@ -2,21 +2,13 @@
 
 import numpy as np
 import pytest
-from fleet_builders import FleetBuilder
+from fleet_builders import FleetBuilder, audit_fleet
 
-from advisor.catalog import load_catalog
-from advisor.engine.pipeline import audit
 from advisor.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog()
-
-
 def _run(fleet: FleetBuilder, catalog, settings: Settings | None = None):
-    inventory, metrics = fleet.frames()
-    return audit(inventory, metrics, catalog, settings or Settings(), source_label="test")
+    return audit_fleet(fleet, catalog, settings)
 
 
 def _rec(result, resource_id):
