@@ -24,13 +24,15 @@ def _flat(value: float) -> list[float]:
 
 @pytest.fixture
 def fleet(seed: Seeder) -> dict[str, str]:
+    # moto stamps the job with its own clock: create it before reading the clock for the window's end, so the job
+    # starts no later than that end whenever the set-up crosses a 5-minute boundary
+    seed.training_job("train", "ml.p3.2xlarge", count=2)
     end = now_floor()
     agent = seed.instance("m5.xlarge", name="with-agent")
     bare = seed.instance("m5.xlarge", name="no-agent")
     gpu = seed.instance("g5.12xlarge", name="gpu")
     volume = seed.volume("gp2", 100, attach_to=agent)
     seed.endpoint("ranker", [{"VariantName": "A", "InitialInstanceCount": 1, "InstanceType": "ml.g4dn.xlarge"}])
-    seed.training_job("train", "ml.p3.2xlarge", count=2)
     for instance in (agent, bare, gpu):
         seed.series("AWS/EC2", "CPUUtilization", {"InstanceId": instance}, _flat(40.0), end)
     seed.series("AWS/EC2", "NetworkIn", {"InstanceId": agent}, _flat(300_000.0), end)
