@@ -21,6 +21,7 @@ from advisor.sources.aws.cloudwatch import (
     MAX_POINTS,
     MAX_QUERIES,
     Call,
+    Interrupted,
     Query,
     discover,
     fetch_call,
@@ -119,7 +120,7 @@ class _Run:
         cloudwatch = client("cloudwatch")
         try:
             series = discover(cloudwatch, [(r["resource_id"], r["kind"]) for r in rows])
-        except AWS_ERRORS as exc:
+        except Exception as exc:  # expected (AWS) or not, the region's inventory is kept
             result.problems.append(f"{prefix}: CloudWatch metrics not collected: ListMetrics failed "
                                    f"({describe_error(exc)})")
             return result
@@ -133,7 +134,9 @@ class _Run:
         for future in futures:
             try:
                 result.calls += future.result()
-            except AWS_ERRORS as exc:
+            except Interrupted:
+                raise
+            except Exception as exc:  # one call's failure, expected or not, loses only that call's periods
                 failures.append(describe_error(exc))
         if failures:
             result.problems.append(f"{prefix}: {len(failures)} of {len(calls)} GetMetricData calls failed "

@@ -3,12 +3,16 @@
 Every reader returns plain dicts with the columns of ``advisor.model.INVENTORY_COLUMNS`` (plus a few EC2
 extras: platform, architecture, launch_time, autoscaling_group); ``collect_inventory`` adds account and
 region. States are AWS's own words (``running``, ``InService``, ``ENABLED``...).
+
+Failures are contained per object: an endpoint deleted while the region is read, an endpoint whose config was
+deleted (AWS allows that on a live endpoint) or an object of an unexpected shape becomes one line in ``problems``
+and every other object of the kind is kept. A kind whose listing fails is reported and the other kinds are kept.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +30,23 @@ class RegionUnavailable(Exception):
     """Every inventory call of a region failed (disabled region, no access, endpoint unreachable)."""
 
 
+class Unreadable(Exception):
+    """One object cannot be read; the message says why (the reader skips it and keeps the others)."""
+
+
+def _each(items: Iterable[dict[str, Any]], what: str, key: str, read: Callable[[dict[str, Any]], list[Row]],
+          problems: list[str]) -> list[Row]:
+    """``read`` every listed object; one that fails becomes a line in ``problems`` and the rest are kept."""
+    rows: list[Row] = []
+    for item in items:
+        try:
+            rows.extend(read(item))
+        except Exception as exc:  # any failure of one object must stay that object's
+            reason = str(exc) if isinstance(exc, Unreadable) else describe_error(exc)
+            problems.append(f"{what} {item.get(key, '(unnamed)')}: {reason}; skipped")
+    return rows
+
+
 def _pages(client: Any, operation: str, key: str, **arguments: Any) -> Iterator[dict[str, Any]]:
     for page in client.get_paginator(operation).paginate(**arguments):
         yield from page.get(key, [])
@@ -39,38 +60,42 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-def ec2_instances(client: Clients) -> list[Row]:
-    rows = []
-    for reservation in _pages(client("ec2"), "describe_instances", "Reservations"):
-        for instance in reservation.get("Instances", []):
-            state = instance["State"]["Name"]
-            if state in SKIPPED_EC2_STATES:
-                continue
-            tags = _tags(instance.get("Tags"))
-            rows.append({
-                "resource_id": instance["InstanceId"], "kind": Kind.EC2_INSTANCE.value,
-                "name": tags.get("Name") or instance["InstanceId"], "instance_type": instance["InstanceType"],
-                "count": 1, "lifecycle": "spot" if instance.get("InstanceLifecycle") == "spot" else "on-demand",
-                "state": state, "tags": tags,
-                "platform": instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX",
-                "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
-                "autoscaling_group": tags.get("aws:autoscaling:groupName"),
-            })
-    return rows
+def ec2_instances(client: Clients, problems: list[str]) -> list[Row]:
+    instances = (instance for reservation in _pages(client("ec2"), "describe_instances", "Reservations")
+                 for instance in reservation.get("Instances", []))
+    return _each(instances, "EC2 instance", "InstanceId", _instance_rows, problems)
 
 
-def ebs_volumes(client: Clients) -> list[Row]:
-    rows = []
-    for volume in _pages(client("ec2"), "describe_volumes", "Volumes"):
-        tags = _tags(volume.get("Tags"))
-        attached = [a["InstanceId"] for a in volume.get("Attachments", []) if a.get("InstanceId")]
-        rows.append({
-            "resource_id": volume["VolumeId"], "kind": Kind.EBS_VOLUME.value,
-            "name": tags.get("Name") or volume["VolumeId"], "count": 1, "state": volume.get("State"), "tags": tags,
-            "volume_type": volume.get("VolumeType"), "size_gib": volume.get("Size"), "iops": volume.get("Iops"),
-            "throughput_mibps": volume.get("Throughput"), "attached_to": ",".join(attached) or None,
-        })
-    return rows
+def _instance_rows(instance: dict[str, Any]) -> list[Row]:
+    state = instance["State"]["Name"]
+    if state in SKIPPED_EC2_STATES:
+        return []
+    tags = _tags(instance.get("Tags"))
+    return [{
+        "resource_id": instance["InstanceId"], "kind": Kind.EC2_INSTANCE.value,
+        "name": tags.get("Name") or instance["InstanceId"], "instance_type": instance["InstanceType"],
+        "count": 1, "lifecycle": "spot" if instance.get("InstanceLifecycle") == "spot" else "on-demand",
+        "state": state, "tags": tags,
+        "platform": instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX",
+        "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
+        "autoscaling_group": tags.get("aws:autoscaling:groupName"),
+    }]
+
+
+def ebs_volumes(client: Clients, problems: list[str]) -> list[Row]:
+    return _each(_pages(client("ec2"), "describe_volumes", "Volumes"), "EBS volume", "VolumeId", _volume_rows,
+                 problems)
+
+
+def _volume_rows(volume: dict[str, Any]) -> list[Row]:
+    tags = _tags(volume.get("Tags"))
+    attached = [a["InstanceId"] for a in volume.get("Attachments", []) if a.get("InstanceId")]
+    return [{
+        "resource_id": volume["VolumeId"], "kind": Kind.EBS_VOLUME.value,
+        "name": tags.get("Name") or volume["VolumeId"], "count": 1, "state": volume.get("State"), "tags": tags,
+        "volume_type": volume.get("VolumeType"), "size_gib": volume.get("Size"), "iops": volume.get("Iops"),
+        "throughput_mibps": volume.get("Throughput"), "attached_to": ",".join(attached) or None,
+    }]
 
 
 def _scaling(client: Clients) -> tuple[dict[str, dict[str, Any]], set[str]]:
@@ -84,34 +109,45 @@ def _scaling(client: Clients) -> tuple[dict[str, dict[str, Any]], set[str]]:
     return targets, policies
 
 
-def sagemaker_endpoints(client: Clients) -> list[Row]:
+def sagemaker_endpoints(client: Clients, problems: list[str]) -> list[Row]:
     sagemaker = client("sagemaker")
     endpoints = list(_pages(sagemaker, "list_endpoints", "Endpoints"))
     if not endpoints:
         return []
     targets, policies = _scaling(client)
+
+    def read(summary: dict[str, Any]) -> list[Row]:
+        return _endpoint_rows(sagemaker, summary["EndpointName"], targets, policies)
+
+    return _each(endpoints, "SageMaker endpoint", "EndpointName", read, problems)
+
+
+def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]], policies: set[str]) -> list[Row]:
+    endpoint = sagemaker.describe_endpoint(EndpointName=name)
+    config_name = endpoint["EndpointConfigName"]
+    try:
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    except AWS_ERRORS as exc:  # AWS lets a live endpoint's config be deleted: its instance types are then unknown
+        raise Unreadable(f"its endpoint config {config_name} cannot be read ({describe_error(exc)}), so its "
+                         "instance types are unknown") from exc
+    current = {v["VariantName"]: v for v in endpoint.get("ProductionVariants", [])}
+    variants = config.get("ProductionVariants", [])
+    total_weight = sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants) or 1.0
     rows = []
-    for summary in endpoints:
-        name = summary["EndpointName"]
-        endpoint = sagemaker.describe_endpoint(EndpointName=name)
-        config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-        current = {v["VariantName"]: v for v in endpoint.get("ProductionVariants", [])}
-        variants = config.get("ProductionVariants", [])
-        total_weight = sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants) or 1.0
-        for variant in variants:
-            variant_name = variant["VariantName"]
-            scaling_id = f"endpoint/{name}/variant/{variant_name}"
-            target = targets.get(scaling_id, {})
-            count = current.get(variant_name, {}).get("CurrentInstanceCount", variant.get("InitialInstanceCount"))
-            rows.append({
-                "resource_id": f"{name}/{variant_name}", "kind": Kind.SAGEMAKER_ENDPOINT.value,
-                "name": f"{name}/{variant_name}", "instance_type": variant.get("InstanceType"),
-                "count": count if count is not None else 0, "state": endpoint.get("EndpointStatus"), "tags": {},
-                "endpoint": name, "variant": variant_name, "accelerator_type": variant.get("AcceleratorType"),
-                "weight": float(variant.get("InitialVariantWeight", 1.0)) / total_weight,
-                "autoscaling": bool(target) and scaling_id in policies,
-                "min_count": target.get("MinCapacity"), "max_count": target.get("MaxCapacity"),
-            })
+    for variant in variants:
+        variant_name = variant["VariantName"]
+        scaling_id = f"endpoint/{name}/variant/{variant_name}"
+        target = targets.get(scaling_id, {})
+        count = current.get(variant_name, {}).get("CurrentInstanceCount", variant.get("InitialInstanceCount"))
+        rows.append({
+            "resource_id": f"{name}/{variant_name}", "kind": Kind.SAGEMAKER_ENDPOINT.value,
+            "name": f"{name}/{variant_name}", "instance_type": variant.get("InstanceType"),
+            "count": count if count is not None else 0, "state": endpoint.get("EndpointStatus"), "tags": {},
+            "endpoint": name, "variant": variant_name, "accelerator_type": variant.get("AcceleratorType"),
+            "weight": float(variant.get("InitialVariantWeight", 1.0)) / total_weight,
+            "autoscaling": bool(target) and scaling_id in policies,
+            "min_count": target.get("MinCapacity"), "max_count": target.get("MaxCapacity"),
+        })
     return rows
 
 
@@ -148,6 +184,7 @@ class TrainingJobs:
     def __init__(self, client: Clients) -> None:
         self._client = client
         self._described: dict[str, dict[str, Any]] = {}
+        self.problems: list[str] = []  # jobs that could not be read, one line each
 
     def describe(self, name: str) -> dict[str, Any]:
         if name not in self._described:
@@ -156,25 +193,26 @@ class TrainingJobs:
 
     def rows(self, window: Window) -> list[Row]:
         """Jobs that ran in the window, except those launched by a tuning job (counted on the tuning job)."""
-        rows = []
-        for summary in _pages(self._client("sagemaker"), "list_training_jobs", "TrainingJobSummaries",
-                              LastModifiedTimeAfter=window.start):
-            if not _ran_in(window, summary.get("CreationTime"), summary.get("TrainingEndTime")):
-                continue
+        summaries = (summary for summary in _pages(self._client("sagemaker"), "list_training_jobs",
+                                                   "TrainingJobSummaries", LastModifiedTimeAfter=window.start)
+                     if _ran_in(window, summary.get("CreationTime"), summary.get("TrainingEndTime")))
+
+        def read(summary: dict[str, Any]) -> list[Row]:
             job = self.describe(summary["TrainingJobName"])
-            if job.get("TuningJobArn"):
-                continue
-            if _ran_in(window, job.get("TrainingStartTime"), job.get("TrainingEndTime")):
-                rows.append(_training_row(job))
-        return rows
+            if job.get("TuningJobArn") or not _ran_in(window, job.get("TrainingStartTime"), job.get("TrainingEndTime")):
+                return []
+            return [_training_row(job)]
+
+        return _each(summaries, "SageMaker training job", "TrainingJobName", read, self.problems)
 
     def tuning_rows(self, window: Window) -> list[Row]:
         sagemaker = self._client("sagemaker")
-        rows = []
-        for summary in _pages(sagemaker, "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
-                              LastModifiedTimeAfter=window.start):
-            if not _ran_in(window, summary.get("CreationTime"), summary.get("HyperParameterTuningEndTime")):
-                continue
+        summaries = (summary for summary in _pages(sagemaker, "list_hyper_parameter_tuning_jobs",
+                                                   "HyperParameterTuningJobSummaries",
+                                                   LastModifiedTimeAfter=window.start)
+                     if _ran_in(window, summary.get("CreationTime"), summary.get("HyperParameterTuningEndTime")))
+
+        def read(summary: dict[str, Any]) -> list[Row]:
             name = summary["HyperParameterTuningJobName"]
             tuning = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
             children = list(_pages(sagemaker, "list_training_jobs_for_hyper_parameter_tuning_job",
@@ -182,9 +220,10 @@ class TrainingJobs:
             jobs = [(child, self.describe(child["TrainingJobName"])) for child in children]
             if jobs and not any(_ran_in(window, j.get("TrainingStartTime"), j.get("TrainingEndTime"))
                                 for _, j in jobs):
-                continue
-            rows.append(_tuning_row(tuning, jobs))
-        return rows
+                return []
+            return [_tuning_row(tuning, jobs)]
+
+        return _each(summaries, "SageMaker tuning job", "HyperParameterTuningJobName", read, self.problems)
 
 
 def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[str, Any]]]) -> Row:
@@ -225,52 +264,61 @@ def lagging_billable_seconds(jobs: list[tuple[datetime | None, float | None, flo
     return total
 
 
-def notebooks(client: Clients) -> list[Row]:
+def notebooks(client: Clients, problems: list[str]) -> list[Row]:
+    return _each(_pages(client("sagemaker"), "list_notebook_instances", "NotebookInstances"),
+                 "SageMaker notebook instance", "NotebookInstanceName", _notebook_rows, problems)
+
+
+def _notebook_rows(notebook: dict[str, Any]) -> list[Row]:
     return [{
-        "resource_id": n["NotebookInstanceName"], "kind": Kind.SAGEMAKER_NOTEBOOK.value,
-        "name": n["NotebookInstanceName"], "instance_type": n.get("InstanceType"), "count": 1,
-        "state": n.get("NotebookInstanceStatus"), "tags": {},
-    } for n in _pages(client("sagemaker"), "list_notebook_instances", "NotebookInstances")]
+        "resource_id": notebook["NotebookInstanceName"], "kind": Kind.SAGEMAKER_NOTEBOOK.value,
+        "name": notebook["NotebookInstanceName"], "instance_type": notebook.get("InstanceType"), "count": 1,
+        "state": notebook.get("NotebookInstanceStatus"), "tags": {},
+    }]
 
 
-def batch_environments(client: Clients) -> list[Row]:
-    rows = []
-    for environment in _pages(client("batch"), "describe_compute_environments", "computeEnvironments"):
-        resources = environment.get("computeResources") or {}
-        kind = resources.get("type", "")
-        rows.append({
-            "resource_id": environment["computeEnvironmentName"], "kind": Kind.BATCH_COMPUTE_ENVIRONMENT.value,
-            "name": environment["computeEnvironmentName"],
-            "instance_type": ",".join(resources.get("instanceTypes") or []) or None, "count": 1,
-            "lifecycle": "spot" if kind in ("SPOT", "FARGATE_SPOT") else "on-demand",
-            "state": environment.get("state"), "tags": dict(environment.get("tags") or {}),
-            "allocation_strategy": resources.get("allocationStrategy"), "max_vcpus": resources.get("maxvCpus"),
-        })
-    return rows
+def batch_environments(client: Clients, problems: list[str]) -> list[Row]:
+    return _each(_pages(client("batch"), "describe_compute_environments", "computeEnvironments"),
+                 "AWS Batch compute environment", "computeEnvironmentName", _batch_rows, problems)
+
+
+def _batch_rows(environment: dict[str, Any]) -> list[Row]:
+    resources = environment.get("computeResources") or {}
+    kind = resources.get("type", "")
+    return [{
+        "resource_id": environment["computeEnvironmentName"], "kind": Kind.BATCH_COMPUTE_ENVIRONMENT.value,
+        "name": environment["computeEnvironmentName"],
+        "instance_type": ",".join(resources.get("instanceTypes") or []) or None, "count": 1,
+        "lifecycle": "spot" if kind in ("SPOT", "FARGATE_SPOT") else "on-demand",
+        "state": environment.get("state"), "tags": dict(environment.get("tags") or {}),
+        "allocation_strategy": resources.get("allocationStrategy"), "max_vcpus": resources.get("maxvCpus"),
+    }]
 
 
 def collect_inventory(client: Clients, account: str, region: str, window: Window) -> tuple[list[Row], list[str]]:
-    """Every kind for one account and region. A kind whose calls fail is reported and skipped; if every kind
-    fails, the region is unavailable (``RegionUnavailable`` with the first error)."""
+    """Every kind for one account and region. An object that cannot be read and a kind whose calls fail are
+    reported and skipped; if every kind fails, the region is unavailable (``RegionUnavailable``)."""
     jobs = TrainingJobs(client)
+    skipped = jobs.problems  # objects skipped by any reader
     readers: list[tuple[str, Callable[[], list[Row]]]] = [
-        ("EC2 instances", lambda: ec2_instances(client)),
-        ("EBS volumes", lambda: ebs_volumes(client)),
-        ("SageMaker endpoints", lambda: sagemaker_endpoints(client)),
+        ("EC2 instances", lambda: ec2_instances(client, skipped)),
+        ("EBS volumes", lambda: ebs_volumes(client, skipped)),
+        ("SageMaker endpoints", lambda: sagemaker_endpoints(client, skipped)),
         ("SageMaker training jobs", lambda: jobs.rows(window)),
         ("SageMaker tuning jobs", lambda: jobs.tuning_rows(window)),
-        ("SageMaker notebook instances", lambda: notebooks(client)),
-        ("AWS Batch compute environments", lambda: batch_environments(client)),
+        ("SageMaker notebook instances", lambda: notebooks(client, skipped)),
+        ("AWS Batch compute environments", lambda: batch_environments(client, skipped)),
     ]
     rows: list[Row] = []
     failures: list[str] = []
     for label, read in readers:
         try:
             rows.extend(read())
-        except AWS_ERRORS as exc:
+        except Exception as exc:  # one kind's failure, expected or not, must not lose the others
             failures.append(f"{label}: {describe_error(exc)}")
     if len(failures) == len(readers):
         raise RegionUnavailable(failures[0].split(": ", 1)[1])
     for row in rows:
         row["account"], row["region"] = account, region
-    return rows, [f"{account}/{region}: {failure}; not collected" for failure in failures]
+    return rows, ([f"{account}/{region}: {failure}; not collected" for failure in failures]
+                  + [f"{account}/{region}: {problem}" for problem in skipped])
