@@ -1,3 +1,5 @@
 """advisor: a rightsizing and cost advisor for machine-learning workloads on AWS."""
 
-__version__ = "0.1.0"
+from advisor.version import __version__
+
+__all__ = ["__version__"]

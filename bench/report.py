@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.model import RECOMMENDATION_COLUMNS, SKIPPED_COLUMNS, AuditResult
-from advisor.report.html import write_html
+from advisor.report.page import write_html
 
 CHROMIUM = "/usr/bin/chromium"
 STEPS = 14 * 288

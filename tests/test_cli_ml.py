@@ -9,7 +9,7 @@ import pytest
 from fleet_builders import STEPS_PER_DAY, FleetBuilder
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.main import app
 from advisor.engine.pipeline import load_rule_set
 from advisor.settings import Settings
 

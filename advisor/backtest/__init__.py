@@ -2,5 +2,5 @@
 
 ``split`` chooses the windows, ``strategy``/``ours``/``reference`` turn the earlier history into decisions,
 ``demand`` and ``oracle`` read the later demand, ``replay`` judges the decisions, and ``report``/``terminal``
-render the result. ``advisor backtest`` (``advisor/cli_backtest.py``) and ``bench/quality.py`` drive it.
+render the result. ``advisor backtest`` (``advisor/cli/backtest.py``) and ``bench/quality.py`` drive it.
 """

@@ -15,13 +15,13 @@ import jinja2
 import plotly.offline
 from markupsafe import Markup
 
-from advisor import __version__
 from advisor.backtest.demand import IDLE_IOPS, IDLE_SHARE, RATE_OVER_SHARE
 from advisor.backtest.replay import BacktestResult
 from advisor.fsutil import atomic_write_text
 from advisor.report.encoding import script_json
 from advisor.report.exports import plain
 from advisor.resources import resource_dir
+from advisor.version import __version__
 
 TEMPLATE = "backtest.html.j2"
 # Failed first, then what held, then the rest: the reader looks for what would have gone wrong.

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from advisor.catalog import load_catalog
 from advisor.catalog.refresh import refresh_catalog
-from advisor.cli import app
+from advisor.cli.main import app
 from advisor.store.paths import user_catalog_dir
 
 

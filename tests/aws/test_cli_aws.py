@@ -9,7 +9,7 @@ import pytest
 from awsfakes import Seeder, now_floor
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.main import app
 
 runner = CliRunner()
 

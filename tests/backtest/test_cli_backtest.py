@@ -7,7 +7,7 @@ import pytest
 from fleet_builders import FleetBuilder
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.main import app
 
 runner = CliRunner()
 

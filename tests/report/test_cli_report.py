@@ -8,7 +8,7 @@ from pathlib import Path
 from fleet_builders import FleetBuilder
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.main import app
 
 
 def test_audit_group_tag_reaches_the_report_and_the_json(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_second_audit_report_shows_what_changed_since_the_previous_run(tmp_path)
 
     from typer.testing import CliRunner
 
-    from advisor.cli import app
+    from advisor.cli.main import app
 
     out = tmp_path / "out"
     runner = CliRunner()

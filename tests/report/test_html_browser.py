@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, Route
 
 from advisor.model import AuditResult
 from advisor.report.exports import MAIN_CSV_COLUMNS, to_csv, to_json
-from advisor.report.html import render_html, write_html
+from advisor.report.page import render_html, write_html
 
 XSS_NAME = "<script>window.__xss=1</script>"
 XSS_TAG = '"><img src=x onerror="window.__xss=2">'

@@ -1,8 +1,4 @@
-"""``advisor backtest``: recommend from the first part of the history and replay the rest on the advice.
-
-Registered on the main app by :func:`register` (called at the bottom of ``advisor/cli.py``). The CLI helpers are
-imported when the command runs, so this module can be imported before or after ``advisor.cli``.
-"""
+"""``advisor backtest``: recommend from the first part of the history and replay the rest on the advice."""
 
 from __future__ import annotations
 
@@ -12,8 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
+from advisor.cli.floor import console, writable_dir
 from advisor.errors import ConfigError
+from advisor.settings import Settings
 
 if TYPE_CHECKING:
     from advisor.backtest.strategy import Strategy
@@ -59,13 +58,13 @@ def backtest(
 
     Example: advisor backtest --demo --strategy all --out ./backtest
     """
+    # The backtest, the catalog and the sources (pandas, plotly) load when the command runs, not at start-up.
     from advisor.backtest.registry import STRATEGIES
     from advisor.backtest.replay import run_backtest
     from advisor.backtest.report import to_json, write_outputs
     from advisor.backtest.split import plan_split
     from advisor.backtest.terminal import render
     from advisor.catalog import load_catalog
-    from advisor.cli import console, writable_dir
     from advisor.sources import load_source
 
     if list_strategies:
@@ -96,7 +95,6 @@ def _strategies(names: list[str], rules: list[Path] | None, disabled: list[str] 
     from advisor.backtest.ours import Ours
     from advisor.backtest.registry import STRATEGIES, get_strategy
     from advisor.engine.pipeline import load_rule_set
-    from advisor.settings import Settings
 
     expanded = list(STRATEGIES) if ALL in names else list(dict.fromkeys(names))
     chosen = [get_strategy(name) for name in expanded]
@@ -108,19 +106,9 @@ def _strategies(names: list[str], rules: list[Path] | None, disabled: list[str] 
 
 
 def _print_strategies(strategies: dict[str, type[Strategy]]) -> None:
-    from rich.markup import escape
-
-    from advisor.cli import console
-
     for cls in strategies.values():
         info = cls.describe()
         console().print(f"[bold]{info['name']}[/]: {escape(info['summary'])}")
         for name, setting in info["settings"].items():
             console().print(f"    {name} = {setting['default']!r}  {escape(setting['description'])}", highlight=False)
 
-
-def register(app: typer.Typer) -> None:
-    """Add the ``backtest`` command to the main app, with the CLI's error handling and exit codes."""
-    from advisor.cli import handle_errors
-
-    app.command("backtest")(handle_errors(backtest))

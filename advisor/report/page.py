@@ -20,7 +20,6 @@ import pandas as pd
 import plotly.offline
 from markupsafe import Markup
 
-from advisor import __version__
 from advisor.fsutil import atomic_write_text
 from advisor.model import RECOMMENDATION_COLUMNS, SKIPPED_COLUMNS, AuditResult
 from advisor.report.charts import overview_charts
@@ -29,6 +28,7 @@ from advisor.report.records import csv_columns, page_records
 from advisor.report.series import encode_series
 from advisor.report.summary import DEFAULT_GROUP_TAG, counted_savings_rows, head_and_rest, summarize
 from advisor.resources import resource_dir
+from advisor.version import __version__
 
 SCRIPTS = ("report.js", "report.drill.js")  # concatenated into one inline script, in this order
 

@@ -1,0 +1,252 @@
+"""``advisor audit`` (report, exports, history) and ``advisor recommend`` (print or export only)."""
+
+from __future__ import annotations
+
+import io
+import sys
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from advisor.cli.aws_request import aws_request, graceful_termination, print_problems
+from advisor.cli.floor import (
+    EXIT_SAVINGS_FOUND,
+    PIPE_WIDTH,
+    console,
+    load_effective_config,
+    store_path,
+    writable_dir,
+)
+from advisor.cli.options import (
+    ConfigOpt,
+    CpuHeadroomOpt,
+    CpuStatOpt,
+    DaysOpt,
+    DemoOpt,
+    DisableOpt,
+    EndOpt,
+    ExternalIdOpt,
+    FailOpt,
+    HorizonOpt,
+    MemHeadroomOpt,
+    MinHoursOpt,
+    ProfileOpt,
+    RegionOpt,
+    RoleOpt,
+    RulesOpt,
+    SourceOpt,
+    StartOpt,
+    StoreOpt,
+)
+from advisor.config import EffectiveConfig
+from advisor.errors import ConfigError
+from advisor.fsutil import atomic_write_text
+from advisor.logs import configure, event
+from advisor.outputs import write_outputs
+from advisor.runlock import RunLock
+
+if TYPE_CHECKING:
+    from advisor.model import AuditResult
+
+# The engine, the sources, the report and the history (pandas, numpy, scikit-learn, plotly, duckdb) load when a
+# command runs, not at start-up, so `advisor --help` answers at once.
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    table = "table"
+
+
+def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None = None,
+              quiet: bool = False) -> AuditResult:
+    from advisor.catalog import load_catalog
+    from advisor.engine.pipeline import audit, load_rule_set
+    from advisor.sources import load_source
+
+    settings = config.settings
+    spec = config.file.source.spec
+    if not spec:
+        raise ConfigError("say what to audit: --demo, --source files:DIR or --source aws (or [source] spec in "
+                          "advisor.toml)")
+    rules = load_rule_set(settings)  # validate rules before reading any data
+    if spec == "aws":
+        aws_config = config.file.aws
+        aws = aws_request(aws_config.regions, aws_config.profile, aws_config.role_arns, aws_config.external_id,
+                          config.file.window.days, start, end, store_path(config), quiet)
+        with graceful_termination(), aws.progress or nullcontext():
+            data = load_source(spec, aws=aws)
+        # Even with --quiet: a partial collection is not a clean success, and cron mails what lands on stderr.
+        print_problems(data.problems, console(stderr=True))
+    else:
+        data = load_source(spec)
+    event("source_loaded", source=data.label, resources=len(data.inventory), samples=len(data.metrics),
+          problems=len(data.problems))
+    return audit(data.inventory, data.metrics, load_catalog(), settings, rules=rules, source_label=data.label,
+                 problems=data.problems)
+
+
+def exit_on_savings(result: AuditResult, threshold: float | None) -> None:
+    if threshold is None:
+        return
+    from advisor.report.summary import summarize
+
+    savings = summarize(result)["total_monthly_savings"]
+    if savings > threshold:
+        console(stderr=True).print(f"monthly savings found ${savings:,.2f} exceed --fail-on-savings ${threshold:,.2f}")
+        raise typer.Exit(EXIT_SAVINGS_FOUND)
+
+
+def audit(
+    source: SourceOpt = None,
+    demo: DemoOpt = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for report.html, "
+                                                 "recommendations.json and .csv (plus dated copies) "
+                                                 "[default: advisor-report].")] = None,
+    config: ConfigOpt = None,
+    rules: RulesOpt = None,
+    disable_rule: DisableOpt = None,
+    horizon_days: HorizonOpt = None,
+    cpu_statistic: CpuStatOpt = None,
+    cpu_headroom: CpuHeadroomOpt = None,
+    memory_headroom: MemHeadroomOpt = None,
+    min_hours: MinHoursOpt = None,
+    fail_on_savings: FailOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (for cron).")] = False,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    role_arn: RoleOpt = None,
+    external_id: ExternalIdOpt = None,
+    days: DaysOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    store: StoreOpt = None,
+    group_tag: Annotated[str | None, typer.Option("--group-tag", help="Also break the savings down by this tag's "
+                                                  "values (e.g. cost-centre) [default: team].")] = None,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Append structured (JSON lines) logs here; "
+                                                  "'-' for stderr.")] = None,
+    history: Annotated[bool, typer.Option("--history/--no-history", help="Record this run in the local history "
+                                          "(for `advisor diff`).")] = True,
+) -> None:
+    """Analyse a fleet and write the HTML report plus JSON and CSV exports.
+
+    Each run writes dated files (report-<UTC stamp>.html, ...) and refreshes report.html, recommendations.json
+    and recommendations.csv as copies of the newest; [output] retention in advisor.toml keeps the last N runs.
+    A lock in the store directory keeps two runs from overlapping (the second exits with code 4).
+
+    Example: advisor audit --demo --out ./advisor-report
+    """
+    cfg = load_effective_config(config, source=source, demo=demo, out_dir=out_dir, rules=rules,
+                                disable_rule=disable_rule, horizon_days=horizon_days, cpu_statistic=cpu_statistic,
+                                cpu_headroom=cpu_headroom, memory_headroom=memory_headroom, min_hours=min_hours,
+                                region=region, profile=profile, role_arn=role_arn, external_id=external_id,
+                                days=days, store=store, group_tag=group_tag, log_file=log_file)
+    log_target = cfg.file.logging.file
+    configure(None if log_target == Path("-") else log_target, cfg.file.logging.format,
+              to_stderr=log_target == Path("-"))
+    directory = writable_dir(cfg.file.output.dir)
+    with RunLock(store_path(cfg).parent):
+        _audit_locked(cfg, directory, start, end, quiet, history, fail_on_savings)
+
+
+def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end: str | None, quiet: bool,
+                  history: bool, fail_on_savings: float | None) -> None:
+    from advisor.report.exports import to_csv, to_json
+    from advisor.report.page import render_html
+    from advisor.report.summary import summarize
+    from advisor.report.terminal import render_changes, render_summary, render_table
+
+    started = datetime.now(UTC)
+    event("run_started", source=cfg.file.source.spec, config=str(cfg.path) if cfg.path else None)
+    try:
+        result = run_audit(cfg, start, end, quiet)
+        group_tag = cfg.file.output.group_tag
+        savings = summarize(result, group_tag)["total_monthly_savings"]
+        if history:
+            result.changes = _record_history(cfg, result, started, savings)
+        written = write_outputs(directory, started, {
+            "report.html": render_html(result, group_tag=group_tag),
+            "recommendations.json": to_json(result, with_summary=True, group_tag=group_tag),
+            "recommendations.csv": to_csv(result),
+        }, cfg.file.output.retention)
+    except BaseException as exc:
+        event("run_failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    event("run_finished", recommendations=len(result.recommendations), monthly_savings=savings,
+          outputs=[str(p) for p in written], seconds=round((datetime.now(UTC) - started).total_seconds(), 2))
+    if not quiet:
+        render_summary(result, console())
+        render_changes(result, console())
+        render_table(result, console(), limit=15)
+        console().print(f"Report: {directory / 'report.html'} (this run: {written[0].name})")
+        console().print(f"Exports: {directory / 'recommendations.json'}, {directory / 'recommendations.csv'}")
+    exit_on_savings(result, fail_on_savings)
+
+
+def _record_history(cfg: EffectiveConfig, result: AuditResult, started: Any, savings: float) -> dict[str, Any]:
+    from advisor.store.history import History
+
+    with History(store_path(cfg).parent) as runs:
+        run_id = runs.record(result, started, savings)
+        if len(runs.runs()) < 2:
+            return {"run_id": run_id, "previous": None}
+        return {"run_id": run_id, **runs.diff(None, run_id).to_dict()}
+
+
+def recommend(
+    source: SourceOpt = None,
+    demo: DemoOpt = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="json (a list of recommendation "
+                                                        "objects), csv, or table.")] = OutputFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write to this file instead of stdout.")] = None,
+    config: ConfigOpt = None,
+    rules: RulesOpt = None,
+    disable_rule: DisableOpt = None,
+    horizon_days: HorizonOpt = None,
+    cpu_statistic: CpuStatOpt = None,
+    cpu_headroom: CpuHeadroomOpt = None,
+    memory_headroom: MemHeadroomOpt = None,
+    min_hours: MinHoursOpt = None,
+    fail_on_savings: FailOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    role_arn: RoleOpt = None,
+    external_id: ExternalIdOpt = None,
+    days: DaysOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Print recommendations as JSON, CSV or a table (no report, no history).
+
+    Example: advisor recommend --source files:./export --format json > recs.json
+    """
+    from advisor.report.exports import to_csv, to_json
+    from advisor.report.terminal import render_summary, render_table
+
+    cfg = load_effective_config(config, source=source, demo=demo, rules=rules, disable_rule=disable_rule,
+                                horizon_days=horizon_days, cpu_statistic=cpu_statistic, cpu_headroom=cpu_headroom,
+                                memory_headroom=memory_headroom, min_hours=min_hours, region=region,
+                                profile=profile, role_arn=role_arn, external_id=external_id, days=days, store=store)
+    result = run_audit(cfg, start, end, quiet=output_format is not OutputFormat.table)
+    if output_format is OutputFormat.table and not output:
+        render_summary(result, console())
+        render_table(result, console(), limit=None)
+    elif output_format is OutputFormat.table:
+        buffer = io.StringIO()
+        file_console = Console(file=buffer, width=PIPE_WIDTH, no_color=True)
+        render_summary(result, file_console)
+        render_table(result, file_console, limit=None)
+        atomic_write_text(output, buffer.getvalue())
+    else:
+        text = to_json(result) if output_format is OutputFormat.json else to_csv(result)
+        if output:
+            atomic_write_text(output, text)
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    exit_on_savings(result, fail_on_savings)

@@ -1,0 +1,104 @@
+"""Turning AWS flags into a collection request: the window, the options, a progress bar and SIGTERM handling.
+
+Part of the command line's floor: ``audit --source aws`` and ``collect`` both use it.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from advisor.errors import ConfigError
+from advisor.store.paths import default_store_path
+
+if TYPE_CHECKING:
+    from advisor.sources.aws import AwsRequest
+
+
+class RichProgress:
+    """The collector's progress as two rich bars: account × region pairs, and GetMetricData calls."""
+
+    def __init__(self, console: Console) -> None:
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=console, transient=True)
+        self._targets = self._bar.add_task("accounts × regions", total=None)
+        self._calls = self._bar.add_task("GetMetricData calls", total=0)
+        self._planned = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> RichProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def add_targets(self, count: int) -> None:
+        self._bar.update(self._targets, total=count)
+
+    def target_done(self, account: str, region: str) -> None:
+        self._bar.update(self._targets, advance=1, description=f"accounts × regions (done: {account}/{region})")
+
+    def add_calls(self, count: int) -> None:
+        with self._lock:
+            self._planned += count
+            self._bar.update(self._calls, total=self._planned)
+
+    def call_done(self) -> None:
+        self._bar.advance(self._calls)
+
+
+def _progress(quiet: bool) -> RichProgress | None:
+    """A progress bar on stderr when it is a terminal and the run is not quiet."""
+    return None if quiet or not sys.stderr.isatty() else RichProgress(Console(stderr=True))
+
+
+@contextmanager
+def graceful_termination() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C: in-flight calls finish and commit, the store stays readable."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def aws_request(regions: list[str] | None, profile: str | None, role_arns: list[str] | None,
+                external_id: str | None, days: float, start: str | None, end: str | None, store: Path | None,
+                quiet: bool = False, workers: int = 8) -> AwsRequest:
+    """The ``--source aws`` request from command-line flags."""
+    # advisor.sources imports pandas: loaded when a command reads AWS, not at start-up.
+    from advisor.sources.aws import AwsOptions, AwsRequest, Window
+    from advisor.sources.aws.window import parse_moment
+
+    if external_id and not role_arns:
+        raise ConfigError("--external-id needs --role-arn")
+    window = Window.build(days=days, start=parse_moment(start, "--start") if start else None,
+                          end=parse_moment(end, "--end") if end else None)
+    options = AwsOptions(regions=tuple(regions or ()), profile=profile, role_arns=tuple(role_arns or ()),
+                         external_id=external_id, workers=workers)
+    return AwsRequest(options, window, store or default_store_path(), _progress(quiet))
+
+
+def print_problems(problems: list[str], console: Console) -> None:
+    """What could not be collected and why: one line each, on stderr (so cron mails it even with --quiet)."""
+    if problems:
+        console.print(f"[yellow]{len(problems)} problem(s) while collecting (everything else was kept):[/]")
+        for problem in problems:
+            console.print(f"  - {escape(problem)}", highlight=False)

@@ -1,0 +1,115 @@
+"""What every command stands on: the app, the console, config loading and the one error boundary.
+
+Exit codes: 0 success; 1 runtime failure; 2 usage or configuration error (bad flag, bad rule file, bad input
+data); 3 savings found above ``--fail-on-savings``; 4 another run holds the lock; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from advisor.config import EffectiveConfig, load_config
+from advisor.errors import AdvisorError, ConfigError
+from advisor.settings import Statistic
+from advisor.store.paths import default_store_path
+
+EXIT_SAVINGS_FOUND = 3
+EXIT_INTERRUPTED = 130
+
+# When output goes to a file or pipe (cron, CI), rich would wrap tables at 80 columns; use a wide line instead.
+PIPE_WIDTH = 200
+
+
+def console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
+
+
+class ErrorBoundary(TyperGroup):
+    """The root command: every command runs inside :meth:`invoke`, the one place errors become exit codes.
+
+    An AdvisorError is one clear line on stderr and its own exit code; Ctrl-C is 130; anything else is exit 1
+    with its type and message (``ADVISOR_DEBUG=1`` lets the traceback through).
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context, which typer does not export
+        try:
+            return super().invoke(ctx)
+        except AdvisorError as exc:
+            console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt:
+            console(stderr=True).print("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors and exits: typer reports them
+            raise
+        except Exception as exc:
+            if os.environ.get("ADVISOR_DEBUG"):
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+            console(stderr=True).print(f"[bold red]error:[/] unexpected failure: {escape(reason)} "
+                                       "(set ADVISOR_DEBUG=1 for a traceback)")
+            raise typer.Exit(1) from exc
+
+
+app = typer.Typer(
+    cls=ErrorBoundary,
+    help="Rightsizing and cost advisor for machine-learning workloads on AWS.\n\n"
+    "Example: advisor audit --demo --out ./advisor-report",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def load_effective_config(config: Path | None, **flags: Any) -> EffectiveConfig:
+    """advisor.toml merged with the flags that were given (a flag left at None keeps the file's value)."""
+    statistic = flags.get("cpu_statistic")
+    if statistic is not None and statistic not in Statistic.__args__:  # type: ignore[attr-defined]
+        raise ConfigError(f"--cpu-statistic {statistic!r}: use one of "
+                          f"{', '.join(Statistic.__args__)}")  # type: ignore[attr-defined]
+    source = "demo" if flags.get("demo") else flags.get("source")
+    if flags.get("demo") and flags.get("source") not in (None, "demo"):
+        raise ConfigError("use either --demo or --source, not both")
+    return load_config(config, {
+        "source.spec": source,
+        "sizing.horizon_days": flags.get("horizon_days"),
+        "sizing.min_hours": flags.get("min_hours"),
+        "sizing.cpu.statistic": statistic,
+        "sizing.cpu.headroom_pct": flags.get("cpu_headroom"),
+        "sizing.memory.headroom_pct": flags.get("memory_headroom"),
+        "rules.dirs": flags.get("rules"),
+        "rules.disabled": flags.get("disable_rule"),
+        "aws.regions": flags.get("region"),
+        "aws.profile": flags.get("profile"),
+        "aws.role_arns": flags.get("role_arn"),
+        "aws.external_id": flags.get("external_id"),
+        "window.days": flags.get("days"),
+        "store.path": flags.get("store"),
+        "output.dir": flags.get("out_dir"),
+        "output.group_tag": flags.get("group_tag"),
+        "logging.file": flags.get("log_file"),
+    })
+
+
+def store_path(config: EffectiveConfig) -> Path:
+    return config.file.store.path or default_store_path()
+
+
+def writable_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".advisor-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"output directory {path}: cannot write there ({exc.strerror})") from exc
+    return path

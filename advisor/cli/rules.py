@@ -1,0 +1,104 @@
+"""``advisor rules list|check|explain|columns``: the rule packs."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from advisor.cli.floor import console
+from advisor.cli.options import RulesOpt
+from advisor.errors import ConfigError
+from advisor.settings import Settings
+
+if TYPE_CHECKING:
+    from advisor.engine.rules import LoadedRule
+
+app = typer.Typer(help="List, check and explain rule packs.\n\nExample: advisor rules explain ec2-idle",
+                  no_args_is_help=True)
+
+# The engine (pandas, numpy) loads when a command runs, not at start-up.
+
+
+def _rule_set(rules: list[Path] | None) -> list[LoadedRule]:
+    from advisor.engine.pipeline import load_rule_set
+
+    return load_rule_set(Settings(rules_dirs=list(rules or [])))
+
+
+@app.command("list")
+def rules_list(rules: RulesOpt = None) -> None:
+    """List every loaded rule with its kind, action and condition.
+
+    Example: advisor rules list --rules ./my-rules
+    """
+    table = Table(title="Rules")
+    table.add_column("id", no_wrap=True)
+    for column in ("kind", "action", "group/priority", "condition", "thresholds", "file"):
+        table.add_column(column, overflow="fold")
+    for loaded in _rule_set(rules):
+        r = loaded.rule
+        thresholds = ", ".join(f"{k}={v:g}" for k, v in r.thresholds.items())
+        table.add_row(r.id, r.kind.value, r.action, f"{r.group}/{r.priority}", escape(loaded.describe_condition()),
+                      escape(thresholds), f"{loaded.path.name}:{loaded.line}")
+    console().print(table)
+
+
+@app.command("check")
+def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or directories to validate.")]) -> None:
+    """Validate rule packs and report the first problem with file, line, rule and field.
+
+    Example: advisor rules check rules/ my-rules/gpu.yaml
+    """
+    from advisor.engine.features import known_columns
+    from advisor.engine.rules import load_rule_file, load_rules
+
+    count = 0
+    for path in paths:
+        if path.is_dir():
+            count += len(load_rules([path], known_columns()))
+        elif path.is_file():
+            count += len(load_rule_file(path, known_columns()))
+        else:
+            raise ConfigError(f"{path}: no such file or directory")
+    console().print(f"[green]ok[/]: {count} rule(s) valid")
+
+
+@app.command("explain")
+def rules_explain(rule_id: Annotated[str, typer.Argument(help="The rule id, e.g. ec2-idle.")],
+                  rules: RulesOpt = None) -> None:
+    """Show what a rule checks, why, and what it recommends.
+
+    Example: advisor rules explain ec2-overprovisioned
+    """
+    loaded_rules = {r.id: r for r in _rule_set(rules)}
+    if rule_id not in loaded_rules:
+        close = difflib.get_close_matches(rule_id, list(loaded_rules), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ConfigError(f"unknown rule {rule_id!r}{hint}")
+    loaded = loaded_rules[rule_id]
+    r = loaded.rule
+    console().print(f"[bold]{escape(r.id)}[/] — {escape(r.title)}  ({loaded.path}:{loaded.line})")
+    console().print(f"kind: {r.kind.value}   action: {r.action}   severity: {r.severity}   group: {r.group} "
+                    f"(priority {r.priority})")
+    console().print(f"fires when: {escape(loaded.describe_condition())}")
+    if r.thresholds:
+        console().print("thresholds: " + ", ".join(f"{k}={v:g}" for k, v in r.thresholds.items()))
+    if r.description:
+        console().print(escape(" ".join(r.description.split())))
+
+
+@app.command("columns")
+def rules_columns() -> None:
+    """List the feature columns a rule condition may use.
+
+    Example: advisor rules columns
+    """
+    from advisor.engine.features import known_columns
+
+    for name in known_columns():
+        console().print(name, highlight=False)

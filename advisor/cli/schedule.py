@@ -1,0 +1,103 @@
+"""Commands for operators who run advisor on a schedule: ``config show``, ``history`` and ``diff``."""
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from advisor.cli.floor import console, load_effective_config, store_path
+from advisor.cli.options import ConfigOpt
+
+config_app = typer.Typer(help="Show the effective settings.\n\nExample: advisor config show", no_args_is_help=True)
+# duckdb and pandas (the run history) load when a command runs, not at start-up.
+StoreOption = Annotated[Path | None, typer.Option("--store", help="Local store file (its directory holds the "
+                                                  "run history).")]
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@config_app.command("show")
+def config_show(config: ConfigOpt = None) -> None:
+    """Print every effective setting and where it came from (default, advisor.toml:LINE, command line).
+
+    Example: advisor config show --config /etc/advisor/advisor.toml
+    """
+    effective = load_effective_config(config)
+    table = Table(title=f"Effective settings ({effective.path or 'no advisor.toml found'})")
+    for column in ("setting", "value", "from"):
+        table.add_column(column, overflow="fold")
+    for key, value, origin in effective.rows():
+        table.add_row(key, escape(json.dumps(value) if not isinstance(value, str) else value), escape(origin))
+    console().print(table)
+
+
+def history(config: ConfigOpt = None, store: StoreOption = None) -> None:
+    """List recorded audit runs, oldest first.
+
+    Example: advisor history
+    """
+    from advisor.store.history import History
+
+    effective = load_effective_config(config, store=store)
+    with History(store_path(effective).parent) as runs:
+        frame = runs.runs()
+    table = Table(title="Recorded runs")
+    for column in ("run", "started (UTC)", "source", "resources", "recommendations", "savings/month",
+                   "prices as of"):
+        table.add_column(column, overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(row.run_id, f"{row.started_at:%Y-%m-%d %H:%M}", escape(str(row.source)),
+                      str(row.resources_seen), str(row.recommendations), f"${row.monthly_savings:,.2f}",
+                      str(row.price_list_date))
+    console().print(table if len(frame) else "no runs recorded yet")
+
+
+def diff(
+    run_a: Annotated[str | None, typer.Argument(help="Older run id or prefix [default: the previous run].")]
+    = None,
+    run_b: Annotated[str | None, typer.Argument(help="Newer run id or prefix [default: the latest run].")]
+    = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
+    config: ConfigOpt = None,
+    store: StoreOption = None,
+) -> None:
+    """Show what is new, resolved (and whether it was done) and persisting between two runs.
+
+    Example: advisor diff            (previous run vs latest)
+    Example: advisor diff 20261101 20261124
+    """
+    from advisor.store.history import History
+
+    effective = load_effective_config(config, store=store)
+    with History(store_path(effective).parent) as runs:
+        changes = runs.diff(run_a, run_b)
+    if output_format is DiffFormat.json:
+        typer.echo(json.dumps(changes.to_dict(), indent=2, default=str))
+        return
+    out = console()
+    out.print(f"{changes.base} → {changes.head}: {len(changes.new)} new, {len(changes.resolved)} resolved "
+              f"(${changes.realised_savings:,.2f}/month realised), {len(changes.persisting)} persisting")
+    for title, frame, extra in (("New", changes.new, None), ("Resolved", changes.resolved, "done"),
+                                ("Persisting", changes.persisting, "open_days")):
+        if frame.empty:
+            continue
+        table = Table(title=title)
+        for column in ("resource", "name", "rule", "action", "current → target", "savings/month",
+                       *([extra] if extra else [])):
+            table.add_column(column, overflow="fold")
+        for row in frame.to_dict("records"):
+            cells = [escape(str(row["resource_id"])), escape(str(row["name"])), row["rule"], row["action"],
+                     escape(f"{row['current']} → {row['target']}"), f"${row['monthly_savings']:,.2f}"]
+            if extra == "done":
+                cells.append("yes" if row["done"] else "no")
+            elif extra:
+                cells.append(f"{row['open_days']:.1f} days")
+            table.add_row(*cells)
+        out.print(table)

@@ -1,0 +1,88 @@
+"""The package's import graph: no circle, and no arrow running back up.
+
+An arrow runs back up when a module imports the ``__init__`` of a package it lives in (``advisor.cli.audit`` doing
+``from advisor.cli import x``): that package's ``__init__`` is where its parts are put together, so importing it
+from a part is a circle waiting to happen. Imports under ``if TYPE_CHECKING:`` count too; only a type checker runs
+them, but a circle through them is still a circle for the reader.
+"""
+
+import ast
+from pathlib import Path
+
+import advisor
+
+ROOT = Path(advisor.__file__).parent
+
+
+def modules(root: Path) -> dict[str, Path]:
+    """Every module under ``root`` by dotted name (a package by its own name, for its __init__.py)."""
+    found = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The modules of ours ``name`` imports (``from a import b`` is module a.b when that is a module, else a)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: climb from the importer's package
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            targets |= {f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names}
+    return {t for t in targets if t in known}
+
+
+def graph(root: Path) -> dict[str, set[str]]:
+    found = modules(root)
+    return {name: imports(name, path, set(found)) for name, path in found.items()}
+
+
+def upward_arrows(edges: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{m} imports {t}" for m, targets in edges.items() for t in targets if m.startswith(t + "."))
+
+
+def find_circle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One import circle (depth-first search), or None."""
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> list[str] | None:
+        if module in path:
+            return [*path[path.index(module):], module]
+        if module in done:
+            return None
+        for target in sorted(edges[module]):
+            if circle := visit(target, [*path, module]):
+                return circle
+        done.add(module)
+        return None
+
+    return next((c for m in sorted(edges) if (c := visit(m, []))), None)
+
+
+def test_no_import_circle():
+    assert find_circle(graph(ROOT)) is None
+
+
+def test_no_arrow_runs_back_up():
+    assert upward_arrows(graph(ROOT)) == []
+
+
+def test_the_checks_see_a_circle_and_an_upward_arrow(tmp_path):
+    """The two checks can fail: a toy package with both faults trips both."""
+    package = tmp_path / "toy"
+    (package / "cli").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "cli" / "__init__.py").write_text("from toy.cli import audit\n")
+    (package / "cli" / "audit.py").write_text("import os\nfrom . import console\nfrom toy.cli import helper\n")
+    (package / "cli" / "console.py").write_text("")
+    edges = graph(package)
+    assert edges["toy.cli.audit"] == {"toy.cli.console", "toy.cli"}
+    assert find_circle(edges) == ["toy.cli", "toy.cli.audit", "toy.cli"]
+    assert upward_arrows(edges) == ["toy.cli.audit imports toy.cli"]
