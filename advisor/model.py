@@ -1,4 +1,4 @@
-"""The contracts between the pipeline's steps: frame columns, kinds, metrics and the recommendation row.
+"""The contracts between the pipeline's steps: frame columns, kinds, metrics and the audit's result.
 
 A source yields an *inventory* frame (one row per resource) and a *metrics* frame (long format, one row per
 sample). Everything downstream is a pure function of those two frames, the rule packs, the catalog and the
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import SourceError
+from advisor.results import Recommendation
 
 HOURS_PER_MONTH = 730.0
 
@@ -66,12 +67,6 @@ INVENTORY_COLUMNS = (
 )
 METRICS_COLUMNS = ("resource_id", "metric", "timestamp", "value")
 
-RECOMMENDATION_COLUMNS = (
-    "resource_id", "kind", "account", "region", "name", "tags", "rule", "title", "action", "severity",
-    "current", "target", "monthly_cost_now", "monthly_cost_after", "monthly_savings", "confidence",
-    "confidence_score", "risk", "projected_utilization", "evidence", "rationale", "options",
-    "price_estimated", "price_list_date",
-)
 SKIPPED_COLUMNS = ("resource_id", "kind", "region", "name", "reason")
 
 
@@ -98,8 +93,9 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
     if missing:
         raise SourceError(f"{origin}: missing required column(s) {', '.join(missing)}")
     inv = frame.copy()
-    if inv["resource_id"].isna().any():
-        raise SourceError(f"{origin}: resource_id is empty on row {int(inv['resource_id'].isna().idxmax()) + 2}")
+    missing_id = inv["resource_id"].isna().to_numpy()
+    if missing_id.any():
+        raise SourceError(f"{origin}: resource_id is empty on row {int(missing_id.argmax()) + 2}")
     dupes = inv["resource_id"][inv["resource_id"].duplicated()]
     if len(dupes):
         raise SourceError(f"{origin}: resource_id {dupes.iloc[0]!r} appears more than once")
@@ -121,7 +117,7 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
                    "vcpu_hours"):
         inv[column] = pd.to_numeric(inv[column], errors="coerce")
     try:
-        inv["tags"] = [parse_tags(v) for v in inv["tags"]]
+        inv["tags"] = pd.Series([parse_tags(v) for v in inv["tags"]], index=inv.index, dtype=object)
     except SourceError as exc:
         raise SourceError(f"{origin}: {exc}") from exc
     return inv.reset_index(drop=True)
@@ -153,7 +149,7 @@ def normalize_metrics(frame: pd.DataFrame, origin: str = "metrics") -> pd.DataFr
 class AuditResult:
     """Everything one audit produced; reports and exports render only this."""
 
-    recommendations: pd.DataFrame  # RECOMMENDATION_COLUMNS, one row per finding, sorted by savings
+    recommendations: list[Recommendation]  # one per finding, largest saving first
     skipped: pd.DataFrame  # SKIPPED_COLUMNS: resources with no recommendation and why
     inventory: pd.DataFrame  # normalized inventory
     features: pd.DataFrame  # one row per resource (index resource_id): stats + forecast columns

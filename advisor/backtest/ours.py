@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
-
 from advisor.backtest.strategy import Decision, History, Strategy
 from advisor.engine.pipeline import audit
+from advisor.results import Recommendation
 from advisor.settings import Settings
 
 
@@ -23,25 +20,21 @@ class Ours(Strategy[Settings]):
     def decide(self, history: History) -> list[Decision]:
         result = audit(history.inventory, history.metrics, history.catalog, self.settings,
                        source_label="backtest", window=history.window)
-        recs = result.recommendations
-        if recs.empty:
-            return []
-        recs = recs.assign(_has_target=recs["target"].notna())
-        recs = recs.sort_values(["resource_id", "_has_target", "monthly_savings"], ascending=[True, False, False],
-                                kind="stable")
-        return [_decision(row) for row in recs.drop_duplicates("resource_id").to_dict("records")]
+        best: dict[str, Recommendation] = {}
+        # per resource, a finding with a target first, then the largest saving (the first of equals)
+        for rec in sorted(result.recommendations, key=lambda rec: (rec.target is None, -rec.monthly_savings)):
+            best.setdefault(rec.resource_id, rec)
+        return [_decision(best[resource_id]) for resource_id in sorted(best)]
 
 
-def _decision(row: dict[str, Any]) -> Decision:
-    target = row["target"] if isinstance(row["target"], str) and row["target"] else None
-    options = row["options"] if isinstance(row["options"], list) else []
-    iops = options[0].get("iops") if options and isinstance(options[0], dict) else None
+def _decision(rec: Recommendation) -> Decision:
+    iops = rec.options[0].iops if rec.options else None
     return Decision(
-        resource_id=str(row["resource_id"]),
-        action=str(row["action"]),
-        target=target,
-        monthly_cost_now=float(row["monthly_cost_now"]),
-        monthly_cost_after=float(row["monthly_cost_after"]),
-        reason=str(row["rule"]),
-        target_iops=None if iops is None or pd.isna(iops) else float(iops),
+        resource_id=rec.resource_id,
+        action=rec.action,
+        target=rec.target or None,
+        monthly_cost_now=rec.monthly_cost_now,
+        monthly_cost_after=rec.monthly_cost_after,
+        reason=rec.rule,
+        target_iops=iops,
     )

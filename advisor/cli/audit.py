@@ -96,7 +96,7 @@ def exit_on_savings(result: AuditResult, threshold: float | None) -> None:
         return
     from advisor.report.summary import summarize
 
-    savings = summarize(result)["total_monthly_savings"]
+    savings = summarize(result).total_monthly_savings
     if savings > threshold:
         console(stderr=True).print(f"monthly savings found ${savings:,.2f} exceed --fail-on-savings ${threshold:,.2f}")
         raise typer.Exit(EXIT_SAVINGS_FOUND)
@@ -166,7 +166,7 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
     try:
         result = run_audit(cfg, start, end, quiet)
         group_tag = cfg.file.output.group_tag
-        savings = summarize(result, group_tag)["total_monthly_savings"]
+        savings = summarize(result, group_tag).total_monthly_savings
         if history:
             result.changes = _record_history(cfg, result, started, savings)
         written = write_outputs(directory, started, {

@@ -15,12 +15,12 @@ from advisor.engine.policy import apply_discounts, apply_rule_overrides, filter_
 from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
 from advisor.errors import RuleError
 from advisor.model import (
-    RECOMMENDATION_COLUMNS,
     SKIPPED_COLUMNS,
     AuditResult,
     Kind,
 )
 from advisor.resources import resource_dir
+from advisor.results import Recommendation
 from advisor.settings import Settings
 
 # Kinds whose analysis needs a usage history (jobs are judged from their own, possibly short, run; an unattached
@@ -59,14 +59,10 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
     analysable = features.drop(index=list(skipped))
     fired = evaluate_rules(rules, analysable)
     context = ActionContext(catalog=catalog, settings=settings, window=window, features=analysable, series=index)
-    rows, unresolved = _recommend(fired, analysable, {r.id: r for r in rules}, context)
-    recommendations = pd.DataFrame(rows, columns=list(RECOMMENDATION_COLUMNS))
-    recommendations["price_list_date"] = catalog.price_list_date
-    recommendations, features = apply_discounts(recommendations, features, settings)
-    if not recommendations.empty:
-        recommendations = recommendations.sort_values(["monthly_savings", "resource_id"],
-                                                      ascending=[False, True], kind="stable").reset_index(drop=True)
-    with_findings = set(recommendations["resource_id"])
+    found, unresolved = _recommend(fired, analysable, {r.id: r for r in rules}, context)
+    found, features = apply_discounts(found, features, settings)
+    recommendations = sorted(found, key=lambda rec: (-rec.monthly_savings, rec.resource_id))
+    with_findings = {rec.resource_id for rec in recommendations}
     for resource_id, reason in unresolved.items():
         if resource_id not in with_findings:
             skipped.setdefault(resource_id, reason)
@@ -137,9 +133,9 @@ def _skipped_frame(skipped: dict[str, str], features: pd.DataFrame) -> pd.DataFr
 
 
 def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, LoadedRule],
-               context: ActionContext) -> tuple[list[dict], dict[str, str]]:
-    """Run each fired rule's action handler over all of that rule's resources at once, then build the rows."""
-    rows: list[dict] = []
+               context: ActionContext) -> tuple[list[Recommendation], dict[str, str]]:
+    """Run each fired rule's action handler over all of that rule's resources at once, then build the findings."""
+    rows: list[Recommendation] = []
     unresolved: dict[str, str] = {}
     for rule_id, ids in fired.groupby("rule", sort=False)["resource_id"]:
         loaded = rules[str(rule_id)]
@@ -154,9 +150,9 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
                 unresolved[resource_id] = proposal.blocked
                 continue
             row = recommendation.build(loaded, records[resource_id] | {"resource_id": resource_id}, proposal,
-                                       context.settings, context.window)
-            if floor is not None and row["monthly_savings"] < floor:
-                unresolved[resource_id] = (f"{loaded.id}: {proposal.target} would save ${row['monthly_savings']:,.2f}"
+                                       context.settings, context.window, context.catalog.price_list_date)
+            if floor is not None and row.monthly_savings < floor:
+                unresolved[resource_id] = (f"{loaded.id}: {proposal.target} would save ${row.monthly_savings:,.2f}"
                                            f" a month, under the rule's minimum of ${floor:,.2f}")
                 continue
             rows.append(row)

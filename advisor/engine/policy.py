@@ -13,6 +13,7 @@ import pandas as pd
 
 from advisor.engine.rules import LoadedRule
 from advisor.errors import RuleError
+from advisor.results import Option, Recommendation
 from advisor.settings import Settings
 
 
@@ -64,45 +65,39 @@ def has_discounts(settings: Settings) -> bool:
     return bool(settings.discount_flat_pct or settings.discount_families)
 
 
-def apply_discounts(recommendations: pd.DataFrame, features: pd.DataFrame, settings: Settings
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def apply_discounts(recommendations: list[Recommendation], features: pd.DataFrame, settings: Settings
+                    ) -> tuple[list[Recommendation], pd.DataFrame]:
     """Costs and savings at the user's effective prices (recommendations, options and the features' costs)."""
     if not has_discounts(settings):
         return recommendations, features
     features = features.copy()
     features["monthly_cost"] = features["monthly_cost"] * [1 - discount_rate(t, settings)
                                                            for t in features["instance_type"]]
-    if recommendations.empty:
-        return recommendations, features
-    recs = recommendations.copy()
-    now_factor = [1 - discount_rate(c, settings) for c in recs["current"]]
-    after_factor = [1 - discount_rate(t if isinstance(t, str) and t else c, settings)
-                    for t, c in zip(recs["target"], recs["current"], strict=True)]
-    recs["monthly_cost_now"] = (recs["monthly_cost_now"] * now_factor).round(2)
-    recs["monthly_cost_after"] = (recs["monthly_cost_after"] * after_factor).round(2)
-    recs["monthly_savings"] = (recs["monthly_cost_now"] - recs["monthly_cost_after"]).round(2)
-    recs["options"] = [_discount_options(options, cost_now, settings)
-                       for options, cost_now in zip(recs["options"], recs["monthly_cost_now"], strict=True)]
     note = _note(settings)
-    recs["evidence"] = [{**evidence, "notes": [*evidence.get("notes", []), note]} if isinstance(evidence, dict)
-                        else evidence for evidence in recs["evidence"]]
-    return recs, features
+    return [_discounted(rec, settings, note) for rec in recommendations], features
 
 
-def _discount_options(options: object, cost_now: float, settings: Settings) -> object:
-    if not isinstance(options, list):
-        return options
-    out = []
-    for option in options:
-        factor = 1 - discount_rate(option.get("instance_type"), settings)
-        changed = dict(option)
-        if isinstance(option.get("monthly_cost"), int | float):  # unpriced options (serverless) stay unpriced
-            changed["monthly_cost"] = round(option["monthly_cost"] * factor, 2)
-            changed["monthly_savings"] = round(cost_now - changed["monthly_cost"], 2)
-        if isinstance(option.get("hourly_price"), int | float):
-            changed["hourly_price"] = round(option["hourly_price"] * factor, 4)
-        out.append(changed)
-    return out
+def _discounted(rec: Recommendation, settings: Settings, note: str) -> Recommendation:
+    cost_now = round(rec.monthly_cost_now * (1 - discount_rate(rec.current, settings)), 2)
+    cost_after = round(rec.monthly_cost_after * (1 - discount_rate(rec.target or rec.current, settings)), 2)
+    return rec.model_copy(update={
+        "monthly_cost_now": cost_now,
+        "monthly_cost_after": cost_after,
+        "monthly_savings": round(cost_now - cost_after, 2),
+        "options": [_discount_option(option, cost_now, settings) for option in rec.options],
+        "evidence": rec.evidence.model_copy(update={"notes": [*rec.evidence.notes, note]}),
+    })
+
+
+def _discount_option(option: Option, cost_now: float, settings: Settings) -> Option:
+    factor = 1 - discount_rate(option.instance_type, settings)
+    changes: dict[str, float] = {}
+    if option.monthly_cost is not None:  # unpriced options (serverless) stay unpriced
+        changes["monthly_cost"] = round(option.monthly_cost * factor, 2)
+        changes["monthly_savings"] = round(cost_now - changes["monthly_cost"], 2)
+    if option.hourly_price is not None:
+        changes["hourly_price"] = round(option.hourly_price * factor, 4)
+    return option.updated(**changes) if changes else option
 
 
 def _note(settings: Settings) -> str:

@@ -1,4 +1,4 @@
-"""One recommendation row (``advisor.model.RECOMMENDATION_COLUMNS``) from a rule, a features row and a proposal."""
+"""One :class:`~advisor.results.Recommendation` from a rule, a features row and a proposal."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 from advisor.engine.actions import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
 from advisor.model import Kind
+from advisor.results import Recommendation
 from advisor.settings import Settings
 
 EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network_out", "read_iops", "write_iops",
@@ -17,13 +18,13 @@ EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network
 
 
 def build(loaded: LoadedRule, row: dict[str, Any], proposal: Proposal, settings: Settings,
-          window: tuple[pd.Timestamp, pd.Timestamp]) -> dict[str, Any]:
+          window: tuple[pd.Timestamp, pd.Timestamp], price_list_date: str | None = None) -> Recommendation:
     action = loaded.rule.action
     cost_now = proposal.cost_now if proposal.cost_now is not None else _money(row["monthly_cost"])
     cost_after = proposal.cost_after if proposal.cost_after is not None else cost_now
     score = proposal.confidence if proposal.confidence is not None else _confidence(row, action)
     current = row["instance_type"] if _present(row["instance_type"]) else row["volume_type"]
-    return {
+    return Recommendation.model_validate({
         "resource_id": row["resource_id"],
         "kind": row["kind"],
         "account": row["account"],
@@ -47,8 +48,8 @@ def build(loaded: LoadedRule, row: dict[str, Any], proposal: Proposal, settings:
         "rationale": " ".join(render_rationale(loaded, row).split()),
         "options": proposal.options,
         "price_estimated": bool(row["price_estimated"]) or proposal.price_estimated,
-        "price_list_date": None,  # the catalog's date, set for all rows by audit()
-    }
+        "price_list_date": price_list_date,
+    })
 
 
 def _confidence(row: dict[str, Any], action: str) -> float:

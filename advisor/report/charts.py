@@ -7,14 +7,16 @@ few HTML tags in labels, and escaped text is shown as typed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from advisor.model import AuditResult
-from advisor.report.encoding import label, number, text
+from advisor.report.encoding import label, number
 from advisor.report.summary import UNKNOWN, head_and_rest
+from advisor.results import Recommendation, Summary
 
 TOP_COST_BARS = 15
 BAR_ROWS = 12
@@ -65,20 +67,20 @@ def savings_bar(breakdown: dict[str, float], title: str, color: str = PALETTE[0]
     }
 
 
-def cost_bars(counted: pd.DataFrame, price_note: str) -> dict[str, Any] | None:
+def cost_bars(counted: Sequence[Recommendation], price_note: str) -> dict[str, Any] | None:
     """Current vs recommended monthly cost of the resources with the largest savings."""
-    top = counted.head(TOP_COST_BARS).iloc[::-1]
-    if top.empty:
+    top = list(counted[:TOP_COST_BARS])[::-1]
+    if not top:
         return None
-    names = [f"{name} ({rid})" if name and name != rid else rid
-             for rid, name in zip(top["resource_id"].astype(str), top["name"].map(text), strict=True)]
+    names = [f"{rec.name} ({rec.resource_id})" if rec.name and rec.name != rec.resource_id else rec.resource_id
+             for rec in top]
     names = [label(name if len(name) <= 48 else name[:47] + "…") for name in names]
     bar = {"type": "bar", "orientation": "h", "y": names,
            "hovertemplate": "%{y}<br>$%{x:,.2f}/month<extra>%{fullData.name}</extra>"}
     return {
-        "data": [{**bar, "name": "recommended", "x": [number(v) for v in top["monthly_cost_after"]],
+        "data": [{**bar, "name": "recommended", "x": [number(rec.monthly_cost_after) for rec in top],
                   "marker": {"color": PALETTE[1]}},
-                 {**bar, "name": "current", "x": [number(v) for v in top["monthly_cost_now"]],
+                 {**bar, "name": "current", "x": [number(rec.monthly_cost_now) for rec in top],
                   "marker": {"color": "#94a3b8"}}],
         "layout": _layout(f"Current vs recommended monthly cost, top {len(top)} by savings ({price_note})",
                           barmode="group", height=max(340, 60 + 34 * len(top)),
@@ -129,13 +131,13 @@ def distribution(frame: pd.DataFrame, column: str, title: str, axis: str) -> dic
     }
 
 
-def overview_charts(result: AuditResult, summary: dict[str, Any], counted: pd.DataFrame) -> dict[str, Any]:
+def overview_charts(result: AuditResult, summary: Summary, counted: Sequence[Recommendation]) -> dict[str, Any]:
     """The figures keyed by the id of their place on the page (``chart-<key>``); empty ones left out."""
-    note = f"prices as of {summary['price_list_date']}"
+    note = f"prices as of {summary.price_list_date}"
     frame = _with_kind(result.features, result.inventory)
     charts = {
-        "by-action": savings_bar(summary["savings_by_action"], f"Savings by action ({note})"),
-        "by-tag": savings_bar(summary["savings_by_tag"], f"Savings by {label(summary['group_tag'])} ({note})",
+        "by-action": savings_bar(summary.savings_by_action, f"Savings by action ({note})"),
+        "by-tag": savings_bar(summary.savings_by_tag, f"Savings by {label(summary.group_tag)} ({note})",
                               PALETTE[3]),
         "cost": cost_bars(counted, note),
         **{f"dist-{key}": distribution(frame, column, title, axis) for column, key, title, axis in DISTRIBUTIONS},

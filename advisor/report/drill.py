@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from advisor.report.encoding import number
+from advisor.results import Capacity, Option
 
 CAPACITY = {"cpu": ("vcpus", "vCPUs"), "memory": ("memory_gib", "GiB"), "gpu": ("gpus", "GPUs"),
             "gpu_memory": ("gpu_memory_gib", "GiB GPU memory")}
@@ -33,24 +34,26 @@ def feature_rows(features: pd.DataFrame, resource_ids: list[str]) -> dict[str, d
     frame = features.set_index("resource_id") if "resource_id" in features.columns else features
     frame = frame[columns]
     frame = frame[~frame.index.duplicated()].reindex(pd.unique(pd.Series(resource_ids, dtype=object)))
-    return frame.to_dict("index")
+    return {str(resource_id): {str(column): value for column, value in row.items()}
+            for resource_id, row in frame.to_dict("index").items()}
 
 
-def target_lines(evidence: dict[str, Any], options: list[dict[str, Any]], current: str,
+def target_lines(capacity: Capacity, target: Option | None, current: str,
                  features: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per metric: where the target's capacity sits in % of the current one, and a label saying so."""
-    if not options or str(options[0].get("instance_type") or "") in ("", current):
+    if target is None or not target.instance_type or target.instance_type == current:
         return {}
-    target = options[0]
-    capacity = evidence.get("capacity") if isinstance(evidence.get("capacity"), dict) else {}
+    stated = capacity.model_dump(exclude_none=True)
+    offered = {"vcpus": target.vcpus, "memory_gib": target.memory_gib, "gpus": target.gpus,
+               "gpu_memory_gib": target.gpu_memory_gib}
     lines = {}
     for metric, (key, unit) in CAPACITY.items():
-        now, after = number(capacity.get(key, features.get(key))), number(target.get(key))
+        now, after = number(stated.get(key, features.get(key))), number(offered[key])
         if not now or after is None:
             continue
         percent = after / now * 100
         lines[metric] = {"percent": round(percent, 2),
-                         "label": f"target {target['instance_type']}: {after:.3g} of {now:.3g} {unit} "
+                         "label": f"target {target.instance_type}: {after:.3g} of {now:.3g} {unit} "
                                   f"({percent:.0f} % of current)"}
     return lines
 

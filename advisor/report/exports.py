@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from advisor.fsutil import atomic_write_text
-from advisor.model import RECOMMENDATION_COLUMNS, AuditResult
+from advisor.model import AuditResult
 from advisor.report.summary import DEFAULT_GROUP_TAG, summarize
+from advisor.results import RECOMMENDATION_FIELDS, recommendations_frame
 
 NESTED_COLUMNS = ("tags", "projected_utilization", "evidence", "options")
 # The CSV export's columns without the bulky nested evidence and options: what the report's "Download CSV" writes.
-MAIN_CSV_COLUMNS = tuple(column for name in RECOMMENDATION_COLUMNS if name not in ("evidence", "options")
+MAIN_CSV_COLUMNS = tuple(column for name in RECOMMENDATION_FIELDS if name not in ("evidence", "options")
                          for column in ((name, "target_risk") if name == "target" else (name,)))
 
 
@@ -39,7 +40,7 @@ def plain(value: Any) -> Any:
 
 
 def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
-    return [plain(record) for record in result.recommendations.to_dict(orient="records")]
+    return [rec.model_dump(mode="json") for rec in result.recommendations]
 
 
 def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DEFAULT_GROUP_TAG) -> str:
@@ -49,7 +50,7 @@ def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DE
     if not with_summary:
         return json.dumps(records, indent=2)
     document = {
-        "summary": plain(summarize(result, group_tag)),
+        "summary": summarize(result, group_tag).model_dump(mode="json"),
         "recommendations": records,
         "skipped": [plain(r) for r in result.skipped.to_dict(orient="records")],
     }
@@ -58,9 +59,9 @@ def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DE
 
 def to_csv(result: AuditResult) -> str:
     """One row per recommendation; nested fields as JSON text, plus the top option flattened."""
-    frame = result.recommendations.copy()
-    first = [opts[0] if isinstance(opts, list) and opts else {} for opts in frame["options"]]
-    frame.insert(frame.columns.get_loc("target") + 1, "target_risk", [o.get("risk") for o in first])
+    frame = recommendations_frame(result.recommendations)
+    frame.insert(list(frame.columns).index("target") + 1, "target_risk",
+                 [rec.options[0].risk if rec.options else None for rec in result.recommendations])
     for column in NESTED_COLUMNS:
         frame[column] = [json.dumps(plain(v), sort_keys=True) for v in frame[column]]
     buffer = io.StringIO()

@@ -21,7 +21,7 @@ import plotly.offline
 from markupsafe import Markup
 
 from advisor.fsutil import atomic_write_text
-from advisor.model import RECOMMENDATION_COLUMNS, SKIPPED_COLUMNS, AuditResult
+from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.report.charts import overview_charts
 from advisor.report.encoding import inline_script, jsonable, script_json, text
 from advisor.report.records import csv_columns, page_records
@@ -75,8 +75,7 @@ def _window_days(result: AuditResult) -> str | None:
 def render_html(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> str:
     """The whole report as one HTML string; savings are also broken down by the tag ``group_tag``."""
     summary = summarize(result, group_tag)
-    recs = result.recommendations.reindex(columns=RECOMMENDATION_COLUMNS)
-    series = encode_series(recs["resource_id"].dropna().astype(str).tolist(), result.metrics)
+    series = encode_series([rec.resource_id for rec in result.recommendations], result.metrics)
     records = page_records(result, series, group_tag)
     meta = {"price_list_date": result.price_list_date, "group_tag": group_tag, "step": series.step,
             "filters": records.filters, "csv": csv_columns()}
@@ -93,7 +92,7 @@ def render_html(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> str:
         recs_json=script_json(records.rows),
         details_json=Markup(records.details),
         series_json=Markup(series.text),
-        charts_json=script_json(overview_charts(result, summary, counted_savings_rows(recs))),
+        charts_json=script_json(overview_charts(result, summary, counted_savings_rows(result.recommendations))),
         plotly_js=inline_script(plotly.offline.get_plotlyjs()),
         report_js=inline_script("\n".join(_static(name) for name in SCRIPTS)),
     )

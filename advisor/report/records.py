@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from advisor.model import RECOMMENDATION_COLUMNS, AuditResult
+from advisor.model import AuditResult
 from advisor.report.drill import feature_rows, forecast_lines, target_lines
-from advisor.report.encoding import jsonable, number, safe_json, text
+from advisor.report.encoding import number, safe_json
 from advisor.report.exports import MAIN_CSV_COLUMNS
 from advisor.report.series import EncodedSeries
 from advisor.report.summary import UNKNOWN, UNTAGGED, tag_value
@@ -40,10 +39,6 @@ def csv_columns() -> list[list[str]]:
     return [[column, CSV_KEYS.get(column, column)] for column in MAIN_CSV_COLUMNS]
 
 
-def _options(value: Any) -> list[dict[str, Any]]:
-    return list(value)[:MAX_OPTIONS] if isinstance(value, list | tuple | np.ndarray) else []
-
-
 def _filters(rows: list[dict[str, Any]], group_tag: str) -> list[dict[str, Any]]:
     """The filter menus: each field's distinct values (a missing value last, shown as ``none``)."""
     menus = [("action", "Action", UNKNOWN), ("account", "Account", UNKNOWN), ("region", "Region", UNKNOWN),
@@ -60,56 +55,51 @@ def _filters(rows: list[dict[str, Any]], group_tag: str) -> list[dict[str, Any]]
 
 def page_records(result: AuditResult, series: EncodedSeries, group_tag: str) -> PageRecords:
     """Table rows, the details text and the filter menus for every recommendation."""
-    recs = result.recommendations.reindex(columns=RECOMMENDATION_COLUMNS)
-    features = feature_rows(result.features, recs["resource_id"].astype(str).tolist())
+    recs = result.recommendations
+    features = feature_rows(result.features, [rec.resource_id for rec in recs])
     horizon = float(result.settings.get("horizon_days") or 30)
     window_end = None if result.window_end is None else int(pd.Timestamp(result.window_end).timestamp())
     rows, parts, offset = [], [], 1  # offsets count the opening "["
-    for i, rec in enumerate(recs.to_dict("records")):
-        resource_id = text(rec["resource_id"])
-        tags = jsonable(rec["tags"]) if isinstance(rec["tags"], dict) else {}
-        evidence = rec["evidence"] if isinstance(rec["evidence"], dict) else {}  # made plain by safe_json
-        options = _options(rec["options"])
-        feature = {k: v for k, v in features.get(resource_id, {}).items() if not pd.isna(v)}
+    for i, rec in enumerate(recs):
+        options = rec.options[:MAX_OPTIONS]
+        feature = {k: v for k, v in features.get(rec.resource_id, {}).items() if not pd.isna(v)}
         detail = safe_json({
-            "evidence": evidence,
-            "options": options,
-            "series": series.index.get(resource_id),
-            "targets": target_lines(evidence, options, text(rec["current"]), feature),
+            "evidence": rec.evidence.model_dump(mode="json"),
+            "options": [option.model_dump(mode="json") for option in options],
+            "series": series.index.get(rec.resource_id),
+            "targets": target_lines(rec.evidence.capacity, options[0] if options else None, rec.current, feature),
             "forecast": forecast_lines(feature, horizon),
             "window_end": window_end,
             "horizon_days": horizon,
         }, ascii_only=True)
-        confidence = text(rec["confidence"])
         rows.append({
             "i": i,
             "d": [offset, len(detail)],
-            "resource_id": resource_id,
-            "name": text(rec["name"]),
-            "kind": text(rec["kind"]),
-            "account": text(rec["account"]),
-            "region": text(rec["region"]),
-            "group": tag_value(tags, group_tag),
-            "rule": text(rec["rule"]),
-            "title": text(rec["title"]),
-            "action": text(rec["action"]),
-            "severity": text(rec["severity"]),
-            "current": text(rec["current"]),
-            "target": text(rec["target"]),
-            "target_risk": number(options[0].get("risk")) if options else None,
-            "cost_now": number(rec["monthly_cost_now"]),
-            "cost_after": number(rec["monthly_cost_after"]),
-            "savings": number(rec["monthly_savings"]),
-            "confidence": confidence,
-            "confidence_score": number(rec["confidence_score"]),
-            "confidence_rank": CONFIDENCE_ORDER.get(confidence.lower(), 0),
-            "risk": jsonable(rec["risk"]),
-            "estimated": bool(rec["price_estimated"]) if not pd.isna(rec["price_estimated"]) else False,
-            "price_list_date": text(rec["price_list_date"]),
-            "rationale": text(rec["rationale"]),
-            "tags": tags,
-            "projected": jsonable(rec["projected_utilization"])
-            if isinstance(rec["projected_utilization"], dict) else {},
+            "resource_id": rec.resource_id,
+            "name": rec.name,
+            "kind": rec.kind,
+            "account": rec.account,
+            "region": rec.region,
+            "group": tag_value(rec.tags, group_tag),
+            "rule": rec.rule,
+            "title": rec.title,
+            "action": rec.action,
+            "severity": rec.severity,
+            "current": rec.current,
+            "target": rec.target or "",
+            "target_risk": options[0].risk if options else None,
+            "cost_now": number(rec.monthly_cost_now),
+            "cost_after": number(rec.monthly_cost_after),
+            "savings": number(rec.monthly_savings),
+            "confidence": rec.confidence,
+            "confidence_score": number(rec.confidence_score),
+            "confidence_rank": CONFIDENCE_ORDER[rec.confidence],
+            "risk": rec.risk,
+            "estimated": rec.price_estimated,
+            "price_list_date": rec.price_list_date or "",
+            "rationale": rec.rationale,
+            "tags": rec.tags,
+            "projected": rec.projected_utilization,
         })
         parts.append(detail)
         offset += len(detail) + 1  # and the comma

@@ -21,15 +21,25 @@ Counting rules (stated in the report too):
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from advisor.model import RECOMMENDATION_COLUMNS, SKIPPED_COLUMNS, AuditResult
+from advisor.model import SKIPPED_COLUMNS, AuditResult
+from advisor.results import (
+    CostIncreases,
+    Coverage,
+    CoverageFigures,
+    ReasonGroup,
+    Recommendation,
+    Summary,
+    TopSaving,
+)
 
 TOP_N = 10
 UNKNOWN = "unknown"
@@ -52,14 +62,13 @@ def _iso(value: pd.Timestamp | datetime | None) -> str | None:
     return pd.Timestamp(value).isoformat()
 
 
-def _by(rows: pd.DataFrame, column: str) -> dict[str, float]:
-    """Sum of counted savings per value of ``column``, largest first."""
-    if rows.empty:
-        return {}
-    keys = rows[column].astype("string").fillna(UNKNOWN)
-    sums = rows["monthly_savings"].groupby(keys.to_numpy()).sum()
-    ordered = sorted(sums.items(), key=lambda item: (-item[1], str(item[0])))
-    return {str(key): money(value) for key, value in ordered}
+def _by(rows: Sequence[Recommendation], key: Callable[[Recommendation], str]) -> dict[str, float]:
+    """Sum of counted savings per value of ``key``, largest first."""
+    sums: dict[str, list[float]] = {}
+    for rec in rows:
+        sums.setdefault(key(rec), []).append(rec.monthly_savings)
+    totals = {name: math.fsum(values) for name, values in sums.items()}
+    return {name: money(value) for name, value in sorted(totals.items(), key=lambda item: (-item[1], item[0]))}
 
 
 def _resource_ids(frame: pd.DataFrame) -> set[str]:
@@ -68,15 +77,17 @@ def _resource_ids(frame: pd.DataFrame) -> set[str]:
     return set()
 
 
-def _spend_covered(recs: pd.DataFrame, features: pd.DataFrame) -> float:
-    cost_now = pd.to_numeric(recs["monthly_cost_now"], errors="coerce")
-    per_resource = cost_now.groupby(recs["resource_id"].astype(str).to_numpy()).max().dropna()
-    total = float(per_resource.sum())
+def _spend_covered(recs: Sequence[Recommendation], features: pd.DataFrame) -> float:
+    per_resource: dict[str, float] = {}
+    for rec in recs:
+        per_resource[rec.resource_id] = max(per_resource.get(rec.resource_id, rec.monthly_cost_now),
+                                            rec.monthly_cost_now)
+    total = math.fsum(per_resource.values())
     if "monthly_cost" in features.columns:
         ids = features["resource_id"] if "resource_id" in features.columns else features.index.to_series()
         others = pd.Series(pd.to_numeric(features["monthly_cost"], errors="coerce").to_numpy(),
                            index=ids.astype(str).to_numpy())
-        others = others[~others.index.isin(recs["resource_id"].astype(str))].dropna()
+        others = others[~others.index.isin(list(per_resource))].dropna()
         total += float(others.groupby(level=0).max().sum())
     return total
 
@@ -91,7 +102,7 @@ def tag_value(tags: Any, key: str) -> str | None:
     return next((str(value) for name, value in tags.items() if str(name).casefold() == folded), None)
 
 
-def group_reasons(items: Iterable[tuple[str | None, str]]) -> list[dict[str, Any]]:
+def group_reasons(items: Iterable[tuple[str | None, str]]) -> list[ReasonGroup]:
     """Group ``(resource_id, reason)`` pairs whose texts differ only in their numbers, largest group first.
 
     "only 13.2 hours of metrics" and "only 22.3 hours of metrics" become one group labelled
@@ -111,11 +122,11 @@ def group_reasons(items: Iterable[tuple[str | None, str]]) -> list[dict[str, Any
             label += values[0] if len(values) == 1 else f"{values[0]}–{values[-1]}"
             label += part
         examples = [rid for rid, _ in members if rid][:REASON_EXAMPLES]
-        out.append({"reason": label, "count": len(members), "examples": examples})
-    return sorted(out, key=lambda group: (-group["count"], group["reason"]))
+        out.append(ReasonGroup(reason=label, count=len(members), examples=examples))
+    return sorted(out, key=lambda group: (-group.count, group.reason))
 
 
-def _coverage(features: pd.DataFrame) -> dict[str, Any] | None:
+def _coverage(features: pd.DataFrame) -> Coverage | None:
     """Share of resources with samples over >= 90 % of the window, and the median coverage, overall and by kind."""
     if "coverage" not in features.columns or features.empty:
         return None
@@ -123,14 +134,14 @@ def _coverage(features: pd.DataFrame) -> dict[str, Any] | None:
     kinds = features["kind"].astype("string").fillna(UNKNOWN) if "kind" in features.columns \
         else pd.Series(UNKNOWN, index=features.index)
 
-    def figures(values: pd.Series) -> dict[str, Any]:
+    def figures(values: pd.Series) -> CoverageFigures:
         filled = values.fillna(0.0).to_numpy(dtype=float)
-        return {"resources": len(filled), "without_metrics": int(values.isna().sum()),
-                "share_well_covered": round(float(np.mean(filled >= WELL_COVERED)), 4),
-                "median": round(float(np.median(filled)), 4)}
+        return CoverageFigures(resources=len(filled), without_metrics=int(values.isna().sum()),
+                               share_well_covered=round(float(np.mean(filled >= WELL_COVERED)), 4),
+                               median=round(float(np.median(filled)), 4))
 
     by_kind = {str(kind): figures(group) for kind, group in coverage.groupby(kinds.to_numpy(), sort=True)}
-    return {**figures(coverage), "threshold": WELL_COVERED, "by_kind": by_kind}
+    return Coverage(**figures(coverage).model_dump(), threshold=WELL_COVERED, by_kind=by_kind)
 
 
 def head_and_rest(breakdown: dict[str, float], n: int) -> list[tuple[str, float, int]]:
@@ -142,73 +153,61 @@ def head_and_rest(breakdown: dict[str, float], n: int) -> list[tuple[str, float,
     return [(key, value, 1) for key, value in items[:n]] + [("", money(sum(v for _, v in rest)), len(rest))]
 
 
-def counted_savings_rows(recommendations: pd.DataFrame) -> pd.DataFrame:
+def counted_savings_rows(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
     """The rows whose savings count: positive savings, one row (the largest) per resource, largest first."""
-    recs = recommendations.reindex(columns=RECOMMENDATION_COLUMNS)
-    savings = pd.to_numeric(recs["monthly_savings"], errors="coerce")
-    positive = recs.assign(monthly_savings=savings)[savings > 0]
-    if positive.empty:
-        return positive
-    ordered = positive.sort_values("monthly_savings", ascending=False, kind="stable")
-    return ordered.drop_duplicates(subset="resource_id", keep="first")
+    ordered = sorted((rec for rec in recommendations if rec.monthly_savings > 0),
+                     key=lambda rec: rec.monthly_savings, reverse=True)
+    counted: dict[str, Recommendation] = {}
+    for rec in ordered:
+        counted.setdefault(rec.resource_id, rec)
+    return list(counted.values())
 
 
-def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> dict[str, Any]:
-    """Every figure the reports show, as plain JSON-ready Python values; savings by tag use ``group_tag``."""
-    recs = result.recommendations.reindex(columns=RECOMMENDATION_COLUMNS)
+def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> Summary:
+    """Every figure the reports show; savings by tag use ``group_tag``."""
+    recs = result.recommendations
     skipped = result.skipped.reindex(columns=SKIPPED_COLUMNS)
-    savings = pd.to_numeric(recs["monthly_savings"], errors="coerce")
     counted = counted_savings_rows(recs)
 
     skipped_ids = _resource_ids(skipped)
-    seen = _resource_ids(result.inventory) | _resource_ids(recs)
+    seen = _resource_ids(result.inventory) | {rec.resource_id for rec in recs}
     if not seen:
         seen = set(result.features.index.astype(str))
     analysed = seen - skipped_ids
 
-    increases = savings[savings < 0]
-    monthly_savings = money(counted["monthly_savings"].sum()) if not counted.empty else 0.0
-    estimated = recs["price_estimated"].astype("boolean").fillna(False)
+    increases = [rec.monthly_savings for rec in recs if rec.monthly_savings < 0]
+    monthly_savings = money(math.fsum(rec.monthly_savings for rec in counted))
     top = [
-        {
-            "resource_id": str(row.resource_id),
-            "name": "" if pd.isna(row.name) else str(row.name),
-            "action": str(row.action),
-            "current": "" if pd.isna(row.current) else str(row.current),
-            "target": "" if pd.isna(row.target) else str(row.target),
-            "monthly_savings": money(row.monthly_savings),
-            "confidence": "" if pd.isna(row.confidence) else str(row.confidence),
-        }
-        for row in counted.head(TOP_N).itertuples(index=False)
+        TopSaving(resource_id=rec.resource_id, name=rec.name, action=rec.action, current=rec.current,
+                  target=rec.target or "", monthly_savings=money(rec.monthly_savings), confidence=rec.confidence)
+        for rec in counted[:TOP_N]
     ]
-    return {
-        "source_label": result.source_label,
-        "generated_at": _iso(result.generated_at),
-        "window_start": _iso(result.window_start),
-        "window_end": _iso(result.window_end),
-        "price_list_date": result.price_list_date,
-        "currency": "USD",
-        "resources_analysed": len(analysed),
-        "resources_skipped": len(skipped_ids),
-        "recommendations": len(recs),
-        "monthly_spend_covered": money(_spend_covered(recs, result.features)),
-        "total_monthly_savings": monthly_savings,
-        "total_annual_savings": money(monthly_savings * 12),
-        "resources_with_savings": len(counted),
-        "overlapping_findings": int((savings > 0).sum()) - len(counted),
-        "cost_increases": {"monthly": money(-increases.sum()), "count": len(increases)},
-        "savings_by_action": _by(counted, "action"),
-        "savings_by_region": _by(counted, "region"),
-        "savings_by_account": _by(counted, "account"),
-        "savings_by_confidence": _by(counted, "confidence"),
-        "group_tag": group_tag,
-        "savings_by_tag": _by(counted.assign(group=[tag_value(t, group_tag) or UNTAGGED for t in counted["tags"]]),
-                              "group"),
-        "top_savings": top,
-        "prices_estimated": bool(estimated.any()),
-        "coverage": _coverage(result.features),
-        "skipped_reasons": group_reasons(zip(skipped["resource_id"].astype(str), skipped["reason"].astype(str),
-                                             strict=True)),
-        "problems": list(result.problems),
-        "problem_groups": group_reasons((None, str(problem)) for problem in result.problems),
-    }
+    return Summary(
+        source_label=result.source_label,
+        generated_at=_iso(result.generated_at),
+        window_start=_iso(result.window_start),
+        window_end=_iso(result.window_end),
+        price_list_date=result.price_list_date,
+        resources_analysed=len(analysed),
+        resources_skipped=len(skipped_ids),
+        recommendations=len(recs),
+        monthly_spend_covered=money(_spend_covered(recs, result.features)),
+        total_monthly_savings=monthly_savings,
+        total_annual_savings=money(monthly_savings * 12),
+        resources_with_savings=len(counted),
+        overlapping_findings=sum(rec.monthly_savings > 0 for rec in recs) - len(counted),
+        cost_increases=CostIncreases(monthly=money(-math.fsum(increases)), count=len(increases)),
+        savings_by_action=_by(counted, lambda rec: rec.action),
+        savings_by_region=_by(counted, lambda rec: rec.region),
+        savings_by_account=_by(counted, lambda rec: rec.account),
+        savings_by_confidence=_by(counted, lambda rec: rec.confidence),
+        group_tag=group_tag,
+        savings_by_tag=_by(counted, lambda rec: tag_value(rec.tags, group_tag) or UNTAGGED),
+        top_savings=top,
+        prices_estimated=any(rec.price_estimated for rec in recs),
+        coverage=_coverage(result.features),
+        skipped_reasons=group_reasons(zip(skipped["resource_id"].astype(str), skipped["reason"].astype(str),
+                                          strict=True)),
+        problems=list(result.problems),
+        problem_groups=group_reasons((None, str(problem)) for problem in result.problems),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -19,30 +19,31 @@ def _money(value: float) -> str:
 def render_summary(result: AuditResult, console: Console) -> None:
     summary = summarize(result)
     console.print(
-        f"[bold]{summary['recommendations']}[/] recommendations for [bold]{summary['resources_analysed']}[/] "
-        f"resources ({summary['resources_skipped']} skipped) from {escape(result.source_label)}; "
-        f"monthly spend covered {_money(summary['monthly_spend_covered'])}, savings found "
-        f"[bold green]{_money(summary['total_monthly_savings'])}[/]/month "
-        f"(prices as of {summary['price_list_date']})"
+        f"[bold]{summary.recommendations}[/] recommendations for [bold]{summary.resources_analysed}[/] "
+        f"resources ({summary.resources_skipped} skipped) from {escape(result.source_label)}; "
+        f"monthly spend covered {_money(summary.monthly_spend_covered)}, savings found "
+        f"[bold green]{_money(summary.total_monthly_savings)}[/]/month "
+        f"(prices as of {summary.price_list_date})"
     )
 
 
 def render_table(result: AuditResult, console: Console, limit: int | None = 25) -> None:
     rows = result.recommendations
     table = Table(title=f"Recommendations (prices as of {result.price_list_date})", show_lines=False)
-    for header, justify in (("Resource", "left"), ("Name", "left"), ("Region", "left"), ("Action", "left"),
-                            ("Current → target", "left"), ("Now/mo", "right"), ("Savings/mo", "right"),
-                            ("Confidence", "left"), ("Risk", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("Resource", "left"), ("Name", "left"), ("Region", "left"), ("Action", "left"), ("Current → target", "left"),
+        ("Now/mo", "right"), ("Savings/mo", "right"), ("Confidence", "left"), ("Risk", "left"))
+    for header, justify in columns:
         table.add_column(header, justify=justify, overflow="fold")
-    shown = rows if limit is None else rows.head(limit)
-    for row in shown.itertuples(index=False):
-        risk = "" if row.risk is None or row.risk != row.risk else RISK_LABELS[int(row.risk)]
-        estimated = " est." if row.price_estimated else ""
+    shown = rows if limit is None else rows[:limit]
+    for rec in shown:
+        risk = "" if rec.risk is None else RISK_LABELS[rec.risk]
+        estimated = " est." if rec.price_estimated else ""
         table.add_row(  # user-controlled strings are escaped so a name like "[red]" is shown, not applied
-            escape(row.resource_id), escape(row.name), row.region, row.action,
-            escape(f"{row.current} → {row.target}" if row.target else row.current),
-            _money(row.monthly_cost_now) + estimated,
-            _money(row.monthly_savings), row.confidence, risk,
+            escape(rec.resource_id), escape(rec.name), rec.region, rec.action,
+            escape(f"{rec.current} → {rec.target}" if rec.target else rec.current),
+            _money(rec.monthly_cost_now) + estimated,
+            _money(rec.monthly_savings), rec.confidence, risk,
         )
     console.print(table)
     if limit is not None and len(rows) > limit:

@@ -113,14 +113,11 @@ class History:
             "account": inventory["account"], "region": inventory["region"], "name": inventory["name"],
             "config": config.astype(object).where(config.notna(), None), "state": inventory["state"].astype(str),
         })
-        recs = result.recommendations
-        findings = pd.DataFrame({
-            "run_id": run_id, "resource_id": recs["resource_id"].astype(str), "rule": recs["rule"],
-            "action": recs["action"], "current": recs["current"], "target": recs["target"],
-            "monthly_cost_now": recs["monthly_cost_now"].astype(float),
-            "monthly_savings": recs["monthly_savings"].astype(float), "confidence": recs["confidence"],
-            "name": recs["name"], "region": recs["region"],
-        })
+        findings = pd.DataFrame(
+            [(run_id, rec.resource_id, rec.rule, rec.action, rec.current, rec.target, rec.monthly_cost_now,
+              rec.monthly_savings, rec.confidence, rec.name, rec.region) for rec in result.recommendations],
+            columns=["run_id", "resource_id", "rule", "action", "current", "target", "monthly_cost_now",
+                     "monthly_savings", "confidence", "name", "region"])
         self.db.execute("BEGIN TRANSACTION")
         try:
             self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -194,11 +191,11 @@ class History:
             if row.resource_id not in now.index:
                 done.append(row.action in ("stop", "terminate", "delete"))
                 continue
-            current = now.loc[row.resource_id]
+            current = now.loc[str(row.resource_id)]
             if row.action in ("stop", "terminate", "delete"):
                 done.append(current["state"] in STOPPED_STATES)
             else:
-                done.append(bool(row.target) and current["config"] == row.target)
+                done.append(bool(row.target) and bool(current["config"] == row.target))
         return resolved.assign(done=done)
 
     def _open_since(self, persisting: pd.DataFrame, head_id: str) -> pd.DataFrame:
@@ -209,7 +206,9 @@ class History:
             "SELECT f.resource_id, f.rule, min(r.started_at) AS open_since FROM run_findings f "
             "JOIN runs r USING (run_id) WHERE r.started_at <= (SELECT started_at FROM runs WHERE run_id = ?) "
             "GROUP BY 1, 2", [head_id]).df()
-        head_time = self.db.execute("SELECT started_at FROM runs WHERE run_id = ?", [head_id]).fetchone()[0]
+        head = self.db.execute("SELECT started_at FROM runs WHERE run_id = ?", [head_id]).fetchone()
+        assert head is not None, f"run {head_id} was resolved from the runs table"
+        head_time = head[0]
         merged = persisting.merge(first, on=["resource_id", "rule"], how="left")
         merged["open_days"] = (pd.Timestamp(head_time) - pd.to_datetime(merged["open_since"], utc=True)
                                ).dt.total_seconds() / 86400

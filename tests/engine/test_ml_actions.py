@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from fleet_builders import STEPS_PER_DAY, FleetBuilder, audit_fleet
 
+from advisor.results import recommendations_frame
 from advisor.settings import Settings
 
 H = 730.0
@@ -23,9 +24,9 @@ def _run(fleet: FleetBuilder, catalog, settings: Settings | None = None):
 
 
 def _rec(result, resource_id: str, rule: str) -> pd.Series:
-    rows = result.recommendations
+    rows = recommendations_frame(result.recommendations)
     rows = rows[(rows["resource_id"] == resource_id) & (rows["rule"] == rule)]
-    assert len(rows) == 1, result.recommendations[["resource_id", "rule"]].to_string()
+    assert len(rows) == 1, [(rec.resource_id, rec.rule) for rec in result.recommendations]
     return rows.iloc[0]
 
 
@@ -83,7 +84,7 @@ def test_gpu_models_are_compared_on_both_precisions(catalog):
         fleet = FleetBuilder()
         fleet.ec2("i-a", "g5.xlarge", cpu=_flat(fleet, 5), memory=_flat(fleet, 20), gpu=_flat(fleet, gpu, 0.2),
                   gpu_memory=_flat(fleet, 30))
-        recs = _run(fleet, catalog).recommendations
+        recs = recommendations_frame(_run(fleet, catalog).recommendations)
         return recs[recs["rule"] == "ec2-overprovisioned"]
     assert downsized(79.7).empty
     at_70 = downsized(69.7).iloc[0]
@@ -161,10 +162,11 @@ def test_lone_instance_never_gets_spot_but_a_tagged_one_does(catalog):
                       ("i-asg", "aws:autoscaling:groupName=web")):
         fleet.ec2(rid, "m5.2xlarge", cpu=_flat(fleet, 50), memory=_flat(fleet, 60))
         fleet.inventory[-1]["tags"] = tags
-    recs = _run(fleet, catalog).recommendations
+    recs = recommendations_frame(_run(fleet, catalog).recommendations)
     spot = recs[recs["rule"] == "ec2-spot-interruptible"]
     assert set(spot["resource_id"]) == {"i-batch", "i-asg"}
-    narrow = _run(fleet, catalog, Settings(interruptible_tags={"workload": ["stateless"]})).recommendations
+    narrow = recommendations_frame(_run(fleet, catalog, Settings(interruptible_tags={"workload": ["stateless"]}))
+                                   .recommendations)
     assert set(narrow.loc[narrow["rule"] == "ec2-spot-interruptible", "resource_id"]) == {"i-asg"}
 
 
@@ -230,8 +232,7 @@ def test_unattached_and_idle_volumes_are_deleted_for_their_full_cost(catalog):
     loose = _rec(result, "vol-loose", "ebs-unattached")
     assert (loose["action"], loose["target"], loose["monthly_savings"]) == ("delete", "delete", 10.0)
     assert _rec(result, "vol-quiet", "ebs-idle")["monthly_savings"] == 40.0
-    assert "ebs-idle" not in set(result.recommendations.loc[result.recommendations["resource_id"] == "vol-busy",
-                                                            "rule"])
+    assert "ebs-idle" not in {rec.rule for rec in result.recommendations if rec.resource_id == "vol-busy"}
 
 
 # ---- SageMaker ----------------------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def test_min_monthly_savings_drops_changes_that_do_not_pay(catalog, tmp_path):
                     "    when: [volume_type, '==', gp2]\n    rationale: r\n")
     result = _run(fleet, catalog, Settings(rules_dirs=[tmp_path], disabled_rules=["ebs-gp2-to-gp3"]))
     # no throughput data: gp3 keeps gp2's 250 MiB/s, 1000 x 0.08 + 125 x 0.04 = 85, so it saves 15 < 25
-    assert result.recommendations.empty
+    assert not result.recommendations
     reason = result.skipped.set_index("resource_id").at["vol-small", "reason"]
     assert reason == "strict-gp3: gp3 would save $15.00 a month, under the rule's minimum of $25.00"
 
@@ -326,5 +327,5 @@ def test_a_volume_without_type_or_size_is_skipped_with_a_reason(catalog):
     fleet = FleetBuilder()
     fleet.add("vol-x", "ebs_volume", volume_type="gp2", attached_to="i-1", metrics={"read_iops": _flat(fleet, 5)})
     result = _run(fleet, catalog)
-    assert result.recommendations.empty
+    assert not result.recommendations
     assert result.skipped.set_index("resource_id").at["vol-x", "reason"].startswith("no volume type or size")

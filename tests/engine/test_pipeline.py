@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from fleet_builders import FleetBuilder, audit_fleet
 
+from advisor.results import recommendations_frame
 from advisor.settings import Settings
 
 
@@ -12,7 +13,8 @@ def _run(fleet: FleetBuilder, catalog, settings: Settings | None = None):
 
 
 def _rec(result, resource_id):
-    rows = result.recommendations[result.recommendations["resource_id"] == resource_id]
+    recs = recommendations_frame(result.recommendations)
+    rows = recs[recs["resource_id"] == resource_id]
     assert len(rows) == 1, f"expected one recommendation for {resource_id}, got {rows[['rule', 'action']]}"
     return rows.iloc[0]
 
@@ -72,7 +74,8 @@ def test_growing_workload_is_not_downsized_into_a_wall(catalog):
     fleet.ec2("i-grow", "m5.2xlarge", cpu=cpu, memory=fleet.noise(20, 25))
     result = _run(fleet, catalog)
     assert np.percentile(cpu, 99) < 40
-    recs = result.recommendations[result.recommendations["resource_id"] == "i-grow"]
+    recs = recommendations_frame(result.recommendations)
+    recs = recs[recs["resource_id"] == "i-grow"]
     feats = result.features.loc["i-grow"]
     assert feats["cpu_trend_significant"] and feats["cpu_upper"] > 60
     plain_percentile_need = np.percentile(cpu, 99) / 100 * 8 * 1.2
@@ -88,7 +91,8 @@ def test_weekly_peak_is_kept_when_sizing(catalog):
     cpu = np.where(weekday, fleet.noise(40, 60), fleet.noise(2, 5))
     fleet.ec2("i-weekly", "m5.4xlarge", cpu=cpu, memory=fleet.noise(10, 20))
     result = _run(fleet, catalog)
-    recs = result.recommendations[result.recommendations["resource_id"] == "i-weekly"]
+    recs = recommendations_frame(result.recommendations)
+    recs = recs[recs["resource_id"] == "i-weekly"]
     for rec in recs.itertuples():
         if rec.target and rec.action in ("downsize", "upsize"):
             assert catalog.spec(rec.target)["vcpus"] >= 0.6 * 16 * 1.2 * 0.99
@@ -108,7 +112,7 @@ def test_too_little_data_gets_no_recommendation_and_a_reason(catalog):
     fleet.ec2("i-x", "m99.huge", cpu=fleet.noise(1, 2), memory=fleet.noise(1, 2))
     fleet.add("i-none", "ec2_instance", metrics={}, instance_type="m5.large")
     result = _run(fleet, catalog)
-    assert result.recommendations.empty
+    assert not result.recommendations
     reasons = result.skipped.set_index("resource_id")["reason"]
     assert "only 24.0 hours of metrics (at least 30 needed)" in reasons["i-new"]
     assert "m99.huge is not in the catalog" in reasons["i-x"]
@@ -132,10 +136,10 @@ def test_targets_are_offered_in_the_resources_region(catalog):
         fleet.ec2(f"i-{i}", "m5.4xlarge", region=region, cpu=fleet.noise(5, 20), memory=fleet.noise(10, 25))
     result = _run(fleet, catalog)
     assert len(result.recommendations) == len(regions)
-    for rec in result.recommendations.itertuples():
+    for rec in result.recommendations:
         offered = catalog.offered(rec.region).index
         assert rec.target in offered
-        assert all(o["instance_type"] in offered for o in rec.options)
+        assert all(o.instance_type in offered for o in rec.options)
 
 
 def test_headroom_setting_changes_the_target(catalog):

@@ -44,14 +44,16 @@ def test_discounts_scale_costs_and_savings_by_family():
     inventory, metrics = _fleet()
     result = audit(inventory, metrics, load_catalog(), Settings())
     recs, features = apply_discounts(result.recommendations, result.features, settings)
-    before = result.recommendations.set_index("resource_id")
-    after = recs.set_index("resource_id")
-    stop = after.loc["i-b"]
-    assert stop["monthly_cost_now"] == pytest.approx(before.loc["i-b", "monthly_cost_now"] * 0.7, abs=0.01)
-    assert stop["monthly_savings"] == stop["monthly_cost_now"]
-    down = after.loc["i-a"]
-    target_rate = 1 - discount_rate(down["target"], settings)
-    assert down["monthly_cost_after"] == pytest.approx(before.loc["i-a", "monthly_cost_after"] * target_rate, abs=0.01)
-    assert down["monthly_savings"] == pytest.approx(down["monthly_cost_now"] - down["monthly_cost_after"], abs=0.01)
-    assert "30 %" in down["evidence"]["notes"][-1]
+    before = {rec.resource_id: rec for rec in result.recommendations}
+    after = {rec.resource_id: rec for rec in recs}
+    stop = after["i-b"]
+    assert stop.monthly_cost_now == pytest.approx(before["i-b"].monthly_cost_now * 0.7, abs=0.01)
+    assert stop.monthly_savings == stop.monthly_cost_now
+    down = after["i-a"]
+    target_rate = 1 - discount_rate(down.target, settings)
+    assert down.monthly_cost_after == pytest.approx(before["i-a"].monthly_cost_after * target_rate, abs=0.01)
+    assert down.monthly_savings == pytest.approx(down.monthly_cost_now - down.monthly_cost_after, abs=0.01)
+    assert "30 %" in down.evidence.notes[-1]
+    assert all(option.monthly_cost == pytest.approx(original.monthly_cost * target_rate, abs=0.01)
+               for option, original in zip(down.options[:1], before["i-a"].options[:1], strict=True))
     assert features.loc["i-b", "monthly_cost"] == pytest.approx(result.features.loc["i-b", "monthly_cost"] * 0.7)

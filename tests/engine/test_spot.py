@@ -21,6 +21,7 @@ from fleet_builders import FleetBuilder
 from advisor.catalog import Catalog
 from advisor.catalog.catalog import PRICE_COLUMNS, TYPE_COLUMNS
 from advisor.engine.pipeline import audit, load_rule_set
+from advisor.results import recommendations_frame
 from advisor.settings import Settings
 
 TYPES = {  # name: (vcpus, memory, on-demand, savings %, band)
@@ -54,7 +55,7 @@ def test_interruptible_instance_gets_a_pool_in_the_lowest_bands(tiny: Catalog):
     fleet.ec2("i-asg", "m5.2xlarge", cpu=fleet.noise(40, 50), memory=fleet.noise(50, 60))
     fleet.inventory[-1]["tags"] = {"aws:autoscaling:groupName": "web"}
     inventory, metrics = fleet.frames()
-    recs = audit(inventory, metrics, tiny).recommendations
+    recs = recommendations_frame(audit(inventory, metrics, tiny).recommendations)
     rec = recs[recs["rule"] == "ec2-spot-interruptible"].iloc[0]
     # same shape (8 vCPU, 32 GiB): m6i (band 0), m7i (1), m5 (2); m5a is >20 % (band 4, above max_band 2)
     pool = [p["instance_type"] for p in rec["evidence"]["spot"]["pool"]]
@@ -76,7 +77,7 @@ def test_batch_environment_saving_from_vcpu_hours(tiny: Catalog):
     fleet.add("ce-3", "batch_compute_environment", instance_type="m5.2xlarge", lifecycle="spot",
               allocation_strategy="SPOT_CAPACITY_OPTIMIZED", vcpu_hours=10_000, metrics={})
     inventory, metrics = fleet.frames()
-    recs = audit(inventory, metrics, tiny).recommendations.set_index("resource_id")
+    recs = recommendations_frame(audit(inventory, metrics, tiny).recommendations).set_index("resource_id")
     assert "ce-3" not in recs.index  # already on Spot
     # on-demand per vCPU-hour: mean(0.40/8, 0.34/8) = 0.04625
     # pool (same shapes, bands <= 2): c5 0.153, m6i 0.160, m7i 0.252, m5 0.200 -> per vCPU mean 0.02390625
@@ -101,7 +102,7 @@ def test_pool_members_must_save_the_minimum_themselves(tiny: Catalog):
     bundled = next(r for r in load_rule_set(Settings()) if r.id == "ec2-spot-interruptible")
     strict = replace(bundled, rule=bundled.rule.model_copy(
         update={"thresholds": bundled.rule.thresholds | {"min_savings_pct": 50.0}}))
-    recs = audit(inventory, metrics, tiny, rules=[strict]).recommendations
+    recs = recommendations_frame(audit(inventory, metrics, tiny, rules=[strict]).recommendations)
     pool = [p["instance_type"] for p in recs.iloc[0]["evidence"]["spot"]["pool"]]
     assert pool == ["m6i.2xlarge", "m5.2xlarge"]
     assert np.isclose(recs.iloc[0]["monthly_cost_after"], (0.16 + 0.20) / 2 * 730)

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from advisor.model import RECOMMENDATION_COLUMNS, SKIPPED_COLUMNS, AuditResult
+from advisor.model import SKIPPED_COLUMNS, AuditResult
+from advisor.results import RECOMMENDATION_FIELDS, Recommendation
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -47,7 +48,7 @@ def chromium() -> Iterator[Browser]:
 
 
 def recommendation(resource_id: str, **fields: Any) -> dict[str, Any]:
-    """One recommendation row with every RECOMMENDATION_COLUMNS field; ``fields`` override the defaults."""
+    """One recommendation's fields (every field of :class:`Recommendation`); ``fields`` override the defaults."""
     row: dict[str, Any] = {
         "resource_id": resource_id, "kind": "ec2_instance", "account": "111122223333", "region": "us-east-1",
         "name": resource_id, "tags": {}, "rule": "ec2-overprovisioned", "title": "Over-provisioned instance",
@@ -57,7 +58,7 @@ def recommendation(resource_id: str, **fields: Any) -> dict[str, Any]:
         "evidence": {}, "rationale": "CPU p99 stays low.", "options": [], "price_estimated": False,
         "price_list_date": "2026-01-15",
     }
-    unknown = set(fields) - set(RECOMMENDATION_COLUMNS)
+    unknown = set(fields) - set(RECOMMENDATION_FIELDS)
     assert not unknown, f"not recommendation columns: {unknown}"
     row.update(fields)
     return row
@@ -67,11 +68,12 @@ def build_result(rows: list[dict[str, Any]], *, skipped: list[dict[str, Any]] | 
                  inventory: pd.DataFrame | None = None, features: pd.DataFrame | None = None,
                  metrics: pd.DataFrame | None = None, problems: list[str] | None = None,
                  rules: list[dict[str, Any]] | None = None) -> AuditResult:
-    recs = pd.DataFrame(rows, columns=list(RECOMMENDATION_COLUMNS))
+    recs = [Recommendation.model_validate(row) for row in rows]
     return AuditResult(
         recommendations=recs,
         skipped=pd.DataFrame(skipped or [], columns=list(SKIPPED_COLUMNS)),
-        inventory=inventory if inventory is not None else pd.DataFrame({"resource_id": recs["resource_id"]}),
+        inventory=inventory if inventory is not None
+        else pd.DataFrame({"resource_id": [rec.resource_id for rec in recs]}),
         features=features if features is not None else pd.DataFrame(index=pd.Index([], name="resource_id")),
         metrics=metrics if metrics is not None else pd.DataFrame(columns=["resource_id", "metric", "timestamp",
                                                                            "value"]),

@@ -35,11 +35,11 @@ def _evidence(p99: float, vcpus: float = 16, memory_gib: float = 64) -> dict[str
         "coverage": 0.99,
         "stats": {"cpu": {"p50": 5.0, "p95": 12.0, "p99": p99, "max": 31.0},
                   "memory": {"p50": 30.0, "p95": 35.0, "p99": 38.0, "max": 41.0}},
-        "forecast": {"cpu": {"trend_per_day": 0.1, "forecast": 22.0, "upper": 25.0}},
+        "forecast": {"cpu": {"trend_per_day": 0.1, "forecast": 22.0, "upper": 25.0, "horizon_days": 30}},
         "rule": "ec2-overprovisioned",
         "rule_file": "ec2.yaml",
         "condition": "cpu_p99 < 40 and memory_p99 < 60",
-        "thresholds": {"cpu_p99": "< 40", "memory_p99": "< 60"},
+        "thresholds": {"cpu_below": 40.0, "memory_below": 60.0},
         "capacity": {"vcpus": vcpus, "memory_gib": memory_gib, "gpus": None, "gpu_memory_gib": None},
         "notes": ["memory from the CloudWatch agent", "no rising trend"],
     }
@@ -434,7 +434,7 @@ def test_expanding_shows_evidence_options_and_rule(opened: Opened) -> None:
     page = opened.page
     opened.expand("i-0bbb")
     text = page.locator("tr.details:not(.collapsed)").inner_text()
-    for expected in ("Percentiles per metric", "Forecast of the daily peak per metric", "cpu_p99", "< 40",
+    for expected in ("Percentiles per metric", "Forecast of the daily peak per metric", "cpu_below", "40",
                      "no rising trend", "99 %", "g6.xlarge", "$602.25", "cpu 55 % · memory 40 %", "Team = research",
                      "gpu-underused (ec2.yaml)", "cpu_p99 < 40 and memory_p99 < 60", "medium (0.9)"):
         assert expected in text, expected

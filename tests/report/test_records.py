@@ -14,24 +14,25 @@ from advisor.report.drill import forecast_lines, target_lines
 from advisor.report.exports import MAIN_CSV_COLUMNS
 from advisor.report.records import csv_columns, page_records
 from advisor.report.series import EncodedSeries
+from advisor.results import Capacity, Option
 
-OPTION = {"instance_type": "m5.xlarge", "vcpus": 4, "memory_gib": 16.0, "risk": 1,
-          "projected_utilization": {"cpu": 50.0, "gpu": 30.0}}
+OPTION = Option.model_validate({"instance_type": "m5.xlarge", "vcpus": 4, "memory_gib": 16.0, "risk": 1,
+                                 "projected_utilization": {"cpu": 50.0, "gpu": 30.0}})
 
 
 def test_target_lines_put_the_target_on_the_current_scale() -> None:
-    evidence = {"capacity": {"vcpus": 16.0, "memory_gib": 64.0, "gpus": None, "gpu_memory_gib": None}}
-    lines = target_lines(evidence, [OPTION], "m5.4xlarge", {})
+    capacity = Capacity(vcpus=16.0, memory_gib=64.0)
+    lines = target_lines(capacity, OPTION, "m5.4xlarge", {})
     assert lines == {"cpu": {"percent": 25.0, "label": "target m5.xlarge: 4 of 16 vCPUs (25 % of current)"},
                      "memory": {"percent": 25.0, "label": "target m5.xlarge: 16 of 64 GiB (25 % of current)"}}
     # capacity from the features row when the evidence has none; no line for what the option does not state
-    assert set(target_lines({}, [OPTION], "m5.4xlarge", {"vcpus": 8.0, "gpus": 1.0})) == {"cpu"}
+    assert set(target_lines(Capacity(), OPTION, "m5.4xlarge", {"vcpus": 8.0, "gpus": 1.0})) == {"cpu"}
 
 
-@pytest.mark.parametrize("options, current", [([], "m5.4xlarge"), ([OPTION], "m5.xlarge"),
-                                              ([{"instance_type": None}], "m5.4xlarge")])
-def test_no_target_line_without_a_different_target(options: list[dict[str, Any]], current: str) -> None:
-    assert target_lines({"capacity": {"vcpus": 16.0}}, options, current, {}) == {}
+@pytest.mark.parametrize("target, current", [(None, "m5.4xlarge"), (OPTION, "m5.xlarge"),
+                                             (Option(instance_type=None), "m5.4xlarge")])
+def test_no_target_line_without_a_different_target(target: Option | None, current: str) -> None:
+    assert target_lines(Capacity(vcpus=16.0), target, current, {}) == {}
 
 
 def test_forecast_runs_from_the_window_end_over_the_horizon() -> None:
@@ -46,7 +47,7 @@ def test_forecast_runs_from_the_window_end_over_the_horizon() -> None:
 def test_details_are_read_by_offset_and_filters_keep_missing_values(
         rec: Callable[..., dict[str, Any]], make_result: Callable[..., AuditResult]) -> None:
     rows = [rec("i-1", tags={"Team": "ml"}, options=[OPTION], evidence={"capacity": {"vcpus": 16.0}, "note": "é"}),
-            rec("i-2", account=None, confidence=None, tags={}, evidence={"x": "</script><b>"})]
+            rec("i-2", account="", confidence="low", tags={}, evidence={"x": "</script><b>"})]
     features = pd.DataFrame({"vcpus": [16.0, 4.0], "cpu_forecast": [20.0, None], "cpu_upper": [22.0, None],
                              "cpu_trend_used": [0.0, None]}, index=pd.Index(["i-1", "i-2"], name="resource_id"))
     result = make_result(rows, features=features)
@@ -68,7 +69,7 @@ def test_details_are_read_by_offset_and_filters_keep_missing_values(
     menus = {menu["key"]: menu for menu in records.filters}
     assert menus["group"]["values"] == ["ml", None] and menus["group"]["none"] == "(untagged)"
     assert menus["account"]["values"] == ["111122223333", None]
-    assert menus["confidence"]["values"] == ["high", None]
+    assert menus["confidence"]["values"] == ["high", "low"]
 
 
 def test_csv_columns_name_a_table_row_key_for_every_export_column(

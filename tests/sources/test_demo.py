@@ -12,6 +12,7 @@ import pytest
 from advisor.catalog import load_catalog
 from advisor.engine.pipeline import audit, load_rule_set
 from advisor.model import INVENTORY_COLUMNS, METRICS_COLUMNS, PERCENT_METRICS, Kind, Metric
+from advisor.results import recommendations_frame
 from advisor.settings import Settings
 from advisor.sources.demo import (
     DEMO_END,
@@ -372,7 +373,7 @@ def test_demo_audit_fires_every_bundled_rule_with_evidence(demo: tuple[pd.DataFr
     """The demo report shows every recommendation kind: each bundled rule fires on at least one resource."""
     inventory, metrics = demo
     result = audit(inventory, metrics, load_catalog(), source_label="demo")
-    recs = result.recommendations
+    recs = recommendations_frame(result.recommendations)
     assert {r.id for r in load_rule_set(Settings())} == set(recs["rule"])
     assert all(isinstance(e, dict) and e["rule"] == r for e, r in zip(recs["evidence"], recs["rule"], strict=True))
     ei = recs[recs["action"] == "migrate_accelerator"]

@@ -6,6 +6,7 @@ from fleet_builders import FleetBuilder
 
 from advisor.catalog import load_catalog
 from advisor.engine.pipeline import audit
+from advisor.results import recommendations_frame
 from advisor.store.history import History, HistoryError
 
 
@@ -32,7 +33,7 @@ def _fleet(with_new: bool = False, resized: bool = False) -> FleetBuilder:
 
 def test_runs_are_recorded_and_diffed_new_resolved_done_persisting(tmp_path):
     first = _audit(_fleet())
-    target = first.recommendations.set_index("resource_id").at["i-over", "target"]
+    target = recommendations_frame(first.recommendations).set_index("resource_id").at["i-over", "target"]
     second = _audit(_fleet(with_new=True, resized=True), **{"i-over": {"instance_type": target},
                                               "i-idle": {"state": "stopped"}})
     with History(tmp_path) as history:
@@ -47,7 +48,8 @@ def test_runs_are_recorded_and_diffed_new_resolved_done_persisting(tmp_path):
     resolved = diff.resolved.set_index("resource_id")
     assert set(resolved.index) == {"i-idle", "i-over"}
     assert resolved.loc["i-over", "done"] and resolved.loc["i-idle", "done"]
-    expected = first.recommendations.set_index("resource_id").loc[["i-idle", "i-over"], "monthly_savings"].sum()
+    expected = recommendations_frame(first.recommendations).set_index("resource_id").loc[["i-idle", "i-over"],
+                                                                                   "monthly_savings"].sum()
     assert diff.realised_savings == pytest.approx(expected, abs=0.01)
     assert diff.persisting["resource_id"].tolist() == ["i-nomem"]
     assert diff.persisting["open_days"].iloc[0] >= 0
@@ -89,10 +91,10 @@ def test_an_interrupted_record_leaves_the_history_as_it_was(tmp_path, monkeypatc
     result = _audit(_fleet())
     with History(tmp_path) as history:
         history.record(result, datetime.now(UTC), 1.0)
-        broken = result.recommendations.copy()
-        broken["monthly_savings"] = "not a number"
-        result.recommendations = broken
-        with pytest.raises(ValueError):
+        # a value the store cannot hold, past validation (as a bug would): the insert fails inside the transaction
+        result.recommendations = [rec.model_copy(update={"monthly_savings": "not a number"})
+                                  for rec in result.recommendations]
+        with pytest.raises(duckdb.ConversionException):
             history.record(result, datetime.now(UTC), 1.0)
         assert len(history.runs()) == 1
         count = history.db.execute("SELECT count(DISTINCT run_id) FROM run_resources").fetchone()[0]

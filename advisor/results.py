@@ -1,0 +1,238 @@
+"""The typed result of an audit: recommendations (with their options and evidence) and the summary figures.
+
+The engine builds each :class:`Recommendation` once; the exports, the history, the terminal and the HTML report
+each map from these objects in one place. Serialised with ``model_dump(mode="json")``, they give the published
+JSON of ``recommend --format json`` and ``recommendations.json`` field for field, in the same order.
+
+Options and evidence carry a typed core (what generic code reads) and the action's own fields as extras: an EBS
+option states a volume type and IOPS, a spot option an interruption band, and the evidence of a spot move its pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+    model_validator,
+)
+
+Confidence = Literal["high", "medium", "low"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Option(BaseModel):
+    """One way to act on a finding (a target type, a volume, a spot pool, a serverless variant), ranked.
+
+    The typed fields are those generic code reads; an action adds its own (``volume_type``, ``interruption``, …).
+    Fields are written in the order the action stated them, and only those it stated.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    instance_type: str | None = None
+    label: str | None = None
+    hourly_price: float | None = None
+    monthly_cost: float | None = None
+    monthly_savings: float | None = None
+    projected_utilization: dict[str, float] | None = None
+    risk: int | None = None
+    vcpus: int | None = None
+    memory_gib: float | None = None
+    gpus: float | None = None
+    gpu_memory_gib: float | None = None
+    iops: float | None = None
+    price_estimated: bool | None = None
+    rank: int | None = None
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, data: Any, handler: ModelWrapValidatorHandler[Option]) -> Option:
+        option = handler(data)
+        if isinstance(data, dict):
+            option._order = tuple(data)
+        return option
+
+    @model_serializer(mode="wrap")
+    def _in_order(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        stated = self.model_fields_set | set(self.model_extra or {})
+        ordered = {key: data[key] for key in self._order if key in data}
+        return ordered | {key: value for key, value in data.items() if key in stated and key not in ordered}
+
+    def updated(self, **changes: Any) -> Option:
+        """A copy with some fields changed (new fields go last)."""
+        return Option.model_validate(self.model_dump() | changes)
+
+
+class MetricStats(_Frozen):
+    mean: float | None = None
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class MetricForecast(_Frozen):
+    trend_per_day: float | None = None
+    trend_significant: bool = False
+    forecast: float | None = None
+    upper: float | None = None
+    weekly_peak: float | None = None
+    horizon_days: int
+
+
+class PolicyUsed(_Frozen):
+    statistic: str
+    headroom: float
+
+
+class Capacity(_Frozen):
+    vcpus: float | None = None
+    memory_gib: float | None = None
+    gpus: float | None = None
+    gpu_memory_gib: float | None = None
+
+
+class Evidence(BaseModel):
+    """What a finding rests on: the data window, the statistics and forecast, the rule, the sizing policy.
+
+    An action adds its own sections after these (``spot``, ``volume``, ``autoscaling``, …).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    window: str = ""
+    hours_observed: float | None = None
+    days_observed: float | None = None
+    coverage: float | None = None
+    datapoints: dict[str, int] = {}
+    stats: dict[str, MetricStats] = {}
+    forecast: dict[str, MetricForecast] = {}
+    rule: str = ""
+    rule_file: str = ""
+    condition: str = ""
+    thresholds: dict[str, float] = {}
+    policy: dict[str, PolicyUsed] = {}
+    demand: dict[str, float | None] = {}
+    capacity: Capacity = Capacity()
+    notes: list[str] = []
+
+
+class Recommendation(_Frozen):
+    """One finding on one resource; money in USD per month (per run for jobs)."""
+
+    resource_id: str
+    kind: str
+    account: str
+    region: str
+    name: str
+    tags: dict[str, str] = {}
+    rule: str
+    title: str
+    action: str
+    severity: str
+    current: str = ""
+    target: str | None = None
+    monthly_cost_now: float
+    monthly_cost_after: float
+    monthly_savings: float
+    confidence: Confidence
+    confidence_score: float
+    risk: int | None = None  # 0 (very low) to 4 (very high)
+    projected_utilization: dict[str, float] = {}
+    evidence: Evidence = Evidence()
+    rationale: str = ""
+    options: list[Option] = []
+    price_estimated: bool = False
+    price_list_date: str | None = None
+
+    @field_serializer("risk")
+    def _risk_as_number(self, risk: int | None) -> float | None:
+        """Written as a number (``1.0``), as the JSON has always carried it."""
+        return None if risk is None else float(risk)
+
+
+RECOMMENDATION_FIELDS = tuple(Recommendation.model_fields)
+
+
+def recommendations_frame(recommendations: Sequence[Recommendation]) -> pd.DataFrame:
+    """One row per recommendation, one column per field (options and evidence as plain dicts)."""
+    return pd.DataFrame([rec.model_dump() for rec in recommendations], columns=list(RECOMMENDATION_FIELDS))
+
+
+class CostIncreases(_Frozen):
+    monthly: float
+    count: int
+
+
+class TopSaving(_Frozen):
+    resource_id: str
+    name: str
+    action: str
+    current: str
+    target: str
+    monthly_savings: float
+    confidence: str
+
+
+class CoverageFigures(_Frozen):
+    resources: int
+    without_metrics: int
+    share_well_covered: float
+    median: float
+
+
+class Coverage(CoverageFigures):
+    threshold: float
+    by_kind: dict[str, CoverageFigures]
+
+
+class ReasonGroup(_Frozen):
+    reason: str
+    count: int
+    examples: list[str]
+
+
+class Summary(_Frozen):
+    """The headline figures of one audit (see :mod:`advisor.report.summary` for how each is counted)."""
+
+    source_label: str
+    generated_at: str | None
+    window_start: str | None
+    window_end: str | None
+    price_list_date: str
+    currency: str = "USD"
+    resources_analysed: int
+    resources_skipped: int
+    recommendations: int
+    monthly_spend_covered: float
+    total_monthly_savings: float
+    total_annual_savings: float
+    resources_with_savings: int
+    overlapping_findings: int
+    cost_increases: CostIncreases
+    savings_by_action: dict[str, float]
+    savings_by_region: dict[str, float]
+    savings_by_account: dict[str, float]
+    savings_by_confidence: dict[str, float]
+    group_tag: str
+    savings_by_tag: dict[str, float]
+    top_savings: list[TopSaving]
+    prices_estimated: bool
+    coverage: Coverage | None
+    skipped_reasons: list[ReasonGroup]
+    problems: list[str]
+    problem_groups: list[ReasonGroup]
