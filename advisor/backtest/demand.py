@@ -203,17 +203,18 @@ def _current(inventory: pd.DataFrame, catalog: Catalog) -> dict[str, pd.Series]:
     """The current capacity of each resource: its type's spec row, or its volume's IOPS limit."""
     out: dict[str, pd.Series] = {}
     volumes = inventory[inventory["kind"] == Kind.EBS_VOLUME]
-    for row in volumes.itertuples(index=False):
-        limit = volume_iops_limit(row.volume_type, row.size_gib, row.iops)
+    for rid, volume_type, size, iops in zip(volumes["resource_id"], volumes["volume_type"], volumes["size_gib"],
+                                            volumes["iops"], strict=True):
+        limit = volume_iops_limit(volume_type, size, iops)
         if limit is not None:
-            ceiling = volume_iops_limit(row.volume_type, row.size_gib, row.iops, burst=True)
-            out[str(row.resource_id)] = pd.Series({"iops": limit, "iops_ceiling": ceiling})
+            ceiling = volume_iops_limit(volume_type, size, iops, burst=True)
+            out[str(rid)] = pd.Series({"iops": limit, "iops_ceiling": ceiling})
     instances = inventory[(inventory["kind"] != Kind.EBS_VOLUME) & inventory["instance_type"].notna()]
     types = instances["instance_type"].astype(str).str.removeprefix("ml.")
     specs = instance_specs(catalog, sorted(set(types)))
     for rid, name in zip(instances["resource_id"].astype(str), types, strict=True):
         if name in specs.index:
-            out[rid] = specs.loc[name]
+            out[rid] = specs.loc[[name]].iloc[0]
     return out
 
 

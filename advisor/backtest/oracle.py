@@ -34,9 +34,10 @@ def oracle_choices(inventory: pd.DataFrame, demand: dict[str, ResourceDemand],
     for region, rows in ec2.groupby("region", sort=False):
         offered = candidates(catalog, str(region), "ec2", False)
         for row in rows.itertuples(index=False):
-            choice = _choose(row, demand[row.resource_id], offered, catalog)
+            resource_id = str(row.resource_id)
+            choice = _choose(row, demand[resource_id], offered, catalog)
             if choice is not None:
-                choices[row.resource_id] = choice
+                choices[resource_id] = choice
     return choices
 
 

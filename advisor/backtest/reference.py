@@ -94,7 +94,7 @@ class SizingStrategy(Strategy[SizingSettings]):
         decisions = []
         for resource_id, result in size_resources(frame, history.catalog, settings, "down").items():
             if result.target is not None and result.target_hourly is not None:
-                decisions.append(_priced(resource_id, frame.loc[resource_id], "downsize", result.target,
+                decisions.append(_priced(resource_id, frame.loc[[resource_id]].iloc[0], "downsize", result.target,
                                          result.target_hourly, f"{self.name}: a cheaper type holds the demand"))
         need = demand_frame(frame, settings, "up")
         hot = (need["need_vcpus"] > frame["vcpus"] + 1e-9) | (need["need_memory"] > frame["memory_gib"] + 1e-9)
@@ -102,7 +102,7 @@ class SizingStrategy(Strategy[SizingSettings]):
         if hot.any():
             for resource_id, result in size_resources(frame[hot], history.catalog, settings, "up").items():
                 if result.target is not None and result.target_hourly is not None:
-                    decisions.append(_priced(resource_id, frame.loc[resource_id], "upsize", result.target,
+                    decisions.append(_priced(resource_id, frame.loc[[resource_id]].iloc[0], "upsize", result.target,
                                              result.target_hourly, f"{self.name}: the current type is too small"))
         return decisions
 
@@ -171,7 +171,7 @@ class TrustedAdvisor(Strategy[TrustedAdvisorSettings]):
                 target = str(family["ondemand_hourly"].idxmax())
                 decisions.append(_priced(str(resource_id), row, "downsize", target,
                                          float(family.at[target, "ondemand_hourly"]),
-                                         f"{self.name}: low utilization on {int(low_days[resource_id])} days"))
+                                         f"{self.name}: low utilization on {int(low_days[str(resource_id)])} days"))
         return decisions
 
 
@@ -183,7 +183,7 @@ def resource_statistic(metrics: pd.DataFrame, metric: str, statistic: str, five_
     rows = _prefer_stat(metrics[metrics["metric"].astype(str) == metric], "avg" if statistic == "mean" else "max")
     if five_minute_maxima:
         rows = rows.assign(timestamp=rows["timestamp"].dt.floor("5min"))
-        rows = rows.groupby(["resource_id", "timestamp"], observed=True, as_index=False)["value"].max()
+        rows = rows.groupby(["resource_id", "timestamp"], observed=True)["value"].max().reset_index()
     grouped = rows.groupby("resource_id", observed=True)["value"]
     if statistic == "mean":
         return grouped.mean()

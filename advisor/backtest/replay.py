@@ -80,7 +80,7 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
     for resource_id in [*by_id, *(r for r in demand if r not in by_id)]:
         if resource_id not in inv.index:
             continue
-        resource = inv.loc[resource_id]
+        resource = inv.loc[[resource_id]].iloc[0]
         decision = by_id.get(resource_id)
         later = demand.get(resource_id)
         status, verdict = _judge(decision, resource, later, catalog)

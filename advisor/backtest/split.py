@@ -95,4 +95,4 @@ def _period(metrics: pd.DataFrame) -> pd.Timedelta:
     """The typical gap between a series' samples (5 minutes when it cannot be told)."""
     stamps = metrics["timestamp"].drop_duplicates().sort_values()
     gaps = stamps.diff().dropna()
-    return gaps.median() if len(gaps) else pd.Timedelta(minutes=5)
+    return pd.Timedelta(gaps.median()) if len(gaps) else pd.Timedelta(minutes=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -38,9 +38,10 @@ def render(result: BacktestResult, console: Console, limit: int | None = 25) -> 
 def render_resources(outcome: StrategyOutcome, console: Console, limit: int | None) -> None:
     rows = [r for r in sorted_rows(outcome.rows) if r["status"] != "no change"]
     table = Table(title=f"{outcome.name}: recommendations replayed on the later demand")
-    for header, justify in (("Resource", "left"), ("Name", "left"), ("Advice", "left"), ("Status", "left"),
-                            ("Failed on", "left"), ("CPU over", "right"), ("Worst overshoot", "right"),
-                            ("Savings/mo", "right"), ("Oracle", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("Resource", "left"), ("Name", "left"), ("Advice", "left"), ("Status", "left"), ("Failed on", "left"),
+        ("CPU over", "right"), ("Worst overshoot", "right"), ("Savings/mo", "right"), ("Oracle", "left"))
+    for header, justify in columns:
         table.add_column(header, justify=justify, overflow="fold")
     for row in rows if limit is None else rows[:limit]:
         table.add_row(*_resource_cells(row))

@@ -159,7 +159,7 @@ class Store:
                                         "ORDER BY k.row").fetchnumpy()
             finally:
                 self._con.unregister("_keys")
-        return ids["series_id"].astype(np.int64)
+        return np.asarray(ids["series_id"], dtype=np.int64)
 
     def fetched(self, series_ids: np.ndarray) -> dict[int, list[tuple[int, int]]]:
         """The ranges ``[start, end)`` (epoch seconds) already fetched, per series id, sorted."""
