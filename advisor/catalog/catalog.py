@@ -133,7 +133,7 @@ class Catalog:
         name = _strip_ml(instance_type)
         if name not in self.types.index:
             return None
-        return self.types.loc[name]
+        return self.types.loc[[name]].iloc[0]
 
     def hourly_price(self, instance_type: str, region: str) -> float | None:
         """EC2 Linux on-demand USD/hour, or None where the type is not offered in the region."""
@@ -258,8 +258,9 @@ class Catalog:
         name = instance_type.strip()
         is_sagemaker = name.startswith(SAGEMAKER_PREFIX)
         spec = self.spec(name)
-        table_rows = self.sagemaker[self.sagemaker["instance_type"] == name] if is_sagemaker else None
-        if spec is None and (table_rows is None or table_rows.empty):
+        table_rows = self.sagemaker[self.sagemaker["instance_type"] == name] if is_sagemaker \
+            else self.sagemaker.iloc[:0]
+        if spec is None and table_rows.empty:
             raise self._unknown(name)
         ec2_name = _strip_ml(name)
         rows = self.prices[self.prices["instance_type"] == ec2_name]
@@ -267,15 +268,15 @@ class Catalog:
             rows = rows[rows["region"] == region]
         prices = [
             {
-                "region": str(r.region),
-                "ondemand_hourly": _python(r.ondemand_hourly),
-                "spot_hourly": _python(r.spot_hourly),
-                "spot_savings_pct": _python(r.spot_savings_pct),
-                "interruption_band": _python(r.interruption_band),
-                "interruption": (INTERRUPTION_BANDS[int(r.interruption_band)]
-                                 if not pd.isna(r.interruption_band) else None),
+                "region": str(r["region"]),
+                "ondemand_hourly": _python(r["ondemand_hourly"]),
+                "spot_hourly": _python(r["spot_hourly"]),
+                "spot_savings_pct": _python(r["spot_savings_pct"]),
+                "interruption_band": _python(r["interruption_band"]),
+                "interruption": (INTERRUPTION_BANDS[int(r["interruption_band"])]
+                                 if not pd.isna(r["interruption_band"]) else None),
             }
-            for r in rows.sort_values("region").itertuples(index=False)
+            for r in rows.sort_values("region").to_dict("records")
         ]
         out: dict[str, Any] = {
             "instance_type": name,
@@ -295,7 +296,7 @@ class Catalog:
                 if priced is not None:
                     sagemaker.append({"region": where, "hourly": priced[0], "estimated": priced[1]})
             out["sagemaker"] = sagemaker
-            notes = table_rows["note"].dropna().unique() if "note" in table_rows else []
+            notes = list(table_rows["note"].dropna().unique()) if "note" in table_rows.columns else []
             if len(notes):
                 out["note"] = str(notes[0])
         return out

@@ -122,7 +122,7 @@ def describe_types(ec2: Any, names: list[str] | None = None) -> list[dict[str, A
     paginator = ec2.get_paginator("describe_instance_types")
     if names is None:
         return [t for page in paginator.paginate() for t in page.get("InstanceTypes", [])]
-    records = []
+    records: list[dict[str, Any]] = []
     for i in range(0, len(names), DESCRIBE_BATCH):
         pages = paginator.paginate(InstanceTypes=names[i:i + DESCRIBE_BATCH])
         records.extend(t for page in pages for t in page.get("InstanceTypes", []))
@@ -228,7 +228,8 @@ def _markups(types: pd.DataFrame, prices: pd.DataFrame, sagemaker: pd.DataFrame,
         plain = str(name).removeprefix("ml.")
         if bool(estimated) or plain not in types.index or (plain, region) not in ec2:
             continue
-        ratios.setdefault(sagemaker_price_class(types.loc[plain]), []).append(float(hourly) / ec2[(plain, region)])
+        price_class = sagemaker_price_class(types.loc[[plain]].iloc[0])
+        ratios.setdefault(price_class, []).append(float(hourly) / ec2[(plain, region)])
     return previous | {k: round(statistics.median(v), 4) for k, v in ratios.items()}
 
 
