@@ -52,6 +52,7 @@ from advisor.runlock import RunLock
 
 if TYPE_CHECKING:
     from advisor.model import AuditResult
+    from advisor.results import Summary
 
 # The engine, the sources, the report and the history (pandas, numpy, scikit-learn, plotly, duckdb) load when a
 # command runs, not at start-up, so `advisor --help` answers at once.
@@ -91,13 +92,9 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
                  problems=data.problems)
 
 
-def exit_on_savings(result: AuditResult, threshold: float | None) -> None:
-    if threshold is None:
-        return
-    from advisor.report.summary import summarize
-
-    savings = summarize(result).total_monthly_savings
-    if savings > threshold:
+def exit_on_savings(summary: Summary, threshold: float | None) -> None:
+    savings = summary.total_monthly_savings
+    if threshold is not None and savings > threshold:
         console(stderr=True).print(f"monthly savings found ${savings:,.2f} exceed --fail-on-savings ${threshold:,.2f}")
         raise typer.Exit(EXIT_SAVINGS_FOUND)
 
@@ -165,13 +162,13 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
     event("run_started", source=cfg.file.source.spec, config=str(cfg.path) if cfg.path else None)
     try:
         result = run_audit(cfg, start, end, quiet)
-        group_tag = cfg.file.output.group_tag
-        savings = summarize(result, group_tag).total_monthly_savings
+        summary = summarize(result, cfg.file.output.group_tag)  # once: every output shows these figures
+        savings = summary.total_monthly_savings
         if history:
             result.changes = _record_history(cfg, result, started, savings)
         written = write_outputs(directory, started, {
-            "report.html": render_html(result, group_tag=group_tag),
-            "recommendations.json": to_json(result, with_summary=True, group_tag=group_tag),
+            "report.html": render_html(result, summary),
+            "recommendations.json": to_json(result, summary),
             "recommendations.csv": to_csv(result),
         }, cfg.file.output.retention)
     except BaseException as exc:
@@ -180,12 +177,12 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
     event("run_finished", recommendations=len(result.recommendations), monthly_savings=savings,
           outputs=[str(p) for p in written], seconds=round((datetime.now(UTC) - started).total_seconds(), 2))
     if not quiet:
-        render_summary(result, console())
+        render_summary(summary, console())
         render_changes(result, console())
         render_table(result, console(), limit=15)
         console().print(f"Report: {directory / 'report.html'} (this run: {written[0].name})")
         console().print(f"Exports: {directory / 'recommendations.json'}, {directory / 'recommendations.csv'}")
-    exit_on_savings(result, fail_on_savings)
+    exit_on_savings(summary, fail_on_savings)
 
 
 def _record_history(cfg: EffectiveConfig, result: AuditResult, started: Any, savings: float) -> dict[str, Any]:
@@ -227,6 +224,7 @@ def recommend(
     Example: advisor recommend --source files:./export --format json > recs.json
     """
     from advisor.report.exports import to_csv, to_json
+    from advisor.report.summary import summarize
     from advisor.report.terminal import render_summary, render_table
 
     cfg = load_effective_config(config, source=source, demo=demo, rules=rules, disable_rule=disable_rule,
@@ -234,13 +232,14 @@ def recommend(
                                 memory_headroom=memory_headroom, min_hours=min_hours, region=region,
                                 profile=profile, role_arn=role_arn, external_id=external_id, days=days, store=store)
     result = run_audit(cfg, start, end, quiet=output_format is not OutputFormat.table)
+    summary = summarize(result, cfg.file.output.group_tag)
     if output_format is OutputFormat.table and not output:
-        render_summary(result, console())
+        render_summary(summary, console())
         render_table(result, console(), limit=None)
     elif output_format is OutputFormat.table:
         buffer = io.StringIO()
         file_console = Console(file=buffer, width=PIPE_WIDTH, no_color=True)
-        render_summary(result, file_console)
+        render_summary(summary, file_console)
         render_table(result, file_console, limit=None)
         atomic_write_text(output, buffer.getvalue())
     else:
@@ -249,4 +248,4 @@ def recommend(
             atomic_write_text(output, text)
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    exit_on_savings(result, fail_on_savings)
+    exit_on_savings(summary, fail_on_savings)

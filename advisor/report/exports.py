@@ -13,8 +13,7 @@ import pandas as pd
 
 from advisor.fsutil import atomic_write_text
 from advisor.model import AuditResult
-from advisor.report.summary import DEFAULT_GROUP_TAG, summarize
-from advisor.results import RECOMMENDATION_FIELDS, recommendations_frame
+from advisor.results import RECOMMENDATION_FIELDS, Summary, recommendations_frame
 
 NESTED_COLUMNS = ("tags", "projected_utilization", "evidence", "options")
 # The CSV export's columns without the bulky nested evidence and options: what the report's "Download CSV" writes.
@@ -43,14 +42,14 @@ def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
     return [rec.model_dump(mode="json") for rec in result.recommendations]
 
 
-def to_json(result: AuditResult, with_summary: bool = False, group_tag: str = DEFAULT_GROUP_TAG) -> str:
-    """A JSON list of recommendation objects; with ``with_summary``, a document holding the summary (savings also
-    broken down by the tag ``group_tag``), the recommendations and the skipped resources."""
+def to_json(result: AuditResult, summary: Summary | None = None) -> str:
+    """A JSON list of recommendation objects; given the run's ``summary``, a document holding it, the
+    recommendations and the skipped resources."""
     records = recommendation_records(result)
-    if not with_summary:
+    if summary is None:
         return json.dumps(records, indent=2)
     document = {
-        "summary": summarize(result, group_tag).model_dump(mode="json"),
+        "summary": summary.model_dump(mode="json"),
         "recommendations": records,
         "skipped": [plain(r) for r in result.skipped.to_dict(orient="records")],
     }
@@ -69,9 +68,9 @@ def to_csv(result: AuditResult) -> str:
     return buffer.getvalue()
 
 
-def write_exports(result: AuditResult, directory: Path, group_tag: str = DEFAULT_GROUP_TAG) -> list[Path]:
+def write_exports(result: AuditResult, directory: Path, summary: Summary) -> list[Path]:
     directory = Path(directory)
     return [
-        atomic_write_text(directory / "recommendations.json", to_json(result, with_summary=True, group_tag=group_tag)),
+        atomic_write_text(directory / "recommendations.json", to_json(result, summary)),
         atomic_write_text(directory / "recommendations.csv", to_csv(result)),
     ]

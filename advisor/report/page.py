@@ -26,8 +26,9 @@ from advisor.report.charts import overview_charts
 from advisor.report.encoding import inline_script, jsonable, script_json, text
 from advisor.report.records import csv_columns, page_records
 from advisor.report.series import encode_series
-from advisor.report.summary import DEFAULT_GROUP_TAG, counted_savings_rows, head_and_rest, summarize
+from advisor.report.summary import counted_savings_rows, head_and_rest
 from advisor.resources import resource_dir
+from advisor.results import Summary
 from advisor.version import __version__
 
 SCRIPTS = ("report.js", "report.drill.js")  # concatenated into one inline script, in this order
@@ -72,9 +73,10 @@ def _window_days(result: AuditResult) -> str | None:
     return f"{round((result.window_end - result.window_start) / pd.Timedelta(days=1), 1):g}"
 
 
-def render_html(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> str:
-    """The whole report as one HTML string; savings are also broken down by the tag ``group_tag``."""
-    summary = summarize(result, group_tag)
+def render_html(result: AuditResult, summary: Summary) -> str:
+    """The whole report as one HTML string: the run's ``summary`` (savings also broken down by its tag) and
+    every recommendation."""
+    group_tag = summary.group_tag
     series = encode_series([rec.resource_id for rec in result.recommendations], result.metrics)
     records = page_records(result, series, group_tag)
     meta = {"price_list_date": result.price_list_date, "group_tag": group_tag, "step": series.step,
@@ -98,6 +100,6 @@ def render_html(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> str:
     )
 
 
-def write_html(result: AuditResult, path: Path | str, group_tag: str = DEFAULT_GROUP_TAG) -> Path:
+def write_html(result: AuditResult, path: Path | str, summary: Summary) -> Path:
     """Render the report and write it atomically; returns the path written."""
-    return atomic_write_text(Path(path), render_html(result, group_tag))
+    return atomic_write_text(Path(path), render_html(result, summary))

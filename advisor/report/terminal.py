@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from advisor.model import AuditResult
-from advisor.report.summary import summarize
+from advisor.results import Summary
 
 RISK_LABELS = ("very low", "low", "medium", "high", "very high")
 
@@ -16,11 +16,10 @@ def _money(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def render_summary(result: AuditResult, console: Console) -> None:
-    summary = summarize(result)
+def render_summary(summary: Summary, console: Console) -> None:
     console.print(
         f"[bold]{summary.recommendations}[/] recommendations for [bold]{summary.resources_analysed}[/] "
-        f"resources ({summary.resources_skipped} skipped) from {escape(result.source_label)}; "
+        f"resources ({summary.resources_skipped} skipped) from {escape(summary.source_label)}; "
         f"monthly spend covered {_money(summary.monthly_spend_covered)}, savings found "
         f"[bold green]{_money(summary.total_monthly_savings)}[/]/month "
         f"(prices as of {summary.price_list_date})"

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, Route
 from advisor.model import AuditResult
 from advisor.report.exports import MAIN_CSV_COLUMNS, to_csv, to_json
 from advisor.report.page import render_html, write_html
+from advisor.report.summary import summarize
 
 XSS_NAME = "<script>window.__xss=1</script>"
 XSS_TAG = '"><img src=x onerror="window.__xss=2">'
@@ -125,7 +126,7 @@ def result(rec: Callable[..., dict[str, Any]], make_result: Callable[..., AuditR
 
 @pytest.fixture(scope="module")
 def report(result: AuditResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_html(result, tmp_path_factory.mktemp("html") / "report.html")
+    return write_html(result, tmp_path_factory.mktemp("html") / "report.html", summarize(result))
 
 
 class Opened:
@@ -210,7 +211,7 @@ def _percent(share: float) -> str:
 
 
 def test_html_is_self_contained_and_data_blocks_are_escaped(result: AuditResult) -> None:
-    text = render_html(result)
+    text = render_html(result, summarize(result))
     assert text.count("* plotly.js v") == 1
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", text, re.IGNORECASE)
     blocks = re.findall(r'<script type="application/json" id="([\w-]+)">(.*?)</script>', text, re.DOTALL)
@@ -233,7 +234,7 @@ def test_no_errors_and_no_network(opened: Opened) -> None:
 
 def test_summary_figures_equal_the_json_export(opened: Opened, result: AuditResult) -> None:
     page = opened.page
-    summary = json.loads(to_json(result, with_summary=True))["summary"]
+    summary = json.loads(to_json(result, summarize(result)))["summary"]
     card = {name: page.locator(f"#card-{name}").inner_text() for name in
             ("spend", "monthly-savings", "annual-savings", "recommendations", "resources-with-savings",
              "cost-increases", "resources", "skipped", "coverage-share", "coverage-median")}
@@ -407,7 +408,8 @@ def test_long_tables_are_paged(chromium: Browser, rec: Callable[..., dict[str, A
                                make_result: Callable[..., AuditResult], tmp_path: Path) -> None:
     rows = [rec(f"i-{n:05d}", name=f"worker-{n}", monthly_savings=float(1000 - n),
                 action="spot" if n % 3 == 0 else "downsize") for n in range(450)]
-    with open_report(chromium, write_html(make_result(rows), tmp_path / "long.html")) as view:
+    long = make_result(rows)
+    with open_report(chromium, write_html(long, tmp_path / "long.html", summarize(long))) as view:
         page = view.page
         assert len(view.visible_ids()) == 200
         assert page.locator("#row-count").inner_text() == "showing 200 of 450"
@@ -539,7 +541,8 @@ def test_ten_thousand_recommendations_stay_usable(chromium: Browser, rec: Callab
         "timestamp": np.tile(np.tile(stamps, 2), n),
         "value": np.random.default_rng(3).uniform(0, 60, 2 * n * len(stamps)),
     })
-    path = write_html(make_result(rows, metrics=metrics), tmp_path / "fleet.html")
+    fleet = make_result(rows, metrics=metrics)
+    path = write_html(fleet, tmp_path / "fleet.html", summarize(fleet))
     with open_report(chromium, path) as view:
         page = view.page
         assert page.locator("#rec-body tr.rec").count() == 200  # the DOM holds one page, not 10,000 rows
