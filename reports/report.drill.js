@@ -113,8 +113,8 @@
     if (isNumber(rec.confidence_score)) {
       facts.Confidence = (rec.confidence || "") + " (" + numberFormat.format(rec.confidence_score) + ")";
     }
-    if (isPlainObject(rec.projected) && Object.keys(rec.projected).length) {
-      facts["Projected on target"] = inlinePairs(rec.projected, " %");
+    if (isPlainObject(rec.projected_utilization) && Object.keys(rec.projected_utilization).length) {
+      facts["Projected on target"] = inlinePairs(rec.projected_utilization, " %");
     }
     section.appendChild(kvList(facts));
     if (isPlainObject(evidence.thresholds) && Object.keys(evidence.thresholds).length) {

@@ -124,7 +124,7 @@
   var morePanel = document.getElementById("rec-more");
   var moreButton = document.getElementById("show-more");
   var allButton = document.getElementById("show-all");
-  var sortKey = "savings";
+  var sortKey = "monthly_savings";
   var sortDirection = -1;
 
   function moneyCell(value, extraClass) {
@@ -162,11 +162,11 @@
     change.appendChild(document.createElement("wbr"));
     change.appendChild(el("span", "arrow", "→"));
     breakable(change, rec.target || "—");
-    tr.appendChild(moneyCell(rec.cost_now));
-    tr.appendChild(moneyCell(rec.cost_after));
-    var savings = tr.appendChild(moneyCell(rec.savings,
-      "savings" + (isNumber(rec.savings) && rec.savings < 0 ? " negative" : "")));
-    if (rec.estimated) {
+    tr.appendChild(moneyCell(rec.monthly_cost_now));
+    tr.appendChild(moneyCell(rec.monthly_cost_after));
+    var savings = tr.appendChild(moneyCell(rec.monthly_savings,
+      "savings" + (isNumber(rec.monthly_savings) && rec.monthly_savings < 0 ? " negative" : "")));
+    if (rec.price_estimated) {
       savings.appendChild(el("span", "est", "est.")).title = "estimated price: cost now, cost after and savings";
     }
     var confidence = String(rec.confidence || "").toLowerCase();
@@ -333,9 +333,9 @@
 
   function filteredCsv() {
     var columns = meta.csv || [];
-    var lines = [columns.map(function (pair) { return csvField(pair[0]); }).join(",")];
+    var lines = [columns.map(csvField).join(",")];
     matching.forEach(function (row) {
-      lines.push(columns.map(function (pair) { return csvField(row.rec[pair[1]]); }).join(","));
+      lines.push(columns.map(function (column) { return csvField(row.rec[column]); }).join(","));
     });
     return lines.join("\n") + "\n";
   }

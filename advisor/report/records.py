@@ -22,9 +22,6 @@ from advisor.report.summary import UNKNOWN, UNTAGGED, tag_value
 
 MAX_OPTIONS = 3
 CONFIDENCE_ORDER = {"high": 3, "medium": 2, "low": 1}
-# CSV column of the filtered download -> key of the table row holding its value
-CSV_KEYS = {"monthly_cost_now": "cost_now", "monthly_cost_after": "cost_after", "monthly_savings": "savings",
-            "projected_utilization": "projected", "price_estimated": "estimated"}
 
 
 @dataclass
@@ -34,9 +31,9 @@ class PageRecords:
     filters: list[dict[str, Any]] = field(default_factory=list)
 
 
-def csv_columns() -> list[list[str]]:
-    """[CSV column, table-row key] pairs for the browser's CSV download (the CSV export's main columns)."""
-    return [[column, CSV_KEYS.get(column, column)] for column in MAIN_CSV_COLUMNS]
+def csv_columns() -> list[str]:
+    """The columns of the browser's CSV download (the CSV export's main columns), each a key of the table rows."""
+    return list(MAIN_CSV_COLUMNS)
 
 
 def _filters(rows: list[dict[str, Any]], group_tag: str) -> list[dict[str, Any]]:
@@ -88,18 +85,18 @@ def page_records(result: AuditResult, series: EncodedSeries, group_tag: str) -> 
             "current": rec.current,
             "target": rec.target or "",
             "target_risk": options[0].risk if options else None,
-            "cost_now": number(rec.monthly_cost_now),
-            "cost_after": number(rec.monthly_cost_after),
-            "savings": number(rec.monthly_savings),
+            "monthly_cost_now": number(rec.monthly_cost_now),
+            "monthly_cost_after": number(rec.monthly_cost_after),
+            "monthly_savings": number(rec.monthly_savings),
             "confidence": rec.confidence,
             "confidence_score": number(rec.confidence_score),
             "confidence_rank": CONFIDENCE_ORDER[rec.confidence],
             "risk": rec.risk,
-            "estimated": rec.price_estimated,
+            "price_estimated": rec.price_estimated,
             "price_list_date": rec.price_list_date or "",
             "rationale": rec.rationale,
             "tags": rec.tags,
-            "projected": rec.projected_utilization,
+            "projected_utilization": rec.projected_utilization,
         })
         parts.append(detail)
         offset += len(detail) + 1  # and the comma

@@ -194,8 +194,8 @@ def opened(shared: Opened) -> Opened:
     page.click("#filter-reset")
     for toggle in page.locator("#rec-body .toggle[aria-expanded=true]").all():
         toggle.click()
-    while page.get_attribute("#rec-table th[data-key=savings]", "aria-sort") != "descending":
-        page.click("#rec-table th[data-key=savings] button")
+    while page.get_attribute("#rec-table th[data-key=monthly_savings]", "aria-sort") != "descending":
+        page.click("#rec-table th[data-key=monthly_savings] button")
     return shared
 
 
@@ -345,9 +345,9 @@ def test_sort_by_clicking_headers(opened: Opened) -> None:
     assert sort("resource_id") == ["ep-inference", "i-0aaa", "i-0bbb", "i-0ddd", "vol-0ccc"]
     assert page.get_attribute("#rec-table th[data-key=resource_id]", "aria-sort") == "ascending"
     assert sort("resource_id") == ["vol-0ccc", "i-0ddd", "i-0bbb", "i-0aaa", "ep-inference"]
-    assert sort("savings") == ["i-0bbb", "i-0aaa", "i-0ddd", "vol-0ccc", "ep-inference"]  # money: largest first
-    assert sort("savings") == ["ep-inference", "vol-0ccc", "i-0ddd", "i-0aaa", "i-0bbb"]
-    assert sort("cost_now") == ["i-0bbb", "i-0aaa", "ep-inference", "i-0ddd", "vol-0ccc"]
+    assert sort("monthly_savings") == ["i-0bbb", "i-0aaa", "i-0ddd", "vol-0ccc", "ep-inference"]  # largest first
+    assert sort("monthly_savings") == ["ep-inference", "vol-0ccc", "i-0ddd", "i-0aaa", "i-0bbb"]
+    assert sort("monthly_cost_now") == ["i-0bbb", "i-0aaa", "ep-inference", "i-0ddd", "vol-0ccc"]
     assert sort("group") == ["i-0aaa", "i-0ddd", "i-0bbb", "vol-0ccc", "ep-inference"]  # untagged last
     assert sort("confidence_rank") == ["i-0aaa", "i-0ddd", "ep-inference", "i-0bbb", "vol-0ccc"]
     _choose(page, "confidence", "high")  # sorting keeps the filter
