@@ -227,7 +227,7 @@ def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     features["interruption_band"] = found["interruption_band"].astype(float).to_numpy()
     batch = features.index[features["kind"] == Kind.BATCH_COMPUTE_ENVIRONMENT]
     for resource_id in batch:
-        per_vcpu = batch_vcpu_prices(features.at[resource_id, "instance_type"], features.at[resource_id, "region"],
+        per_vcpu = batch_vcpu_prices(features.at[resource_id, "instance_type"], str(features.at[resource_id, "region"]),
                                      catalog).dropna()
         if not per_vcpu.empty:
             features.at[resource_id, "spot_savings_pct"] = 100 * (1 - per_vcpu["spot"].mean()

@@ -45,9 +45,9 @@ def apply_rule_overrides(rules: list[LoadedRule], overrides: dict[str, dict[str,
                 raise RuleError(f"rules.overrides.{rule_id}: unknown threshold {name!r} (this rule has: {allowed})")
     result = []
     for loaded in rules:
-        values = overrides.get(loaded.id)
-        if values:
-            rule = loaded.rule.model_copy(update={"thresholds": {**loaded.rule.thresholds, **values}})
+        changed = overrides.get(loaded.id)
+        if changed:
+            rule = loaded.rule.model_copy(update={"thresholds": {**loaded.rule.thresholds, **changed}})
             loaded = replace(loaded, rule=rule)
         result.append(loaded)
     return result

@@ -95,7 +95,7 @@ class Condition:
     def columns(self) -> set[str]:
         if self.kind == "test":
             extra = {self.value["column"]} if isinstance(self.value, dict) else set()
-            return {self.column} | extra
+            return ({self.column} if self.column is not None else set()) | extra
         return set().union(*(c.columns() for c in self.children)) if self.children else set()
 
     def evaluate(self, features: pd.DataFrame, thresholds: dict[str, float]) -> np.ndarray:
@@ -114,6 +114,7 @@ class Condition:
         if self.op in MEMBERSHIP:
             hit = series.isin(value).to_numpy()
             return hit if self.op == "in" else ~hit & series.notna().to_numpy()
+        assert self.op is not None, "a test condition always has an operator (set by the parser)"
         result = COMPARISONS[self.op](series, value)
         # A missing value never satisfies a comparison (NaN compares false; None/NA become False here).
         return pd.Series(result, index=features.index).fillna(False).astype(bool).to_numpy()

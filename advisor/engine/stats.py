@@ -161,7 +161,8 @@ def wide_features(stats: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(index=pd.Index([], name="resource_id"))
     value_columns = [c for c in (*STAT_NAMES, "coverage") if c in stats.columns]
     wide = stats.pivot(index="resource_id", columns="metric", values=value_columns)
-    wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
+    stats_level, metrics_level = wide.columns.get_level_values(0), wide.columns.get_level_values(1)
+    wide.columns = pd.Index([f"{metric}_{stat}" for stat, metric in zip(stats_level, metrics_level, strict=True)])
     grouped = stats.groupby("resource_id")
     wide["hours_observed"] = grouped["hours"].max()
     wide["days_observed"] = grouped["days"].max()
