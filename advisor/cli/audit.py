@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sys
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from advisor.cli.aws_request import aws_request, graceful_termination, print_problems
+from advisor.cli.aws_request import aws_request, graceful_termination, print_problems, progress_shown
 from advisor.cli.floor import (
     EXIT_SAVINGS_FOUND,
     PIPE_WIDTH,
@@ -80,7 +79,7 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
         aws_config = config.file.aws
         aws = aws_request(aws_config.regions, aws_config.profile, aws_config.role_arns, aws_config.external_id,
                           config.file.window.days, start, end, store_path(config), quiet)
-        with graceful_termination(), aws.progress or nullcontext():
+        with graceful_termination(), progress_shown(aws):
             data = load_source(spec, aws=aws)
         # Even with --quiet: a partial collection is not a clean success, and cron mails what lands on stderr.
         print_problems(data.problems, console(stderr=True))
@@ -236,7 +235,7 @@ def recommend(
     if output_format is OutputFormat.table and not output:
         render_summary(summary, console())
         render_table(result, console(), limit=None)
-    elif output_format is OutputFormat.table:
+    elif output_format is OutputFormat.table and output is not None:
         buffer = io.StringIO()
         file_console = Console(file=buffer, width=PIPE_WIDTH, no_color=True)
         render_summary(summary, file_console)

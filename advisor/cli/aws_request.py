@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,11 @@ class RichProgress:
 def _progress(quiet: bool) -> RichProgress | None:
     """A progress bar on stderr when it is a terminal and the run is not quiet."""
     return None if quiet or not sys.stderr.isatty() else RichProgress(Console(stderr=True))
+
+
+def progress_shown(request: AwsRequest) -> AbstractContextManager[object]:
+    """The request's progress bar, drawn while the block runs (nothing when there is none)."""
+    return request.progress if isinstance(request.progress, RichProgress) else nullcontext()
 
 
 @contextmanager

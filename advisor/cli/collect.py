@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from advisor.cli.aws_request import aws_request, graceful_termination, print_problems
+from advisor.cli.aws_request import aws_request, graceful_termination, print_problems, progress_shown
 from advisor.cli.floor import console, load_effective_config, store_path
 from advisor.cli.options import (
     ConfigOpt,
@@ -60,7 +59,7 @@ def collect(
     request = aws_request(aws.regions, aws.profile, aws.role_arns, aws.external_id, cfg.file.window.days, start,
                           end, store_path(cfg), quiet, workers)
     with RunLock(request.store_path.parent), graceful_termination(), Store(request.store_path) as opened, \
-            (request.progress or nullcontext()):
+            progress_shown(request):
         collection = collect_into_store(request.options, opened, request.window, request.progress)
     print_problems(collection.problems, console(stderr=True))
     if not quiet:

@@ -53,7 +53,7 @@ def history(config: ConfigOpt = None, store: StoreOption = None) -> None:
                    "prices as of"):
         table.add_column(column, overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(row.run_id, f"{row.started_at:%Y-%m-%d %H:%M}", escape(str(row.source)),
+        table.add_row(str(row.run_id), f"{row.started_at:%Y-%m-%d %H:%M}", escape(str(row.source)),
                       str(row.resources_seen), str(row.recommendations), f"${row.monthly_savings:,.2f}",
                       str(row.price_list_date))
     console().print(table if len(frame) else "no runs recorded yet")
