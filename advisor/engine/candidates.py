@@ -9,24 +9,15 @@ prefix. Tables are cached per catalog, region and service: an audit builds each 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import accelerators
-from advisor.model import Kind
+from advisor.kinds.base import Service
 from advisor.resources import data_path
-
-Service = Literal["ec2", "hosting", "training"]
-SERVICE_OF_KIND: dict[str, Service] = {
-    Kind.EC2_INSTANCE: "ec2",
-    Kind.SAGEMAKER_ENDPOINT: "hosting",
-    Kind.SAGEMAKER_NOTEBOOK: "hosting",
-    Kind.SAGEMAKER_TRAINING_JOB: "training",
-    Kind.SAGEMAKER_TUNING_JOB: "training",
-}
 
 
 @lru_cache(maxsize=1)
@@ -34,8 +25,10 @@ def sagemaker_families() -> pd.DataFrame:
     return pd.read_csv(data_path("accelerators", "sagemaker_families.csv")).set_index("family")
 
 
-def service_of(kinds: pd.Series) -> np.ndarray:
-    return kinds.map(SERVICE_OF_KIND).fillna("ec2").to_numpy()
+def service_of(kind_ids: pd.Series) -> np.ndarray:
+    """Each resource kind's declared service (EC2's for a kind that declares none)."""
+    services = {k.id: k.service for k in kinds.all_kinds() if k.service}
+    return kind_ids.map(services).fillna("ec2").to_numpy()
 
 
 @lru_cache(maxsize=128)

@@ -8,9 +8,13 @@ Everything is vectorized over resources; only Batch environments (a list of type
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import accelerators, forecast, stats
 from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
@@ -32,7 +36,6 @@ DERIVED_COLUMNS = (
     "has_elastic_inference", "ei_hourly", "spot_realised_pct", "training_hours", "invocations_idle_days",
     "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count",
 )
-JOB_KINDS = (Kind.SAGEMAKER_TRAINING_JOB, Kind.SAGEMAKER_TUNING_JOB)
 
 
 def known_columns() -> list[str]:
@@ -153,42 +156,60 @@ def _add_specs_and_prices(features: pd.DataFrame, inventory: pd.DataFrame, catal
 def _price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
     """(hourly price of one unit, estimated?, monthly cost, billed hours, Elastic Inference hourly) - NaN if unknown.
 
-    Billed hours are 730 a month for what runs all the time and the billable hours of a job's run (a training
-    or tuning job's cost is per run). A Batch environment's unit is one vCPU-hour (mean over its allowed types).
+    Billed hours are 730 a month for what runs all the time and the billable hours of a job's run (a kind
+    declared ``per_run``). The function comes from the kind's declared pricing (``PRICING``).
     """
-    count = float(row.count or 1)
-    kind = row.kind
-    nothing = (np.nan, False, np.nan, HOURS_PER_MONTH, np.nan)
-    if kind == Kind.EBS_VOLUME:
-        if not _text(row.volume_type) or pd.isna(row.size_gib):
-            return nothing
-        monthly, est = catalog.ebs_monthly(row.volume_type, row.size_gib, _num(row.iops), _num(row.throughput_mibps),
-                                           row.region)
-        return monthly / HOURS_PER_MONTH, est, monthly, HOURS_PER_MONTH, np.nan
-    if kind == Kind.BATCH_COMPUTE_ENVIRONMENT:
-        per_vcpu = batch_vcpu_prices(row.instance_type, row.region, catalog)
-        if per_vcpu.empty:
-            return nothing
-        hourly = float(per_vcpu["ondemand"].mean())
-        return hourly, False, hourly * (_num(row.vcpu_hours) or np.nan), HOURS_PER_MONTH, np.nan
+    pricing = kinds.get(row.kind).pricing
+    return PRICING[pricing](row, catalog) if pricing else _UNPRICED
+
+
+_UNPRICED = (np.nan, False, np.nan, HOURS_PER_MONTH, np.nan)
+
+
+def _volume_price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
+    """An EBS volume: its type, size, IOPS and throughput."""
+    if not _text(row.volume_type) or pd.isna(row.size_gib):
+        return _UNPRICED
+    monthly, est = catalog.ebs_monthly(row.volume_type, row.size_gib, _num(row.iops), _num(row.throughput_mibps),
+                                       row.region)
+    return monthly / HOURS_PER_MONTH, est, monthly, HOURS_PER_MONTH, np.nan
+
+
+def _vcpu_hours_price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
+    """A Batch compute environment: one unit is one vCPU-hour (the mean over its allowed types)."""
+    per_vcpu = batch_vcpu_prices(row.instance_type, row.region, catalog)
+    if per_vcpu.empty:
+        return _UNPRICED
+    hourly = float(per_vcpu["ondemand"].mean())
+    return hourly, False, hourly * (_num(row.vcpu_hours) or np.nan), HOURS_PER_MONTH, np.nan
+
+
+def _instance_price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
+    """An instance type on its kind's service list (EC2's, or SageMaker's), plus any Elastic Inference."""
     if not _text(row.instance_type):
-        return nothing
+        return _UNPRICED
+    kind = kinds.get(row.kind)
+    count = float(row.count or 1)
     ei_price, ei_est = _elastic_inference_price(row, catalog)
-    if kind == Kind.EC2_INSTANCE:
+    if kind.service in (None, "ec2"):
         price = catalog.hourly_price(row.instance_type, row.region)
         if price is None:
-            return nothing
+            return _UNPRICED
         price += np.nan_to_num(ei_price)
         return price, ei_est, price * HOURS_PER_MONTH * count, HOURS_PER_MONTH, ei_price
     found = catalog.sagemaker_hourly(row.instance_type, row.region)
     if found is None:
-        return nothing
+        return _UNPRICED
     price, est = found
     price, est = price + np.nan_to_num(ei_price), est or ei_est
-    if kind in JOB_KINDS:
+    if kind.per_run:
         seconds = _num(row.billable_seconds) or _num(row.training_seconds) or 0.0
         return price, est, price * count * seconds / 3600.0, seconds / 3600.0, ei_price
     return price, est, price * HOURS_PER_MONTH * count, HOURS_PER_MONTH, ei_price
+
+
+PRICING: dict[str, Callable[[Any, Catalog], tuple[float, bool, float, float, float]]] = {
+    "instance": _instance_price, "volume": _volume_price, "vcpu_hours": _vcpu_hours_price}
 
 
 def _elastic_inference_price(row, catalog: Catalog) -> tuple[float, bool]:
@@ -199,7 +220,7 @@ def _elastic_inference_price(row, catalog: Catalog) -> tuple[float, bool]:
     found = catalog.sagemaker_hourly("ml." + name.removeprefix("ml."), row.region)
     if found is None:
         return np.nan, False
-    return found[0], found[1] or row.kind == Kind.EC2_INSTANCE
+    return found[0], found[1] or kinds.get(row.kind).service == "ec2"
 
 
 def batch_vcpu_prices(instance_types: object, region: str, catalog: Catalog) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import recommendation, stats
 from advisor.engine.actions import ActionContext, handler_for, supported_kinds
@@ -17,17 +18,10 @@ from advisor.errors import RuleError
 from advisor.model import (
     SKIPPED_COLUMNS,
     AuditResult,
-    Kind,
 )
 from advisor.resources import resource_dir
 from advisor.results import Recommendation
 from advisor.settings import Settings
-
-# Kinds whose analysis needs a usage history (jobs are judged from their own, possibly short, run; an unattached
-# volume publishes no metrics at all).
-NEEDS_HISTORY = {Kind.EC2_INSTANCE, Kind.EBS_VOLUME, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_NOTEBOOK}
-TYPED_KINDS = {Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_NOTEBOOK, Kind.SAGEMAKER_TRAINING_JOB,
-               Kind.SAGEMAKER_TUNING_JOB}
 
 
 def rule_directories(settings: Settings) -> list[Path]:
@@ -93,37 +87,38 @@ def _window_of(metrics: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     """Resources that get no recommendation, with the reason stated (never a guess)."""
+    gates = {k.history_only_if for k in kinds.all_kinds() if k.history_only_if}
+    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "hours_observed", *sorted(gates)]
     reasons: dict[str, str] = {}
-    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "hours_observed", "attached"]
     for resource_id, row in features[columns].to_dict("index").items():
-        kind = Kind(row["kind"])
-        if kind in TYPED_KINDS:
-            if not row["instance_type"] or pd.isna(row["instance_type"]):
-                reasons[resource_id] = "no instance type in the inventory"
-                continue
-            if pd.isna(row["vcpus"]):
-                reasons[resource_id] = f"instance type {row['instance_type']} is not in the catalog"
-                continue
-            if pd.isna(row["hourly_price"]):
-                reasons[resource_id] = f"no price for {row['instance_type']} in {row['region']} in the catalog"
-                continue
-        if kind == Kind.EBS_VOLUME and pd.isna(row["hourly_price"]):
-            reasons[resource_id] = "no volume type or size in the inventory (or no EBS price for the type)"
-            continue
-        if kind == Kind.BATCH_COMPUTE_ENVIRONMENT and pd.isna(row["hourly_price"]):
-            reasons[resource_id] = f"none of the environment's instance types is priced in {row['region']}"
-            continue
-        if kind == Kind.EC2_INSTANCE and row["state"] not in ("running", "pending"):
-            reasons[resource_id] = f"instance is {row['state']}: no compute cost to optimise"
-            continue
-        if kind in NEEDS_HISTORY and not (kind == Kind.EBS_VOLUME and not row["attached"]):
-            hours = row["hours_observed"]
-            if pd.isna(hours):
-                reasons[resource_id] = "no metrics at all for this resource"
-            elif hours < settings.min_hours:
-                reasons[resource_id] = (f"only {hours:.1f} hours of metrics (at least {settings.min_hours:g} "
-                                        "needed): no recommendation yet")
+        reason = _skip_reason(kinds.get(row["kind"]), row, settings)
+        if reason:
+            reasons[resource_id] = reason
     return reasons
+
+
+def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str | None:
+    """The first reason, in the kind's declared order: type and price, state, then history."""
+    if kind.service is not None:
+        if not row["instance_type"] or pd.isna(row["instance_type"]):
+            return "no instance type in the inventory"
+        if pd.isna(row["vcpus"]):
+            return f"instance type {row['instance_type']} is not in the catalog"
+        if pd.isna(row["hourly_price"]):
+            return f"no price for {row['instance_type']} in {row['region']} in the catalog"
+    if kind.unpriced_reason and pd.isna(row["hourly_price"]):
+        return kind.unpriced_reason.format_map(row)
+    if kind.active_states and row["state"] not in kind.active_states:
+        return kind.inactive_reason.format_map(row)
+    if not kind.needs_history or (kind.history_only_if and not row[kind.history_only_if]):
+        return None
+    hours = row["hours_observed"]
+    if pd.isna(hours):
+        return "no metrics at all for this resource" + (f": {kind.no_metrics_reason}" if kind.no_metrics_reason
+                                                         else "")
+    if hours < settings.min_hours:
+        return f"only {hours:.1f} hours of metrics (at least {settings.min_hours:g} needed): no recommendation yet"
+    return None
 
 
 def _skipped_frame(skipped: dict[str, str], features: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor import kinds
 from advisor.model import AuditResult
 from advisor.report.encoding import label, number
 from advisor.report.summary import UNKNOWN, head_and_rest
@@ -22,14 +23,17 @@ TOP_COST_BARS = 15
 BAR_ROWS = 12
 BIN_WIDTH = 5
 PALETTE = ("#2563eb", "#0d9488", "#d97706", "#7c3aed", "#db2777", "#64748b")
-KIND_COLORS = {"ec2_instance": "#2563eb", "ebs_volume": "#64748b", "sagemaker_endpoint": "#0d9488",
-               "sagemaker_training_job": "#7c3aed", "sagemaker_notebook": "#d97706",
-               "sagemaker_tuning_job": "#db2777", "batch_compute_environment": "#0891b2"}
 # (features column, chart key, title, axis title)
 DISTRIBUTIONS = (("cpu_p99", "cpu", "CPU p99", "CPU p99 (% of all vCPUs)"),
                  ("memory_max", "memory", "Memory max", "memory max (% used)"),
                  ("gpu_p99", "gpu", "GPU p99", "GPU p99 (% averaged over the GPUs)"))
 GRID = "#e5e7eb"
+
+
+def _color(kind_id: str) -> str:
+    """The kind's declared colour (the palette's last for a kind the registry does not know)."""
+    known = {k.id: k.color for k in kinds.all_kinds()}
+    return known.get(kind_id, PALETTE[-1])
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def distribution(frame: pd.DataFrame, column: str, title: str, axis: str) -> dic
         counts, _ = np.histogram(group["value"].to_numpy(dtype=float), bins=edges)
         stacked += counts
         data.append({"type": "bar", "name": label(kind), "x": centers, "y": counts.tolist(),
-                     "width": BIN_WIDTH * 0.9, "marker": {"color": KIND_COLORS.get(str(kind), PALETTE[-1])},
+                     "width": BIN_WIDTH * 0.9, "marker": {"color": _color(str(kind))},
                      "hovertemplate": f"%{{fullData.name}}: %{{y}} with {label(title)} %{{x}}±2.5 %<extra></extra>"})
     peak = int(stacked.max())
     return {

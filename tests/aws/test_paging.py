@@ -9,7 +9,7 @@ import boto3
 import numpy as np
 from botocore.stub import ANY, Stubber
 
-from advisor.sources.aws.cloudwatch import BY_NAME, Call, Query, Series, fetch_call, series_keys
+from advisor.sources.aws.cloudwatch import Call, Query, Series, fetch_call, series_keys, sources
 from advisor.store.cache import Store
 
 START = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp())
@@ -22,7 +22,7 @@ def _result(query_id: str, offsets: list[int], values: list[float]) -> dict:
 
 def test_fetch_follows_next_token_and_commits_each_page(tmp_path):
     client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    series = Series("i-1", BY_NAME[("AWS/EC2", "CPUUtilization")], (("InstanceId", "i-1"),))
+    series = Series("i-1", next(s for s in sources() if s.name == "CPUUtilization"), (("InstanceId", "i-1"),))
     queries = [Query(series, "Average"), Query(series, "Maximum")]
     call = Call(START, START + 4 * 300, 300, (0, 1))
     stubber = Stubber(client)

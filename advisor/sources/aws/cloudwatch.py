@@ -21,87 +21,38 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from advisor import kinds
 from advisor.catalog import Catalog
-from advisor.model import Kind, Metric
+from advisor.kinds.base import CloudWatchMetric, Scale
 from advisor.store.cache import Store
 
 MAX_QUERIES = 500
 MAX_POINTS = 100_800
-GAUGE = ("Average", "Maximum")
-SUM = ("Sum",)
 # CloudWatch statistic -> the ``stat`` column: a per-period Sum divided by the period is the period's mean rate.
 STAT_NAMES = {"Average": "avg", "Maximum": "max", "Sum": "avg"}
 
 
-class Scale(StrEnum):
-    """How a raw value becomes the canonical unit."""
-
-    NONE = "none"
-    PER_SECOND = "per_second"  # a per-period sum -> per second
-    PER_MINUTE = "per_minute"  # a per-period sum -> per minute
-    PER_VCPU = "per_vcpu"  # SageMaker's 0-100 x vCPUs -> 0-100
-    PER_GPU = "per_gpu"  # SageMaker's 0-100 x GPUs -> 0-100
-
-
 @dataclass(frozen=True)
-class Source:
-    """One CloudWatch metric we read, the canonical metric it feeds and how."""
+class Source(CloudWatchMetric):
+    """One CloudWatch metric read for one kind (a kind's declared ``CloudWatchMetric``)."""
 
-    kind: Kind
-    namespace: str
-    name: str
-    metric: Metric
-    stats: tuple[str, ...] = GAUGE
-    scale: Scale = Scale.NONE
-    part: str = ""  # "used" / "total": the two halves of GPU memory % = used / total
+    kind: str = ""
 
 
-_EC2, _EBS = Kind.EC2_INSTANCE, Kind.EBS_VOLUME
-_ENDPOINT, _TRAINING = Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB
-_SM_ENDPOINTS, _SM_TRAINING = "/aws/sagemaker/Endpoints", "/aws/sagemaker/TrainingJobs"
-SOURCES: tuple[Source, ...] = (
-    Source(_EC2, "AWS/EC2", "CPUUtilization", Metric.CPU),
-    Source(_EC2, "AWS/EC2", "NetworkIn", Metric.NETWORK_IN, SUM, Scale.PER_SECOND),
-    Source(_EC2, "AWS/EC2", "NetworkOut", Metric.NETWORK_OUT, SUM, Scale.PER_SECOND),
-    Source(_EC2, "CWAgent", "mem_used_percent", Metric.MEMORY),
-    Source(_EC2, "CWAgent", "nvidia_smi_utilization_gpu", Metric.GPU),
-    Source(_EC2, "CWAgent", "nvidia_smi_memory_used", Metric.GPU_MEMORY, part="used"),
-    Source(_EC2, "CWAgent", "nvidia_smi_memory_total", Metric.GPU_MEMORY, ("Average",), part="total"),
-    Source(_EBS, "AWS/EBS", "VolumeReadOps", Metric.READ_IOPS, SUM, Scale.PER_SECOND),
-    Source(_EBS, "AWS/EBS", "VolumeWriteOps", Metric.WRITE_IOPS, SUM, Scale.PER_SECOND),
-    Source(_EBS, "AWS/EBS", "VolumeReadBytes", Metric.READ_BYTES, SUM, Scale.PER_SECOND),
-    Source(_EBS, "AWS/EBS", "VolumeWriteBytes", Metric.WRITE_BYTES, SUM, Scale.PER_SECOND),
-    Source(_EBS, "AWS/EBS", "BurstBalance", Metric.BURST_BALANCE),
-    Source(_ENDPOINT, _SM_ENDPOINTS, "CPUUtilization", Metric.CPU, scale=Scale.PER_VCPU),
-    Source(_ENDPOINT, _SM_ENDPOINTS, "MemoryUtilization", Metric.MEMORY),
-    Source(_ENDPOINT, _SM_ENDPOINTS, "GPUUtilization", Metric.GPU, scale=Scale.PER_GPU),
-    Source(_ENDPOINT, _SM_ENDPOINTS, "GPUMemoryUtilization", Metric.GPU_MEMORY, scale=Scale.PER_GPU),
-    Source(_ENDPOINT, "AWS/SageMaker", "Invocations", Metric.INVOCATIONS, SUM, Scale.PER_MINUTE),
-    Source(_TRAINING, _SM_TRAINING, "CPUUtilization", Metric.CPU, scale=Scale.PER_VCPU),
-    Source(_TRAINING, _SM_TRAINING, "MemoryUtilization", Metric.MEMORY),
-    Source(_TRAINING, _SM_TRAINING, "GPUUtilization", Metric.GPU, scale=Scale.PER_GPU),
-    Source(_TRAINING, _SM_TRAINING, "GPUMemoryUtilization", Metric.GPU_MEMORY, scale=Scale.PER_GPU),
-)
-BY_NAME = {(s.namespace, s.name): s for s in SOURCES}
+def sources() -> tuple[Source, ...]:
+    """Every CloudWatch metric the registered kinds declare, in registry order."""
+    return tuple(Source(**vars(metric), kind=kind.id) for kind in kinds.all_kinds() for metric in kind.metrics)
 
 
-def owner(kind: Kind, dims: dict[str, str]) -> tuple[str, str] | None:
+def owner(kind: str, dims: dict[str, str]) -> tuple[str, str] | None:
     """``(resource_id, member)`` of a series: member tells apart the GPUs of an instance or a job's hosts."""
-    if kind is Kind.EC2_INSTANCE and "InstanceId" in dims:
-        return dims["InstanceId"], dims.get("index", "")
-    if kind is Kind.EBS_VOLUME and "VolumeId" in dims:
-        return dims["VolumeId"], ""
-    if kind is Kind.SAGEMAKER_ENDPOINT and "EndpointName" in dims and "VariantName" in dims:
-        return f"{dims['EndpointName']}/{dims['VariantName']}", ""
-    if kind is Kind.SAGEMAKER_TRAINING_JOB and "/algo-" in dims.get("Host", ""):
-        return dims["Host"].rsplit("/algo-", 1)[0], dims["Host"]
-    return None
+    declared = kinds.get(kind).owner
+    return declared(dims) if declared else None
 
 
 @dataclass(frozen=True)
@@ -131,12 +82,12 @@ def discover(cloudwatch: Any, resources: Iterable[tuple[str, str]]) -> list[Seri
     When a metric is published under several dimension sets (the agent's ``append_dimensions``), the one with
     the fewest dimensions is read. Duplicate listings (moto lists multi-dimension metrics once per datum) collapse.
     """
-    wanted: dict[Kind, set[str]] = defaultdict(set)
+    wanted: dict[str, set[str]] = defaultdict(set)
     for resource_id, kind in resources:
-        wanted[Kind(kind)].add(resource_id)
+        wanted[str(kind)].add(resource_id)
     found: dict[tuple[str, Source, str], set[tuple[tuple[str, str], ...]]] = defaultdict(set)
     paginator = cloudwatch.get_paginator("list_metrics")
-    for source in SOURCES:
+    for source in sources():
         if not wanted.get(source.kind):
             continue
         for page in paginator.paginate(Namespace=source.namespace, MetricName=source.name):
@@ -325,11 +276,12 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
         return pd.DataFrame(columns=columns), []
     types = {(r.account, r.region, r.resource_id): (r.kind, r.instance_type)
              for r in inventory[["account", "region", "resource_id", "kind", "instance_type"]].itertuples()}
+    by_name = {(s.kind, s.namespace, s.name): s for s in sources()}
     rows, problems = [], set()
     for s in series.itertuples(index=False):
-        source = BY_NAME.get((s.namespace, s.metric_name))
         kind, instance_type = types.get((s.account, s.region, s.resource_id), (None, None))
-        if source is None or kind != source.kind.value:
+        source = by_name.get((kind, s.namespace, s.metric_name))
+        if source is None:
             continue
         known = isinstance(instance_type, str) and instance_type
         spec = catalog.spec(instance_type) if known and source.scale in (Scale.PER_VCPU, Scale.PER_GPU) else None

@@ -1,8 +1,9 @@
 """Inventory of one account and region with boto3 (paginated), as rows of the inventory frame.
 
-Every reader returns plain dicts with the columns of ``advisor.model.INVENTORY_COLUMNS`` (plus a few EC2
-extras: platform, architecture, launch_time, autoscaling_group); ``collect_inventory`` adds account and
-region. States are AWS's own words (``running``, ``InService``, ``ENABLED``...).
+Each resource kind names its lister here (``advisor.kinds``: ``lister="advisor.sources.aws.inventory:NAME"``);
+a lister takes a :class:`Reading` and returns plain dicts with the columns of ``advisor.model.INVENTORY_COLUMNS``
+(plus a few EC2 extras: platform, architecture, launch_time, autoscaling_group); ``collect_inventory`` adds
+account and region. States are AWS's own words (``running``, ``InService``, ``ENABLED``...).
 
 Failures are contained per object: an endpoint deleted while the region is read, an endpoint whose config was
 deleted (AWS allows that on a live endpoint) or an object of an unexpected shape becomes one line in ``problems``
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from advisor import kinds
 from advisor.model import Kind
 from advisor.sources.aws.session import AWS_ERRORS, describe_error
 from advisor.sources.aws.window import Window
@@ -24,6 +27,25 @@ Clients = Callable[[str], Any]  # service name -> a boto3 client for this accoun
 Row = dict[str, Any]
 
 SKIPPED_EC2_STATES = {"terminated", "shutting-down"}
+T = TypeVar("T")
+
+
+@dataclass
+class Reading:
+    """What a lister gets: clients of one account and region, the window, where to report an object it skips,
+    and objects shared by listers."""
+
+    client: Clients
+    window: Window
+    problems: list[str] = field(default_factory=list)  # objects skipped by any lister, one line each
+    _shared: dict[Any, Any] = field(default_factory=dict)
+
+    def shared(self, factory: Callable[[Reading], T]) -> T:
+        """One ``factory(reading)`` per region, shared by the listers that ask for it (``TrainingJobs``)."""
+        if factory not in self._shared:
+            self._shared[factory] = factory(self)
+        shared: T = self._shared[factory]
+        return shared
 
 
 class RegionUnavailable(Exception):
@@ -60,10 +82,10 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-def ec2_instances(client: Clients, problems: list[str]) -> list[Row]:
-    instances = (instance for reservation in _pages(client("ec2"), "describe_instances", "Reservations")
+def ec2_instances(reading: Reading) -> list[Row]:
+    instances = (instance for reservation in _pages(reading.client("ec2"), "describe_instances", "Reservations")
                  for instance in reservation.get("Instances", []))
-    return _each(instances, "EC2 instance", "InstanceId", _instance_rows, problems)
+    return _each(instances, "EC2 instance", "InstanceId", _instance_rows, reading.problems)
 
 
 def _instance_rows(instance: dict[str, Any]) -> list[Row]:
@@ -82,9 +104,9 @@ def _instance_rows(instance: dict[str, Any]) -> list[Row]:
     }]
 
 
-def ebs_volumes(client: Clients, problems: list[str]) -> list[Row]:
-    return _each(_pages(client("ec2"), "describe_volumes", "Volumes"), "EBS volume", "VolumeId", _volume_rows,
-                 problems)
+def ebs_volumes(reading: Reading) -> list[Row]:
+    return _each(_pages(reading.client("ec2"), "describe_volumes", "Volumes"), "EBS volume", "VolumeId",
+                 _volume_rows, reading.problems)
 
 
 def _volume_rows(volume: dict[str, Any]) -> list[Row]:
@@ -109,7 +131,8 @@ def _scaling(client: Clients) -> tuple[dict[str, dict[str, Any]], set[str]]:
     return targets, policies
 
 
-def sagemaker_endpoints(client: Clients, problems: list[str]) -> list[Row]:
+def sagemaker_endpoints(reading: Reading) -> list[Row]:
+    client = reading.client
     sagemaker = client("sagemaker")
     endpoints = list(_pages(sagemaker, "list_endpoints", "Endpoints"))
     if not endpoints:
@@ -119,7 +142,7 @@ def sagemaker_endpoints(client: Clients, problems: list[str]) -> list[Row]:
     def read(summary: dict[str, Any]) -> list[Row]:
         return _endpoint_rows(sagemaker, summary["EndpointName"], targets, policies)
 
-    return _each(endpoints, "SageMaker endpoint", "EndpointName", read, problems)
+    return _each(endpoints, "SageMaker endpoint", "EndpointName", read, reading.problems)
 
 
 def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]], policies: set[str]) -> list[Row]:
@@ -181,10 +204,10 @@ def _training_row(job: dict[str, Any]) -> Row:
 class TrainingJobs:
     """DescribeTrainingJob results of one region, fetched once and shared by training and tuning readers."""
 
-    def __init__(self, client: Clients) -> None:
+    def __init__(self, client: Clients, problems: list[str] | None = None) -> None:
         self._client = client
         self._described: dict[str, dict[str, Any]] = {}
-        self.problems: list[str] = []  # jobs that could not be read, one line each
+        self.problems: list[str] = [] if problems is None else problems  # jobs that could not be read, one line each
 
     def describe(self, name: str) -> dict[str, Any]:
         if name not in self._described:
@@ -264,9 +287,21 @@ def lagging_billable_seconds(jobs: list[tuple[datetime | None, float | None, flo
     return total
 
 
-def notebooks(client: Clients, problems: list[str]) -> list[Row]:
-    return _each(_pages(client("sagemaker"), "list_notebook_instances", "NotebookInstances"),
-                 "SageMaker notebook instance", "NotebookInstanceName", _notebook_rows, problems)
+def training_jobs(reading: Reading) -> list[Row]:
+    return reading.shared(_training_jobs).rows(reading.window)
+
+
+def tuning_jobs(reading: Reading) -> list[Row]:
+    return reading.shared(_training_jobs).tuning_rows(reading.window)
+
+
+def _training_jobs(reading: Reading) -> TrainingJobs:
+    return TrainingJobs(reading.client, reading.problems)
+
+
+def notebooks(reading: Reading) -> list[Row]:
+    return _each(_pages(reading.client("sagemaker"), "list_notebook_instances", "NotebookInstances"),
+                 "SageMaker notebook instance", "NotebookInstanceName", _notebook_rows, reading.problems)
 
 
 def _notebook_rows(notebook: dict[str, Any]) -> list[Row]:
@@ -277,9 +312,9 @@ def _notebook_rows(notebook: dict[str, Any]) -> list[Row]:
     }]
 
 
-def batch_environments(client: Clients, problems: list[str]) -> list[Row]:
-    return _each(_pages(client("batch"), "describe_compute_environments", "computeEnvironments"),
-                 "AWS Batch compute environment", "computeEnvironmentName", _batch_rows, problems)
+def batch_environments(reading: Reading) -> list[Row]:
+    return _each(_pages(reading.client("batch"), "describe_compute_environments", "computeEnvironments"),
+                 "AWS Batch compute environment", "computeEnvironmentName", _batch_rows, reading.problems)
 
 
 def _batch_rows(environment: dict[str, Any]) -> list[Row]:
@@ -296,24 +331,15 @@ def _batch_rows(environment: dict[str, Any]) -> list[Row]:
 
 
 def collect_inventory(client: Clients, account: str, region: str, window: Window) -> tuple[list[Row], list[str]]:
-    """Every kind for one account and region. An object that cannot be read and a kind whose calls fail are
-    reported and skipped; if every kind fails, the region is unavailable (``RegionUnavailable``)."""
-    jobs = TrainingJobs(client)
-    skipped = jobs.problems  # objects skipped by any reader
-    readers: list[tuple[str, Callable[[], list[Row]]]] = [
-        ("EC2 instances", lambda: ec2_instances(client, skipped)),
-        ("EBS volumes", lambda: ebs_volumes(client, skipped)),
-        ("SageMaker endpoints", lambda: sagemaker_endpoints(client, skipped)),
-        ("SageMaker training jobs", lambda: jobs.rows(window)),
-        ("SageMaker tuning jobs", lambda: jobs.tuning_rows(window)),
-        ("SageMaker notebook instances", lambda: notebooks(client, skipped)),
-        ("AWS Batch compute environments", lambda: batch_environments(client, skipped)),
-    ]
+    """Every registered kind for one account and region. An object that cannot be read and a kind whose calls
+    fail are reported and skipped; if every kind fails, the region is unavailable (``RegionUnavailable``)."""
+    reading = Reading(client, window)
+    readers = [(kind.plural, lister) for kind in kinds.all_kinds() if (lister := kind.read_inventory())]
     rows: list[Row] = []
     failures: list[str] = []
     for label, read in readers:
         try:
-            rows.extend(read())
+            rows.extend(read(reading))
         except Exception as exc:  # one kind's failure, expected or not, must not lose the others
             failures.append(f"{label}: {describe_error(exc)}")
     if len(failures) == len(readers):
@@ -321,4 +347,4 @@ def collect_inventory(client: Clients, account: str, region: str, window: Window
     for row in rows:
         row["account"], row["region"] = account, region
     return rows, ([f"{account}/{region}: {failure}; not collected" for failure in failures]
-                  + [f"{account}/{region}: {problem}" for problem in skipped])
+                  + [f"{account}/{region}: {problem}" for problem in reading.problems])

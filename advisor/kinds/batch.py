@@ -1,0 +1,16 @@
+"""AWS Batch compute environments: priced per vCPU-hour (the mean over the allowed types); no history needed."""
+
+from __future__ import annotations
+
+from advisor.kinds.base import ResourceKind
+from advisor.model import Kind
+
+KIND = ResourceKind(
+    id=Kind.BATCH_COMPUTE_ENVIRONMENT,
+    display_name="AWS Batch compute environment",
+    plural="AWS Batch compute environments",
+    lister="advisor.sources.aws.inventory:batch_environments",
+    pricing="vcpu_hours",
+    unpriced_reason="none of the environment's instance types is priced in {region}",
+    color="#0891b2",
+)

@@ -1,0 +1,37 @@
+"""EC2 instances: sized and priced on EC2's on-demand list; CloudWatch and its agent (memory, GPUs) give usage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from advisor.kinds.base import SUM, CloudWatchMetric, ResourceKind, Scale
+from advisor.model import Kind, Metric
+
+
+def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
+    """The instance; the agent's ``index`` dimension tells its GPUs apart."""
+    return (dims["InstanceId"], dims.get("index", "")) if "InstanceId" in dims else None
+
+
+KIND = ResourceKind(
+    id=Kind.EC2_INSTANCE,
+    display_name="EC2 instance",
+    plural="EC2 instances",
+    lister="advisor.sources.aws.inventory:ec2_instances",
+    pricing="instance",
+    service="ec2",
+    needs_history=True,
+    active_states=("running", "pending"),
+    inactive_reason="instance is {state}: no compute cost to optimise",
+    metrics=(
+        CloudWatchMetric("AWS/EC2", "CPUUtilization", Metric.CPU),
+        CloudWatchMetric("AWS/EC2", "NetworkIn", Metric.NETWORK_IN, SUM, Scale.PER_SECOND),
+        CloudWatchMetric("AWS/EC2", "NetworkOut", Metric.NETWORK_OUT, SUM, Scale.PER_SECOND),
+        CloudWatchMetric("CWAgent", "mem_used_percent", Metric.MEMORY),
+        CloudWatchMetric("CWAgent", "nvidia_smi_utilization_gpu", Metric.GPU),
+        CloudWatchMetric("CWAgent", "nvidia_smi_memory_used", Metric.GPU_MEMORY, part="used"),
+        CloudWatchMetric("CWAgent", "nvidia_smi_memory_total", Metric.GPU_MEMORY, ("Average",), part="total"),
+    ),
+    owner=owner,
+    color="#2563eb",
+)

@@ -1,0 +1,22 @@
+"""SageMaker notebook instances: priced on SageMaker's hosting list.
+
+Their idleness needs a usage history, but SageMaker publishes no CloudWatch utilization for notebook instances:
+collected from AWS, a notebook is skipped with ``no_metrics_reason``; a file source may still provide metrics.
+"""
+
+from __future__ import annotations
+
+from advisor.kinds.base import ResourceKind
+from advisor.model import Kind
+
+KIND = ResourceKind(
+    id=Kind.SAGEMAKER_NOTEBOOK,
+    display_name="SageMaker notebook instance",
+    plural="SageMaker notebook instances",
+    lister="advisor.sources.aws.inventory:notebooks",
+    pricing="instance",
+    service="hosting",
+    needs_history=True,
+    no_metrics_reason="SageMaker publishes no utilization for notebook instances",
+    color="#d97706",
+)
