@@ -10,7 +10,7 @@ import pandas as pd
 from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import recommendation, stats
-from advisor.engine.actions import ActionContext, handler_for, supported_kinds
+from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
 from advisor.engine.features import build_features, known_columns
 from advisor.engine.policy import apply_discounts, apply_rule_overrides, filter_by_tags
 from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
@@ -29,8 +29,8 @@ def rule_directories(settings: Settings) -> list[Path]:
 
 
 def load_rule_set(settings: Settings) -> list[LoadedRule]:
-    rules = load_rules(rule_directories(settings), known_columns(), settings.disabled_rules)
-    rules = apply_rule_overrides(rules, settings.rule_overrides)
+    rules = load_rules(rule_directories(settings), known_columns(), settings.disabled_rules, parameters_for)
+    rules = apply_rule_overrides(rules, settings.rule_overrides, parameters_for)
     for loaded in rules:
         if handler_for(loaded.rule.action, loaded.rule.kind) is None:
             raise RuleError(f"{loaded.path}:{loaded.line}: rule {loaded.id!r}, field 'action': action "

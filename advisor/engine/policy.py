@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from advisor.engine.rules import LoadedRule
+from advisor.engine.rules import LoadedRule, ParameterLookup, threshold_problem
 from advisor.errors import RuleError
 from advisor.results import Option, Recommendation
 from advisor.settings import Settings
@@ -32,13 +32,25 @@ def filter_by_tags(inventory: pd.DataFrame, metrics: pd.DataFrame, settings: Set
     return kept, metrics[metrics["resource_id"].isin(set(kept["resource_id"]))].reset_index(drop=True)
 
 
-def apply_rule_overrides(rules: list[LoadedRule], overrides: dict[str, dict[str, float]]) -> list[LoadedRule]:
-    """Replace named thresholds; an unknown rule id or threshold name is an error, never silently ignored."""
+def apply_rule_overrides(rules: list[LoadedRule], overrides: dict[str, dict[str, float]],
+                         parameters: ParameterLookup | None = None) -> list[LoadedRule]:
+    """Replace named thresholds; an unknown rule id or threshold name is an error, never silently ignored.
+
+    With ``parameters`` (the handlers' parameter models), a parameter the rule's handler declares may be set even
+    when the pack leaves it at its default, and every value is checked against the parameter's bounds.
+    """
     by_id = {r.id: r for r in rules}
     for rule_id, values in overrides.items():
         if rule_id not in by_id:
             raise RuleError(f"rules.overrides: unknown rule {rule_id!r} (see `advisor rules list`)")
-        known = by_id[rule_id].rule.thresholds
+        loaded = by_id[rule_id]
+        model = parameters(loaded.rule.action, loaded.rule.kind) if parameters else None
+        if model is not None:
+            problem = threshold_problem(loaded, model, values)
+            if problem:
+                raise RuleError(f"rules.overrides.{rule_id}.{problem[0]}: {problem[1]}")
+            continue
+        known = loaded.rule.thresholds
         for name in values:
             if name not in known:
                 allowed = ", ".join(sorted(known)) or "none"

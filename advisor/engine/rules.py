@@ -11,7 +11,9 @@ features columns, the action to take and a rationale template. Conditions are da
             - [network_p99, is_null]
 
 Every problem (bad YAML, unknown field, unknown column, bad operator, missing field) is reported with the file,
-the line, the rule id and the field.
+the line, the rule id and the field. Given the action handlers' parameter models, loading also checks each rule's
+``thresholds``: every name must be one the condition uses (``$name``) or one the handler declares, within the
+handler's bounds, so a misspelt threshold is an error instead of a silent default.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import difflib
 import operator
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +45,8 @@ COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": oper
 UNARY = {"is_null", "not_null"}
 MEMBERSHIP = {"in", "not_in"}
 OPERATORS = tuple(COMPARISONS) + tuple(sorted(UNARY)) + tuple(sorted(MEMBERSHIP))
+# (action, kind) -> the parameter model of the handler that will run (None: no handler; the caller reports that)
+ParameterLookup = Callable[[str, str], type[BaseModel] | None]
 
 
 class Rule(BaseModel):
@@ -70,6 +74,14 @@ class Rule(BaseModel):
         return value
 
 
+class RulePack(BaseModel):
+    """A rule pack file."""
+
+    model_config = ConfigDict(extra="forbid", title="advisor rule pack")
+
+    rules: list[Rule]
+
+
 @dataclass(frozen=True)
 class LoadedRule:
     rule: Rule
@@ -91,6 +103,12 @@ class Condition:
     def __init__(self, kind: str, children: list[Condition] | None = None, column: str | None = None,
                  op: str | None = None, value: Any = None):
         self.kind, self.children, self.column, self.op, self.value = kind, children or [], column, op, value
+
+    def threshold_names(self) -> set[str]:
+        """The ``$name`` thresholds this condition refers to."""
+        if self.kind == "test":
+            return {self.value[1:]} if isinstance(self.value, str) and self.value.startswith("$") else set()
+        return set().union(*(c.threshold_names() for c in self.children))
 
     def columns(self) -> set[str]:
         if self.kind == "test":
@@ -170,8 +188,12 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load_rule_file(path: Path, known_columns: Iterable[str]) -> list[LoadedRule]:
-    """Parse and validate one pack; raise RuleError naming file, line, rule and field on any problem."""
+def load_rule_file(path: Path, known_columns: Iterable[str],
+                   parameters: ParameterLookup | None = None) -> list[LoadedRule]:
+    """Parse and validate one pack; raise RuleError naming file, line, rule and field on any problem.
+
+    With ``parameters``, each rule's thresholds are checked against its condition and its handler's parameters.
+    """
     path = Path(path)
     known = set(known_columns)
     try:
@@ -188,11 +210,11 @@ def load_rule_file(path: Path, known_columns: Iterable[str]) -> list[LoadedRule]
     for raw in document["rules"]:
         if not isinstance(raw, dict):
             raise RuleError(f"{path}:{getattr(document['rules'], 'line', 1)}: each rule must be a mapping")
-        loaded.append(_validate_rule(path, raw, known))
+        loaded.append(_validate_rule(path, raw, known, parameters))
     return loaded
 
 
-def _validate_rule(path: Path, raw: dict, known: set[str]) -> LoadedRule:
+def _validate_rule(path: Path, raw: dict, known: set[str], parameters: ParameterLookup | None) -> LoadedRule:
     line = raw.get("__line__", 1)
     lines = raw.get("__lines__", {})
     data = {k: _strip_lines(v) for k, v in raw.items() if k not in ("__line__", "__lines__")}
@@ -216,7 +238,34 @@ def _validate_rule(path: Path, raw: dict, known: set[str]) -> LoadedRule:
     if unknown:
         raise RuleError(f"{path}:{lines.get('rationale', line)}: rule {rule_id!r}, field 'rationale': "
                         f"unknown column {unknown[0]!r}{_suggest(unknown[0], known)}")
-    return LoadedRule(rule=rule, path=path, line=line, condition=condition)
+    loaded = LoadedRule(rule=rule, path=path, line=line, condition=condition)
+    model = parameters(rule.action, rule.kind) if parameters else None
+    problem = threshold_problem(loaded, model) if model else None
+    if problem:
+        name, message = problem
+        threshold_lines = raw["thresholds"].get("__lines__", {}) if isinstance(raw.get("thresholds"), dict) else {}
+        where = threshold_lines.get(name, lines.get("thresholds", line))
+        raise RuleError(f"{path}:{where}: rule {rule_id!r}, field 'thresholds.{name}': {message}")
+    return loaded
+
+
+def threshold_problem(loaded: LoadedRule, model: type[BaseModel],
+                      values: Mapping[str, float] | None = None) -> tuple[str, str] | None:
+    """The first of ``values`` (default: the rule's thresholds) that neither the condition uses nor the handler's
+    parameter ``model`` declares, or that is out of the model's bounds: ``(name, message)``; None if all are fine."""
+    used = loaded.condition.threshold_names()
+    declared = set(model.model_fields)
+    for name, value in (loaded.rule.thresholds if values is None else values).items():
+        if name in declared:
+            try:
+                model.model_validate({name: value})
+            except ValidationError as exc:
+                return name, exc.errors()[0]["msg"]
+        elif name not in used:
+            allowed = sorted(used | declared)
+            return name, (f"unknown threshold: the condition does not use ${name} and the {loaded.rule.action!r} "
+                          f"handler does not read it{_suggest(name, set(allowed))} (known: {', '.join(allowed)})")
+    return None
 
 
 def _parse_condition(node: Any, where: str, known: set[str], thresholds: dict[str, float]) -> Condition:
@@ -290,8 +339,8 @@ def _suggest(name: str, known: set[str]) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
-def load_rules(directories: Iterable[Path], known_columns: Iterable[str],
-               disabled: Iterable[str] = ()) -> list[LoadedRule]:
+def load_rules(directories: Iterable[Path], known_columns: Iterable[str], disabled: Iterable[str] = (),
+               parameters: ParameterLookup | None = None) -> list[LoadedRule]:
     """Load every ``*.yaml``/``*.yml`` pack in the directories; rule ids must be unique across packs."""
     known = set(known_columns)
     rules: list[LoadedRule] = []
@@ -301,7 +350,7 @@ def load_rules(directories: Iterable[Path], known_columns: Iterable[str],
         if not directory.is_dir():
             raise RuleError(f"{directory}: rules directory does not exist")
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-            for loaded in load_rule_file(path, known):
+            for loaded in load_rule_file(path, known, parameters):
                 if loaded.id in seen:
                     first = seen[loaded.id]
                     raise RuleError(f"{path}:{loaded.line}: rule {loaded.id!r} is already defined at "
@@ -330,6 +379,51 @@ def evaluate_rules(rules: list[LoadedRule], features: pd.DataFrame) -> pd.DataFr
         return frame
     frame = frame.sort_values(["resource_id", "group", "priority"], ascending=[True, True, False], kind="stable")
     return frame.drop_duplicates(["resource_id", "group"], keep="first").reset_index(drop=True)
+
+
+def pack_schema(handlers: Iterable[tuple[str, str | None, type[BaseModel]]], kind_ids: Iterable[str],
+                columns: Iterable[str]) -> dict[str, Any]:
+    """A JSON Schema of a rule pack for editors, generated from the models: the rule's fields, the known kinds
+    and columns, the condition grammar, and per ``(action, kind)`` the parameters its handler reads under
+    ``thresholds`` (with defaults, bounds and descriptions). ``handlers`` are ``(action, kind or None, model)``.
+    """
+    schema: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema", **RulePack.model_json_schema()}
+    rule = schema["$defs"]["Rule"]
+    rule["properties"]["kind"] = {"enum": list(kind_ids), "type": "string", "description": "the resource kind"}
+    rule["properties"]["when"] = {"$ref": "#/$defs/Condition"}
+    schema["$defs"].pop("Kind", None)
+    schema["$defs"]["Condition"] = _condition_schema(sorted(columns))
+    rule["allOf"] = [_parameters_clause(action, kind, model) for action, kind, model in handlers]
+    return schema
+
+
+def _condition_schema(columns: list[str]) -> dict[str, Any]:
+    ref = {"$ref": "#/$defs/Condition"}
+    test = {"type": "array", "minItems": 2, "maxItems": 3,
+            "prefixItems": [{"enum": columns}, {"enum": list(OPERATORS)}, {}]}
+    mapping = {"type": "object", "required": ["column", "op"], "additionalProperties": False,
+               "properties": {"column": {"enum": columns}, "op": {"enum": list(OPERATORS)}, "value": {}}}
+    groups = [{"type": "object", "required": [key], "additionalProperties": False,
+               "properties": {key: {"type": "array", "minItems": 1, "items": ref}}} for key in ("all", "any")]
+    negation = {"type": "object", "required": ["not"], "additionalProperties": False, "properties": {"not": ref}}
+    return {"description": "all/any of conditions, not a condition, [column, op, value] or {column, op, value}; a "
+                           "value may be a number, text, a list (in, not_in), $threshold or {column: NAME}",
+            "anyOf": [*groups, negation, test, mapping]}
+
+
+def _parameters_clause(action: str, kind: str | None, model: type[BaseModel]) -> dict[str, Any]:
+    match: dict[str, Any] = {"action": {"const": action}}
+    if kind is not None:
+        match["kind"] = {"const": kind}
+    properties = {}
+    for name, prop in model.model_json_schema()["properties"].items():
+        if "anyOf" in prop:  # an optional parameter: thresholds hold numbers only, never null
+            prop = {**next(p for p in prop.pop("anyOf") if p.get("type") != "null"), **prop}
+        if prop.get("default", 0) is None:
+            del prop["default"]
+        properties[name] = prop
+    return {"if": {"properties": match, "required": list(match)},
+            "then": {"properties": {"thresholds": {"properties": properties}}}}
 
 
 def render_rationale(loaded: LoadedRule, row: Mapping[str, Any]) -> str:

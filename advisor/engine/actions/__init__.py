@@ -7,10 +7,13 @@ rule may use; ``tests/engine/test_actions.py`` checks that each has a handler.
 from advisor.engine.actions import basic, resize, sagemaker, spot, storage  # noqa: F401  (registers handlers)
 from advisor.engine.actions.base import (
     ActionContext,
+    Parameters,
     Proposal,
     handler_for,
+    parameters_for,
     registered_actions,
     supported_kinds,
 )
 
-__all__ = ["ActionContext", "Proposal", "handler_for", "registered_actions", "supported_kinds"]
+__all__ = ["ActionContext", "Parameters", "Proposal", "handler_for", "parameters_for", "registered_actions",
+           "supported_kinds"]

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from advisor.engine import accelerators
-from advisor.engine.actions.base import ActionContext, Proposal, handles, monthly
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly
 from advisor.engine.candidates import candidates, service_of
 from advisor.engine.sizing import Mode, Scope, SizingResult, demand_frame, size_resources
 from advisor.model import Kind
@@ -35,11 +36,17 @@ def resize(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str
     return {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
 
 
-@handles("rightsize_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB)
+class AcceleratorParameters(Parameters):
+    cpu_only_gpu_p99: float | None = Field(
+        None, ge=0, le=100, description="GPU p99 (%) at or under which CPU-only types are offered too (unset: never)")
+
+
+@handles("rightsize_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB,
+         parameters=AcceleratorParameters)
 def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
-    """Thresholds read: ``cpu_only_gpu_p99`` (CPU-only options when GPU p99 is at most this)."""
     training = (rows["kind"] == Kind.SAGEMAKER_TRAINING_JOB).to_numpy()
-    cpu_limit = rule.rule.thresholds.get("cpu_only_gpu_p99", -np.inf)
+    limit = AcceleratorParameters.of(rule).cpu_only_gpu_p99
+    cpu_limit = -np.inf if limit is None else limit
     scope = Scope(neuron=np.where(training, "trainium", "inferentia"),
                   cpu_only=(rows["gpu_p99"].to_numpy(float) <= cpu_limit))
     results = size_resources(rows, ctx.catalog, ctx.settings, "down", scope=scope)

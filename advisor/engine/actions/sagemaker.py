@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from advisor.engine.actions.base import ActionContext, Proposal, handles, monthly
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly
 from advisor.engine.stats import series_of
 from advisor.model import Kind
 
@@ -35,7 +36,23 @@ def add_instance(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> di
             for rid, row in rows.iterrows()}
 
 
-@handles("autoscale", Kind.SAGEMAKER_ENDPOINT)
+class AutoscaleParameters(Parameters):
+    target_utilization: float = Field(70.0, gt=0, le=100, description="% of CPU or GPU (p99) each instance may reach "
+                                                                      "at the scaling target")
+    min_instances: int = Field(1, ge=1, description="the scalable target's minimum capacity")
+
+
+class VariantParameters(Parameters):
+    headroom: float = Field(0.0, ge=0, description="fraction added to the variant's p99 invocations (0.2 = +20 %)")
+    min_instances: int = Field(1, ge=1, description="the fewest instances the variant keeps")
+
+
+class EarlyStoppingParameters(Parameters):
+    share_saved: float = Field(0.5, ge=0, le=1, description="fraction of the lagging jobs' cost early stopping is "
+                                                            "assumed to save (an estimate)")
+
+
+@handles("autoscale", Kind.SAGEMAKER_ENDPOINT, parameters=AutoscaleParameters)
 def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Target tracking on invocations per instance, replayed over the history.
 
@@ -44,7 +61,7 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
     ``target_utilization``. Min is ``min_instances``; max holds the observed maximum at the target. The cost
     after is the mean instance count the policy would have run, each hour sized for that hour's peak minute.
     """
-    t = rule.rule.thresholds
+    t = AutoscaleParameters.of(rule)
     out = {}
     for rid, row in rows.iterrows():
         hourly_peak = _hourly(ctx, rid, np.max)
@@ -54,12 +71,12 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
         count = float(row["count"])
         per_instance = float(row["invocations_p99"]) / count
         busiest = np.nanmax([row.get("cpu_p99", np.nan), row.get("gpu_p99", np.nan), 0.0])
-        target_util = t.get("target_utilization", 70.0)
+        target_util = t.target_utilization
         target = per_instance * (min(1.0, target_util / busiest) if busiest > 0 else 1.0)
         if target <= 0:
             out[rid] = Proposal(blocked=f"{rule.id}: the variant has no invocations at its p99")
             continue
-        low = int(t.get("min_instances", 1))
+        low = t.min_instances
         high = max(int(count), int(np.ceil(float(np.nanmax(hourly_peak)) / target)))
         needed = np.clip(np.ceil(hourly_peak / target), low, high)
         mean_instances = float(np.mean(needed))
@@ -129,14 +146,14 @@ def scale_to_zero(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
     return out
 
 
-@handles("rightsize_variant", Kind.SAGEMAKER_ENDPOINT)
+@handles("rightsize_variant", Kind.SAGEMAKER_ENDPOINT, parameters=VariantParameters)
 def rightsize_variant(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """An A/B variant with a small share of the traffic gets the instances its own peak needs.
 
     Per-instance capacity is taken from the endpoint's busiest variant (its p99 invocations / instances), plus
     ``headroom``; at least ``min_instances``.
     """
-    t = rule.rule.thresholds
+    t = VariantParameters.of(rule)
     out = {}
     siblings = ctx.features[ctx.features["kind"] == Kind.SAGEMAKER_ENDPOINT]
     for rid, row in rows.iterrows():
@@ -146,8 +163,8 @@ def rightsize_variant(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) 
             continue
         main = group.loc[group["invocations_mean"].idxmax()]
         per_instance = float(main["invocations_p99"]) / float(main["count"])
-        needed = max(int(t.get("min_instances", 1)),
-                     int(np.ceil(float(row["invocations_p99"]) * (1 + t.get("headroom", 0.0)) / per_instance)))
+        needed = max(t.min_instances,
+                     int(np.ceil(float(row["invocations_p99"]) * (1 + t.headroom) / per_instance)))
         if needed >= row["count"]:
             out[rid] = Proposal(blocked=f"{rule.id}: its own peak needs all {int(row['count'])} instances")
             continue
@@ -163,14 +180,14 @@ def rightsize_variant(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) 
     return out
 
 
-@handles("enable_early_stopping", Kind.SAGEMAKER_TUNING_JOB)
+@handles("enable_early_stopping", Kind.SAGEMAKER_TUNING_JOB, parameters=EarlyStoppingParameters)
 def enable_early_stopping(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Early stopping ``Auto`` stops training jobs whose objective lags the median of earlier jobs.
 
     The evidence is the cost of the jobs that lagged; the saving assumes ``share_saved`` of it (a stopped job has
     run part of its epochs), a stated estimate, not a measurement.
     """
-    share = rule.rule.thresholds.get("share_saved", 0.5)
+    share = EarlyStoppingParameters.of(rule).share_saved
     out = {}
     for rid, row in rows.iterrows():
         lagging = float(row["hourly_price"]) * float(row["count"]) * float(row["lagging_billable_seconds"]) / HOUR

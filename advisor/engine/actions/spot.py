@@ -6,7 +6,7 @@ EC2 and Batch handlers build a *pool*: types of the same shape (same vCPUs, memo
 architecture and accelerators) in the lowest interruption bands, ordered by band then Spot price. The pool's
 mean Spot price is the cost after: with capacity-optimized allocation any of its types may run.
 
-Thresholds read: ``max_band`` (0 = <5 % ... 4 = >20 %), ``pool_size``, ``memory_tolerance`` (0.1 = ±10 %).
+Parameters: :class:`SpotPoolParameters`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from advisor.catalog import INTERRUPTION_BANDS
-from advisor.engine.actions.base import ActionContext, Proposal, handles, monthly
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly
 from advisor.engine.candidates import candidates
 from advisor.engine.features import batch_vcpu_prices
 from advisor.model import Kind
@@ -37,14 +38,24 @@ def band_label(band: float) -> str | None:
     return None if band is None or pd.isna(band) else INTERRUPTION_BANDS[int(band)]
 
 
-@handles("use_spot", Kind.EC2_INSTANCE)
+class SpotPoolParameters(Parameters):
+    max_band: float = Field(4, ge=0, le=4, description="the highest Spot interruption band a pool type may be in "
+                                                       "(0 = <5 %, 1 = 5-10 %, 2 = 10-15 %, 3 = 15-20 %, 4 = >20 %)")
+    pool_size: int = Field(6, ge=1, description="the most types in the Spot pool")
+    memory_tolerance: float = Field(0.1, ge=0, le=1, description="a pool type's memory may differ by this fraction "
+                                                                 "(0.1 = ±10 %)")
+    min_savings_pct: float = Field(0.0, ge=0, le=100, description="% a pool type's Spot price per vCPU must save "
+                                                                  "against the current on-demand price per vCPU")
+
+
+@handles("use_spot", Kind.EC2_INSTANCE, parameters=SpotPoolParameters)
 def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     out = {}
     for rid, row in rows.iterrows():
         pool = spot_pool(ctx, rule, row)
         if pool.empty:
             out[rid] = Proposal(blocked=f"{rule.id}: no type of the same shape has Spot data in an interruption band "
-                                        f"up to {band_label(rule.rule.thresholds.get('max_band', 4))}")
+                                        f"up to {band_label(SpotPoolParameters.of(rule).max_band)}")
             continue
         spot_hourly = float(pool["spot"].mean())
         options = [_pool_option(rank, name, item, row) for rank, (name, item) in enumerate(pool.head(3).iterrows(), 1)]
@@ -94,7 +105,7 @@ def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFr
     return out
 
 
-@handles("use_spot", Kind.BATCH_COMPUTE_ENVIRONMENT)
+@handles("use_spot", Kind.BATCH_COMPUTE_ENVIRONMENT, parameters=SpotPoolParameters)
 def batch_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Saving = vCPU-hours x (on-demand - Spot) per vCPU-hour; without vcpu_hours, stated per 1,000 vCPU-hours."""
     out = {}
@@ -128,9 +139,9 @@ def batch_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict
 
 def spot_pool(ctx: ActionContext, rule: LoadedRule, row: pd.Series) -> pd.DataFrame:
     """Types of the row's shape with Spot data, lowest band first, then cheapest Spot price (index: type)."""
-    t = rule.rule.thresholds
+    t = SpotPoolParameters.of(rule)
     offered = candidates(ctx.catalog, str(row["region"]), "ec2", True)
-    tolerance = t.get("memory_tolerance", 0.1)
+    tolerance = t.memory_tolerance
     same = ((offered["vcpus"] == row["vcpus"]) & (offered["arch"].astype(str) == str(row["arch"]))
             & ((offered["memory_gib"] / float(row["memory_gib"]) - 1).abs() <= tolerance)
             & (offered["accel_class"] == ("gpu" if row["gpus"] > 0 else "cpu"))
@@ -143,17 +154,18 @@ def spot_pool(ctx: ActionContext, rule: LoadedRule, row: pd.Series) -> pd.DataFr
 def _batch_pool(ctx: ActionContext, rule: LoadedRule, row: pd.Series, allowed: pd.DataFrame) -> pd.DataFrame:
     """The environment's types plus same-shape siblings, ranked and cut like an EC2 pool."""
     offered = candidates(ctx.catalog, str(row["region"]), "ec2", ctx.settings.allow_burstable_targets)
-    tolerance = rule.rule.thresholds.get("memory_tolerance", 0.1)
+    t = SpotPoolParameters.of(rule)
+    tolerance = t.memory_tolerance
     shapes = offered.loc[offered.index.intersection(allowed.index), ["vcpus", "memory_gib", "arch"]]
     same = np.zeros(len(offered), bool)
     for _, shape in shapes.iterrows():
         same |= ((offered["vcpus"] == shape["vcpus"]) & (offered["arch"].astype(str) == str(shape["arch"]))
                  & ((offered["memory_gib"] / float(shape["memory_gib"]) - 1).abs() <= tolerance)
                  & (offered["accel_class"] == "cpu")).to_numpy()
-    return _ranked(offered[same], rule.rule.thresholds, float(allowed["ondemand"].mean()))
+    return _ranked(offered[same], t, float(allowed["ondemand"].mean()))
 
 
-def _ranked(frame: pd.DataFrame, thresholds: dict[str, float], ondemand_per_vcpu: float) -> pd.DataFrame:
+def _ranked(frame: pd.DataFrame, t: SpotPoolParameters, ondemand_per_vcpu: float) -> pd.DataFrame:
     """Keep types in the allowed bands whose Spot price per vCPU still saves ``min_savings_pct`` against the
     current on-demand price per vCPU; lowest band first, then cheapest."""
     savings = frame["spot_savings_pct"].astype(float)
@@ -161,10 +173,10 @@ def _ranked(frame: pd.DataFrame, thresholds: dict[str, float], ondemand_per_vcpu
                          "band": frame["interruption_band"].astype(float), "savings_pct": savings,
                          "ondemand": frame["hourly"], "spot": frame["hourly"] * (1 - savings / 100)})
     pool = pool.dropna(subset=["band", "savings_pct"])
-    ceiling = ondemand_per_vcpu * (1 - thresholds.get("min_savings_pct", 0.0) / 100)
-    pool = pool[(pool["band"] <= thresholds.get("max_band", 4)) & (pool["spot"] / pool["vcpus"] <= ceiling)]
+    ceiling = ondemand_per_vcpu * (1 - t.min_savings_pct / 100)
+    pool = pool[(pool["band"] <= t.max_band) & (pool["spot"] / pool["vcpus"] <= ceiling)]
     pool = pool.sort_values(["band", "spot"], kind="stable")
-    return pool.head(int(thresholds.get("pool_size", 6)))
+    return pool.head(t.pool_size)
 
 
 def _pool_option(rank: int, name: str, item: pd.Series, row: pd.Series) -> dict:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from advisor.engine.actions.base import ActionContext, Proposal, handles
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles
 from advisor.model import HOURS_PER_MONTH, Kind
 
 if TYPE_CHECKING:
@@ -34,9 +35,16 @@ IO_MIN_IOPS = 100.0
 MIB = 2.0**20
 
 
-@handles("modify_volume", Kind.EBS_VOLUME)
+class VolumeParameters(Parameters):
+    iops_headroom: float = Field(0.0, ge=0, description="fraction added to the peak IOPS (0.2 = +20 %)")
+    throughput_headroom: float = Field(0.0, ge=0, description="fraction added to the peak throughput (0.2 = +20 %)")
+    gp3_max_iops: float = Field(16_000.0, gt=0, description="IOPS: the most a gp3 target may provision")
+    gp3_max_mibps: float = Field(1_000.0, gt=0, description="MiB/s: the most a gp3 target may provision")
+
+
+@handles("modify_volume", Kind.EBS_VOLUME, parameters=VolumeParameters)
 def modify_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
-    t = rule.rule.thresholds
+    t = VolumeParameters.of(rule)
     out = {}
     for rid, row in rows.iterrows():
         size = float(row["size_gib"])
@@ -48,7 +56,7 @@ def modify_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
         if gp3 is not None:
             configs.append(("gp3", *gp3))
         if source in ("io1", "io2") and pd.notna(peak_iops):
-            lowered = max(IO_MIN_IOPS, float(np.ceil(peak_iops * (1 + t.get("iops_headroom", 0.0)))))
+            lowered = max(IO_MIN_IOPS, float(np.ceil(peak_iops * (1 + t.iops_headroom))))
             if lowered < float(row["iops"]):
                 configs.append((source, lowered, _num(row["throughput_mibps"])))
         if not configs:
@@ -95,20 +103,20 @@ def delete_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
 
 
 def _gp3(size: float, source: str, peak_iops: float, peak_mibps: float,
-         t: dict[str, float]) -> tuple[float, float] | None:
+         t: VolumeParameters) -> tuple[float, float] | None:
     """(IOPS, MiB/s) of the gp3 volume that holds the peak, or None if gp3 cannot."""
     iops = GP3_INCLUDED_IOPS
     if source == "gp2":
         iops = max(iops, _gp2_baseline(size))
     if pd.notna(peak_iops):
-        iops = max(iops, float(np.ceil(peak_iops * (1 + t.get("iops_headroom", 0.0)))))
+        iops = max(iops, float(np.ceil(peak_iops * (1 + t.iops_headroom))))
     mibps = GP3_INCLUDED_MIBPS
     if pd.notna(peak_mibps):
-        mibps = max(mibps, float(np.ceil(peak_mibps * (1 + t.get("throughput_headroom", 0.0)))))
+        mibps = max(mibps, float(np.ceil(peak_mibps * (1 + t.throughput_headroom))))
     elif source == "gp2":
         mibps = GP2_SMALL_MIBPS if size <= GP2_SMALL_GIB else GP2_LARGE_MIBPS
     iops = max(iops, float(np.ceil(mibps / GP3_MIBPS_PER_IOPS)) if mibps > GP3_INCLUDED_MIBPS else iops)
-    if (iops > t.get("gp3_max_iops", 16_000.0) or mibps > t.get("gp3_max_mibps", 1_000.0)
+    if (iops > t.gp3_max_iops or mibps > t.gp3_max_mibps
             or iops > GP3_IOPS_PER_GIB * size):
         return None
     return iops, mibps
