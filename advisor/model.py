@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor import kinds as registry
 from advisor.errors import SourceError
 from advisor.results import Recommendation
 
@@ -23,6 +24,8 @@ HOURS_PER_MONTH = 730.0
 
 
 class Kind(StrEnum):
+    """The bundled resource kinds' ids (each is declared in ``advisor.kinds``, which generic code reads)."""
+
     EC2_INSTANCE = "ec2_instance"
     EBS_VOLUME = "ebs_volume"
     SAGEMAKER_ENDPOINT = "sagemaker_endpoint"
@@ -99,7 +102,7 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
     dupes = inv["resource_id"][inv["resource_id"].duplicated()]
     if len(dupes):
         raise SourceError(f"{origin}: resource_id {dupes.iloc[0]!r} appears more than once")
-    kinds = {k.value for k in Kind}
+    kinds = registry.ids()
     bad = inv.loc[~inv["kind"].isin(kinds), "kind"]
     if len(bad):
         raise SourceError(f"{origin}: unknown kind {bad.iloc[0]!r} (expected one of {', '.join(sorted(kinds))})")

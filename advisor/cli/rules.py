@@ -43,7 +43,7 @@ def rules_list(rules: RulesOpt = None) -> None:
     for loaded in _rule_set(rules):
         r = loaded.rule
         thresholds = ", ".join(f"{k}={v:g}" for k, v in r.thresholds.items())
-        table.add_row(r.id, r.kind.value, r.action, f"{r.group}/{r.priority}", escape(loaded.describe_condition()),
+        table.add_row(r.id, r.kind, r.action, f"{r.group}/{r.priority}", escape(loaded.describe_condition()),
                       escape(thresholds), f"{loaded.path.name}:{loaded.line}")
     console().print(table)
 
@@ -83,7 +83,7 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="The rule id, e.g.
     loaded = loaded_rules[rule_id]
     r = loaded.rule
     console().print(f"[bold]{escape(r.id)}[/] — {escape(r.title)}  ({loaded.path}:{loaded.line})")
-    console().print(f"kind: {r.kind.value}   action: {r.action}   severity: {r.severity}   group: {r.group} "
+    console().print(f"kind: {r.kind}   action: {r.action}   severity: {r.severity}   group: {r.group} "
                     f"(priority {r.priority})")
     console().print(f"fires when: {escape(loaded.describe_condition())}")
     if r.thresholds:

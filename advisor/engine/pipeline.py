@@ -34,7 +34,7 @@ def load_rule_set(settings: Settings) -> list[LoadedRule]:
     for loaded in rules:
         if handler_for(loaded.rule.action, loaded.rule.kind) is None:
             raise RuleError(f"{loaded.path}:{loaded.line}: rule {loaded.id!r}, field 'action': action "
-                            f"{loaded.rule.action!r} does not apply to kind {loaded.rule.kind.value!r} (it applies "
+                            f"{loaded.rule.action!r} does not apply to kind {loaded.rule.kind!r} (it applies "
                             f"to: {', '.join(supported_kinds(loaded.rule.action))})")
     return rules
 
@@ -71,7 +71,7 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
         price_list_date=catalog.price_list_date,
         source_label=source_label,
         catalog_sources=catalog.sources,
-        rules=[{"id": r.id, "title": r.rule.title, "kind": r.rule.kind.value, "action": r.rule.action,
+        rules=[{"id": r.id, "title": r.rule.title, "kind": r.rule.kind, "action": r.rule.action,
                 "condition": r.describe_condition(), "file": r.path.name} for r in rules],
         settings=settings.model_dump(mode="json"),
         problems=list(problems),

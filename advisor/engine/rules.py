@@ -31,8 +31,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from advisor import kinds
 from advisor.errors import RuleError
-from advisor.model import Kind
 
 # Every action has a handler in advisor.engine.actions (per resource kind); see docs/rules.md for what each does.
 Action = Literal[
@@ -54,7 +54,7 @@ class Rule(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
-    kind: Kind
+    kind: str = Field(description="the resource kind (advisor.kinds)")
     action: Action
     when: Any
     rationale: str
@@ -64,6 +64,13 @@ class Rule(BaseModel):
     description: str = ""
     thresholds: dict[str, float] = Field(default_factory=dict,
                                          description="named numbers the condition refers to as $name")
+
+    @field_validator("kind")
+    @classmethod
+    def _registered_kind(cls, value: str) -> str:
+        if value not in kinds.ids():
+            raise ValueError(f"unknown resource kind {value!r} (known: {', '.join(kinds.ids())})")
+        return value
 
     @field_validator("rationale")
     @classmethod
@@ -367,7 +374,7 @@ def evaluate_rules(rules: list[LoadedRule], features: pd.DataFrame) -> pd.DataFr
     """Which rule fires for which resource: one row per (resource, rule) kept after group priority."""
     fired = []
     for loaded in rules:
-        subset = features[features["kind"] == loaded.rule.kind.value]
+        subset = features[features["kind"] == loaded.rule.kind]
         if subset.empty:
             continue
         hits = subset.index[loaded.condition.evaluate(subset, loaded.rule.thresholds)]
@@ -391,7 +398,6 @@ def pack_schema(handlers: Iterable[tuple[str, str | None, type[BaseModel]]], kin
     rule = schema["$defs"]["Rule"]
     rule["properties"]["kind"] = {"enum": list(kind_ids), "type": "string", "description": "the resource kind"}
     rule["properties"]["when"] = {"$ref": "#/$defs/Condition"}
-    schema["$defs"].pop("Kind", None)
     schema["$defs"]["Condition"] = _condition_schema(sorted(columns))
     rule["allOf"] = [_parameters_clause(action, kind, model) for action, kind, model in handlers]
     return schema

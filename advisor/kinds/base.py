@@ -3,8 +3,9 @@
 Each module of this package declares one :class:`ResourceKind` (in the spirit of Cloud Custodian's
 ``resource_type``); the pipeline (skip reasons), the pricing (``advisor.engine.features``), the candidate types
 (``advisor.engine.candidates``), the collector (``advisor.sources.aws``) and the report read these declarations
-instead of keeping per-kind tables of their own. This module imports nothing heavier than ``advisor.model``:
-code that lives in higher layers (an inventory lister) is named as ``"module:function"`` and resolved when used.
+instead of keeping per-kind tables of their own. The package imports nothing else of advisor's, so every layer
+(``advisor.model`` included) may read it: code that lives in higher layers (an inventory lister) is named as
+``"module:function"`` and resolved when used.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
-
-from advisor.model import Metric
 
 GAUGE = ("Average", "Maximum")
 SUM = ("Sum",)
@@ -47,7 +46,7 @@ class CloudWatchMetric:
 
     namespace: str
     name: str
-    metric: Metric
+    metric: str  # the canonical metric it feeds (advisor.model.Metric)
     stats: tuple[str, ...] = GAUGE
     scale: Scale = Scale.NONE
     part: str = ""  # "used" / "total": the two halves of GPU memory % = used / total

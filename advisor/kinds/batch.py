@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from advisor.kinds.base import ResourceKind
-from advisor.model import Kind
 
 KIND = ResourceKind(
-    id=Kind.BATCH_COMPUTE_ENVIRONMENT,
+    id="batch_compute_environment",
     display_name="AWS Batch compute environment",
     plural="AWS Batch compute environments",
     lister="advisor.sources.aws.inventory:batch_environments",

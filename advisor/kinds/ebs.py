@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from advisor.kinds.base import SUM, CloudWatchMetric, ResourceKind, Scale
-from advisor.model import Kind, Metric
 
 _EBS = "AWS/EBS"
 
@@ -15,7 +14,7 @@ def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 KIND = ResourceKind(
-    id=Kind.EBS_VOLUME,
+    id="ebs_volume",
     display_name="EBS volume",
     plural="EBS volumes",
     lister="advisor.sources.aws.inventory:ebs_volumes",
@@ -24,11 +23,11 @@ KIND = ResourceKind(
     history_only_if="attached",
     unpriced_reason="no volume type or size in the inventory (or no EBS price for the type)",
     metrics=(
-        CloudWatchMetric(_EBS, "VolumeReadOps", Metric.READ_IOPS, SUM, Scale.PER_SECOND),
-        CloudWatchMetric(_EBS, "VolumeWriteOps", Metric.WRITE_IOPS, SUM, Scale.PER_SECOND),
-        CloudWatchMetric(_EBS, "VolumeReadBytes", Metric.READ_BYTES, SUM, Scale.PER_SECOND),
-        CloudWatchMetric(_EBS, "VolumeWriteBytes", Metric.WRITE_BYTES, SUM, Scale.PER_SECOND),
-        CloudWatchMetric(_EBS, "BurstBalance", Metric.BURST_BALANCE),
+        CloudWatchMetric(_EBS, "VolumeReadOps", "read_iops", SUM, Scale.PER_SECOND),
+        CloudWatchMetric(_EBS, "VolumeWriteOps", "write_iops", SUM, Scale.PER_SECOND),
+        CloudWatchMetric(_EBS, "VolumeReadBytes", "read_bytes", SUM, Scale.PER_SECOND),
+        CloudWatchMetric(_EBS, "VolumeWriteBytes", "write_bytes", SUM, Scale.PER_SECOND),
+        CloudWatchMetric(_EBS, "BurstBalance", "burst_balance"),
     ),
     owner=owner,
     color="#64748b",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from advisor.kinds.base import SUM, CloudWatchMetric, ResourceKind, Scale
-from advisor.model import Kind, Metric
 
 
 def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
@@ -14,7 +13,7 @@ def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 KIND = ResourceKind(
-    id=Kind.EC2_INSTANCE,
+    id="ec2_instance",
     display_name="EC2 instance",
     plural="EC2 instances",
     lister="advisor.sources.aws.inventory:ec2_instances",
@@ -24,13 +23,13 @@ KIND = ResourceKind(
     active_states=("running", "pending"),
     inactive_reason="instance is {state}: no compute cost to optimise",
     metrics=(
-        CloudWatchMetric("AWS/EC2", "CPUUtilization", Metric.CPU),
-        CloudWatchMetric("AWS/EC2", "NetworkIn", Metric.NETWORK_IN, SUM, Scale.PER_SECOND),
-        CloudWatchMetric("AWS/EC2", "NetworkOut", Metric.NETWORK_OUT, SUM, Scale.PER_SECOND),
-        CloudWatchMetric("CWAgent", "mem_used_percent", Metric.MEMORY),
-        CloudWatchMetric("CWAgent", "nvidia_smi_utilization_gpu", Metric.GPU),
-        CloudWatchMetric("CWAgent", "nvidia_smi_memory_used", Metric.GPU_MEMORY, part="used"),
-        CloudWatchMetric("CWAgent", "nvidia_smi_memory_total", Metric.GPU_MEMORY, ("Average",), part="total"),
+        CloudWatchMetric("AWS/EC2", "CPUUtilization", "cpu"),
+        CloudWatchMetric("AWS/EC2", "NetworkIn", "network_in", SUM, Scale.PER_SECOND),
+        CloudWatchMetric("AWS/EC2", "NetworkOut", "network_out", SUM, Scale.PER_SECOND),
+        CloudWatchMetric("CWAgent", "mem_used_percent", "memory"),
+        CloudWatchMetric("CWAgent", "nvidia_smi_utilization_gpu", "gpu"),
+        CloudWatchMetric("CWAgent", "nvidia_smi_memory_used", "gpu_memory", part="used"),
+        CloudWatchMetric("CWAgent", "nvidia_smi_memory_total", "gpu_memory", ("Average",), part="total"),
     ),
     owner=owner,
     color="#2563eb",

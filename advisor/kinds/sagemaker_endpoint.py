@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from advisor.kinds.base import SUM, CloudWatchMetric, ResourceKind, Scale
-from advisor.model import Kind, Metric
 
 _ENDPOINTS = "/aws/sagemaker/Endpoints"
 
@@ -18,7 +17,7 @@ def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 KIND = ResourceKind(
-    id=Kind.SAGEMAKER_ENDPOINT,
+    id="sagemaker_endpoint",
     display_name="SageMaker endpoint variant",
     plural="SageMaker endpoints",
     lister="advisor.sources.aws.inventory:sagemaker_endpoints",
@@ -26,11 +25,11 @@ KIND = ResourceKind(
     service="hosting",
     needs_history=True,
     metrics=(
-        CloudWatchMetric(_ENDPOINTS, "CPUUtilization", Metric.CPU, scale=Scale.PER_VCPU),
-        CloudWatchMetric(_ENDPOINTS, "MemoryUtilization", Metric.MEMORY),
-        CloudWatchMetric(_ENDPOINTS, "GPUUtilization", Metric.GPU, scale=Scale.PER_GPU),
-        CloudWatchMetric(_ENDPOINTS, "GPUMemoryUtilization", Metric.GPU_MEMORY, scale=Scale.PER_GPU),
-        CloudWatchMetric("AWS/SageMaker", "Invocations", Metric.INVOCATIONS, SUM, Scale.PER_MINUTE),
+        CloudWatchMetric(_ENDPOINTS, "CPUUtilization", "cpu", scale=Scale.PER_VCPU),
+        CloudWatchMetric(_ENDPOINTS, "MemoryUtilization", "memory"),
+        CloudWatchMetric(_ENDPOINTS, "GPUUtilization", "gpu", scale=Scale.PER_GPU),
+        CloudWatchMetric(_ENDPOINTS, "GPUMemoryUtilization", "gpu_memory", scale=Scale.PER_GPU),
+        CloudWatchMetric("AWS/SageMaker", "Invocations", "invocations", SUM, Scale.PER_MINUTE),
     ),
     owner=owner,
     color="#0d9488",

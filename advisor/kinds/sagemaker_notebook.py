@@ -7,10 +7,9 @@ collected from AWS, a notebook is skipped with ``no_metrics_reason``; a file sou
 from __future__ import annotations
 
 from advisor.kinds.base import ResourceKind
-from advisor.model import Kind
 
 KIND = ResourceKind(
-    id=Kind.SAGEMAKER_NOTEBOOK,
+    id="sagemaker_notebook",
     display_name="SageMaker notebook instance",
     plural="SageMaker notebook instances",
     lister="advisor.sources.aws.inventory:notebooks",

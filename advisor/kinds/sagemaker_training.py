@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from advisor.kinds.base import CloudWatchMetric, ResourceKind, Scale
-from advisor.model import Kind, Metric
 
 _TRAINING = "/aws/sagemaker/TrainingJobs"
 
@@ -17,7 +16,7 @@ def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 KIND = ResourceKind(
-    id=Kind.SAGEMAKER_TRAINING_JOB,
+    id="sagemaker_training_job",
     display_name="SageMaker training job",
     plural="SageMaker training jobs",
     lister="advisor.sources.aws.inventory:training_jobs",
@@ -25,10 +24,10 @@ KIND = ResourceKind(
     service="training",
     per_run=True,
     metrics=(
-        CloudWatchMetric(_TRAINING, "CPUUtilization", Metric.CPU, scale=Scale.PER_VCPU),
-        CloudWatchMetric(_TRAINING, "MemoryUtilization", Metric.MEMORY),
-        CloudWatchMetric(_TRAINING, "GPUUtilization", Metric.GPU, scale=Scale.PER_GPU),
-        CloudWatchMetric(_TRAINING, "GPUMemoryUtilization", Metric.GPU_MEMORY, scale=Scale.PER_GPU),
+        CloudWatchMetric(_TRAINING, "CPUUtilization", "cpu", scale=Scale.PER_VCPU),
+        CloudWatchMetric(_TRAINING, "MemoryUtilization", "memory"),
+        CloudWatchMetric(_TRAINING, "GPUUtilization", "gpu", scale=Scale.PER_GPU),
+        CloudWatchMetric(_TRAINING, "GPUMemoryUtilization", "gpu_memory", scale=Scale.PER_GPU),
     ),
     owner=owner,
     color="#7c3aed",

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from advisor.kinds.base import ResourceKind
-from advisor.model import Kind
 
 KIND = ResourceKind(
-    id=Kind.SAGEMAKER_TUNING_JOB,
+    id="sagemaker_tuning_job",
     display_name="SageMaker tuning job",
     plural="SageMaker tuning jobs",
     lister="advisor.sources.aws.inventory:tuning_jobs",

@@ -26,6 +26,7 @@ def test_every_declaration_is_complete(kind: ResourceKind):
     assert lister is not None and lister.__module__ == inventory.__name__
     assert list(inspect.signature(lister).parameters) == ["reading"]
     assert kind.pricing is not None
+    assert {m.metric for m in kind.metrics} <= {m.value for m in Metric}
     if kind.history_only_if:
         assert kind.needs_history
 

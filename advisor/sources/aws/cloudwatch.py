@@ -292,7 +292,7 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
                          "count in the catalog")
             continue
         member = (owner(source.kind, dict(map(tuple, json.loads(s.dimensions)))) or ("", ""))[1]
-        rows.append((s.series_id, s.account, s.region, s.resource_id, source.metric.value, STAT_NAMES[s.stat],
+        rows.append((s.series_id, s.account, s.region, s.resource_id, source.metric, STAT_NAMES[s.stat],
                      source.part, member, divisor))
     meta = pd.DataFrame(rows, columns=["series_id", "account", "region", "resource_id", "metric", "stat", "part",
                                        "member", "divisor"])
