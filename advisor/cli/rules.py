@@ -1,4 +1,4 @@
-"""``advisor rules list|check|explain|columns``: the rule packs."""
+"""``advisor rules list|check|explain|columns|schema``: the rule packs."""
 
 from __future__ import annotations
 
@@ -54,15 +54,16 @@ def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or 
 
     Example: advisor rules check rules/ my-rules/gpu.yaml
     """
+    from advisor.engine.actions import parameters_for
     from advisor.engine.features import known_columns
     from advisor.engine.rules import load_rule_file, load_rules
 
     count = 0
     for path in paths:
         if path.is_dir():
-            count += len(load_rules([path], known_columns()))
+            count += len(load_rules([path], known_columns(), parameters=parameters_for))
         elif path.is_file():
-            count += len(load_rule_file(path, known_columns()))
+            count += len(load_rule_file(path, known_columns(), parameters_for))
         else:
             raise ConfigError(f"{path}: no such file or directory")
     console().print(f"[green]ok[/]: {count} rule(s) valid")
@@ -71,10 +72,13 @@ def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or 
 @app.command("explain")
 def rules_explain(rule_id: Annotated[str, typer.Argument(help="The rule id, e.g. ec2-idle.")],
                   rules: RulesOpt = None) -> None:
-    """Show what a rule checks, why, and what it recommends.
+    """Show what a rule checks, why, what it recommends, and its action's parameters with their defaults.
 
     Example: advisor rules explain ec2-overprovisioned
     """
+    from advisor import kinds
+    from advisor.engine.actions import parameters_for
+
     loaded_rules = {r.id: r for r in _rule_set(rules)}
     if rule_id not in loaded_rules:
         close = difflib.get_close_matches(rule_id, list(loaded_rules), n=3)
@@ -83,13 +87,37 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="The rule id, e.g.
     loaded = loaded_rules[rule_id]
     r = loaded.rule
     console().print(f"[bold]{escape(r.id)}[/] — {escape(r.title)}  ({loaded.path}:{loaded.line})")
-    console().print(f"kind: {r.kind}   action: {r.action}   severity: {r.severity}   group: {r.group} "
-                    f"(priority {r.priority})")
+    console().print(f"kind: {r.kind} ({escape(kinds.get(r.kind).display_name)})   action: {r.action}   "
+                    f"severity: {r.severity}   group: {r.group} (priority {r.priority})")
     console().print(f"fires when: {escape(loaded.describe_condition())}")
     if r.thresholds:
         console().print("thresholds: " + ", ".join(f"{k}={v:g}" for k, v in r.thresholds.items()))
+    model = parameters_for(r.action, r.kind)
+    if model is not None:
+        console().print(f"parameters of the {r.action} handler:")
+        for name, field in model.model_fields.items():
+            default = "unset" if field.default is None else f"{field.default:g}"
+            value = f"{r.thresholds[name]:g} (default {default})" if name in r.thresholds else f"default ({default})"
+            console().print(escape(f"  {name} = {value}: {field.description}"), highlight=False)
     if r.description:
         console().print(escape(" ".join(r.description.split())))
+
+
+@app.command("schema")
+def rules_schema() -> None:
+    """Print a JSON Schema of a rule pack, for editors: the rule fields, the kinds and columns, and each action
+    handler's parameters (defaults, bounds, descriptions) under thresholds.
+
+    Example: advisor rules schema > rule-pack.schema.json
+    """
+    import json
+
+    from advisor import kinds
+    from advisor.engine.actions import handler_parameters
+    from advisor.engine.features import known_columns
+    from advisor.engine.rules import pack_schema
+
+    typer.echo(json.dumps(pack_schema(handler_parameters(), kinds.ids(), known_columns()), indent=2))
 
 
 @app.command("columns")

@@ -30,10 +30,11 @@ DISTRIBUTIONS = (("cpu_p99", "cpu", "CPU p99", "CPU p99 (% of all vCPUs)"),
 GRID = "#e5e7eb"
 
 
-def _color(kind_id: str) -> str:
-    """The kind's declared colour (the palette's last for a kind the registry does not know)."""
-    known = {k.id: k.color for k in kinds.all_kinds()}
-    return known.get(kind_id, PALETTE[-1])
+def _kind_style(kind_id: str) -> tuple[str, str]:
+    """The kind's declared plural name and colour (its id and the palette's last for a kind the registry does not
+    know)."""
+    known = {k.id: (k.plural, k.color) for k in kinds.all_kinds()}
+    return known.get(kind_id, (kind_id, PALETTE[-1]))
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
@@ -120,8 +121,9 @@ def distribution(frame: pd.DataFrame, column: str, title: str, axis: str) -> dic
     for kind, group in present.groupby("kind", sort=True):
         counts, _ = np.histogram(group["value"].to_numpy(dtype=float), bins=edges)
         stacked += counts
-        data.append({"type": "bar", "name": label(kind), "x": centers, "y": counts.tolist(),
-                     "width": BIN_WIDTH * 0.9, "marker": {"color": _color(str(kind))},
+        name, color = _kind_style(str(kind))
+        data.append({"type": "bar", "name": label(name), "x": centers, "y": counts.tolist(),
+                     "width": BIN_WIDTH * 0.9, "marker": {"color": color},
                      "hovertemplate": f"%{{fullData.name}}: %{{y}} with {label(title)} %{{x}}±2.5 %<extra></extra>"})
     peak = int(stacked.max())
     return {

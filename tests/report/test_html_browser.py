@@ -287,7 +287,7 @@ def test_charts_are_drawn(opened: Opened) -> None:
     assert tag_labels[::-1] == ["research", XSS_TAG.replace("<", "&lt;").replace(">", "&gt;"), "etl", "(untagged)"]
     assert XSS_TAG in page.locator("#chart-by-tag").inner_text()  # shown as typed
     kinds = page.evaluate("document.querySelector('#chart-dist-cpu .js-plotly-plot').data.map(t => t.name)")
-    assert kinds == ["ec2_instance", "sagemaker_endpoint"]
+    assert kinds == ["EC2 instances", "SageMaker endpoints"]  # the registry's names
 
 
 def test_estimated_prices_are_marked(opened: Opened) -> None:

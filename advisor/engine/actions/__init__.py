@@ -10,10 +10,11 @@ from advisor.engine.actions.base import (
     Parameters,
     Proposal,
     handler_for,
+    handler_parameters,
     parameters_for,
     registered_actions,
     supported_kinds,
 )
 
-__all__ = ["ActionContext", "Parameters", "Proposal", "handler_for", "parameters_for", "registered_actions",
-           "supported_kinds"]
+__all__ = ["ActionContext", "Parameters", "Proposal", "handler_for", "handler_parameters", "parameters_for",
+           "registered_actions", "supported_kinds"]
