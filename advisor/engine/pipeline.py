@@ -93,7 +93,7 @@ def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     for resource_id, row in features[columns].to_dict("index").items():
         reason = _skip_reason(kinds.get(row["kind"]), row, settings)
         if reason:
-            reasons[resource_id] = reason
+            reasons[str(resource_id)] = reason
     return reasons
 
 

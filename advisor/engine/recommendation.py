@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network
                     "total_iops", "burst_balance", "invocations")
 
 
-def build(loaded: LoadedRule, row: dict[str, Any], proposal: Proposal, settings: Settings,
+def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, settings: Settings,
           window: tuple[pd.Timestamp, pd.Timestamp], price_list_date: str | None = None) -> Recommendation:
     action = loaded.rule.action
     cost_now = proposal.cost_now if proposal.cost_now is not None else _money(row["monthly_cost"])
@@ -52,7 +53,7 @@ def build(loaded: LoadedRule, row: dict[str, Any], proposal: Proposal, settings:
     })
 
 
-def _confidence(row: dict[str, Any], action: str) -> float:
+def _confidence(row: Mapping[Hashable, Any], action: str) -> float:
     """0-1: how much history backs the finding (days, coverage) and whether memory was seen."""
     days = float(row["days_observed"]) if pd.notna(row["days_observed"]) else 0.0
     coverage = float(row["coverage"]) if pd.notna(row["coverage"]) else 0.0
@@ -66,7 +67,7 @@ def _confidence_label(score: float) -> str:
     return "high" if score >= 0.8 else "medium" if score >= 0.55 else "low"
 
 
-def _evidence(loaded: LoadedRule, row: dict[str, Any], proposal: Proposal, settings: Settings,
+def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, settings: Settings,
               window: tuple[pd.Timestamp, pd.Timestamp]) -> dict[str, Any]:
     stats = {}
     datapoints = {}

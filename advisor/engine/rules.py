@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import operator
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -432,7 +432,7 @@ def _parameters_clause(action: str, kind: str | None, model: type[BaseModel]) ->
             "then": {"properties": {"thresholds": {"properties": properties}}}}
 
 
-def render_rationale(loaded: LoadedRule, row: Mapping[str, Any]) -> str:
+def render_rationale(loaded: LoadedRule, row: Mapping[Hashable, Any]) -> str:
     """Fill the rationale template from a features row; missing values print as 'n/a'."""
     values = {name: row.get(name) for _, name, _, _ in string.Formatter().parse(loaded.rule.rationale) if name}
     safe = {k: (_NA if v is None or (isinstance(v, float) and np.isnan(v)) else v) for k, v in values.items()}

@@ -7,7 +7,7 @@ be vectorized; the pipeline then builds the recommendation rows (confidence, com
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,7 +32,7 @@ class Proposal:
     options: list[dict[str, Any]] = field(default_factory=list)
     risk: int | None = None
     projected: dict[str, float] = field(default_factory=dict)
-    demand: dict[str, float] = field(default_factory=dict)
+    demand: Mapping[str, float | None] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)  # merged into the recommendation's evidence
     notes: list[str] = field(default_factory=list)  # plain sentences for evidence["notes"]
     confidence: float | None = None  # 0-1; None: from the history's length and coverage
@@ -117,6 +117,12 @@ def supported_kinds(action: str) -> list[str]:
     """Kinds a handler exists for (["any"] for a handler of every kind)."""
     kinds = sorted(kind or "any" for a, kind in _HANDLERS if a == action)
     return ["any"] if "any" in kinds else kinds
+
+
+def resources(rows: pd.DataFrame) -> Iterator[tuple[str, pd.Series]]:
+    """Each of a rule's resources: its id (the frame's index) and its features row."""
+    for resource_id, row in rows.iterrows():
+        yield str(resource_id), row
 
 
 def monthly(hourly: float, row: pd.Series | dict[str, Any], count: float | None = None) -> float:

@@ -8,14 +8,14 @@ host's CPU and memory demand and the EI accelerator's full capacity (EI reports 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from advisor.engine import accelerators
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.candidates import candidates, service_of
 from advisor.engine.sizing import Mode, Scope, SizingResult, demand_frame, size_resources
 from advisor.model import Kind
@@ -77,8 +77,9 @@ def migrate_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame
 
 def _proposal(rule: LoadedRule, rows: pd.DataFrame, rid: str, result: SizingResult) -> Proposal:
     if result.target is None:
-        return Proposal(blocked=_blocked_reason(rule, rows.loc[rid], result), options=result.options,
+        return Proposal(blocked=_blocked_reason(rule, rows.loc[[rid]].iloc[0], result), options=result.options,
                         demand=result.demand)
+    assert result.target_hourly is not None, "sizing prices every target it returns"
     units = {"hours_billed": rows.at[rid, "hours_billed"], "count": rows.at[rid, "count"]}
     return Proposal(target=result.target, cost_after=monthly(result.target_hourly, units), options=result.options,
                     risk=result.risk, projected=result.projected_utilization, demand=result.demand,
@@ -105,7 +106,7 @@ def _blocked_reason(rule: LoadedRule, row: pd.Series, result: SizingResult) -> s
     return f"{rule.id}: {note}"
 
 
-def _elastic_inference_options(ctx: ActionContext, rows: pd.DataFrame) -> dict[str, dict]:
+def _elastic_inference_options(ctx: ActionContext, rows: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """A CPU host plus the smallest EI accelerator that holds the GPU demand, where the region's price list still
     has EI rows (never the target: the service has ended)."""
     if rows.empty:
@@ -114,12 +115,12 @@ def _elastic_inference_options(ctx: ActionContext, rows: pd.DataFrame) -> dict[s
     ei = table[table["kind"] == "elastic_inference"].sort_values("fp16_tflops")
     listed = ctx.catalog.sagemaker
     demand = demand_frame(rows, ctx.settings, "down")
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, dict[str, Any]] = {}
+    for rid, row in resources(rows):
         region = str(row["region"])
         in_region = listed[(listed["region"] == region) & listed["instance_type"].isin(ei.index)]
         prices = dict(zip(in_region["instance_type"], in_region["hourly"], strict=True))
-        need = demand.loc[rid]
+        need = demand.loc[[rid]].iloc[0]
         fits = ei[(ei["fp16_tflops"] >= need["need_fp16"]) & (ei["fp32_tflops"] >= need["need_fp32"])
                   & (ei["memory_gib"] >= need["need_accel_memory"]) & ei.index.isin(list(prices))]
         host = _cheapest_cpu_host(ctx, row, need)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.stats import series_of
 from advisor.model import Kind
 
@@ -33,7 +33,7 @@ def add_instance(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> di
                           evidence={"instances": {"now": int(row["count"]), "after": int(row["count"]) + 1}},
                           notes=["A cost increase for availability, not a saving: with two or more instances "
                                  "SageMaker places them in different Availability Zones."], confidence=0.9)
-            for rid, row in rows.iterrows()}
+            for rid, row in resources(rows)}
 
 
 class AutoscaleParameters(Parameters):
@@ -62,8 +62,8 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
     after is the mean instance count the policy would have run, each hour sized for that hour's peak minute.
     """
     t = AutoscaleParameters.of(rule)
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         hourly_peak = _hourly(ctx, rid, np.max)
         if hourly_peak is None:
             out[rid] = Proposal(blocked=f"{rule.id}: no invocation history to replay")
@@ -100,8 +100,8 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
 @handles("delete", Kind.SAGEMAKER_ENDPOINT)
 def delete_endpoint(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """An idle endpoint: delete it, or keep it reachable at no idle cost (serverless where the model fits, async)."""
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         options = [_option("delete", "delete the endpoint (keep the model and endpoint config)", 0.0, row)]
         fits, why = serverless_fit(row)
         if fits:
@@ -121,8 +121,8 @@ def scale_to_zero(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
 
     Cost after = the cost now x the share of hours that saw any invocation (each active hour billed in full).
     """
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         hourly_sum = _hourly(ctx, rid, np.sum)
         if hourly_sum is None:
             out[rid] = Proposal(blocked=f"{rule.id}: no invocation history to replay")
@@ -154,9 +154,9 @@ def rightsize_variant(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) 
     ``headroom``; at least ``min_instances``.
     """
     t = VariantParameters.of(rule)
-    out = {}
+    out: dict[str, Proposal] = {}
     siblings = ctx.features[ctx.features["kind"] == Kind.SAGEMAKER_ENDPOINT]
-    for rid, row in rows.iterrows():
+    for rid, row in resources(rows):
         group = siblings[(siblings["endpoint"] == row["endpoint"]) & (siblings.index != rid)]
         if group.empty or group["invocations_p99"].isna().all():
             out[rid] = Proposal(blocked=f"{rule.id}: the endpoint's other variants have no invocation data")
@@ -188,8 +188,8 @@ def enable_early_stopping(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFra
     run part of its epochs), a stated estimate, not a measurement.
     """
     share = EarlyStoppingParameters.of(rule).share_saved
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         lagging = float(row["hourly_price"]) * float(row["count"]) * float(row["lagging_billable_seconds"]) / HOUR
         cost = float(row["monthly_cost"])
         out[rid] = Proposal(

@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import Field
 
 from advisor.catalog import INTERRUPTION_BANDS
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.candidates import candidates
 from advisor.engine.features import batch_vcpu_prices
 from advisor.model import Kind
@@ -50,15 +50,16 @@ class SpotPoolParameters(Parameters):
 
 @handles("use_spot", Kind.EC2_INSTANCE, parameters=SpotPoolParameters)
 def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         pool = spot_pool(ctx, rule, row)
         if pool.empty:
             out[rid] = Proposal(blocked=f"{rule.id}: no type of the same shape has Spot data in an interruption band "
                                         f"up to {band_label(SpotPoolParameters.of(rule).max_band)}")
             continue
         spot_hourly = float(pool["spot"].mean())
-        options = [_pool_option(rank, name, item, row) for rank, (name, item) in enumerate(pool.head(3).iterrows(), 1)]
+        options = [_pool_option(rank, str(name), item, row)
+                   for rank, (name, item) in enumerate(pool.head(3).iterrows(), 1)]
         out[rid] = Proposal(
             target=str(pool.index[0]), cost_after=monthly(spot_hourly, row), options=options,
             evidence={"spot": {"interruptible_because": _why_interruptible(ctx, row),
@@ -72,8 +73,8 @@ def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[s
 
 @handles("use_spot", Kind.SAGEMAKER_TRAINING_JOB)
 def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         saving = float(row["spot_savings_pct"]) / 100
         cost = float(row["monthly_cost"])
         notes = [TRAINING_CONDITIONS]
@@ -94,8 +95,8 @@ def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
 @handles("info", Kind.SAGEMAKER_TRAINING_JOB)
 def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """A job already on managed Spot: what it saved (1 - billable / training seconds). Nothing more to save."""
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         on_demand = float(row["hourly_price"]) * float(row["count"]) * float(row["training_seconds"]) / 3600
         out[rid] = Proposal(evidence={"spot_realised": {
             "savings_pct": round(float(row["spot_realised_pct"]), 1),
@@ -108,8 +109,8 @@ def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFr
 @handles("use_spot", Kind.BATCH_COMPUTE_ENVIRONMENT, parameters=SpotPoolParameters)
 def batch_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Saving = vCPU-hours x (on-demand - Spot) per vCPU-hour; without vcpu_hours, stated per 1,000 vCPU-hours."""
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         allowed = batch_vcpu_prices(row["instance_type"], row["region"], ctx.catalog)
         pool = _batch_pool(ctx, rule, row, allowed)
         if allowed.empty or pool.empty:

@@ -14,13 +14,13 @@ two is the target. ``min_monthly_savings`` (a pipeline-wide threshold) drops cha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles
+from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, resources
 from advisor.model import HOURS_PER_MONTH, Kind
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ class VolumeParameters(Parameters):
 @handles("modify_volume", Kind.EBS_VOLUME, parameters=VolumeParameters)
 def modify_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     t = VolumeParameters.of(rule)
-    out = {}
-    for rid, row in rows.iterrows():
+    out: dict[str, Proposal] = {}
+    for rid, row in resources(rows):
         size = float(row["size_gib"])
         source = str(row["volume_type"]).lower()
         peak_iops = _num(row["total_iops_max"])
@@ -63,7 +63,7 @@ def modify_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
             out[rid] = Proposal(blocked=f"{rule.id}: the peak of {peak_iops:,.0f} IOPS plus headroom needs all the "
                                         f"provisioned IOPS and more than gp3 offers (p99 is low, the peak is not)")
             continue
-        options = []
+        options: list[dict[str, Any]] = []
         for volume_type, iops, mibps in configs:
             cost, estimated = ctx.catalog.ebs_monthly(volume_type, size, iops, mibps, str(row["region"]))
             options.append({"instance_type": volume_type, "volume_type": volume_type, "size_gib": size,
@@ -99,7 +99,7 @@ def delete_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
                           evidence={"volume": {"type": row["volume_type"], "size_gib": _round(row["size_gib"]),
                                                "attached": bool(row["attached"]), "state": row["state"]}},
                           confidence=0.9 if not row["attached"] else None)
-            for rid, row in rows.iterrows()}
+            for rid, row in resources(rows)}
 
 
 def _gp3(size: float, source: str, peak_iops: float, peak_mibps: float,

@@ -185,7 +185,7 @@ def _pack(queries: list[int], start: int, end: int, period: int, max_queries: in
     _, length, per_call = best
     chunks = math.ceil(len(queries) / per_call)
     size = math.ceil(len(queries) / chunks)  # balanced chunks: same call count, even pages
-    calls = []
+    calls: list[Call] = []
     for low in range(start, end, length * period):
         high = min(end, low + length * period)
         calls.extend(Call(low, high, period, tuple(queries[i:i + size])) for i in range(0, len(queries), size))
@@ -274,26 +274,27 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
     columns = ["account", "region", "resource_id", "metric", "stat", "timestamp", "value"]
     if series.empty or points.empty:
         return pd.DataFrame(columns=columns), []
-    types = {(r.account, r.region, r.resource_id): (r.kind, r.instance_type)
-             for r in inventory[["account", "region", "resource_id", "kind", "instance_type"]].itertuples()}
+    described = ("account", "region", "resource_id", "kind", "instance_type")
+    types = {(account, region, rid): (kind, instance_type)
+             for account, region, rid, kind, instance_type in zip(*(inventory[c] for c in described), strict=True)}
     by_name = {(s.kind, s.namespace, s.name): s for s in sources()}
     rows, problems = [], set()
-    for s in series.itertuples(index=False):
-        kind, instance_type = types.get((s.account, s.region, s.resource_id), (None, None))
-        source = by_name.get((kind, s.namespace, s.metric_name))
+    for s in series.to_dict("records"):
+        kind, instance_type = types.get((s["account"], s["region"], s["resource_id"]), (None, None))
+        source = by_name.get((kind, s["namespace"], s["metric_name"]))
         if source is None:
             continue
         known = isinstance(instance_type, str) and instance_type
         spec = catalog.spec(instance_type) if known and source.scale in (Scale.PER_VCPU, Scale.PER_GPU) else None
         divisor = _divisor(source, period, spec)
         if divisor is None:
-            problems.add(f"{s.resource_id}: {source.namespace} {source.name} not normalised: "
+            problems.add(f"{s['resource_id']}: {source.namespace} {source.name} not normalised: "
                          f"{instance_type if known else 'no instance type'} has no {source.scale.value[4:]} "
                          "count in the catalog")
             continue
-        member = (owner(source.kind, dict(map(tuple, json.loads(s.dimensions)))) or ("", ""))[1]
-        rows.append((s.series_id, s.account, s.region, s.resource_id, source.metric, STAT_NAMES[s.stat],
-                     source.part, member, divisor))
+        member = (owner(source.kind, dict(map(tuple, json.loads(s["dimensions"])))) or ("", ""))[1]
+        rows.append((s["series_id"], s["account"], s["region"], s["resource_id"], source.metric,
+                     STAT_NAMES[s["stat"]], source.part, member, divisor))
     meta = pd.DataFrame(rows, columns=["series_id", "account", "region", "resource_id", "metric", "stat", "part",
                                        "member", "divisor"])
     data = points.merge(meta, on="series_id", how="inner")
