@@ -121,3 +121,36 @@ def test_nothing_collectable_is_one_clear_error(aws: str, tmp_path, calls: Calls
     with Store(tmp_path / "s.duckdb") as store, pytest.raises(CollectError, match="default credentials: "
                                                               "credentials could not be used"):
         collect_into_store(AwsOptions(configure_session=calls.configure), store, _window())
+
+
+def test_metric_results_that_are_not_data_are_reported_and_fetched_next_run(seed: Seeder, tmp_path) -> None:
+    """moto answers every query ``Complete``: an ``InternalError`` result (GetMetricData's real shape: a
+    ``StatusCode`` and a ``Messages`` entry, no values) is replayed by editing the parsed answer of one call."""
+    instance = _seed_instance(seed)
+
+    def fail_maximum(parsed, **_):
+        for result in parsed.get("MetricDataResults", []):
+            if result["Id"] == "q1":  # the second query: CPUUtilization Maximum
+                result.update(StatusCode="InternalError", Timestamps=[], Values=[],
+                              Messages=[{"Code": "InternalError", "Value": "An internal error occurred"}])
+
+    def configure(session: boto3.Session) -> None:
+        session.events.register("after-call.cloudwatch.GetMetricData", fail_maximum)
+
+    window = _window()
+    with Store(tmp_path / "s.duckdb") as store:
+        collection = collect_into_store(AwsOptions(configure_session=configure), store, window)
+        _, metrics, _ = load_frames(store, collection, load_catalog())
+        assert set(metrics["stat"]) == {"avg"}  # the Complete query is kept
+        (problem,) = collection.problems
+        assert problem == (f"123456789012/us-east-1: 1 of 2 CloudWatch series returned no usable data "
+                           f"(InternalError (InternalError): 1; e.g. {instance} AWS/EC2 CPUUtilization Maximum: "
+                           "InternalError (InternalError)); their periods will be fetched again on the next run")
+        calls = Calls()
+        again = collect_into_store(AwsOptions(configure_session=calls.configure), store, window)
+        _, metrics, _ = load_frames(store, again, load_catalog())
+    assert again.problems == [] and again.queries == 2
+    # the failed query is asked for over the whole window again; the other only for its still-unsettled periods
+    asked = {(q["MetricStat"]["Stat"], r["StartTime"]) for r in calls.requests for q in r["MetricDataQueries"]}
+    assert ("Maximum", window.start) in asked and ("Average", window.start) not in asked
+    assert len(metrics) == 2 * 24

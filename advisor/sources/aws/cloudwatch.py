@@ -8,7 +8,9 @@
   slices so that calls stay full: the plan reaches max(ceil(S/500), ceil(S·P/100,800)) for S queries of P
   points whenever the slices divide evenly, and is never worse than packing whole ranges.
 * ``fetch_call``: one planned call (following NextToken pages, should CloudWatch send any); each page goes
-  straight into the store as compact arrays and is committed, so memory stays bounded by one page.
+  straight into the store as compact arrays and is committed, so memory stays bounded by one page. Only a query
+  whose final result is ``Complete`` is logged as fetched: ``InternalError`` and ``Forbidden`` results (and a
+  ``PartialData`` one without a NextToken to continue) are reported and asked for again on the next run.
 * ``normalize``: raw series to the canonical metrics of DESIGN §2.
 """
 
@@ -19,7 +21,7 @@ import math
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -203,32 +205,57 @@ def _moment(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def fetch_call(cloudwatch: Any, call: Call, queries: list[Query], series_ids: np.ndarray, store: Store,
-               settled: int, stop: threading.Event) -> int:
-    """Run one planned call (and any NextToken pages); commit each page. Returns the API calls made.
+@dataclass
+class Fetched:
+    """What one planned call did: the API calls made, and the queries (indexes) whose final result was not
+    ``Complete``, with that status and CloudWatch's message codes."""
 
-    The range is logged as fetched (with the last page) only up to ``settled``: newer periods may still change
-    and are asked for again next time.
+    calls: int = 0
+    incomplete: dict[int, str] = field(default_factory=dict)
+
+
+def fetch_call(cloudwatch: Any, call: Call, queries: list[Query], series_ids: np.ndarray, store: Store,
+               settled: int, stop: threading.Event) -> Fetched:
+    """Run one planned call (and any NextToken pages); commit each page.
+
+    The queries whose final status is ``Complete`` are logged as fetched (with the last page), and only up to
+    ``settled``: newer periods may still change and are asked for again next time.
     """
     request: dict[str, Any] = {
         "MetricDataQueries": [queries[i].request(f"q{i}", call.period) for i in call.queries],
         "StartTime": _moment(call.start), "EndTime": _moment(call.end), "ScanBy": "TimestampAscending",
     }
-    made = 0
+    fetched = Fetched()
+    status: dict[int, str] = {}
     while True:
         if stop.is_set():
             raise Interrupted
         response = cloudwatch.get_metric_data(**request)
-        made += 1
+        fetched.calls += 1
         token = response.get("NextToken")
+        status.update(_statuses(response))
         done = None
-        if not token and min(call.end, settled) > call.start:
-            done = pd.DataFrame({"series_id": series_ids[list(call.queries)], "start_ts": call.start,
-                                 "end_ts": min(call.end, settled)})
+        if not token:
+            complete = [i for i in call.queries if status.get(i) == "Complete"]
+            fetched.incomplete = {i: status.get(i, "no result") for i in call.queries if status.get(i) != "Complete"}
+            if complete and min(call.end, settled) > call.start:
+                done = pd.DataFrame({"series_id": series_ids[complete], "start_ts": call.start,
+                                     "end_ts": min(call.end, settled)})
         store.write(_page(response, series_ids), done)
         if not token:
-            return made
+            return fetched
         request["NextToken"] = token
+
+
+def _statuses(response: dict[str, Any]) -> dict[int, str]:
+    """Each result's status (``Complete``, ``PartialData``, ``InternalError``, ``Forbidden``) with its message
+    codes, per query index."""
+    out = {}
+    for result in response.get("MetricDataResults", []):
+        codes = sorted({m.get("Code", "") for m in result.get("Messages") or [] if m.get("Code")})
+        status = str(result.get("StatusCode", "no status"))
+        out[int(result["Id"][1:])] = status if status == "Complete" or not codes else f"{status} ({', '.join(codes)})"
+    return out
 
 
 def _page(response: dict[str, Any], series_ids: np.ndarray) -> pd.DataFrame:

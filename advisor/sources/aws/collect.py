@@ -21,6 +21,7 @@ from advisor.sources.aws.cloudwatch import (
     MAX_POINTS,
     MAX_QUERIES,
     Call,
+    Fetched,
     Interrupted,
     Query,
     discover,
@@ -131,16 +132,22 @@ class _Run:
         self.progress.add_calls(len(calls))
         futures = [self.calls.submit(self._call, cloudwatch, call, queries, ids) for call in calls]
         failures = []
+        incomplete: dict[int, str] = {}
         for future in futures:
             try:
-                result.calls += future.result()
+                fetched = future.result()
             except Interrupted:
                 raise
             except Exception as exc:  # one call's failure, expected or not, loses only that call's periods
                 failures.append(describe_error(exc))
+                continue
+            result.calls += fetched.calls
+            incomplete.update(fetched.incomplete)
         if failures:
             result.problems.append(f"{prefix}: {len(failures)} of {len(calls)} GetMetricData calls failed "
                                    f"({failures[0]}); their periods will be fetched again on the next run")
+        if incomplete:
+            result.problems.append(_incomplete(prefix, incomplete, queries))
         return result
 
     def _plan(self, queries: list[Query], account: str, region: str) -> tuple[list[Call], Any]:
@@ -156,10 +163,23 @@ class _Run:
         self.store.forget(pd.DataFrame(refetch, columns=["series_id", "start_ts", "end_ts"]))
         return plan_calls(needs, window.period, *self.limits), ids
 
-    def _call(self, cloudwatch: Any, call: Call, queries: list[Query], ids: Any) -> int:
-        made = fetch_call(cloudwatch, call, queries, ids, self.store, epoch(self.window.settled), self.stop)
+    def _call(self, cloudwatch: Any, call: Call, queries: list[Query], ids: Any) -> Fetched:
+        fetched = fetch_call(cloudwatch, call, queries, ids, self.store, epoch(self.window.settled), self.stop)
         self.progress.call_done()
-        return made
+        return fetched
+
+
+def _incomplete(prefix: str, incomplete: dict[int, str], queries: list[Query]) -> str:
+    """One line for the queries whose GetMetricData results were not data: how many per status, and an example."""
+    counts: dict[str, int] = {}
+    for status in incomplete.values():
+        counts[status] = counts.get(status, 0) + 1
+    first = queries[min(incomplete)]
+    example = (f"{first.series.resource_id} {first.series.source.namespace} {first.series.source.name} "
+               f"{first.stat}: {incomplete[min(incomplete)]}")
+    statuses = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
+    return (f"{prefix}: {len(incomplete)} of {len(queries)} CloudWatch series returned no usable data ({statuses}; "
+            f"e.g. {example}); their periods will be fetched again on the next run")
 
 
 def collect_into_store(options: AwsOptions, store: Store, window: Window, progress: Progress | None = None,
