@@ -11,7 +11,7 @@ from awsfakes import Seeder
 from botocore.stub import Stubber
 
 from advisor.model import normalize_inventory
-from advisor.sources.aws.inventory import TrainingJobs, collect_inventory, lagging_billable_seconds
+from advisor.sources.aws.inventory import TrainingJobs, collect_inventory, ebs_volumes, lagging_billable_seconds
 from advisor.sources.aws.session import AwsOptions, open_accounts
 from advisor.sources.aws.window import Window
 
@@ -174,3 +174,27 @@ def test_lagging_seconds_maximize_and_ties() -> None:
     assert lagging_billable_seconds(jobs, minimize=False) == 0.0
     jobs.append((t + timedelta(hours=2), 0.2, 40.0))  # below the median 0.5 of the three before
     assert lagging_billable_seconds(jobs, minimize=False) == 40.0
+
+
+def test_volumes_attached_without_an_instance_or_still_creating() -> None:
+    """moto attaches volumes to instances only: DescribeVolumes' real shape for a volume attached to an ECS/Fargate
+    task (``State`` in-use, an attachment with ``AssociatedResource`` and ``InstanceOwningService``, no
+    ``InstanceId``) and for one still ``creating`` (no attachment) is replayed with Stubber."""
+    client = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(client)
+    task = "arn:aws:ecs:us-east-1:123456789012:task/batch/0123456789abcdef0123456789abcdef"
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+    stub.add_response("describe_volumes", {"Volumes": [
+        {"VolumeId": "vol-task", "Size": 100, "VolumeType": "gp3", "State": "in-use", "AvailabilityZone": "us-east-1a",
+         "CreateTime": created, "Iops": 3000, "Throughput": 125, "Encrypted": False, "Attachments": [{
+             "AttachTime": created, "State": "attached", "VolumeId": "vol-task", "DeleteOnTermination": True,
+             "AssociatedResource": task, "InstanceOwningService": "ecs.amazonaws.com"}]},
+        {"VolumeId": "vol-new", "Size": 50, "VolumeType": "gp3", "State": "creating", "AvailabilityZone": "us-east-1a",
+         "CreateTime": created, "Encrypted": False, "Attachments": []},
+    ]})
+    problems: list[str] = []
+    with stub:
+        rows = {row["resource_id"]: row for row in ebs_volumes(lambda service: client, problems)}
+    assert problems == []
+    assert (rows["vol-task"]["attached_to"], rows["vol-task"]["state"]) == (task, "in-use")
+    assert (rows["vol-new"]["attached_to"], rows["vol-new"]["state"]) == (None, "creating")

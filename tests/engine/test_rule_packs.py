@@ -101,8 +101,10 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "savings": lambda t: {"spot_savings_pct": t["min_savings_pct"] - EPS},
         "already spot": lambda t: {"lifecycle": "spot"}}),
     # ---- storage ----
-    "ebs-unattached": ({"kind": "ebs_volume", "attached": False}, {
-        "attached": lambda t: {"attached": True}}),
+    "ebs-unattached": ({"kind": "ebs_volume", "attached": False, "state": "available"}, {
+        "attached": lambda t: {"attached": True},
+        "in use without an instance (an ECS task's volume)": lambda t: {"state": "in-use"},
+        "still being created": lambda t: {"state": "creating"}}),
     "ebs-idle": ({"kind": "ebs_volume", "attached": True, "days_observed": 10.0, "total_iops_max": 0.2}, {
         "io": lambda t: {"total_iops_max": t["max_iops"] + EPS},
         "days": lambda t: {"days_observed": t["min_days"] - EPS}}),

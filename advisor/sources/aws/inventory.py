@@ -111,7 +111,9 @@ def ebs_volumes(reading: Reading) -> list[Row]:
 
 def _volume_rows(volume: dict[str, Any]) -> list[Row]:
     tags = _tags(volume.get("Tags"))
-    attached = [a["InstanceId"] for a in volume.get("Attachments", []) if a.get("InstanceId")]
+    # an ECS/Fargate task's volume has no InstanceId: its attachment names the task in AssociatedResource
+    attached = [a.get("InstanceId") or a.get("AssociatedResource") for a in volume.get("Attachments", [])
+                if a.get("InstanceId") or a.get("AssociatedResource")]
     return [{
         "resource_id": volume["VolumeId"], "kind": Kind.EBS_VOLUME.value,
         "name": tags.get("Name") or volume["VolumeId"], "count": 1, "state": volume.get("State"), "tags": tags,
