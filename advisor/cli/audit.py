@@ -188,10 +188,7 @@ def _record_history(cfg: EffectiveConfig, result: AuditResult, started: Any, sav
     from advisor.store.history import History
 
     with History(store_path(cfg).parent) as runs:
-        run_id = runs.record(result, started, savings)
-        if len(runs.runs()) < 2:
-            return {"run_id": run_id, "previous": None}
-        return {"run_id": run_id, **runs.diff(None, run_id).to_dict()}
+        return runs.since_previous(runs.record(result, started, savings))
 
 
 def recommend(

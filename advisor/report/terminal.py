@@ -58,6 +58,6 @@ def render_changes(result: AuditResult, console: Console) -> None:
     done = [r for r in resolved if r.get("done")]
     console.print(
         f"Since run {escape(changes['base'])}: {len(changes['new'])} new, {len(resolved)} resolved "
-        f"({len(done)} done, {_money(changes['realised_savings'])}/month realised), "
+        f"({len(done)} done, {changes.get('gone', 0)} gone, {_money(changes['realised_savings'])}/month realised), "
         f"{len(changes['persisting'])} persisting"
     )

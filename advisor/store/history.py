@@ -1,5 +1,10 @@
 """Run history: every audit is recorded, so runs can be listed and diffed (what is new, resolved, persisting).
 
+Each run is recorded with its scope (source without its time window, accounts, regions, tag filters), and runs are
+compared only with runs of the same scope: auditing the demo and then one's own fleet never reports the demo's
+findings as resolved. A finding is *done* only when its resource is seen again with the recommended change made; a
+resource absent from the newer run is *gone* (deleted, terminated or no longer visible), never done.
+
 An embedded DuckDB file (``history.duckdb`` in the store directory). Each run is written in one transaction, so an
 interrupted run leaves the history as it was. The schema carries a version: an older file is migrated, a newer one
 (written by a later advisor) is refused with a clear message rather than misread.
@@ -8,6 +13,7 @@ interrupted run leaves the history as it was. The schema carries a version: an o
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +26,7 @@ import pandas as pd
 from advisor.errors import AdvisorError, ConfigError
 from advisor.model import AuditResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 HISTORY_FILE = "history.duckdb"
 # Migrations from version N to N+1, applied in order; version 0 is an empty file.
 MIGRATIONS: dict[int, list[str]] = {
@@ -36,12 +42,42 @@ MIGRATIONS: dict[int, list[str]] = {
             run_id VARCHAR, resource_id VARCHAR, rule VARCHAR, action VARCHAR, current VARCHAR, target VARCHAR,
             monthly_cost_now DOUBLE, monthly_savings DOUBLE, confidence VARCHAR, name VARCHAR, region VARCHAR)""",
     ],
+    1: ["ALTER TABLE runs ADD COLUMN scope VARCHAR"],  # runs recorded before have no scope: compared with none
 }
 STOPPED_STATES = {"stopped", "stopping", "terminated", "shutting-down", "deleted", "Stopped", "Deleted"}
 
 
 class HistoryError(AdvisorError):
     exit_code = 2
+
+
+def run_scope(result: AuditResult) -> str:
+    """What a run audited, as a canonical JSON text: the source (an AWS run's time window left out), the accounts
+    and regions of its inventory, and its tag filters."""
+    inventory = result.inventory
+
+    def values(column: str) -> list[str]:
+        return sorted({str(v) for v in inventory[column].dropna()}) if column in inventory else []
+
+    settings = result.settings or {}
+    return json.dumps({"source": re.sub(r"^aws \(.*\)$", "aws", result.source_label),
+                       "accounts": values("account"), "regions": values("region"),
+                       "include_tags": settings.get("include_tags") or {},
+                       "exclude_tags": settings.get("exclude_tags") or {}}, sort_keys=True)
+
+
+def describe_scope(scope: str | None) -> str:
+    """A scope in a few words, for messages."""
+    if not scope:
+        return "unknown scope (recorded by an older advisor)"
+    data = json.loads(scope)
+    parts = [data["source"]]
+    for key in ("accounts", "regions"):
+        if data[key]:
+            parts.append(f"{key} {','.join(data[key])}")
+    if data["include_tags"] or data["exclude_tags"]:
+        parts.append("tag filters")
+    return ", ".join(parts)
 
 
 @dataclass
@@ -51,7 +87,7 @@ class RunDiff:
     base: str
     head: str
     new: pd.DataFrame  # findings in head, not in base
-    resolved: pd.DataFrame  # findings in base, gone in head; `done` = the resource now matches the target
+    resolved: pd.DataFrame  # findings in base, not in head; `done`: seen again with the change made; `gone`: absent
     persisting: pd.DataFrame  # in both, with `open_since` and `open_days`
 
     @property
@@ -64,7 +100,8 @@ class RunDiff:
             return json.loads(frame.to_json(orient="records", date_format="iso")) if len(frame) else []
 
         return {"base": self.base, "head": self.head, "new": rows(self.new), "resolved": rows(self.resolved),
-                "persisting": rows(self.persisting), "realised_savings": self.realised_savings}
+                "persisting": rows(self.persisting), "realised_savings": self.realised_savings,
+                "gone": int(self.resolved["gone"].sum()) if len(self.resolved) else 0}
 
 
 class History:
@@ -120,9 +157,9 @@ class History:
                      "monthly_savings", "confidence", "name", "region"])
         self.db.execute("BEGIN TRANSACTION")
         try:
-            self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 run_id, started_at, finished, result.source_label, json.dumps(result.settings, sort_keys=True),
-                len(resources), len(findings), float(savings), result.price_list_date])
+                len(resources), len(findings), float(savings), result.price_list_date, run_scope(result)])
             self.db.register("resources_frame", resources)
             self.db.execute("INSERT INTO run_resources SELECT * FROM resources_frame")
             self.db.register("findings_frame", findings)
@@ -138,17 +175,22 @@ class History:
 
     def runs(self) -> pd.DataFrame:
         return self.db.execute("SELECT run_id, started_at, finished_at, source, resources_seen, recommendations, "
-                               "monthly_savings, price_list_date FROM runs ORDER BY started_at, run_id").df()
+                               "monthly_savings, price_list_date, scope FROM runs ORDER BY started_at, run_id").df()
 
-    def resolve(self, run: str | None, offset: int) -> str:
-        """A run id from an id or unique prefix, ``latest``, or (None) the run ``offset`` back from the newest."""
+    def since_previous(self, run_id: str) -> dict[str, Any]:
+        """What changed since the previous run of the same scope (``previous`` None when there is none)."""
+        try:
+            return {"run_id": run_id, **self.diff(None, run_id).to_dict()}
+        except HistoryError:
+            return {"run_id": run_id, "previous": None}
+
+    def resolve(self, run: str | None) -> str:
+        """A run id from an id or unique prefix, or ``latest`` (also None)."""
         ids = self.runs()["run_id"].tolist()
         if not ids:
             raise HistoryError(f"{self.path}: no runs recorded yet (run `advisor audit` first)")
         if run is None or run == "latest":
-            if len(ids) < offset + 1:
-                raise HistoryError(f"need at least {offset + 1} recorded runs to diff, have {len(ids)}")
-            return ids[-1 - offset]
+            return ids[-1]
         matches = [i for i in ids if i.startswith(run)]
         if len(matches) != 1:
             raise HistoryError(f"run {run!r} {'is ambiguous' if matches else 'not found'}; "
@@ -156,8 +198,15 @@ class History:
         return matches[0]
 
     def diff(self, base: str | None = None, head: str | None = None) -> RunDiff:
-        head_id = self.resolve(head, 0)
-        base_id = self.resolve(base, 1) if base or head is None else self._previous(head_id)
+        """``base`` → ``head`` (default: the latest run, and the previous run of its scope). Runs of different
+        scopes are not compared: that is an error saying so."""
+        head_id = self.resolve(head)
+        base_id = self.resolve(base) if base else self._previous(head_id)
+        scopes = self._scopes()
+        if scopes[base_id] is None or scopes[base_id] != scopes[head_id]:
+            raise HistoryError(f"runs {base_id} and {head_id} audited different scopes "
+                               f"({describe_scope(scopes[base_id])} vs {describe_scope(scopes[head_id])}): only runs "
+                               "of the same scope are compared")
         key = ["resource_id", "rule"]
         old, new = self._findings(base_id), self._findings(head_id)
         merged = old.merge(new[key], on=key, how="left", indicator=True)
@@ -170,12 +219,18 @@ class History:
         return RunDiff(base_id, head_id, added.reset_index(drop=True), resolved.reset_index(drop=True),
                        both.reset_index(drop=True))
 
+    def _scopes(self) -> dict[str, str | None]:
+        return dict(self.db.execute("SELECT run_id, scope FROM runs").fetchall())
+
     def _previous(self, run_id: str) -> str:
+        """The run before ``run_id`` with the same scope."""
         ids = self.runs()["run_id"].tolist()
-        position = ids.index(run_id)
-        if position == 0:
-            raise HistoryError(f"run {run_id} is the first recorded run: nothing to diff against")
-        return ids[position - 1]
+        scopes = self._scopes()
+        earlier = [i for i in ids[:ids.index(run_id)] if scopes[run_id] and scopes[i] == scopes[run_id]]
+        if not earlier:
+            raise HistoryError(f"run {run_id} is the first recorded run of its scope "
+                               f"({describe_scope(scopes[run_id])}): nothing to diff against")
+        return earlier[-1]
 
     def _findings(self, run_id: str) -> pd.DataFrame:
         return self.db.execute("SELECT resource_id, rule, action, current, target, monthly_cost_now, "
@@ -183,20 +238,22 @@ class History:
                                [run_id]).df()
 
     def _mark_done(self, resolved: pd.DataFrame, head_id: str) -> pd.DataFrame:
-        """A resolved finding was *done* when the resource now has the target config, or is gone/stopped."""
+        """A resolved finding was *done* when its resource is seen again with the change made (the target config,
+        or stopped); a resource absent from ``head`` is *gone*: nothing says the change was made."""
         now = self.db.execute("SELECT resource_id, config, state FROM run_resources WHERE run_id = ?",
                               [head_id]).df().set_index("resource_id")
-        done = []
+        done, gone = [], []
         for row in resolved.itertuples(index=False):
-            if row.resource_id not in now.index:
-                done.append(row.action in ("stop", "terminate", "delete"))
+            gone.append(row.resource_id not in now.index)
+            if gone[-1]:
+                done.append(False)
                 continue
             current = now.loc[str(row.resource_id)]
             if row.action in ("stop", "terminate", "delete"):
                 done.append(current["state"] in STOPPED_STATES)
             else:
                 done.append(bool(row.target) and bool(current["config"] == row.target))
-        return resolved.assign(done=done)
+        return resolved.assign(done=done, gone=gone)
 
     def _open_since(self, persisting: pd.DataFrame, head_id: str) -> pd.DataFrame:
         if persisting.empty:

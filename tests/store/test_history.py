@@ -72,7 +72,7 @@ def test_diff_needs_two_runs_and_known_ids(tmp_path):
         with pytest.raises(HistoryError, match="no runs recorded yet"):
             history.diff()
         history.record(_audit(_fleet()), datetime.now(UTC), 1.0)
-        with pytest.raises(HistoryError, match="need at least 2 recorded runs"):
+        with pytest.raises(HistoryError, match="is the first recorded run of its scope"):
             history.diff()
         with pytest.raises(HistoryError, match="run 'nope' not found"):
             history.diff("nope", "latest")
