@@ -63,7 +63,8 @@ INVENTORY_COLUMNS = (
     "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight",
     # sagemaker_training_job (and the totals of a tuning job's training jobs)
     "managed_spot", "checkpointing", "billable_seconds", "training_seconds",
-    # sagemaker_tuning_job: early_stopping Off|Auto; billable seconds of jobs whose objective lagged the median
+    # sagemaker_tuning_job: early_stopping Off|Auto|Hyperband (which stops trials itself); billable seconds of jobs
+    # whose objective lagged the median
     "early_stopping", "training_jobs", "lagging_billable_seconds",
     # batch_compute_environment: instance_type holds the allowed types, comma-separated
     "allocation_strategy", "max_vcpus", "vcpu_hours",

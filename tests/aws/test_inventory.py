@@ -11,7 +11,13 @@ from awsfakes import Seeder
 from botocore.stub import Stubber
 
 from advisor.model import normalize_inventory
-from advisor.sources.aws.inventory import TrainingJobs, collect_inventory, ebs_volumes, lagging_billable_seconds
+from advisor.sources.aws.inventory import (
+    TrainingJobs,
+    collect_inventory,
+    ebs_volumes,
+    lagging_billable_seconds,
+    sagemaker_endpoints,
+)
 from advisor.sources.aws.session import AwsOptions, open_accounts
 from advisor.sources.aws.window import Window
 
@@ -109,39 +115,45 @@ def _stubbed_tuning_client() -> tuple[object, Stubber]:
     return client, Stubber(client)
 
 
-def test_tuning_job_totals_and_lagging_jobs_from_real_response_shapes() -> None:
-    """moto has no ListTrainingJobsForHyperParameterTuningJob: the whole tuning path runs on Stubber."""
+def _tuning_rows(losses: dict[str, float], strategy: str = "Bayesian", direction: str = "Minimize",
+                 multi: bool = False) -> list[dict]:
+    """The whole tuning path on Stubber (moto has no ListTrainingJobsForHyperParameterTuningJob), replaying
+    DescribeHyperParameterTuningJob's real shapes: one ``TrainingJobDefinition`` with the objective in
+    ``HyperParameterTuningJobConfig``, or (``multi``) ``TrainingJobDefinitions`` each with its ``TuningObjective``."""
     client, stub = _stubbed_tuning_client()
     t0 = datetime.now(UTC) - timedelta(hours=6)
+    count = len(losses)
     stub.add_response("list_hyper_parameter_tuning_jobs", {"HyperParameterTuningJobSummaries": [{
         "HyperParameterTuningJobName": "hpo", "HyperParameterTuningJobArn": "arn:aws:sagemaker:us-east-1:1:hpo",
-        "HyperParameterTuningJobStatus": "Completed", "Strategy": "Bayesian", "CreationTime": t0,
+        "HyperParameterTuningJobStatus": "Completed", "Strategy": strategy, "CreationTime": t0,
         "HyperParameterTuningEndTime": t0 + timedelta(hours=4),
-        "TrainingJobStatusCounters": {"Completed": 4}, "ObjectiveStatusCounters": {"Succeeded": 4},
+        "TrainingJobStatusCounters": {"Completed": count}, "ObjectiveStatusCounters": {"Succeeded": count},
     }]})
+    objective = {"Type": direction, "MetricName": "validation:loss"}
+    definition = {
+        "AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "img"},
+        "RoleArn": "arn:aws:iam::123456789012:role/sagemaker",
+        "OutputDataConfig": {"S3OutputPath": "s3://b/o"},
+        "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}
+    config = {"Strategy": strategy, "TrainingJobEarlyStoppingType": "Off",
+              "ResourceLimits": {"MaxNumberOfTrainingJobs": count, "MaxParallelTrainingJobs": 1}}
+    if multi:
+        definitions = {"TrainingJobDefinitions": [{**definition, "DefinitionName": "d1", "TuningObjective": objective}]}
+    else:
+        config["HyperParameterTuningJobObjective"] = objective
+        definitions = {"TrainingJobDefinition": definition}
     stub.add_response("describe_hyper_parameter_tuning_job", {
         "HyperParameterTuningJobName": "hpo", "HyperParameterTuningJobArn": "arn:aws:sagemaker:us-east-1:1:hpo",
-        "HyperParameterTuningJobConfig": {
-            "Strategy": "Bayesian", "TrainingJobEarlyStoppingType": "Off",
-            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:loss"},
-            "ResourceLimits": {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 1}},
-        "TrainingJobDefinition": {
-            "AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "img"},
-            "RoleArn": "arn:aws:iam::123456789012:role/sagemaker",
-            "OutputDataConfig": {"S3OutputPath": "s3://b/o"},
-            "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
-            "StoppingCondition": {"MaxRuntimeInSeconds": 3600}},
+        "HyperParameterTuningJobConfig": config, **definitions,
         "HyperParameterTuningJobStatus": "Completed", "CreationTime": t0,
-        "TrainingJobStatusCounters": {"Completed": 4}, "ObjectiveStatusCounters": {"Succeeded": 4},
+        "TrainingJobStatusCounters": {"Completed": count}, "ObjectiveStatusCounters": {"Succeeded": count},
     }, {"HyperParameterTuningJobName": "hpo"})
-    # finished in order j1 (loss 1.0), j2 (0.5), j3 (2.0: worse than median 0.75 -> lagging), j4 (0.6: better
-    # than the median 1.0 of j1..j3 -> not lagging)
-    losses = {"j1": 1.0, "j2": 0.5, "j3": 2.0, "j4": 0.6}
     stub.add_response("list_training_jobs_for_hyper_parameter_tuning_job", {"TrainingJobSummaries": [{
         "TrainingJobName": name, "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/{name}",
         "CreationTime": t0, "TrainingJobStatus": "Completed", "TunedHyperParameters": {"lr": "0.1"},
         "TrainingStartTime": t0 + timedelta(hours=i), "TrainingEndTime": t0 + timedelta(hours=i, minutes=50),
-        "FinalHyperParameterTuningJobObjectiveMetric": {"Type": "Minimize", "MetricName": "validation:loss",
+        "FinalHyperParameterTuningJobObjectiveMetric": {"Type": direction, "MetricName": "validation:loss",
                                                         "Value": loss}}
         for i, (name, loss) in enumerate(losses.items())]}, {"HyperParameterTuningJobName": "hpo"})
     for i, name in enumerate(losses):
@@ -158,12 +170,28 @@ def test_tuning_job_totals_and_lagging_jobs_from_real_response_shapes() -> None:
     with stub:
         rows = TrainingJobs(lambda service: client).tuning_rows(window)
     stub.assert_no_pending_responses()
-    (row,) = rows
+    return rows
+
+
+def test_tuning_job_totals_and_lagging_jobs_from_real_response_shapes() -> None:
+    # finished in order j1 (loss 1.0), j2 (0.5), j3 (2.0: worse than median 0.75 -> lagging), j4 (0.6: better
+    # than the median 1.0 of j1..j3 -> not lagging)
+    (row,) = _tuning_rows({"j1": 1.0, "j2": 0.5, "j3": 2.0, "j4": 0.6})
     assert (row["kind"], row["instance_type"], row["count"], row["early_stopping"], row["training_jobs"]) == (
         "sagemaker_tuning_job", "ml.g5.2xlarge", 1, "Off", 4)
     assert row["billable_seconds"] == 1000 + 2000 + 3000 + 4000
     assert row["training_seconds"] == 4 * 3000
     assert row["lagging_billable_seconds"] == 3000  # only j3
+
+
+def test_multi_definition_objective_direction_and_hyperband() -> None:
+    improving = {"j1": 0.1, "j2": 0.2, "j3": 0.3, "j4": 0.4}  # every trial better than the ones before
+    (row,) = _tuning_rows(improving, direction="Maximize", multi=True)
+    assert row["lagging_billable_seconds"] == 0  # Maximize read from TrainingJobDefinitions[].TuningObjective
+    (row,) = _tuning_rows(improving, direction="Minimize", multi=True)
+    assert row["lagging_billable_seconds"] == 2000 + 3000 + 4000  # the same trials minimised: j2, j3, j4 lag
+    (row,) = _tuning_rows(improving, strategy="Hyperband")
+    assert row["early_stopping"] == "Hyperband"  # AWS requires Off with Hyperband: never "Off" to be turned on
 
 
 def test_lagging_seconds_maximize_and_ties() -> None:
@@ -198,3 +226,34 @@ def test_volumes_attached_without_an_instance_or_still_creating() -> None:
     assert problems == []
     assert (rows["vol-task"]["attached_to"], rows["vol-task"]["state"]) == (task, "in-use")
     assert (rows["vol-new"]["attached_to"], rows["vol-new"]["state"]) == (None, "creating")
+
+
+def test_variant_weights_come_from_the_live_current_weight() -> None:
+    """moto's DescribeEndpoint has no ``CurrentWeight``: its real shape (weights changed live with
+    UpdateEndpointWeightsAndCapacities, so they differ from the config's ``InitialVariantWeight``) is replayed."""
+    keys = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "y"}
+    sagemaker, scaling = boto3.client("sagemaker", **keys), boto3.client("application-autoscaling", **keys)
+    stubs = Stubber(sagemaker), Stubber(scaling)
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+    stubs[0].add_response("list_endpoints", {"Endpoints": [{
+        "EndpointName": "ab", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ab", "CreationTime": created,
+        "LastModifiedTime": created, "EndpointStatus": "InService"}]})
+    stubs[1].add_response("describe_scalable_targets", {"ScalableTargets": []})
+    stubs[1].add_response("describe_scaling_policies", {"ScalingPolicies": []})
+    stubs[0].add_response("describe_endpoint", {
+        "EndpointName": "ab", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ab",
+        "EndpointConfigName": "ab-config", "EndpointStatus": "InService", "CreationTime": created,
+        "LastModifiedTime": created, "ProductionVariants": [
+            {"VariantName": "A", "CurrentWeight": 0.9, "DesiredWeight": 0.9, "CurrentInstanceCount": 2},
+            {"VariantName": "B", "CurrentWeight": 0.1, "DesiredWeight": 0.1, "CurrentInstanceCount": 1}]})
+    stubs[0].add_response("describe_endpoint_config", {
+        "EndpointConfigName": "ab-config", "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:endpoint-config/ab",
+        "CreationTime": created, "ProductionVariants": [
+            {"VariantName": v, "ModelName": "m", "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 1,
+             "InitialVariantWeight": 1.0} for v in "AB"]})
+    problems: list[str] = []
+    with stubs[0], stubs[1]:
+        rows = sagemaker_endpoints(lambda service: scaling if service == "application-autoscaling" else sagemaker,
+                                   problems)
+    assert problems == []
+    assert [(r["variant"], r["weight"], r["count"]) for r in rows] == [("A", 0.9, 2), ("B", 0.1, 1)]

@@ -157,7 +157,12 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
                          "instance types are unknown") from exc
     current = {v["VariantName"]: v for v in endpoint.get("ProductionVariants", [])}
     variants = config.get("ProductionVariants", [])
-    total_weight = sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants) or 1.0
+
+    def live_weight(variant: dict[str, Any]) -> float:  # the live CurrentWeight; the config's initial one before
+        return float(current.get(variant["VariantName"], {}).get("CurrentWeight",
+                                                                 variant.get("InitialVariantWeight", 1.0)))
+
+    total_weight = sum(live_weight(v) for v in variants) or 1.0
     rows = []
     for variant in variants:
         variant_name = variant["VariantName"]
@@ -169,7 +174,7 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
             "name": f"{name}/{variant_name}", "instance_type": variant.get("InstanceType"),
             "count": count if count is not None else 0, "state": endpoint.get("EndpointStatus"), "tags": {},
             "endpoint": name, "variant": variant_name, "accelerator_type": variant.get("AcceleratorType"),
-            "weight": float(variant.get("InitialVariantWeight", 1.0)) / total_weight,
+            "weight": live_weight(variant) / total_weight,
             "autoscaling": bool(target) and scaling_id in policies,
             "min_count": target.get("MinCapacity"), "max_count": target.get("MaxCapacity"),
         })
@@ -256,7 +261,11 @@ def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[st
     definition = tuning.get("TrainingJobDefinition") or (tuning.get("TrainingJobDefinitions") or [{}])[0]
     instance_type, count = _job_definition(definition)
     spot = bool(definition.get("EnableManagedSpotTraining"))
-    minimize = config.get("HyperParameterTuningJobObjective", {}).get("Type", "Minimize") == "Minimize"
+    # a multi-definition job states its objective per definition (TrainingJobDefinitions[].TuningObjective)
+    objective = config.get("HyperParameterTuningJobObjective") or definition.get("TuningObjective") or {}
+    minimize = objective.get("Type", "Minimize") == "Minimize"
+    # Hyperband stops trials itself and AWS requires TrainingJobEarlyStoppingType Off with it
+    hyperband = config.get("Strategy") == "Hyperband"
     finished = [(job.get("TrainingEndTime"), child.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value"),
                  float(job.get("BillableTimeInSeconds") or 0)) for child, job in jobs]
     name = tuning["HyperParameterTuningJobName"]
@@ -265,7 +274,8 @@ def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[st
         "instance_type": instance_type, "count": count, "lifecycle": "spot" if spot else "on-demand",
         "state": tuning.get("HyperParameterTuningJobStatus"), "tags": {},
         "managed_spot": spot, "checkpointing": bool(definition.get("CheckpointConfig")),
-        "early_stopping": config.get("TrainingJobEarlyStoppingType", "Off"), "training_jobs": len(jobs),
+        "early_stopping": "Hyperband" if hyperband else config.get("TrainingJobEarlyStoppingType", "Off"),
+        "training_jobs": len(jobs),
         "billable_seconds": sum(float(job.get("BillableTimeInSeconds") or 0) for _, job in jobs),
         "training_seconds": sum(float(job.get("TrainingTimeInSeconds") or 0) for _, job in jobs),
         "lagging_billable_seconds": lagging_billable_seconds(finished, minimize),
