@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 
 from advisor.model import normalize_inventory
 from advisor.sources.aws.inventory import (
+    Reading,
     TrainingJobs,
     collect_inventory,
     ebs_volumes,
@@ -220,10 +221,10 @@ def test_volumes_attached_without_an_instance_or_still_creating() -> None:
         {"VolumeId": "vol-new", "Size": 50, "VolumeType": "gp3", "State": "creating", "AvailabilityZone": "us-east-1a",
          "CreateTime": created, "Encrypted": False, "Attachments": []},
     ]})
-    problems: list[str] = []
+    reading = Reading(lambda service: client, Window.build(days=1))
     with stub:
-        rows = {row["resource_id"]: row for row in ebs_volumes(lambda service: client, problems)}
-    assert problems == []
+        rows = {row["resource_id"]: row for row in ebs_volumes(reading)}
+    assert reading.problems == []
     assert (rows["vol-task"]["attached_to"], rows["vol-task"]["state"]) == (task, "in-use")
     assert (rows["vol-new"]["attached_to"], rows["vol-new"]["state"]) == (None, "creating")
 
@@ -251,9 +252,9 @@ def test_variant_weights_come_from_the_live_current_weight() -> None:
         "CreationTime": created, "ProductionVariants": [
             {"VariantName": v, "ModelName": "m", "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 1,
              "InitialVariantWeight": 1.0} for v in "AB"]})
-    problems: list[str] = []
+    reading = Reading(lambda service: scaling if service == "application-autoscaling" else sagemaker,
+                      Window.build(days=1))
     with stubs[0], stubs[1]:
-        rows = sagemaker_endpoints(lambda service: scaling if service == "application-autoscaling" else sagemaker,
-                                   problems)
-    assert problems == []
+        rows = sagemaker_endpoints(reading)
+    assert reading.problems == []
     assert [(r["variant"], r["weight"], r["count"]) for r in rows] == [("A", 0.9, 2), ("B", 0.1, 1)]
