@@ -1,14 +1,17 @@
 """The CLI end to end: commands, outputs and the exit-code contract (0, 1, 2, 3)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 from fleet_builders import FleetBuilder
 from typer.testing import CliRunner
 
+import advisor
 from advisor.cli.main import app
 
 runner = CliRunner()
@@ -53,6 +56,15 @@ def test_recommend_csv_and_table(files_dir, tmp_path):
     assert header[:3] == ["resource_id", "kind", "account"] and "monthly_savings" in header
     table = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"])
     assert table.exit_code == 0 and "i-idle" in table.stdout and "stop" in table.stdout
+
+
+def test_piped_table_is_wide_unless_columns_says_otherwise(files_dir):
+    args = ["recommend", "-s", f"files:{files_dir}"]
+    piped = runner.invoke(app, args, env={"COLUMNS": None})
+    narrow = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert piped.exit_code == narrow.exit_code == 0
+    assert max(map(len, piped.stdout.splitlines())) > 80
+    assert max(map(len, narrow.stdout.splitlines())) <= 80 and "Savings/mo" in narrow.stdout
 
 
 def test_audit_writes_report_and_exports(files_dir, tmp_path):
@@ -141,10 +153,45 @@ def test_rules_list_check_explain_and_catalog_commands():
     assert show.exit_code == 0 and "0.526" in show.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["audit"], ["recommend"], ["rules", "list"], ["catalog", "show"]])
-def test_every_help_has_an_example(command):
-    result = runner.invoke(app, [*command, "--help"])
-    assert result.exit_code == 0 and "Example" in result.stdout
+def _commands(command=None, path=()):
+    """Every command and group of the CLI with its argument path (``("rules", "list")``)."""
+    command = command or typer.main.get_command(app)
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def _flat(text: str) -> str:
+    """Help text without the panels' borders, markdown's backticks and line breaks: what a reader reads."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text.replace("`", "")).split())
+
+
+@pytest.mark.parametrize(("path", "command"), list(_commands()), ids=lambda v: " ".join(v) if isinstance(v, tuple)
+                         else None)
+def test_every_help_shows_its_example_and_every_option_help_whole(path, command):
+    """Nothing the help was given is swallowed: "[default: 20]" and "[window]" survive, and each example is there."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    shown = _flat(result.stdout)
+    assert "Example: advisor" in shown
+    for param in command.params:
+        if getattr(param, "help", None):
+            assert _flat(param.help) in shown, param.name
+    for paragraph in (command.help or "").split("\n\n"):
+        assert _flat(paragraph) in shown
+
+
+def test_help_keeps_the_defaults_rich_markup_used_to_swallow():
+    shown = _flat(runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "100"}).stdout)
+    assert "CPU headroom in % [default: 20]." in shown
+    assert "[default: [window] days in advisor.toml, else 14]" in shown
+
+
+def test_version_and_bare_advisor():
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.stdout.strip() == f"advisor {advisor.__version__}"
+    bare = runner.invoke(app, [], prog_name="advisor")
+    assert bare.exit_code == 0 and "Usage: advisor" in bare.stdout and "recommend" in bare.stdout
 
 
 def test_console_script_runs_the_demo_audit(tmp_path):

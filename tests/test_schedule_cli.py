@@ -121,7 +121,7 @@ def test_the_documented_cron_line_runs_as_written(tmp_path, isolated_user_dirs):
     """The exact crontab command from docs/cron.md, with the config where the doc puts it."""
     line = next(line for line in DOCS.read_text().splitlines() if re.match(r"^[\d*]+ [\d*]+ \* \* \* ", line))
     command = shlex.split(line)[5:]
-    assert command[0] == "advisor"
+    assert Path(command[0]).is_absolute() and Path(command[0]).name == "advisor"  # cron's PATH lacks the venv
     export = _export(tmp_path / "export")
     _config(isolated_user_dirs / "config" / "advisor" / "advisor.toml", export, tmp_path / "reports")
     result = subprocess.run([sys.executable, "-m", "advisor", *command[1:]], capture_output=True, text=True,
@@ -131,6 +131,14 @@ def test_the_documented_cron_line_runs_as_written(tmp_path, isolated_user_dirs):
     assert (tmp_path / "reports" / "report.html").exists()
     service = DOCS.read_text().split("ExecStart=", 1)[1].splitlines()[0]
     assert shlex.split(service) == command
+
+
+def test_history_and_diff_on_an_empty_store_create_no_files(isolated_user_dirs):
+    history = runner.invoke(app, ["history"])
+    assert history.exit_code == 0 and "no runs recorded yet" in history.stdout
+    diff = runner.invoke(app, ["diff"])
+    assert diff.exit_code == 2 and "no runs recorded yet" in diff.output
+    assert [p for p in isolated_user_dirs.rglob("*")] == []
 
 
 def test_collect_shares_the_lock_with_audit(isolated_user_dirs):

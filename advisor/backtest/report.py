@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from advisor.backtest.demand import IDLE_IOPS, IDLE_SHARE, RATE_OVER_SHARE
 from advisor.backtest.replay import BacktestResult
+from advisor.display import usd
 from advisor.fsutil import atomic_write_text
 from advisor.report.encoding import script_json
 from advisor.report.exports import plain
@@ -70,7 +71,7 @@ def sorted_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def render_html(result: BacktestResult) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(resource_dir("reports")),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["money"] = _money
+    env.filters["money"] = usd
     env.filters["pct"] = _pct
     chart = {"strategies": [o.name for o in result.outcomes],
              "kept": [o.summary["savings_kept"] for o in result.outcomes],
@@ -89,10 +90,6 @@ def write_outputs(result: BacktestResult, out_dir: Path) -> list[Path]:
     """``backtest.html`` and ``backtest.json`` in ``out_dir``, each written atomically."""
     return [atomic_write_text(out_dir / "backtest.html", render_html(result)),
             atomic_write_text(out_dir / "backtest.json", to_json(result))]
-
-
-def _money(value: Any) -> str:
-    return "—" if value is None else f"${float(value):,.2f}"
 
 
 def _pct(value: Any, digits: int = 1) -> str:

@@ -10,12 +10,9 @@ from rich.table import Table
 
 from advisor.backtest.replay import BacktestResult, StrategyOutcome
 from advisor.backtest.report import sorted_rows
+from advisor.display import usd
 
 STATUS_STYLE = {"held": "green", "failed": "bold red"}
-
-
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -59,8 +56,8 @@ def _resource_cells(row: dict[str, Any]) -> list[str]:
         escape(row["resource_id"]), escape(row["name"]),
         escape(f"{row['action']}: {row['current']} → {row['target'] or '—'}"), status,
         ", ".join(row["failed_dimensions"]), _pct(row["cpu_over_share"], 2),
-        "—" if overshoot is None else f"{overshoot:.1f}%", _money(row["monthly_savings"]),
-        "—" if oracle is None else escape(f"{oracle} ({_money(row['oracle_savings'])})"),
+        "—" if overshoot is None else f"{overshoot:.1f}%", usd(row["monthly_savings"]),
+        "—" if oracle is None else escape(f"{oracle} ({usd(row['oracle_savings'])})"),
     ]
 
 
@@ -72,9 +69,9 @@ def render_comparison(result: BacktestResult, console: Console) -> None:
     for outcome in result.outcomes:
         s = outcome.summary
         table.add_row(outcome.name, str(s["recommendations"]), str(s["statuses"]["held"]), str(s["hurt"]),
-                      _pct(s["hurt_share"]), _money(s["savings_kept"]), _money(s["savings_failed"]),
-                      _money(s["added_cost"]), _money(s["oracle_savings"]), _pct(s["oracle_share"]),
-                      _money(s["savings_per_hurt_resource"]))
+                      _pct(s["hurt_share"]), usd(s["savings_kept"]), usd(s["savings_failed"]),
+                      usd(s["added_cost"]), usd(s["oracle_savings"]), _pct(s["oracle_share"]),
+                      usd(s["savings_per_hurt_resource"]))
     console.print(table)
     for outcome in result.outcomes:
         hurt = outcome.summary["hurt_resources"]

@@ -43,6 +43,7 @@ from advisor.cli.options import (
     StoreOpt,
 )
 from advisor.config import EffectiveConfig
+from advisor.display import usd
 from advisor.errors import ConfigError
 from advisor.fsutil import atomic_write_text
 from advisor.logs import configure, event
@@ -94,7 +95,7 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
 def exit_on_savings(summary: Summary, threshold: float | None) -> None:
     savings = summary.total_monthly_savings
     if threshold is not None and savings > threshold:
-        console(stderr=True).print(f"monthly savings found ${savings:,.2f} exceed --fail-on-savings ${threshold:,.2f}")
+        console(stderr=True).print(f"monthly savings found {usd(savings)} exceed --fail-on-savings {usd(threshold)}")
         raise typer.Exit(EXIT_SAVINGS_FOUND)
 
 
@@ -131,7 +132,7 @@ def audit(
 ) -> None:
     """Analyse a fleet and write the HTML report plus JSON and CSV exports.
 
-    Each run writes dated files (report-<UTC stamp>.html, ...) and refreshes report.html, recommendations.json
+    Each run writes dated files (`report-<UTC stamp>.html`, ...) and refreshes report.html, recommendations.json
     and recommendations.csv as copies of the newest; [output] retention in advisor.toml keeps the last N runs.
     A lock in the store directory keeps two runs from overlapping (the second exits with code 4).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,17 +20,20 @@ from advisor.config import EffectiveConfig, load_config
 from advisor.errors import AdvisorError, ConfigError
 from advisor.settings import Statistic
 from advisor.store.paths import default_store_path
+from advisor.version import __version__
 
 EXIT_SAVINGS_FOUND = 3
 EXIT_INTERRUPTED = 130
 
-# When output goes to a file or pipe (cron, CI), rich would wrap tables at 80 columns; use a wide line instead.
+# When output goes to a file or pipe (cron, CI), rich would wrap tables at 80 columns; use a wide line instead,
+# unless COLUMNS says how wide (rich reads it).
 PIPE_WIDTH = 200
 
 
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
+    wide = not stream.isatty() and not os.environ.get("COLUMNS", "").isdigit()
+    return Console(stderr=stderr, width=PIPE_WIDTH if wide else None)
 
 
 class ErrorBoundary(TyperGroup):
@@ -64,10 +67,22 @@ app = typer.Typer(
     cls=ErrorBoundary,
     help="Rightsizing and cost advisor for machine-learning workloads on AWS.\n\n"
     "Example: advisor audit --demo --out ./advisor-report",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # markdown, not rich: rich markup would swallow "[default: 20]" and "[window]" in the help texts
+    rich_markup_mode="markdown",
 )
+
+
+@app.callback(invoke_without_command=True)
+def root(ctx: typer.Context, version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, help="Print the version and exit.")] = False) -> None:
+    """A bare ``advisor`` prints the help and exits 0; ``--version`` prints the version."""
+    if version:
+        typer.echo(f"advisor {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
 
 
 def load_effective_config(config: Path | None, **flags: Any) -> EffectiveConfig:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Settings file [default: ./advisor.toml, "
-                                                "then $XDG_CONFIG_HOME/advisor/advisor.toml].")]
+                                                "else advisor/advisor.toml in $XDG_CONFIG_HOME or ~/.config].")]
 
 # What to analyse and how
 SourceOpt = Annotated[str | None, typer.Option("--source", "-s", help="Where the data comes from: 'demo', "
@@ -44,7 +44,7 @@ DaysOpt = Annotated[float | None, typer.Option("--days", min=0.01, help="Days of
 StartOpt = Annotated[str | None, typer.Option("--start", help="Window start, ISO 8601 (UTC if no offset); "
                                               "overrides --days.")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Window end, ISO 8601 (default: now).")]
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Local cache file (default: $ADVISOR_STORE or "
-                                               "~/.local/share/advisor/cache.duckdb).")]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Local cache file [default: $ADVISOR_STORE, "
+                                               "else advisor/cache.duckdb in $XDG_DATA_HOME or ~/.local/share].")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent account/region readers "
                                          "and concurrent CloudWatch calls.")]

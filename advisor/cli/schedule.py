@@ -11,6 +11,7 @@ from rich.table import Table
 
 from advisor.cli.floor import console, load_effective_config, store_path
 from advisor.cli.options import ConfigOpt
+from advisor.display import cell, usd
 
 config_app = typer.Typer(help="Show the effective settings.\n\nExample: advisor config show", no_args_is_help=True)
 # duckdb and pandas (the run history) load when a command runs, not at start-up.
@@ -46,15 +47,15 @@ def history(config: ConfigOpt = None, store: StoreOption = None) -> None:
     from advisor.store.history import History
 
     effective = load_effective_config(config, store=store)
-    with History(store_path(effective).parent) as runs:
+    with History(store_path(effective).parent, read_only=True) as runs:
         frame = runs.runs()
     table = Table(title="Recorded runs")
     for column in ("run", "started (UTC)", "source", "resources", "recommendations", "savings/month",
                    "prices as of"):
         table.add_column(column, overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(str(row.run_id), f"{row.started_at:%Y-%m-%d %H:%M}", escape(str(row.source)),
-                      str(row.resources_seen), str(row.recommendations), f"${row.monthly_savings:,.2f}",
+        table.add_row(str(row.run_id), f"{row.started_at:%Y-%m-%d %H:%M}", escape(cell(row.source)),
+                      str(row.resources_seen), str(row.recommendations), usd(row.monthly_savings),
                       str(row.price_list_date))
     console().print(table if len(frame) else "no runs recorded yet")
 
@@ -70,20 +71,21 @@ def diff(
 ) -> None:
     """Show what is new, resolved (and whether it was done) and persisting between two runs.
 
-    Example: advisor diff            (previous run vs latest)
+    Example: advisor diff  (the previous run against the latest)
+
     Example: advisor diff 20261101 20261124
     """
     from advisor.store.history import History
 
     effective = load_effective_config(config, store=store)
-    with History(store_path(effective).parent) as runs:
+    with History(store_path(effective).parent, read_only=True) as runs:
         changes = runs.diff(run_a, run_b)
     if output_format is DiffFormat.json:
         typer.echo(json.dumps(changes.to_dict(), indent=2, default=str))
         return
     out = console()
     out.print(f"{changes.base} → {changes.head}: {len(changes.new)} new, {len(changes.resolved)} resolved "
-              f"(${changes.realised_savings:,.2f}/month realised), {len(changes.persisting)} persisting")
+              f"({usd(changes.realised_savings)}/month realised), {len(changes.persisting)} persisting")
     for title, frame, extra in (("New", changes.new, None), ("Resolved", changes.resolved, "done"),
                                 ("Persisting", changes.persisting, "open_days")):
         if frame.empty:
@@ -93,8 +95,8 @@ def diff(
                        *([extra] if extra else [])):
             table.add_column(column, overflow="fold")
         for row in frame.to_dict("records"):
-            cells = [escape(str(row["resource_id"])), escape(str(row["name"])), row["rule"], row["action"],
-                     escape(f"{row['current']} → {row['target']}"), f"${row['monthly_savings']:,.2f}"]
+            cells = [escape(cell(row["resource_id"])), escape(cell(row["name"])), row["rule"], row["action"],
+                     escape(f"{cell(row['current'])} → {cell(row['target'])}"), usd(row["monthly_savings"])]
             if extra == "done":
                 cells.append("yes" if row["done"] else "no")
             elif extra:

@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.offline
 from markupsafe import Markup
 
+from advisor.display import usd
 from advisor.fsutil import atomic_write_text
 from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.report.charts import overview_charts
@@ -32,10 +33,6 @@ from advisor.results import Summary
 from advisor.version import __version__
 
 SCRIPTS = ("report.js", "report.drill.js")  # concatenated into one inline script, in this order
-
-
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
 
 
 def _when(value: str | None) -> str:
@@ -55,7 +52,7 @@ def _percent(value: float | None) -> str:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(resource_dir("reports")), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["money"] = _money
+    env.filters["money"] = usd
     env.filters["when"] = _when
     env.filters["percent"] = _percent
     env.filters["head_and_rest"] = head_and_rest

@@ -105,11 +105,19 @@ class RunDiff:
 
 
 class History:
-    def __init__(self, store_dir: Path) -> None:
+    def __init__(self, store_dir: Path, read_only: bool = False) -> None:
+        """``read_only`` (``history``, ``diff``) creates nothing: a missing file reads as a history with no runs."""
         self.path = Path(store_dir) / HISTORY_FILE
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = duckdb.connect(str(self.path))
+            if read_only and not self.path.exists():
+                self.db = duckdb.connect(":memory:")
+            elif read_only:
+                self.db = duckdb.connect(str(self.path), read_only=True)
+                self._check_version()
+                return
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = duckdb.connect(str(self.path))
         except (OSError, duckdb.Error) as exc:
             raise ConfigError(f"{self.path}: cannot open the history store ({exc})") from exc
         self._migrate()
@@ -123,13 +131,22 @@ class History:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    def _version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
             raise HistoryError(f"{self.path} was written by a newer advisor (history schema v{version}, this "
                                f"version reads up to v{SCHEMA_VERSION}); upgrade advisor or use another --store")
+        return version
+
+    def _check_version(self) -> None:
+        """Reading only: an older schema cannot be migrated here, so say how to upgrade it."""
+        if self._version() < SCHEMA_VERSION:
+            raise HistoryError(f"{self.path} uses an older history schema; run `advisor audit` once to upgrade it")
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        version = self._version()
         while version < SCHEMA_VERSION:
             self.db.execute("BEGIN TRANSACTION")
             for statement in MIGRATIONS[version]:
