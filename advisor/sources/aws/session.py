@@ -16,7 +16,15 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
 from botocore.parsers import ResponseParserError
 
 from advisor.errors import ConfigError
@@ -24,6 +32,10 @@ from advisor.errors import ConfigError
 SESSION_NAME = "advisor-collect"
 FALLBACK_STS_REGION = "us-east-1"
 
+
+NO_CREDENTIALS = ("no AWS credentials found: run `aws configure` (or `aws sso login`), pass --profile NAME, or set "
+                  "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError)
 
 # What a failed AWS call can raise: service errors, local/transport errors, and unparseable responses (an
 # HTML error page from a proxy or an unknown endpoint).
@@ -137,6 +149,11 @@ def open_accounts(options: AwsOptions) -> tuple[list[Account], list[str]]:
         label = f"profile {options.profile}" if options.profile else "default credentials"
         try:
             accounts.append(Account(_account_id(base, config), label, base, config))
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise ConfigError(f"{NO_CREDENTIALS} ({describe_error(exc)})") from exc
+        except UNREACHABLE as exc:
+            problems.append(f"{label}: AWS endpoint unreachable, check the network, proxy or AWS_ENDPOINT_URL "
+                            f"({describe_error(exc)})")
         except AWS_ERRORS as exc:
             problems.append(f"{label}: credentials could not be used ({describe_error(exc)})")
         return accounts, problems
@@ -144,6 +161,10 @@ def open_accounts(options: AwsOptions) -> tuple[list[Account], list[str]]:
         try:
             session = _assumed_session(base, role_arn, options, config)
             accounts.append(Account(_account_id(session, config), role_arn, session, config))
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise ConfigError(f"{NO_CREDENTIALS}, to assume {role_arn} ({describe_error(exc)})") from exc
+        except UNREACHABLE as exc:
+            problems.append(f"{role_arn}: AWS endpoint unreachable, account skipped ({describe_error(exc)})")
         except AWS_ERRORS as exc:
             problems.append(f"{role_arn}: could not assume the role, account skipped ({describe_error(exc)})")
     return accounts, problems
