@@ -153,6 +153,22 @@ def test_rules_list_check_explain_and_catalog_commands():
     assert show.exit_code == 0 and "0.526" in show.stdout
 
 
+@pytest.mark.parametrize(("command", "check"), [
+    (["rules", "list"], lambda doc: any(r["id"] == "ec2-idle" and r["action"] == "stop" and r["line"] > 0
+                                        and r["file"].endswith(".yaml") for r in doc)),
+    (["catalog", "info"], lambda doc: doc["price_list_date"].startswith("2026")),
+    (["catalog", "show", "g4dn.xlarge", "--region", "us-east-1"],
+     lambda doc: doc["instance_type"] == "g4dn.xlarge" and doc["spec"]["gpus"] == 1),
+    (["config", "show"], lambda doc: doc["file"] is None and
+     {"setting": "sizing.memory.headroom_pct", "value": 20.0, "from": "default"} in doc["settings"]),
+    (["history"], lambda doc: doc == []),
+])
+def test_format_json_wherever_there_is_a_table(command, check):
+    result = runner.invoke(app, [*command, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert check(json.loads(result.stdout))
+
+
 def _commands(command=None, path=()):
     """Every command and group of the CLI with its argument path (``("rules", "list")``)."""
     command = command or typer.main.get_command(app)

@@ -103,6 +103,9 @@ def test_history_diff_retention_and_logs_over_three_runs(tmp_path):
     assert "resolved" in third.stdout
     history = runner.invoke(app, ["history", "-c", str(config)])
     assert history.exit_code == 0 and history.stdout.count("files:") == 3
+    runs = json.loads(runner.invoke(app, ["history", "-c", str(config), "--format", "json"]).stdout)
+    assert [r["source"].startswith("files:") for r in runs] == [True] * 3
+    assert runs[0]["started_at"] < runs[2]["started_at"]
     diff = runner.invoke(app, ["diff", "--format", "json", "-c", str(config)])
     assert diff.exit_code == 0, diff.output
     changes = json.loads(diff.stdout)

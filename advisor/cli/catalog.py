@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from advisor.cli.floor import console
-from advisor.cli.options import ProfileOpt
+from advisor.cli.floor import console, print_json
+from advisor.cli.options import Format, FormatOpt, ProfileOpt
 from advisor.errors import AdvisorError, ConfigError
 from advisor.store.paths import user_catalog_dir
 
@@ -19,27 +19,27 @@ app = typer.Typer(help="The bundled price and instance catalog.\n\nExample: advi
 
 
 @app.command("info")
-def catalog_info() -> None:
+def catalog_info(output_format: FormatOpt = Format.table) -> None:
     """Show the catalog's price-list date, sources and counts.
 
     Example: advisor catalog info
     """
     from advisor.catalog import load_catalog
 
-    _print_mapping(load_catalog().info())
+    _show(load_catalog().info(), output_format)
 
 
 @app.command("show")
 def catalog_show(instance_type: Annotated[str, typer.Argument(help="An EC2 or SageMaker type, e.g. g5.xlarge.")],
                  region: Annotated[str | None, typer.Option("--region", "-r", help="Only this region's price.")]
-                 = None) -> None:
+                 = None, output_format: FormatOpt = Format.table) -> None:
     """Show one instance type's specs and prices.
 
     Example: advisor catalog show g4dn.xlarge --region us-east-1
     """
     from advisor.catalog import load_catalog
 
-    _print_mapping(load_catalog().describe(instance_type, region))
+    _show(load_catalog().describe(instance_type, region), output_format)
 
 
 @app.command("refresh")
@@ -77,6 +77,13 @@ def catalog_refresh(
     console().print(f"Catalog refreshed for {', '.join(regions)}: {path} (price list {info['price_list_date']}, "
                     f"{info['counts']['priced_rows']} priced rows); `advisor catalog info` shows it is in use.",
                     highlight=False)
+
+
+def _show(data: dict[str, Any], output_format: Format) -> None:
+    if output_format is Format.json:
+        print_json(data)
+    else:
+        _print_mapping(data)
 
 
 def _print_mapping(data: Any, indent: int = 0) -> None:

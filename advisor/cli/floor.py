@@ -6,6 +6,7 @@ data); 3 savings found above ``--fail-on-savings``; 4 another run holds the lock
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -83,6 +84,13 @@ def root(ctx: typer.Context, version: Annotated[bool, typer.Option(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit()
+
+
+def print_json(data: Any) -> None:
+    """``--format json``: indented JSON on stdout; NaN is null, numpy and pandas values are plain."""
+    from advisor.report.exports import plain  # numpy and pandas: loaded only when JSON is asked for
+
+    sys.stdout.write(json.dumps(plain(data), indent=2, default=str) + "\n")
 
 
 def load_effective_config(config: Path | None, **flags: Any) -> EffectiveConfig:

@@ -1,9 +1,18 @@
 """Flags shared by several commands, written once."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (for people) or json (for scripts).")]
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Settings file [default: ./advisor.toml, "
                                                 "else advisor/advisor.toml in $XDG_CONFIG_HOME or ~/.config].")]

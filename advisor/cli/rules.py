@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from advisor.cli.floor import console
-from advisor.cli.options import RulesOpt
+from advisor.cli.floor import console, print_json
+from advisor.cli.options import Format, FormatOpt, RulesOpt
 from advisor.errors import ConfigError
 from advisor.settings import Settings
 
@@ -31,11 +31,17 @@ def _rule_set(rules: list[Path] | None) -> list[LoadedRule]:
 
 
 @app.command("list")
-def rules_list(rules: RulesOpt = None) -> None:
+def rules_list(rules: RulesOpt = None, output_format: FormatOpt = Format.table) -> None:
     """List every loaded rule with its kind, action and condition.
 
     Example: advisor rules list --rules ./my-rules
     """
+    if output_format is Format.json:
+        print_json([{"id": r.id, "kind": r.rule.kind, "action": r.rule.action, "group": r.rule.group,
+                     "priority": r.rule.priority, "condition": r.describe_condition(),
+                     "thresholds": r.rule.thresholds, "file": str(r.path), "line": r.line}
+                    for r in _rule_set(rules)])
+        return
     table = Table(title="Rules")
     table.add_column("id", no_wrap=True)
     for column in ("kind", "action", "group/priority", "condition", "thresholds", "file"):

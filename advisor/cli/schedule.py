@@ -1,7 +1,6 @@
 """Commands for operators who run advisor on a schedule: ``config show``, ``history`` and ``diff``."""
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from advisor.cli.floor import console, load_effective_config, store_path
-from advisor.cli.options import ConfigOpt
+from advisor.cli.floor import console, load_effective_config, print_json, store_path
+from advisor.cli.options import ConfigOpt, Format, FormatOpt
 from advisor.display import cell, usd
 
 config_app = typer.Typer(help="Show the effective settings.\n\nExample: advisor config show", no_args_is_help=True)
@@ -19,18 +18,18 @@ StoreOption = Annotated[Path | None, typer.Option("--store", help="Local store f
                                                   "run history).")]
 
 
-class DiffFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @config_app.command("show")
-def config_show(config: ConfigOpt = None) -> None:
+def config_show(config: ConfigOpt = None, output_format: FormatOpt = Format.table) -> None:
     """Print every effective setting and where it came from (default, advisor.toml:LINE, command line).
 
     Example: advisor config show --config /etc/advisor/advisor.toml
     """
     effective = load_effective_config(config)
+    if output_format is Format.json:
+        print_json({"file": str(effective.path) if effective.path else None,
+                    "settings": [{"setting": key, "value": value, "from": origin}
+                                 for key, value, origin in effective.rows()]})
+        return
     table = Table(title=f"Effective settings ({effective.path or 'no advisor.toml found'})")
     for column in ("setting", "value", "from"):
         table.add_column(column, overflow="fold")
@@ -39,7 +38,7 @@ def config_show(config: ConfigOpt = None) -> None:
     console().print(table)
 
 
-def history(config: ConfigOpt = None, store: StoreOption = None) -> None:
+def history(config: ConfigOpt = None, store: StoreOption = None, output_format: FormatOpt = Format.table) -> None:
     """List recorded audit runs, oldest first.
 
     Example: advisor history
@@ -49,6 +48,9 @@ def history(config: ConfigOpt = None, store: StoreOption = None) -> None:
     effective = load_effective_config(config, store=store)
     with History(store_path(effective).parent, read_only=True) as runs:
         frame = runs.runs()
+    if output_format is Format.json:
+        print_json(json.loads(frame.to_json(orient="records", date_format="iso")) if len(frame) else [])
+        return
     table = Table(title="Recorded runs")
     for column in ("run", "started (UTC)", "source", "resources", "recommendations", "savings/month",
                    "prices as of"):
@@ -65,7 +67,7 @@ def diff(
     = None,
     run_b: Annotated[str | None, typer.Argument(help="Newer run id or prefix [default: the latest run].")]
     = None,
-    output_format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
+    output_format: FormatOpt = Format.table,
     config: ConfigOpt = None,
     store: StoreOption = None,
 ) -> None:
@@ -80,7 +82,7 @@ def diff(
     effective = load_effective_config(config, store=store)
     with History(store_path(effective).parent, read_only=True) as runs:
         changes = runs.diff(run_a, run_b)
-    if output_format is DiffFormat.json:
+    if output_format is Format.json:
         typer.echo(json.dumps(changes.to_dict(), indent=2, default=str))
         return
     out = console()
