@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import typer
 from fleet_builders import FleetBuilder
@@ -216,6 +217,8 @@ def test_console_script_runs_the_demo_audit(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     document = json.loads((tmp_path / "recommendations.json").read_text())
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "recommendations.schema.json").read_text())
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
     actions = {r["action"] for r in document["recommendations"]}
     assert {"stop", "downsize", "upsize", "modernize", "install_agent"} <= actions
     assert (tmp_path / "report.html").stat().st_size > 100_000

@@ -1,12 +1,16 @@
 """One documented JSON schema (docs/recommendations.schema.json) for `recommend --format json` and the audit's
-recommendations.json; the demo's pinned output and a fresh audit document both validate against it."""
+recommendations.json; the demo's pinned output and audit documents validate against it."""
 
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from fleet_builders import FleetBuilder
 from jsonschema import Draft202012Validator
+from typer.testing import CliRunner
 
+from advisor.cli.main import app
 from advisor.results import RECOMMENDATION_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,27 +39,36 @@ def test_the_demos_recommend_output_validates():
     lambda doc: doc["summary"].update(currency="EUR"),
     lambda doc: doc.update(extra=1),
 ])
-def test_a_broken_document_does_not_validate(demo_document, broken):
-    broken(demo_document)
-    assert _errors(demo_document)
+def test_a_broken_document_does_not_validate(audit_document, broken):
+    broken(audit_document)
+    assert _errors(audit_document)
 
 
-def test_the_audit_document_validates(demo_document):
-    assert _errors(demo_document) == []
+def test_the_audit_document_validates(audit_document):
+    assert {r["action"] for r in audit_document["recommendations"]} == {"stop", "upsize"}
+    assert audit_document["skipped"] and audit_document["summary"]["cost_increases"]["count"] == 1
+    assert _errors(audit_document) == []
 
 
 @pytest.fixture
-def demo_document(demo_audit_json):
-    return json.loads(demo_audit_json)
+def audit_document(audit_json):
+    return json.loads(audit_json)
 
 
 @pytest.fixture(scope="module")
-def demo_audit_json(tmp_path_factory) -> str:
-    from typer.testing import CliRunner
-
-    from advisor.cli.main import app
-
+def audit_json(tmp_path_factory) -> str:
+    """An audit document from a small fleet with a saving, a cost increase and a skipped resource (the demo's
+    own recommendations.json is validated in test_cli's console-script test)."""
+    fleet = FleetBuilder()
+    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(3, 4))
+    fleet.ec2("i-hot", "m5.large", cpu=fleet.noise(85, 99), memory=fleet.noise(40, 60))
+    fleet.ec2("i-new", "m5.large", cpu=fleet.noise(5, 9), memory=fleet.noise(40, 60))
+    inventory, metrics = fleet.frames()
+    export = tmp_path_factory.mktemp("export")
+    inventory.to_csv(export / "inventory.csv", index=False)
+    recent = metrics["timestamp"] > metrics["timestamp"].max() - pd.Timedelta(hours=5)
+    metrics[(metrics["resource_id"] != "i-new") | recent].to_csv(export / "metrics.csv", index=False)
     out = tmp_path_factory.mktemp("audit")
-    result = CliRunner().invoke(app, ["audit", "--demo", "--out", str(out), "--quiet", "--no-history"])
+    result = CliRunner().invoke(app, ["audit", "-s", f"files:{export}", "--out", str(out), "-q", "--no-history"])
     assert result.exit_code == 0, result.output
     return (out / "recommendations.json").read_text()
