@@ -1,6 +1,19 @@
-"""Shared fixtures. Each test gets its own per-user directories, so none touches the real ~/.local or ~/.config."""
+"""Shared fixtures. Each test gets its own per-user directories, so none touches the real ~/.local or ~/.config.
+
+Tests are marked by what they need: ``aws`` (a moto server), ``browser`` (headless Chromium); the fast lane is
+``pytest -m "not aws and not browser"``.
+"""
 
 import pytest
+
+MARK_BY_FIXTURE = {"moto_url": "aws", "chromium": "browser"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, mark in MARK_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(mark)
 
 
 @pytest.fixture(autouse=True)

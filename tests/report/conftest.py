@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from chromium_setup import CHROMIUM, require_chromium
 from playwright.sync_api import Browser, sync_playwright
 
 from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.results import RECOMMENDATION_FIELDS, Recommendation
 
-CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 MakeResult = Callable[..., AuditResult]
 
 
-def _install_chromium() -> None:
-    """On a fresh CI machine running as root, install Debian's chromium; anywhere else, fail clearly."""
-    if CHROMIUM.exists():
-        return
-    if os.geteuid() != 0:
-        pytest.fail(f"{CHROMIUM} is missing and this process is not root: install it with "
-                    "`sudo apt-get install -y chromium` to run the report browser tests", pytrace=False)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"`{' '.join(command)}` failed while installing {CHROMIUM} for the report browser tests:\n"
-                        f"{done.stderr[-2000:]}", pytrace=False)
-    if not CHROMIUM.exists():
-        pytest.fail(f"apt-get installed chromium but {CHROMIUM} still does not exist", pytrace=False)
-
-
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
-    _install_chromium()
+    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield browser
