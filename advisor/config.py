@@ -20,6 +20,8 @@ from advisor.errors import ConfigError
 from advisor.settings import Settings, Statistic
 
 CONFIG_NAME = "advisor.toml"
+# Shown masked by `advisor config show` (its output ends up in tickets and CI logs).
+SECRET_KEYS = ("aws.external_id",)
 
 
 class _Strict(BaseModel):
@@ -83,6 +85,13 @@ class OutputConfig(_Strict):
     dir: Path = Path("advisor-report")
     retention: int = Field(30, ge=1, description="dated reports (runs) to keep in the output directory")
     group_tag: str = Field("team", description="tag whose values the savings are also broken down by")
+    file_mode: str = Field(default="0600", pattern=r"^0?[0-7]{3}$",
+                           description="permissions of the reports and exports (octal text; they hold the estate's "
+                           "inventory, so private by default)")
+
+    @property
+    def mode(self) -> int:
+        return int(self.file_mode, 8)
 
 
 class StoreConfig(_Strict):
@@ -120,6 +129,9 @@ class EffectiveConfig:
         """(key, value, origin) for every effective setting, for ``advisor config show``."""
         values = {**_flatten("", self.file.model_dump(mode="json")),
                   **_flatten("sizing.", _settings_view(self.settings))}
+        for key in SECRET_KEYS:
+            if values.get(key):
+                values[key] = "****"
         return [(key, value, self.origins.get(key, "default")) for key, value in sorted(values.items())]
 
 

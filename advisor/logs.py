@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from advisor.fsutil import open_regular
+from advisor.safetext import printable
 
 LOGGER_NAME = "advisor"
 
@@ -23,15 +27,30 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """One line per event; newlines and other control characters in values are escaped, so a resource named
+    ``"x\n2026-01-01T00:00:00+00:00 info run_finished"`` cannot forge a line."""
+
     def format(self, record: logging.LogRecord) -> str:
-        fields = " ".join(f"{k}={v}" for k, v in getattr(record, "fields", {}).items())
+        fields = " ".join(f"{printable(k)}={printable(v)}" for k, v in getattr(record, "fields", {}).items())
         stamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds")
-        return f"{stamp} {record.levelname.lower()} {record.getMessage()} {fields}".rstrip()
+        return f"{stamp} {record.levelname.lower()} {printable(record.getMessage())} {fields}".rstrip()
+
+
+class _AppendHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A log file opened by us (without following links), closed with the handler."""
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        finally:
+            super().close()
 
 
 def configure(log_file: Path | None, fmt: str = "json", to_stderr: bool = False) -> logging.Logger:
     """Log to ``log_file`` (appending) and/or stderr; with neither, logging stays silent."""
     logger = logging.getLogger(LOGGER_NAME)
+    for old in logger.handlers:
+        old.close()
     logger.handlers.clear()
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -39,7 +58,8 @@ def configure(log_file: Path | None, fmt: str = "json", to_stderr: bool = False)
     handlers: list[logging.Handler] = []
     if log_file is not None:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        fd = open_regular(Path(log_file), os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # never through a planted link
+        handlers.append(_AppendHandler(os.fdopen(fd, "a", encoding="utf-8")))
     if to_stderr:
         handlers.append(logging.StreamHandler())
     if not handlers:

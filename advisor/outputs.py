@@ -9,11 +9,10 @@ are deleted; nothing else in the directory is touched.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 
-from advisor.fsutil import atomic_write_text
+from advisor.fsutil import PRIVATE_MODE, atomic_write_text
 
 _DATED = re.compile(r"^(report|recommendations)-(\d{8}T\d{6}(?:\d{3})?Z)\.(html|json|csv)$")
 
@@ -23,24 +22,21 @@ def stamp(when: datetime) -> str:
     return f"{when:%Y%m%dT%H%M%S}{when.microsecond // 1000:03d}Z"
 
 
-def write_outputs(directory: Path, when: datetime, documents: dict[str, str], retention: int) -> list[Path]:
-    """``documents`` maps an undated name (``report.html``) to its text; returns the dated paths written."""
+def write_outputs(directory: Path, when: datetime, documents: dict[str, str], retention: int,
+                  mode: int = PRIVATE_MODE) -> list[Path]:
+    """``documents`` maps an undated name (``report.html``) to its text; returns the dated paths written.
+
+    Every file, dated or latest, is written atomically through a fresh temporary file (see ``advisor.fsutil``),
+    so a link planted at any of these names is replaced, never followed."""
     directory = Path(directory)
     label = stamp(when)
     written = []
     for name, text in documents.items():
         stem, _, suffix = name.rpartition(".")
-        dated = atomic_write_text(directory / f"{stem}-{label}.{suffix}", text)
-        written.append(dated)
-        _replace_latest(dated, directory / name)
+        written.append(atomic_write_text(directory / f"{stem}-{label}.{suffix}", text, mode))
+        atomic_write_text(directory / name, text, mode)
     prune(directory, retention)
     return written
-
-
-def _replace_latest(source: Path, latest: Path) -> None:
-    temporary = latest.with_name(f".{latest.name}.latest.tmp")
-    shutil.copyfile(source, temporary)
-    temporary.replace(latest)
 
 
 def prune(directory: Path, retention: int) -> list[Path]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from advisor.errors import AdvisorError
+from advisor.fsutil import open_regular
 
 EXIT_LOCKED = 4
 LOCK_FILE = "advisor.lock"
@@ -22,7 +23,10 @@ class LockedError(AdvisorError):
 
 
 class RunLock:
-    """An exclusive, non-blocking ``flock`` on ``<store>/advisor.lock``; released when the process exits."""
+    """An exclusive, non-blocking ``flock`` on ``<store>/advisor.lock``; released when the process exits.
+
+    The lock file is opened without following links (``advisor.fsutil.open_regular``): a link planted at its name
+    in a shared store directory is refused, so the holder's JSON never lands in someone else's file."""
 
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / LOCK_FILE
@@ -30,7 +34,7 @@ class RunLock:
 
     def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

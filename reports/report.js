@@ -10,7 +10,6 @@
   var CONFIDENCE_CLASSES = {high: "high", medium: "medium", low: "low"};
   var PLOT_CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"]};
   var FONT = {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2937"};
-  var FORMULA_START = /^[=+\-@\t\r]/;
   var PRINT_INSET = 24; // a drill-down chart sits in a table cell: keep it inside the printed page
   var PRINT_HEIGHT = 560; // px: an A4 landscape page holds about 700
 
@@ -314,7 +313,8 @@
   }
 
   /* One CSV field (RFC 4180 quoting). Text that a spreadsheet would run as a formula gets a leading
-   * apostrophe: a Name tag of "=HYPERLINK(…)" must stay text when the file is opened. */
+   * apostrophe: a Name tag of "=HYPERLINK(…)" must stay text when the file is opened. The characters come from
+   * the page's metadata (advisor.report.exports.FORMULA_START): one rule for this download and the export. */
   function csvField(value) {
     var text;
     if (value === null || value === undefined) {
@@ -326,7 +326,8 @@
     } else if (typeof value === "number") {
       text = String(value);
     } else {
-      text = FORMULA_START.test(value) ? "'" + value : String(value);
+      text = String(value);
+      text = text.length && (meta.formula_start || "").indexOf(text.charAt(0)) >= 0 ? "'" + text : text;
     }
     return /[",\r\n]/.test(text) ? "\"" + text.replace(/"/g, "\"\"") + "\"" : text;
   }

@@ -204,13 +204,17 @@ def load_rule_file(path: Path, known_columns: Iterable[str],
     path = Path(path)
     known = set(known_columns)
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader
+        text = path.read_text(encoding="utf-8")
+        _refuse_aliases(path, text)
+        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
         raise RuleError(f"{path}{line}: not valid YAML: {exc.problem}") from exc
     except OSError as exc:
         raise RuleError(f"{path}: cannot read rule file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
         raise RuleError(f"{path}:1: a rule pack must be a mapping with a 'rules:' list")
     loaded = []
@@ -219,6 +223,17 @@ def load_rule_file(path: Path, known_columns: Iterable[str],
             raise RuleError(f"{path}:{getattr(document['rules'], 'line', 1)}: each rule must be a mapping")
         loaded.append(_validate_rule(path, raw, known, parameters))
     return loaded
+
+
+def _refuse_aliases(path: Path, text: str) -> None:
+    """Anchors and aliases are refused before anything is built: nested aliases expand exponentially (a few
+    hundred bytes become gigabytes, "billion laughs"), and a rule pack never needs them."""
+    for event in yaml.parse(text, Loader=_LineLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            name = event.anchor
+            raise RuleError(f"{path}:{event.start_mark.line + 1}: YAML anchors and aliases are not allowed in rule "
+                            f"packs (found {'*' if isinstance(event, yaml.AliasEvent) else '&'}{name}); "
+                            "write each value out")
 
 
 def _validate_rule(path: Path, raw: dict, known: set[str], parameters: ParameterLookup | None) -> LoadedRule:

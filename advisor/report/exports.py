@@ -19,6 +19,18 @@ NESTED_COLUMNS = ("tags", "projected_utilization", "evidence", "options")
 # The CSV export's columns without the bulky nested evidence and options: what the report's "Download CSV" writes.
 MAIN_CSV_COLUMNS = tuple(column for name in RECOMMENDATION_FIELDS if name not in ("evidence", "options")
                          for column in ((name, "target_risk") if name == "target" else (name,)))
+# Text a spreadsheet would evaluate as a formula starts with one of these (OWASP "CSV injection"). The one rule
+# for every CSV the tool writes: this export, `recommend --format csv`, and the report's "Download CSV" (the
+# report page receives these characters in its metadata rather than repeating them).
+FORMULA_START = "=+-@\t\r"
+
+
+def neutralise(value: Any) -> Any:
+    """Text starting with a formula character gets a leading apostrophe, so a spreadsheet shows it as text;
+    numbers (a negative saving is a number) and everything else pass unchanged."""
+    if isinstance(value, str) and value[:1] and value[0] in FORMULA_START:
+        return "'" + value
+    return value
 
 
 def plain(value: Any) -> Any:
@@ -63,8 +75,11 @@ def to_csv(result: AuditResult) -> str:
                  [rec.options[0].risk if rec.options else None for rec in result.recommendations])
     for column in NESTED_COLUMNS:
         frame[column] = [json.dumps(plain(v), sort_keys=True) for v in frame[column]]
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = [neutralise(v) for v in frame[column]]
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    frame.to_csv(buffer, index=False, lineterminator="\r\n")  # RFC 4180; a CR inside a value is then quoted
     return buffer.getvalue()
 
 

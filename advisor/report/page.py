@@ -25,6 +25,7 @@ from advisor.fsutil import atomic_write_text
 from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.report.charts import overview_charts
 from advisor.report.encoding import inline_script, jsonable, script_json, text
+from advisor.report.exports import FORMULA_START
 from advisor.report.records import csv_columns, page_records
 from advisor.report.series import encode_series
 from advisor.report.summary import counted_savings_rows, head_and_rest
@@ -77,7 +78,7 @@ def render_html(result: AuditResult, summary: Summary) -> str:
     series = encode_series([rec.resource_id for rec in result.recommendations], result.metrics)
     records = page_records(result, series, group_tag)
     meta = {"price_list_date": result.price_list_date, "group_tag": group_tag, "step": series.step,
-            "filters": records.filters, "csv": csv_columns()}
+            "filters": records.filters, "csv": csv_columns(), "formula_start": FORMULA_START}
     return _environment().get_template("report.html.j2").render(
         summary=summary,
         changes=result.changes,

@@ -23,7 +23,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, ConfigError
+from advisor.fsutil import refuse_links
 
 SCHEMA_VERSION = 1
 
@@ -67,6 +68,10 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"store {self.path}: cannot create its directory ({exc.strerror})") from exc
+        try:
+            refuse_links(self.path, "store")
+        except ConfigError as exc:
+            raise StoreError(str(exc)) from None
         try:
             self._con = duckdb.connect(str(self.path))
         except duckdb.IOException as exc:

@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from advisor.errors import AdvisorError, ConfigError
+from advisor.fsutil import refuse_links
 from advisor.model import AuditResult
 
 SCHEMA_VERSION = 2
@@ -108,6 +109,7 @@ class History:
     def __init__(self, store_dir: Path, read_only: bool = False) -> None:
         """``read_only`` (``history``, ``diff``) creates nothing: a missing file reads as a history with no runs."""
         self.path = Path(store_dir) / HISTORY_FILE
+        refuse_links(self.path, "history")
         try:
             if read_only and not self.path.exists():
                 self.db = duckdb.connect(":memory:")
