@@ -85,11 +85,15 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
         # Even with --quiet: a partial collection is not a clean success, and cron mails what lands on stderr.
         print_problems(data.problems, console(stderr=True))
     else:
-        data = load_source(spec)
+        from advisor.sources.aws.window import parse_moment
+
+        data = load_source(spec, start=parse_moment(start, "--start") if start else None,
+                           end=parse_moment(end, "--end") if end else None)
+        print_problems(data.problems, console(stderr=True))
     event("source_loaded", source=data.label, resources=len(data.inventory), samples=len(data.metrics),
           problems=len(data.problems))
-    return audit(data.inventory, data.metrics, load_catalog(), settings, rules=rules, source_label=data.label,
-                 problems=data.problems)
+    return data.add_rejected(audit(data.inventory, data.metrics, load_catalog(), settings, rules=rules,
+                                   source_label=data.label, window=data.window, problems=data.problems))
 
 
 def exit_on_savings(summary: Summary, threshold: float | None) -> None:

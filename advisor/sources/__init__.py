@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from advisor.errors import ConfigError
+from advisor.model import SKIPPED_COLUMNS, AuditResult
 
 if TYPE_CHECKING:
     from advisor.sources.aws import AwsRequest
@@ -19,10 +21,23 @@ class SourceData:
     metrics: pd.DataFrame
     label: str
     problems: list[str]
+    # Resources the source refused (a value outside its field's domain), with the reason; SKIPPED_COLUMNS.
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SKIPPED_COLUMNS)))
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None  # the analysis window, when the source fixed it
+
+    def add_rejected(self, result: AuditResult) -> AuditResult:
+        """The audit's skipped resources followed by those the source refused."""
+        if not self.rejected.empty:
+            skipped = [frame for frame in (result.skipped, self.rejected) if not frame.empty]
+            result.skipped = pd.concat(skipped, ignore_index=True)
+        return result
 
 
-def load_source(spec: str, aws: AwsRequest | None = None) -> SourceData:
-    """``demo``, ``files:DIR`` or ``aws`` (which needs ``aws``: accounts, regions, window and store)."""
+def load_source(spec: str, aws: AwsRequest | None = None, start: datetime | None = None,
+                end: datetime | None = None) -> SourceData:
+    """``demo``, ``files:DIR`` or ``aws`` (which needs ``aws``: accounts, regions, window and store).
+
+    ``start``/``end`` bound a file source's analysis window (else it is the span of the bulk of its data)."""
     kind, _, argument = spec.partition(":")
     if kind == "demo":
         from advisor.sources.demo import load_demo
@@ -34,8 +49,9 @@ def load_source(spec: str, aws: AwsRequest | None = None) -> SourceData:
             raise ConfigError("--source files:DIR needs a directory, e.g. --source files:./export")
         from advisor.sources.files import load_files
 
-        inventory, metrics = load_files(argument)
-        return SourceData(inventory, metrics, f"files:{argument}", [])
+        files = load_files(argument, start, end)
+        problems = [*files.problems, *(f"{r.resource_id} skipped: {r.reason}" for r in files.rejected.itertuples())]
+        return SourceData(files.inventory, files.metrics, f"files:{argument}", problems, files.rejected, files.window)
     if kind == "aws":
         from advisor.sources.aws import AwsRequest, load_aws
 

@@ -19,7 +19,8 @@ def fleet() -> Fleet:
     metrics = metrics[metrics["resource_id"].isin(FLEET_IDS)]
     metrics = metrics[metrics["timestamp"].dt.minute == 0].reset_index(drop=True)  # hourly
     metrics["metric"] = metrics["metric"].astype(str)
-    return Fleet(inventory, metrics)
+    metrics["timestamp"] = metrics["timestamp"].map(lambda t: t.isoformat())
+    return Fleet(inventory.astype(object), metrics.astype(object))  # any cell may be set to any value
 
 
 @pytest.fixture(scope="session")

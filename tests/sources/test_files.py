@@ -37,23 +37,21 @@ def test_reads_csv_and_parquet_into_the_canonical_frames(tmp_path, fmt):
     assert data.label == f"files:{tmp_path}"
 
 
-def test_metrics_for_an_unknown_resource_are_an_error(tmp_path):
+def test_metrics_of_an_unknown_resource_are_ignored_and_counted(tmp_path):
     _export(tmp_path)
     metrics = pd.read_csv(tmp_path / "metrics.csv")
     metrics.loc[0, "resource_id"] = "i-ghost"
     metrics.to_csv(tmp_path / "metrics.csv", index=False)
-    with pytest.raises(SourceError, match="resource_id 'i-ghost' is not in inventory.csv"):
-        load_files(tmp_path)
+    data = load_source(f"files:{tmp_path}")
+    assert "i-ghost" not in set(data.metrics["resource_id"]) and len(data.metrics) == len(metrics) - 1
+    assert data.problems == ["metrics.csv: 1 sample(s) of 1 resource id(s) not in the inventory ignored (first: "
+                             "'i-ghost' on row 2)"]
 
 
 @pytest.mark.parametrize(
     ("inventory", "metrics", "message"),
     [
         ("resource_id,region\ni-1,us-east-1\n", None, "missing required column(s) kind"),
-        ("resource_id,kind,region\ni-1,lambda,us-east-1\n", None, "unknown kind 'lambda'"),
-        ("resource_id,kind,region\ni-1,ec2_instance,x\ni-1,ec2_instance,x\n", None, "'i-1' appears more than once"),
-        ("resource_id,kind,region,tags\ni-1,ec2_instance,x,{bad json\n", None, "tags is not valid JSON"),
-        (None, "resource_id,metric,timestamp,value\ni-1,cpu,yesterday-ish,5\n", "could not be parsed as dates"),
         (None, "resource_id,metric,value\ni-1,cpu,5\n", "missing required column(s) timestamp"),
     ],
 )
@@ -66,12 +64,37 @@ def test_malformed_files_get_a_clear_error_naming_the_file(tmp_path, inventory, 
     assert str(tmp_path) in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("inventory", "metrics", "reason"),
+    [
+        ("resource_id,kind,region\ni-1,lambda,us-east-1\n", None, "inventory.csv row 2, field kind: unknown value "
+         "'lambda'"),
+        ("resource_id,kind,region\ni-1,ec2_instance,x\ni-1,ec2_instance,x\n", None,
+         "inventory.csv rows 2 and 3: resource_id 'i-1' appears more than once"),
+        ("resource_id,kind,region,tags\ni-1,ec2_instance,x,{bad json\n", None,
+         "inventory.csv row 2, field tags: tags is not valid JSON"),
+        (None, "resource_id,metric,timestamp,value\ni-1,cpu,yesterday-ish,5\n",
+         "metrics.csv row 2, field timestamp: 'yesterday-ish' is not an ISO 8601 date"),
+    ],
+)
+def test_a_bad_row_rejects_only_its_resource(tmp_path, inventory, metrics, reason):
+    (tmp_path / "inventory.csv").write_text((inventory or "resource_id,kind,region\ni-1,ec2_instance,us-east-1\n")
+                                            + "i-2,ec2_instance,us-east-1\n")
+    (tmp_path / "metrics.csv").write_text(metrics or "resource_id,metric,timestamp,value\n")
+    data = load_files(tmp_path)
+    assert data.rejected["resource_id"].tolist() == ["i-1"]
+    assert data.rejected["reason"].iloc[0].startswith(reason), data.rejected["reason"].iloc[0]
+    assert data.inventory["resource_id"].tolist() == ["i-2"]
+
+
 def test_missing_files_and_non_finite_values(tmp_path):
     with pytest.raises(SourceError, match="no inventory.csv or inventory.parquet"):
         load_files(tmp_path)
-    (tmp_path / "inventory.csv").write_text("resource_id,kind,region\ni-1,ec2_instance,us-east-1\n")
+    (tmp_path / "inventory.csv").write_text("resource_id,kind,region\ni-1,ec2_instance,us-east-1\n"
+                                            "i-2,ec2_instance,us-east-1\n")
     (tmp_path / "metrics.csv").write_text("resource_id,metric,timestamp,value\n"
                                           "i-1,cpu,2026-11-02T00:00:00Z,5\ni-1,cpu,2026-11-02T00:05:00Z,\n"
-                                          "i-1,cpu,2026-11-02T00:10:00Z,inf\n")
-    _, metrics = load_files(tmp_path)
-    assert metrics["value"].tolist() == [5.0]  # a missing sample stays missing, never becomes zero
+                                          "i-2,cpu,2026-11-02T00:10:00Z,inf\n")
+    data = load_files(tmp_path)
+    assert data.metrics["value"].tolist() == [5.0]  # a missing sample stays missing, never becomes zero
+    assert data.rejected["reason"].tolist() == ["metrics.csv row 4, field value: 'inf' is not a finite number"]

@@ -1,0 +1,188 @@
+"""Items 6, 7 and 8: a value outside its field's domain, an odd timestamp or an unknown value in one row of the
+file source skips that row's resource with a reason naming the file, row and field (or is dropped and counted);
+every other resource's recommendation is exactly the clean run's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hostile.fleet import Fleet, assert_clean_error, assert_others_unchanged, recommend
+
+EC2 = "i-0f72591bbaf53e935"
+EC2_IDLE = "i-0effd3819a983fb68"
+EBS = "vol-0d40840b568b0da13"
+ENDPOINT = "embedding-service/AllTraffic"
+TRAINING = "bert-pretrain-2026-11-10-10-10-00"
+NOTEBOOK = "nb-alice-research"
+TUNING = "hpo-bert-classifier"
+BATCH = "arn:aws:batch:us-east-1:111111111111:compute-environment/batch-training-ondemand"
+
+# (resource, column, hostile value, what the reason must say); one case or more for every inventory column.
+SKIPPED = [
+    (EC2, "kind", "lambda", "field kind: unknown value 'lambda'"),
+    (EC2, "region", "", "field region: empty (required)"),
+    (EC2, "count", "-1", "field count: '-1' is not a whole number from 1 to 10000"),
+    (EC2, "count", "1e308", "field count: '1e308' is not a whole number"),
+    (EC2, "count", "2.5", "field count: '2.5' is not a whole number"),
+    (EC2, "count", "many", "field count: 'many' is not a whole number"),
+    (EC2, "lifecycle", "reserved", "field lifecycle: unknown value 'reserved'"),
+    (EC2, "tags", "{not json", "field tags: tags is not valid JSON"),
+    (EBS, "volume_type", "gp4", "field volume_type: unknown value 'gp4' (expected one of gp2, gp3"),
+    (EBS, "size_gib", "-5", "field size_gib: '-5' is not a number from 1 to 65536"),
+    (EBS, "size_gib", "1e9", "field size_gib: '1e9' is not a number from 1 to 65536"),
+    (EBS, "iops", "-1", "field iops: '-1' is not a number from 0 to 256000"),
+    (EBS, "iops", "1e12", "field iops: '1e12' is not a number"),
+    (EBS, "throughput_mibps", "inf", "field throughput_mibps: 'inf' is not a number from 0 to 4000"),
+    (ENDPOINT, "min_count", "-1", "field min_count: '-1' is not a whole number"),
+    (ENDPOINT, "max_count", "1000000", "field max_count: '1000000' is not a whole number"),
+    (ENDPOINT, "autoscaling", "maybe", "field autoscaling: 'maybe' is not true or false"),
+    (ENDPOINT, "weight", "nan", "field weight: 'nan' is not a number"),
+    (TRAINING, "managed_spot", "perhaps", "field managed_spot: 'perhaps' is not true or false"),
+    (TRAINING, "checkpointing", "2", "field checkpointing: '2' is not true or false"),
+    (TRAINING, "billable_seconds", "-100", "field billable_seconds: '-100' is not a number"),
+    (TRAINING, "training_seconds", "1e300", "field training_seconds: '1e300' is not a number"),
+    (TUNING, "early_stopping", "Sometimes", "field early_stopping: unknown value 'Sometimes' (expected one of Off"),
+    (TUNING, "training_jobs", "1.5", "field training_jobs: '1.5' is not a whole number"),
+    (TUNING, "lagging_billable_seconds", "-1", "field lagging_billable_seconds: '-1' is not a number"),
+    (BATCH, "max_vcpus", "-4", "field max_vcpus: '-4' is not a whole number"),
+    (BATCH, "vcpu_hours", "1e300", "field vcpu_hours: '1e300' is not a number"),
+]
+# Free text: shown as given (escaped where printed), never breaks the run; resources' advice as in the clean run
+# except the victim's own, which may legitimately change (its type or name changed).
+INERT = [
+    (EC2, "account", "=cmd|' /C calc'!A0"),
+    (EC2, "name", "\x1b[2J\x1b]0;owned\x07evil\nname"),
+    (EC2, "state", "\x1b[31mrunning"),
+    (EBS, "attached_to", "i-does-not-exist"),
+    (ENDPOINT, "endpoint", "x" * 5000),
+    (ENDPOINT, "variant", "\u202eevil"),
+    (EC2, "accelerator_type", "eia9.gigantic"),
+    (BATCH, "allocation_strategy", "WHATEVER"),
+    (NOTEBOOK, "instance_type", "ml.t9.huge"),
+]
+
+
+def _run(fleet: Fleet, tmp_path: Path, *extra: str):
+    return recommend(fleet.write(tmp_path / "export"), *extra)
+
+
+def _set(fleet: Fleet, resource_id: str, column: str, value: object) -> Fleet:
+    hostile = fleet.copy()
+    hostile.inventory.loc[hostile.row(resource_id), column] = value
+    return hostile
+
+
+@pytest.mark.parametrize(("victim", "column", "value", "reason"), SKIPPED,
+                         ids=[f"{c}={v!r}" for _, c, v, _ in SKIPPED])
+def test_a_bad_inventory_value_skips_its_resource(fleet: Fleet, clean, tmp_path: Path, victim: str, column: str,
+                                                  value: str, reason: str) -> None:
+    run = _run(_set(fleet, victim, column, value), tmp_path)
+    assert_others_unchanged(run, clean, victim)
+    assert victim not in run.records
+    row = fleet.row(victim) + 2
+    assert f"{victim} skipped: inventory.csv row {row}, {reason}" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(("victim", "column", "value"), INERT, ids=[c for _, c, _ in INERT])
+def test_free_text_is_inert(fleet: Fleet, clean, tmp_path: Path, victim: str, column: str, value: str) -> None:
+    assert_others_unchanged(_run(_set(fleet, victim, column, value), tmp_path), clean, victim)
+
+
+def test_a_row_without_resource_id_is_ignored_and_counted(fleet: Fleet, clean, tmp_path: Path) -> None:
+    hostile = _set(fleet, NOTEBOOK, "resource_id", "")
+    run = _run(hostile, tmp_path)
+    assert_others_unchanged(run, clean, NOTEBOOK)
+    assert f"inventory.csv: 1 row(s) with an empty resource_id ignored (row {fleet.row(NOTEBOOK) + 2})" in run.stderr
+    assert "metrics.csv: " in run.stderr and "not in the inventory ignored (first: 'nb-alice-research'" in run.stderr
+
+
+def test_a_duplicated_resource_id_skips_that_resource(fleet: Fleet, clean, tmp_path: Path) -> None:
+    hostile = fleet.copy()
+    hostile.inventory = pd.concat([hostile.inventory, hostile.inventory.iloc[[fleet.row(EBS)]]], ignore_index=True)
+    run = _run(hostile, tmp_path)
+    assert_others_unchanged(run, clean, EBS)
+    assert f"rows {fleet.row(EBS) + 2} and {len(fleet.inventory) + 2}: resource_id '{EBS}' appears more" in run.stderr
+
+
+# (victim's metric, column, value, reason): one case or more for every metrics column.
+SAMPLES = [
+    ("cpu", "value", "-5", "field value: cpu '-5' is outside 0 to 100 %"),
+    ("cpu", "value", "150", "field value: cpu '150' is outside 0 to 100 %"),
+    ("cpu", "value", "1150", "field value: cpu '1150' is outside 0 to 100 %"),
+    ("cpu", "value", "abc", "field value: 'abc' is not a finite number"),
+    ("cpu", "value", "inf", "field value: 'inf' is not a finite number"),
+    ("network_in", "value", "1e308", "field value: network_in '1e308' is outside 0 to 1e+12"),
+    ("cpu", "metric", "disk", "field metric: unknown metric 'disk'"),
+    ("cpu", "timestamp", "yesterday", "field timestamp: 'yesterday' is not an ISO 8601 date"),
+    ("cpu", "stat", "median", "field stat: unknown value 'median' (expected one of avg, max)"),
+]
+
+
+def _sample_row(fleet: Fleet, resource_id: str, metric: str) -> int:
+    frame = fleet.metrics
+    return int(frame.index[(frame["resource_id"] == resource_id) & (frame["metric"] == metric)][5])
+
+
+@pytest.mark.parametrize(("metric", "column", "value", "reason"), SAMPLES, ids=[f"{c}={v}" for _, c, v, _ in SAMPLES])
+def test_a_bad_sample_skips_its_resource(fleet: Fleet, clean, tmp_path: Path, metric: str, column: str, value: str,
+                                         reason: str) -> None:
+    hostile = fleet.copy()
+    row = _sample_row(fleet, EC2_IDLE, metric)
+    if column == "stat":
+        hostile.metrics["stat"] = "avg"
+    hostile.metrics.loc[row, column] = value
+    run = _run(hostile, tmp_path)
+    assert_others_unchanged(run, clean, EC2_IDLE)
+    assert EC2_IDLE not in run.records
+    assert f"{EC2_IDLE} skipped: metrics.csv row {row + 2}, {reason}" in run.stderr, run.stderr
+
+
+def test_an_empty_value_is_a_missing_sample(fleet: Fleet, clean, tmp_path: Path) -> None:
+    hostile = fleet.copy()
+    hostile.metrics.loc[_sample_row(fleet, EC2_IDLE, "cpu"), "value"] = ""
+    run = _run(hostile, tmp_path)
+    assert "metrics.csv: 1 sample(s) with an empty value ignored" in run.stderr
+    assert_others_unchanged(run, clean, EC2_IDLE)
+
+
+def test_percentages_a_hair_over_100_are_clipped(fleet: Fleet, clean, tmp_path: Path) -> None:
+    hostile = fleet.copy()
+    hostile.metrics.loc[_sample_row(fleet, EC2, "cpu"), "value"] = "100.4"
+    assert_others_unchanged(_run(hostile, tmp_path), clean, EC2)
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00Z", "1753-01-01T00:00:00Z", "1900-01-01T00:00:00Z",
+                                   "2200-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_a_sample_dated_far_away_is_dropped_and_counted(fleet: Fleet, clean, tmp_path: Path, stamp: str) -> None:
+    hostile = fleet.copy()
+    row = _sample_row(fleet, EC2_IDLE, "cpu")
+    hostile.metrics.loc[row, "timestamp"] = stamp
+    run = _run(hostile, tmp_path)
+    assert (f"metrics.csv: 1 sample(s) dated outside the analysis window 2026-11-02 00:00 to 2026-11-15 23:00 UTC "
+            f"dropped (first on row {row + 2}: '{stamp}')") in run.stderr, run.stderr
+    assert_others_unchanged(run, clean, EC2_IDLE)
+
+
+def test_the_window_comes_from_the_command(fleet: Fleet, tmp_path: Path) -> None:
+    run = _run(fleet, tmp_path, "--start", "2026-11-09", "--end", "2026-11-15T23:00")
+    assert run.exit_code == 0, run.stderr
+    assert "sample(s) dated outside the analysis window 2026-11-09 00:00 to 2026-11-15 23:00 UTC dropped" in run.stderr
+    assert_clean_error(_run(fleet, tmp_path, "--start", "2026-11-15", "--end", "2026-11-09"), 2,
+                       "--start 2026-11-15 00:00 is not before --end 2026-11-09 00:00")
+
+
+def test_repeated_samples_are_counted_once(fleet: Fleet, clean, tmp_path: Path) -> None:
+    hostile = fleet.copy()
+    hostile.metrics = pd.concat([hostile.metrics, hostile.metrics.iloc[:50]], ignore_index=True)
+    run = _run(hostile, tmp_path)
+    assert "metrics.csv: 50 repeated sample(s) (same resource, metric and time) ignored" in run.stderr
+    assert_others_unchanged(run, clean)
+
+
+def test_fail_on_savings_cannot_be_bypassed_by_overflow(fleet: Fleet, clean, tmp_path: Path) -> None:
+    hostile = _set(fleet, EC2, "count", "1e308")
+    run = _run(hostile, tmp_path, "--fail-on-savings", "1")
+    assert run.exit_code == 3, run.stderr
+    assert "exceed --fail-on-savings" in run.stderr and f"{EC2} skipped" in run.stderr
