@@ -36,7 +36,7 @@ class TextFormatter(logging.Formatter):
         return f"{stamp} {record.levelname.lower()} {printable(record.getMessage())} {fields}".rstrip()
 
 
-class _AppendHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _AppendHandler(logging.StreamHandler):
     """A log file opened by us (without following links), closed with the handler."""
 
     def close(self) -> None:

@@ -125,9 +125,14 @@ def test_broken_rule_pack_exits_2_naming_file_line_and_rule(files_dir, tmp_path)
 
 def test_malformed_input_data_exits_2(tmp_path):
     (tmp_path / "inventory.csv").write_text("resource_id,kind,region\ni-1,ec2_instance,us-east-1\n")
+    (tmp_path / "metrics.csv").write_text("resource_id,metric,value\ni-1,cpu,5\n")
+    result = runner.invoke(app, ["recommend", "-s", f"files:{tmp_path}"])
+    assert result.exit_code == 2 and "missing required column(s) timestamp" in result.output
+    # A bad value in one row skips its resource (see tests/hostile), it does not fail the run.
     (tmp_path / "metrics.csv").write_text("resource_id,metric,timestamp,value\ni-1,cpuu,2026-11-02T00:00Z,5\n")
     result = runner.invoke(app, ["recommend", "-s", f"files:{tmp_path}"])
-    assert result.exit_code == 2 and "unknown metric(s) cpuu" in result.output
+    assert result.exit_code == 0 and "i-1 skipped: metrics.csv row 2, field metric: unknown metric 'cpuu'" in \
+        result.stderr
 
 
 def test_unexpected_failure_exits_1_without_traceback(files_dir, monkeypatch):

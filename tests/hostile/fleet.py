@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.main import app
 
 # (resource id, why it is in the fleet): every kind, and each main action of the EC2 rules.
 FLEET_IDS = (

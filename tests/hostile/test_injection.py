@@ -74,9 +74,9 @@ def test_the_one_formula_rule(value: object, expected: object) -> None:
 def test_the_report_page_receives_the_same_rule() -> None:
     script = (ROOT / "reports" / "report.js").read_text(encoding="utf-8")
     assert "meta.formula_start" in script and "FORMULA_START = /" not in script  # no second copy of the rule
-    from advisor.report import html
+    from advisor.report import page
 
-    assert html.FORMULA_START is FORMULA_START
+    assert page.FORMULA_START is FORMULA_START
 
 
 BOMB = """\
