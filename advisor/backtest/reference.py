@@ -19,6 +19,7 @@ its current capacity (sizing's rule).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,37 +75,48 @@ class SizingStrategy(Strategy[SizingSettings]):
     def decide(self, history: History) -> list[Decision]:
         s = self.settings
         metrics = _lookback(history, s.lookback_days)
-        features = history.features
-        eligible = ((features["kind"] == Kind.EC2_INSTANCE) & (features["state"] == "running")
-                    & features["vcpus"].notna() & features["hourly_price"].notna()
-                    & (features["hours_observed"].fillna(0) >= s.min_hours))
-        frame = features[eligible].copy()
+        frame = _eligible(history, s.min_hours)
         for dim, statistic in (("cpu", s.cpu_statistic), ("memory", s.memory_statistic),
                                ("gpu", s.cpu_statistic), ("gpu_memory", s.memory_statistic)):
             frame[f"{dim}_demand"] = resource_statistic(metrics, dim, statistic, s.five_minute_maxima).reindex(
                 frame.index)
-        frame = frame[frame["cpu_demand"].notna()]
-        if frame.empty:
-            return []
-        # Sizing reads only the headroom of each policy: the demand columns above are the statistics.
-        settings = Settings(use_forecast=False, cpu=MetricPolicy(statistic="max", headroom=s.cpu_headroom),
-                            memory=MetricPolicy(statistic="max", headroom=s.memory_headroom),
-                            gpu=MetricPolicy(statistic="max", headroom=s.cpu_headroom),
-                            gpu_memory=MetricPolicy(statistic="max", headroom=s.memory_headroom))
-        decisions = []
-        for resource_id, result in size_resources(frame, history.catalog, settings, "down").items():
+        return _size(self.name, history, frame, s.cpu_headroom, s.memory_headroom)
+
+
+def _eligible(history: History, min_hours: float) -> pd.DataFrame:
+    """Running EC2 instances with a known type and price and at least ``min_hours`` of history."""
+    features = history.features
+    eligible = ((features["kind"] == Kind.EC2_INSTANCE) & (features["state"] == "running")
+                & features["vcpus"].notna() & features["hourly_price"].notna()
+                & (features["hours_observed"].fillna(0) >= min_hours))
+    return features[eligible].copy()
+
+
+def _size(name: str, history: History, frame: pd.DataFrame, cpu_headroom: float,
+          memory_headroom: float) -> list[Decision]:
+    """Down to the cheapest type that holds ``{dim}_demand`` + headroom, else up when the current type does not."""
+    frame = frame[frame["cpu_demand"].notna()]
+    if frame.empty:
+        return []
+    # Sizing reads only the headroom of each policy: the demand columns are the statistics.
+    settings = Settings(use_forecast=False, cpu=MetricPolicy(statistic="max", headroom=cpu_headroom),
+                        memory=MetricPolicy(statistic="max", headroom=memory_headroom),
+                        gpu=MetricPolicy(statistic="max", headroom=cpu_headroom),
+                        gpu_memory=MetricPolicy(statistic="max", headroom=memory_headroom))
+    decisions = []
+    for resource_id, result in size_resources(frame, history.catalog, settings, "down").items():
+        if result.target is not None and result.target_hourly is not None:
+            decisions.append(_priced(resource_id, frame.loc[[resource_id]].iloc[0], "downsize", result.target,
+                                     result.target_hourly, f"{name}: a cheaper type holds the demand"))
+    need = demand_frame(frame, settings, "up")
+    hot = (need["need_vcpus"] > frame["vcpus"] + 1e-9) | (need["need_memory"] > frame["memory_gib"] + 1e-9)
+    hot = hot & ~frame.index.isin([d.resource_id for d in decisions])
+    if hot.any():
+        for resource_id, result in size_resources(frame[hot], history.catalog, settings, "up").items():
             if result.target is not None and result.target_hourly is not None:
-                decisions.append(_priced(resource_id, frame.loc[[resource_id]].iloc[0], "downsize", result.target,
-                                         result.target_hourly, f"{self.name}: a cheaper type holds the demand"))
-        need = demand_frame(frame, settings, "up")
-        hot = (need["need_vcpus"] > frame["vcpus"] + 1e-9) | (need["need_memory"] > frame["memory_gib"] + 1e-9)
-        hot = hot & ~frame.index.isin([d.resource_id for d in decisions])
-        if hot.any():
-            for resource_id, result in size_resources(frame[hot], history.catalog, settings, "up").items():
-                if result.target is not None and result.target_hourly is not None:
-                    decisions.append(_priced(resource_id, frame.loc[[resource_id]].iloc[0], "upsize", result.target,
-                                             result.target_hourly, f"{self.name}: the current type is too small"))
-        return decisions
+                decisions.append(_priced(resource_id, frame.loc[[resource_id]].iloc[0], "upsize", result.target,
+                                         result.target_hourly, f"{name}: the current type is too small"))
+    return decisions
 
 
 class ComputeOptimizer(SizingStrategy):
@@ -129,6 +141,58 @@ class NaiveAverage(SizingStrategy):
     name = "naive-average"
     summary = "average CPU and average memory, no headroom"
     settings_model = NaiveAverageSettings
+
+
+class VpaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    half_life_hours: float = Field(24.0, gt=0, description="a sample's weight halves every this many hours back "
+                                   "from the cut-off")
+    percentile: float = Field(90.0, gt=0, le=100, description="the weighted percentile read for CPU (samples) "
+                              "and memory (daily peaks)")
+    margin: float = Field(0.15, ge=0, le=1, description="safety margin added on top (VPA's 15 %)")
+    min_hours: float = Field(30.0, ge=0, description="resources with less history are left alone")
+
+
+class Vpa(Strategy[VpaSettings]):
+    """The Kubernetes Vertical Pod Autoscaler's recommender: decayed histograms read at p90, plus a 15 % margin.
+
+    Every sample is weighted by 2^(-age / half-life); CPU demand is the weighted p90 of the samples, memory (and
+    GPU memory) demand the weighted p90 of the daily peaks (VPA keeps one peak per aggregation interval), each
+    times 1.15. GPU utilization is read like CPU."""
+
+    name = "vpa"
+    summary = "decayed weights (24 h half-life): CPU weighted p90 x 1.15, memory weighted p90 of daily peaks x 1.15 " \
+              "(Kubernetes VPA recommender)"
+    settings_model = VpaSettings
+
+    def decide(self, history: History) -> list[Decision]:
+        s = self.settings
+        frame = _eligible(history, s.min_hours)
+        end = history.window[1]
+        for dim, daily in (("cpu", False), ("memory", True), ("gpu", False), ("gpu_memory", True)):
+            frame[f"{dim}_demand"] = decayed_percentile(history.metrics, dim, s.percentile / 100, end,
+                                                        s.half_life_hours, daily).reindex(frame.index)
+        return _size(self.name, history, frame, s.margin, s.margin)
+
+
+def decayed_percentile(metrics: pd.DataFrame, metric: str, q: float, end: pd.Timestamp, half_life_hours: float,
+                       daily_peaks: bool) -> pd.Series:
+    """Per resource, the ``q`` quantile of ``metric`` with samples weighted by 2^(-age / half-life)."""
+    rows = _prefer_stat(metrics[metrics["metric"].astype(str) == metric], "max")
+    rows = rows[["resource_id", "timestamp", "value"]].assign(resource_id=rows["resource_id"].astype(str))
+    if daily_peaks:
+        rows = rows.assign(timestamp=rows["timestamp"].dt.floor("D"))
+        peaks = rows.groupby(["resource_id", "timestamp"])["value"].max().reset_index()
+        rows = peaks.assign(timestamp=peaks["timestamp"] + pd.Timedelta(hours=12))  # a day's peak is dated midday
+    age_hours = (end - rows["timestamp"]).dt.total_seconds().clip(lower=0) / 3600
+    rows = rows.assign(weight=np.exp2(-age_hours / half_life_hours)).sort_values(["resource_id", "value"])
+    out = {}
+    for resource_id, group in rows.groupby("resource_id", sort=False):
+        cumulative = group["weight"].cumsum().to_numpy()
+        position = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
+        out[resource_id] = float(group["value"].iloc[min(position, len(group) - 1)])
+    return pd.Series(out, dtype=float)
 
 
 class TrustedAdvisorSettings(BaseModel):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from advisor.backtest.ours import Ours
-from advisor.backtest.reference import ComputeOptimizer, NaiveAverage, PercentileBuffer, TrustedAdvisor
+from advisor.backtest.reference import ComputeOptimizer, NaiveAverage, PercentileBuffer, TrustedAdvisor, Vpa
 from advisor.backtest.strategy import Strategy
 from advisor.errors import ConfigError
 
 STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (
-    Ours, ComputeOptimizer, PercentileBuffer, TrustedAdvisor, NaiveAverage)}
+    Ours, ComputeOptimizer, PercentileBuffer, TrustedAdvisor, Vpa, NaiveAverage)}
 
 
 def get_strategy(name: str) -> Strategy:

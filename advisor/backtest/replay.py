@@ -8,7 +8,8 @@ choice, so missed savings show too.
 Savings figures are monthly. *Kept* savings are the savings of decisions that held; upsizes are counted apart
 as added cost, since a replay cannot show their benefit (the observed demand is capped by the current capacity).
 The share of the oracle's savings compares kept savings with the oracle's on the resources the oracle covers
-(EC2 instances with later data).
+(EC2 instances with later data); the *net* share takes the added cost of upsizes on those same resources off the
+kept savings first, so advice that saves on some machines and spends more on others is judged on the balance.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
     covered = frame["oracle_savings"].notna()
     oracle_savings = float(frame.loc[covered, "oracle_savings"].sum())
     kept_on_covered = float(positive[held & covered].sum())
+    added_on_covered = float((-savings).clip(lower=0)[covered & (status != "no change")].sum())
+    net_on_covered = kept_on_covered - added_on_covered
     kept = float(positive[held].sum())
     hurt = int(failed.sum())
     return {
@@ -164,6 +167,8 @@ def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
         "added_cost": round(float((-savings).clip(lower=0).sum()), 2),
         "oracle_savings": round(oracle_savings, 2),
         "oracle_share": round(kept_on_covered / oracle_savings, 4) if oracle_savings > 0 else None,
+        "net_savings": round(net_on_covered, 2),
+        "net_oracle_share": round(net_on_covered / oracle_savings, 4) if oracle_savings > 0 else None,
         "savings_per_hurt_resource": round(kept / hurt, 2) if hurt else None,
     }
 

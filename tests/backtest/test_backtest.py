@@ -5,7 +5,7 @@ import pytest
 from fleet_builders import FleetBuilder
 
 from advisor.backtest.registry import STRATEGIES
-from advisor.backtest.replay import run_backtest
+from advisor.backtest.replay import run_backtest, summarize
 from advisor.backtest.split import plan_split
 from advisor.catalog import load_catalog
 
@@ -98,3 +98,16 @@ def test_the_summary_counts_kept_and_failed_savings_and_the_hurt(result):
     oracle = sum(r["oracle_savings"] for r in rows)
     assert naive.summary["oracle_share"] == pytest.approx(kept / oracle, abs=1e-4)
     assert ours["oracle_savings"] == naive.summary["oracle_savings"]
+
+
+def test_the_net_share_takes_the_cost_of_upsizes_off_the_kept_savings():
+    rows = [
+        {"resource_id": "a", "status": "held", "monthly_savings": 100.0, "oracle_savings": 150.0},
+        {"resource_id": "b", "status": "held", "monthly_savings": -30.0, "oracle_savings": 0.0},  # an upsize
+        {"resource_id": "c", "status": "failed", "monthly_savings": 50.0, "oracle_savings": 50.0},
+        {"resource_id": "d", "status": "held", "monthly_savings": -20.0, "oracle_savings": None},  # not EC2
+    ]
+    summary = summarize(rows, 4)
+    assert summary["savings_kept"] == 100.0 and summary["added_cost"] == 50.0
+    assert summary["net_savings"] == 70.0  # the upsize of d is not on a resource the oracle covers
+    assert summary["net_oracle_share"] == pytest.approx(70.0 / 200.0)

@@ -41,11 +41,11 @@ def test_table_for_every_strategy_and_out_directory(files_dir, tmp_path):
     result = runner.invoke(app, ["backtest", "-s", f"files:{files_dir}", "--strategy", "all", "--train-days", "3",
                                  "--test-days", "4", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    for name in ("ours", "compute-optimizer", "percentile-buffer", "trusted-advisor", "naive-average"):
+    for name in ("ours", "compute-optimizer", "percentile-buffer", "trusted-advisor", "vpa", "naive-average"):
         assert name in result.stdout
     assert "Summary" in result.stdout and "(3.0 days)" in result.stdout
     assert (out / "backtest.html").read_text().startswith("<!doctype html>")
-    assert len(json.loads((out / "backtest.json").read_text())["strategies"]) == 5
+    assert len(json.loads((out / "backtest.json").read_text())["strategies"]) == 6
 
 
 def test_the_demo_backtest_runs():

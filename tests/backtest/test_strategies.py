@@ -10,6 +10,8 @@ from advisor.backtest.reference import (
     NaiveAverage,
     PercentileBuffer,
     TrustedAdvisor,
+    Vpa,
+    decayed_percentile,
     resource_statistic,
 )
 from advisor.backtest.registry import STRATEGIES, get_strategy
@@ -115,10 +117,29 @@ def test_trusted_advisor_counts_a_busy_network_day_as_not_low(catalog):
 
 
 def test_registry_names_every_strategy_and_rejects_unknown_ones():
-    assert list(STRATEGIES) == ["ours", "compute-optimizer", "percentile-buffer", "trusted-advisor", "naive-average"]
+    assert list(STRATEGIES) == ["ours", "compute-optimizer", "percentile-buffer", "trusted-advisor", "vpa",
+                                "naive-average"]
     for name, cls in STRATEGIES.items():
         described = cls.describe()
         assert described["name"] == name and described["summary"]
         assert all(s["description"] for k, s in described["settings"].items() if name != "ours")
     with pytest.raises(ConfigError, match="unknown strategy 'krr'"):
         get_strategy("krr")
+
+
+def test_vpa_weights_recent_samples_with_a_24_hour_half_life(catalog):
+    fleet = FleetBuilder(days=14)
+    last_day = fleet.t_days >= 13
+    cpu = np.where(last_day, 50.0, 10.0)  # the last day holds half the decayed weight: its level is the p90
+    memory = np.where(last_day, 20.0, np.where(fleet.t_days.astype(int) == 3, 80.0, 20.0))
+    fleet.ec2("i-a", "m5.4xlarge", cpu=cpu, memory=memory)
+    history = _history(fleet, catalog)
+    end = history.window[1]
+    assert decayed_percentile(history.metrics, "cpu", 0.9, end, 24.0, daily_peaks=False)["i-a"] == 50.0
+    assert decayed_percentile(history.metrics, "cpu", 0.9, end, 1e6, daily_peaks=False)["i-a"] == 10.0
+    # one old day of 80 % memory is a daily peak of almost no weight after ten half-lives
+    assert decayed_percentile(history.metrics, "memory", 0.9, end, 24.0, daily_peaks=True)["i-a"] == 20.0
+    decision = _by_id(Vpa().decide(history))["i-a"]
+    spec = catalog.spec(decision.target)
+    assert spec["vcpus"] >= 0.5 * 16 * 1.15 and spec["memory_gib"] >= 0.2 * 64 * 1.15
+    assert decision.action == "downsize"
