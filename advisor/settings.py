@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,8 @@ class Settings(BaseModel):
     allow_burstable_targets: bool = Field(False, description="offer t-family types as targets for non-t instances")
     use_forecast: bool = Field(True, description="raise demand to the forecast peak (off = plain percentiles, "
                                "as the reference strategies of the backtest)")
+    forecast_cap: Annotated[float, Field(ge=1.0, le=10.0, description="the forecast peak is at most this many times "
+                                         "the highest daily peak seen")] = 1.5
     forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
         "batched-huber",
         description="batched-huber fits every series at once (fast); sklearn-huber fits one "

@@ -41,6 +41,7 @@ from advisor.catalog.catalog import (  # noqa: E402
     REGION_BASKET,
     TYPE_COLUMNS,
     Catalog,
+    mark_retired,
     sagemaker_price_class,
 )
 from advisor.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
@@ -293,7 +294,8 @@ def build_types(vantage: pd.DataFrame, moto: dict[str, dict[str, Any]]) -> pd.Da
 
     Generation: previous when vantage (the AWS price list's currentGeneration) says so, or when moto's
     DescribeInstanceTypes flag is false for *every* family of that generation group (m4, c4, r4). moto marks
-    m5 but not m5d, r7g but not r7i previous; such split flags are not taken.
+    m5 but not m5d, r7g but not r7i previous; such split flags are not taken. The retired GPU families that both
+    sources still call current (``RETIRED_GPU_FAMILIES``: P2, P3, G3) are marked previous.
     """
     specs = vantage.drop_duplicates("instance_type").set_index("instance_type")
     groups: dict[str, list[bool]] = {}
@@ -322,7 +324,7 @@ def build_types(vantage: pd.DataFrame, moto: dict[str, dict[str, Any]]) -> pd.Da
     for column in ("family", "size", "generation", "gpu_model", "gpu_manufacturer", "accelerator", "arch",
                    "processor"):
         types[column] = types[column].astype("category")
-    return types
+    return mark_retired(types)
 
 
 def build_prices(vantage: pd.DataFrame, advisor: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:

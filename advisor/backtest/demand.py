@@ -10,11 +10,12 @@ A capacity holds the demand when
 * IOPS are never above the volume's limit (gp2 judged at its baseline, without burst credits; readings above
   what the current volume can deliver are capped there, as rounding).
 
-A dimension the later history does not cover is assumed fully used at the current capacity: a change that
-shrinks it cannot be shown to hold, so it does not. A *stop* holds when the resource stayed idle: CPU and GPU at
-most 5 % of the current capacity (by the same 1 % rule) and volumes at most 1 IOPS; memory is not judged.
-Samples are the per-period maxima where a source gives both averages and maxima, as for sizing.
-"""
+A dimension the later history does not cover is assumed fully used at the current capacity: a change that shrinks it
+cannot be shown to hold, so it does not. A dimension whose later samples sit at the current capacity (at least 1 %
+of them at 98 % or more) is *censored*: the demand is only known to be at least the capacity, so a target that keeps
+or raises that capacity cannot be judged either way. A *stop* holds when the resource stayed idle: CPU and GPU at
+most 5 % of the current capacity (by the same 1 % rule) and volumes at most 1 IOPS; memory is not judged. Samples
+are the per-period maxima where a source gives both averages and maxima, as for sizing."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ RATE_DIMS = ("cpu", "gpu")
 RATE_OVER_SHARE = 0.01  # a rate dimension may exceed its capacity in this share of samples
 IDLE_SHARE = 0.05  # a stopped resource was idle when its rates stayed within 5 % of the current capacity
 IDLE_IOPS = 1.0
+CENSORED_LEVEL = 0.98  # a sample at this share of the current capacity or more sits at the capacity
+CENSORED_SHARE = 0.01  # ... and a dimension with at least this share of such samples is censored
 STOP_TARGETS = frozenset({"stop", "terminate", "delete"})
 # metric -> (dimension, column of the current type whose capacity the percentage is of; None: absolute)
 _METRIC_DIMS = {"cpu": ("cpu", "vcpus"), "memory": ("memory", "memory_gib"), "gpu": ("gpu", "units"),
@@ -137,6 +140,18 @@ class ResourceDemand:
             allowed = math.floor(RATE_OVER_SHARE * len(values))
             return float(values[len(values) - 1 - allowed])
         return float(values[-1])
+
+    def censored(self) -> list[str]:
+        """Dimensions whose later demand sits at the current capacity (see the module docstring)."""
+        out = []
+        for dim in self.dims():
+            values = self.samples.get(dim)
+            if dim == "iops" or values is None or not len(values):
+                continue
+            at_capacity = values >= CENSORED_LEVEL * self.current_limit(dim) - _EPS
+            if at_capacity.mean() >= CENSORED_SHARE:
+                out.append(dim)
+        return out
 
     def judge(self, limits: Limits) -> Verdict:
         failed: list[str] = []

@@ -1,9 +1,10 @@
 """Run strategies on the history before the cut-off and replay the later demand on what they recommended.
 
-Every decision ends in one status: ``held`` (the target held the later demand), ``failed`` (it did not: the
-resource would have been hurt), ``not replayed`` (the advice changes no capacity, or its target's capacity is
-unknown) or ``no later data``. Resources a strategy left alone are listed as ``no change`` with the oracle's
-choice, so missed savings show too.
+Every decision ends in one status: ``held`` (the target held the later demand), ``failed`` (it did not: the resource
+would have been hurt), ``censored`` (the later demand sat at the current capacity on a dimension the target keeps or
+raises: the demand is only known to be at least the capacity, so the advice is neither held nor hurt), ``not
+replayed`` (the advice changes no capacity, or its target's capacity is unknown) or ``no later data``. Resources a
+strategy left alone are listed as ``no change`` with the oracle's choice, so missed savings show too.
 
 Savings figures are monthly. *Kept* savings are the savings of decisions that held; upsizes are counted apart
 as added cost, since a replay cannot show their benefit (the observed demand is capped by the current capacity).
@@ -35,7 +36,7 @@ from advisor.backtest.strategy import Decision, History, Strategy
 from advisor.catalog import Catalog
 from advisor.model import Kind
 
-STATUSES = ("held", "failed", "not replayed", "no later data", "no change")
+STATUSES = ("held", "failed", "censored", "not replayed", "no later data", "no change")
 _VOLUME_TYPES = frozenset({"gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"})
 
 
@@ -123,6 +124,9 @@ def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand
         if limits is None:
             return "not replayed", None
         verdict = later.judge(limits)
+        kept = [d for d in later.censored() if d in limits and limits[d] >= later.current_limit(d) * (1 - 1e-9)]
+        if kept and not [d for d in verdict.failed if d not in kept]:
+            return "censored", verdict
     return ("held" if verdict.held else "failed"), verdict
 
 

@@ -26,7 +26,7 @@ from advisor.version import __version__
 
 TEMPLATE = "backtest.html.j2"
 # Failed first, then what held, then the rest: the reader looks for what would have gone wrong.
-STATUS_ORDER = {"failed": 0, "held": 1, "not replayed": 2, "no later data": 3, "no change": 4}
+STATUS_ORDER = {"failed": 0, "held": 1, "censored": 2, "not replayed": 3, "no later data": 4, "no change": 5}
 
 
 def definitions() -> dict[str, Any]:
@@ -40,6 +40,8 @@ def definitions() -> dict[str, Any]:
         "stop": f"CPU and GPU within {IDLE_SHARE:.0%} of the current capacity (same {RATE_OVER_SHARE:.0%} rule), "
                 f"volumes at most {IDLE_IOPS:g} IOPS",
         "unobserved": "a dimension without later data is assumed fully used at the current capacity",
+        "censored": "later demand at the current capacity (1 % of samples at 98 % or more) is only a lower bound: "
+                    "a target that keeps or raises that capacity is neither held nor hurt",
         "oracle": "per EC2 instance: stop if it stayed idle, else the cheapest type (sizing's candidate rules) "
                   "that held the later demand with no headroom, else the current type",
     }

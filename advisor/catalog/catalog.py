@@ -44,6 +44,10 @@ TYPE_COLUMNS = (
 PRICE_COLUMNS = (
     "instance_type", "region", "ondemand_hourly", "spot_hourly", "spot_savings_pct", "interruption_band",
 )
+# GPU families AWS lists as previous generation (https://docs.aws.amazon.com/ec2/latest/instancetypes/
+# ec2-previous-generation.html: P2 with NVIDIA K80, P3/P3dn with V100, G3/G3s with M60), while the price list and
+# DescribeInstanceTypes still call them current: never a target, and a modernisation finding of their own.
+RETIRED_GPU_FAMILIES = ("p2", "p3", "p3dn", "g3", "g3s")
 # Spot Instance Advisor interruption-frequency bands, indexed by its 'r' value.
 INTERRUPTION_BANDS = ("<5%", "5-10%", "10-15%", "15-20%", ">20%")
 
@@ -61,6 +65,18 @@ def sagemaker_price_class(spec: pd.Series) -> str:
     if spec["accelerator_count"] > 0:
         return "accelerator"
     return "cpu"
+
+
+def mark_retired(types: pd.DataFrame) -> pd.DataFrame:
+    """``types`` with the families of ``RETIRED_GPU_FAMILIES`` marked previous generation."""
+    retired = types["family"].astype(str).isin(RETIRED_GPU_FAMILIES).to_numpy()
+    if not retired.any() or (types.loc[retired, "generation"].astype(str) == "previous").all():
+        return types
+    types = types.copy()
+    categorical = isinstance(types["generation"].dtype, pd.CategoricalDtype)
+    generation = types["generation"].astype(str).where(~retired, "previous")
+    types["generation"] = generation.astype("category") if categorical else generation
+    return types
 
 
 def _python(value: Any) -> Any:
@@ -307,7 +323,7 @@ def _read(path: Path) -> Catalog:
     if missing:
         raise CatalogError(f"catalog at {path} is missing {', '.join(missing)}; "
                            "rebuild it with `python tools/build_catalog.py`")
-    types = pd.read_parquet(path / "instance_types.parquet").set_index("instance_type")
+    types = mark_retired(pd.read_parquet(path / "instance_types.parquet").set_index("instance_type"))
     types.index = types.index.astype(str)
     prices = pd.read_parquet(path / "prices.parquet")
     metadata = json.loads((path / "catalog.json").read_text(encoding="utf-8"))

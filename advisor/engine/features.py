@@ -29,13 +29,18 @@ SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_shar
 DERIVED_METRICS = {"total_iops": ("read_iops", "write_iops"), "total_bytes": ("read_bytes", "write_bytes")}
 INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
 BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling")
+EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "gpu_censored", "gpu_memory_censored",
+                    "memory_step")
 DERIVED_COLUMNS = (
     "hourly_price", "monthly_cost", "price_estimated", "hours_billed", "has_memory_data", "attached",
     "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
     "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
     "has_elastic_inference", "ei_hourly", "spot_realised_pct", "training_hours", "invocations_idle_days",
-    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count",
+    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", *EVIDENCE_COLUMNS,
 )
+# A series sits at its capacity (its demand is censored: only known to be at least the capacity) when at least
+# this share of its samples is at 98 % or more.
+CENSORED_SHARE = 0.01
 
 
 def known_columns() -> list[str]:
@@ -63,6 +68,7 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Cata
     for column in BOOLEAN_COLUMNS:
         features[column] = _boolean(features[column])
     features = features.join(wide, how="left")
+    features = _add_evidence(features, index, start, end)
     features = _add_forecast(features, index, settings, start, end)
     features = _add_specs_and_prices(features, inventory, catalog)
     features["has_memory_data"] = features.get("memory_samples", pd.Series(np.nan, index=features.index)).fillna(0) > 0
@@ -95,24 +101,51 @@ def _derived_stats(metrics: pd.DataFrame, window_hours: float) -> list[pd.DataFr
     return out
 
 
+def _days(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Timestamp, int]:
+    day0 = start.floor("D")
+    return day0, int(np.ceil((end - day0).total_seconds() / 86_400)) or 1
+
+
+def _add_evidence(features: pd.DataFrame, index: stats.SeriesIndex, start: pd.Timestamp,
+                  end: pd.Timestamp) -> pd.DataFrame:
+    """What the history shows beyond percentiles: the busiest day's network traffic, series that sit at their
+    capacity (censored demand) and the largest step up of the memory level between two days."""
+    day0, n_days = _days(start, end)
+    daily = [stats.daily_means(index, m, day0, n_days) for m in ("network_in", "network_out")]
+    per_day = pd.concat([pd.DataFrame(d.values, index=d.resource_ids) for d in daily])
+    per_day = per_day.groupby(level=0).sum(min_count=1)  # bytes/s in + out, per day
+    busiest = (per_day * 86_400 / 1e6).max(axis=1)
+    features["network_daily_max_mb"] = busiest.reindex(features.index)
+    for metric in FORECAST_METRICS:
+        share = features.get(f"{metric}_above_98", pd.Series(np.nan, index=features.index))
+        features[f"{metric}_censored"] = (share >= CENSORED_SHARE).where(share.notna())
+    medians = stats.daily_peaks(index, "memory", 0.5, day0, n_days)
+    rises = pd.DataFrame(medians.values, index=medians.resource_ids).diff(axis=1)
+    features["memory_step"] = rises.max(axis=1).clip(lower=0.0).reindex(features.index)
+    return features
+
+
 def _add_forecast(features: pd.DataFrame, index: stats.SeriesIndex, settings: Settings,
                   start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    day0 = start.floor("D")
-    n_days = int(np.ceil((end - day0).total_seconds() / 86_400)) or 1
+    """``{metric}_demand``: the policy statistic, raised to the forecast peak when forecasting; a censored
+    series' demand is its capacity (100 %), a lower bound that is never extrapolated."""
+    day0, n_days = _days(start, end)
     for metric in FORECAST_METRICS:
         policy = settings.policy(metric)
         peaks = stats.daily_peaks(index, metric, STAT_QUANTILE[policy.statistic], day0, n_days)
-        fc = forecast.forecast_peaks(peaks, settings.horizon_days, settings.forecast_method)
+        fc = forecast.forecast_peaks(peaks, settings.horizon_days, settings.forecast_method, settings.forecast_cap)
         fc.columns = [f"{metric}_{c}" for c in fc.columns]
         features = features.join(fc, how="left")
         observed = features.get(f"{metric}_{policy.statistic}")
         if observed is None:
             features[f"{metric}_demand"] = np.nan
             continue
+        demand = observed
         if settings.use_forecast:
-            features[f"{metric}_demand"] = np.fmax(observed, features[f"{metric}_upper"].where(observed.notna()))
-        else:
-            features[f"{metric}_demand"] = observed
+            demand = pd.Series(np.fmax(observed, features[f"{metric}_upper"].where(observed.notna())),
+                               index=features.index)
+        censored = features[f"{metric}_censored"].fillna(False).astype(bool)
+        features[f"{metric}_demand"] = demand.where(~censored, 100.0)
     return features
 
 

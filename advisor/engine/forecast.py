@@ -1,11 +1,15 @@
 """Peak-demand forecast: a robust linear trend over daily peaks, plus the recurring weekly peak.
 
 Each series' daily peaks y_d (the policy percentile of day d) are fitted with a Huber regression
-y = a + b*d, so one freak day barely moves the line. The forecast is the fitted level at the end of the
-horizon (only rising trends that are statistically clear, b > 2 standard errors, are projected: a falling trend
-is never used to shrink a machine). On top comes the *recurring* peak: for each weekday, the smallest residual
-seen on that weekday across weeks (a Monday peak that comes back every Monday survives; a one-off spike does not),
-and at least the 75th percentile of residuals. ``upper`` is what sizing compares against.
+y = a + b*d, so one freak day barely moves the line. A trend is projected only when it is real: rising and
+statistically clear (b > 2 standard errors; a falling trend is never used to shrink a machine), seen over at
+least ``MIN_TREND_DAYS`` days, and not drawn from a clipped series (a day whose peak sits at the capacity,
+``CLIPPED_PEAK`` % or more, says only that demand was at least that). It is then damped (each day ahead adds
+``DAMPING`` times the previous day's rise, as Holt's damped trend) over a horizon no longer than the history
+behind it. On top comes the *recurring* peak: for each weekday, the smallest residual seen on that weekday across
+weeks (a Monday peak that comes back every Monday survives; a one-off spike does not), and at least the 75th
+percentile of residuals. ``upper`` is what sizing compares against, capped at ``cap`` times the highest daily peak
+seen.
 
 The default solver fits every series at once with iteratively reweighted least squares in numpy (a closed form per
 iteration); ``sklearn-huber`` fits one :class:`sklearn.linear_model.HuberRegressor` per series as a reference.
@@ -21,10 +25,14 @@ from advisor.engine.stats import DailyPeaks, row_quantile
 
 HUBER_K = 1.345  # the usual Huber tuning constant (95 % efficiency under normal noise)
 MIN_FIT_DAYS = 5
+MIN_TREND_DAYS = 14  # two weeks: a trend over fewer days is mostly the weekly cycle
+CLIPPED_PEAK = 98.0
+DAMPING = 0.95
 FORECAST_COLUMNS = ("trend_per_day", "trend_significant", "trend_used", "forecast", "upper", "fit_days", "weekly_peak")
 
 
-def forecast_peaks(peaks: DailyPeaks, horizon_days: int, method: str = "batched-huber") -> pd.DataFrame:
+def forecast_peaks(peaks: DailyPeaks, horizon_days: int, method: str = "batched-huber",
+                   cap: float = 1.5) -> pd.DataFrame:
     """Forecast columns for every series in ``peaks`` (index resource_id)."""
     y = peaks.values
     mask = ~np.isnan(y)
@@ -35,7 +43,8 @@ def forecast_peaks(peaks: DailyPeaks, horizon_days: int, method: str = "batched-
     else:
         intercept, slope, slope_se = _fit_batched(y, mask, t)
     enough = fit_days >= MIN_FIT_DAYS
-    significant = enough & (slope > 0) & (slope > 2 * slope_se)
+    clipped = (np.nan_to_num(y, nan=0.0) >= CLIPPED_PEAK).any(axis=1)
+    significant = (fit_days >= MIN_TREND_DAYS) & ~clipped & (slope > 0) & (slope > 2 * slope_se)
     median = _nanmedian_rows(y)
     last_day = np.where(mask.any(axis=1), y.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1), 0)
     trend_slope = np.where(significant, slope, 0.0)
@@ -44,19 +53,27 @@ def forecast_peaks(peaks: DailyPeaks, horizon_days: int, method: str = "batched-
     weekly = _recurring_weekly_peak(residual, peaks.day0)
     q75 = _nanquantile_rows(residual, 0.75)
     bump = np.fmax(np.fmax(weekly, q75), 0.0)
-    level = np.where(significant, intercept + slope * (last_day + horizon_days), median)
+    ahead = damped_days(np.minimum(horizon_days, fit_days))
+    level = np.where(significant, intercept + slope * (last_day + ahead), median)
+    ceiling = cap * _nanmax_rows(y)
     return pd.DataFrame(
         {
             "trend_per_day": np.where(enough, slope, np.nan),
             "trend_significant": significant,
             "trend_used": trend_slope,
-            "forecast": level,
-            "upper": level + np.nan_to_num(bump),
+            "forecast": np.fmin(level, ceiling),
+            "upper": np.fmin(level + np.nan_to_num(bump), ceiling),
             "fit_days": fit_days,
             "weekly_peak": weekly,
         },
         index=pd.Index(peaks.resource_ids, name="resource_id"),
     )
+
+
+def damped_days(horizon: np.ndarray) -> np.ndarray:
+    """The days of trend a damped projection over ``horizon`` days adds: sum of DAMPING**k for k = 1..horizon."""
+    h = np.asarray(horizon, dtype=float)
+    return DAMPING * (1 - DAMPING**h) / (1 - DAMPING)
 
 
 def _fit_batched(y: np.ndarray, mask: np.ndarray, t: np.ndarray, iterations: int = 30):

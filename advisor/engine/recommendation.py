@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.engine import evidence
 from advisor.engine.actions import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
 from advisor.model import Kind
@@ -24,6 +25,9 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
     cost_now = proposal.cost_now if proposal.cost_now is not None else _money(row["monthly_cost"])
     cost_after = proposal.cost_after if proposal.cost_after is not None else cost_now
     score = proposal.confidence if proposal.confidence is not None else _confidence(row, action)
+    limits = evidence.assess(loaded, row, settings)
+    score = min(score, limits.cap)
+    proposal.notes.extend(limits.notes)
     current = row["instance_type"] if _present(row["instance_type"]) else row["volume_type"]
     return Recommendation.model_validate({
         "resource_id": row["resource_id"],

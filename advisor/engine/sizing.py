@@ -2,7 +2,10 @@
 
 Demand is absolute (busy vCPUs, GiB, Gbit/s, accelerator TFLOPS and GiB): the demand percentage (the policy
 statistic or the forecast peak, whichever is higher) times the current capacity, plus headroom. GPU memory is a
-hard limit: its peak (the maximum, or the forecast if higher) is held, never a percentile.
+hard limit: its peak (the maximum, or the forecast if higher) is held, never a percentile. A dimension without
+metrics is held at its current capacity: a missing metric is never read as zero. Memory headroom is at least the
+largest step up of the daily memory level seen in the history (``memory_step``): memory that stepped up once may
+step up again.
 
 A candidate must hold every dimension, be offered in the resource's region for its service (EC2 or SageMaker),
 be current generation, and keep the accelerator class unless the :class:`Scope` allows more:
@@ -73,11 +76,15 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.D
     """Absolute demand per resource, with and without headroom (columns need_*, base_*)."""
     f = features
     out = pd.DataFrame(index=f.index)
-    out["base_vcpus"] = f["cpu_demand"] / 100 * f["vcpus"]
-    out["need_vcpus"] = out["base_vcpus"] * (1 + settings.cpu.headroom)
+    has_cpu = f["cpu_demand"].notna()
+    out["base_vcpus"] = np.where(has_cpu, f["cpu_demand"] / 100 * f["vcpus"], f["vcpus"])
+    out["need_vcpus"] = np.where(has_cpu, out["base_vcpus"] * (1 + settings.cpu.headroom), f["vcpus"])
     has_memory = f["memory_demand"].notna()
     out["base_memory"] = np.where(has_memory, f["memory_demand"] / 100 * f["memory_gib"], f["memory_gib"])
-    out["need_memory"] = np.where(has_memory, out["base_memory"] * (1 + settings.memory.headroom), f["memory_gib"])
+    step = memory_step_gib(f)
+    out["need_memory"] = np.where(has_memory, out["base_memory"] + np.fmax(out["base_memory"]
+                                                                          * settings.memory.headroom, step),
+                                  f["memory_gib"])
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.network.headroom)
@@ -90,6 +97,12 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.D
             out[f"need_{dim}"] = cap[dim]
     out["base_vcpus"] = out["base_vcpus"].fillna(0.0)
     return out
+
+
+def memory_step_gib(f: pd.DataFrame) -> np.ndarray:
+    """The largest step up of the daily memory level seen, in GiB (0 where none was seen)."""
+    step = f["memory_step"] if "memory_step" in f else pd.Series(np.nan, index=f.index)
+    return np.nan_to_num((step / 100 * f["memory_gib"]).to_numpy(float))
 
 
 def _accelerator_demand(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:

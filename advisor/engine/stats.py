@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
-STAT_NAMES = ("mean", "min", "p50", "p90", "p95", "p99", "max", "above_90", "nonzero", "samples", "hours", "days")
+STAT_NAMES = ("mean", "min", "p50", "p90", "p95", "p99", "max", "above_90", "above_98", "nonzero", "samples", "hours",
+              "days")
 _DAY = 86_400
 _TIME_BITS = 33  # seconds offsets up to ~272 years
 # Padded arrays are built in chunks of series so memory stays bounded on large fleets. They hold float32:
@@ -90,6 +91,7 @@ def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
         out["min"][rows] = padded[:, 0]
         out["max"][rows] = padded[np.arange(len(rows)), last]
         out["above_90"][rows] = (padded > 90).sum(axis=1) / counts
+        out["above_98"][rows] = (padded >= 98).sum(axis=1) / counts  # at capacity: the demand is censored
         out["nonzero"][rows] = (padded > 0).sum(axis=1) / counts
     period = _typical_period(index)
     first = index.seconds[index.starts]
@@ -127,6 +129,24 @@ def daily_peaks(index: SeriesIndex, metric: str, quantile: float, day0: pd.Times
         peaks[rows] = row_quantile(padded, counts[rows], quantile)
     g = group[starts]
     values[g // n_days, g % n_days] = peaks
+    return DailyPeaks(index.resource_ids[chosen], values, day0)
+
+
+def daily_means(index: SeriesIndex, metric: str, day0: pd.Timestamp, n_days: int) -> DailyPeaks:
+    """The mean of each day's samples for every series of ``metric`` (NaN where a day has no data)."""
+    chosen = np.flatnonzero(index.metrics == metric)
+    values = np.full((len(chosen), n_days), np.nan)
+    if len(chosen) == 0 or n_days <= 0:
+        return DailyPeaks(index.resource_ids[chosen], values, day0)
+    rows_of = np.repeat(np.arange(len(chosen)), index.counts[chosen])
+    sample_pos = _expand(index.starts[chosen], index.counts[chosen])
+    day = (index.seconds[sample_pos] - int(day0.timestamp())) // _DAY
+    keep = (day >= 0) & (day < n_days)
+    cell = rows_of[keep] * n_days + day[keep]
+    sums = np.bincount(cell, weights=index.values[sample_pos][keep], minlength=len(chosen) * n_days)
+    counts = np.bincount(cell, minlength=len(chosen) * n_days)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(counts > 0, sums / counts, np.nan).reshape(len(chosen), n_days)
     return DailyPeaks(index.resource_ids[chosen], values, day0)
 
 

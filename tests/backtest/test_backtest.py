@@ -26,7 +26,9 @@ def result(catalog):
     monday_hours = (t.astype(int) % 7 == 0) & ((t % 1) * 24 >= 9) & ((t % 1) * 24 < 17)
     fleet.ec2("i-weekly", "m5.2xlarge", cpu=np.where(monday_hours, fleet.noise(60, 70), fleet.noise(5, 12)),
               memory=fleet.noise(20, 25))
-    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0.1, 1.5), memory=fleet.noise(5, 6))
+    quiet = fleet.noise(5, 20)  # bytes/s: idle needs network evidence
+    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0.1, 1.5), memory=fleet.noise(5, 6), network_in=quiet,
+              network_out=quiet)
     fleet.ec2("i-flat", "m5.4xlarge", cpu=fleet.noise(10, 20), memory=fleet.noise(10, 20))
     inventory, metrics = fleet.frames()
     split = plan_split(metrics)
@@ -111,3 +113,17 @@ def test_the_net_share_takes_the_cost_of_upsizes_off_the_kept_savings():
     assert summary["savings_kept"] == 100.0 and summary["added_cost"] == 50.0
     assert summary["net_savings"] == 70.0  # the upsize of d is not on a resource the oracle covers
     assert summary["net_oracle_share"] == pytest.approx(70.0 / 200.0)
+
+
+def test_later_demand_at_capacity_is_neither_held_nor_hurt_by_advice_that_keeps_the_capacity(catalog):
+    fleet = FleetBuilder(days=28, seed=2)
+    hour = (fleet.t_days % 1) * 24
+    pinned = np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30))  # 8 % of samples at capacity
+    fleet.ec2("i-pinned", "m5.2xlarge", cpu=pinned, memory=fleet.noise(20, 25))
+    inventory, metrics = fleet.frames()
+    result = run_backtest(inventory, metrics, catalog, plan_split(metrics), [STRATEGIES["ours"](),
+                                                                            STRATEGIES["naive-average"]()], "test")
+    ours, naive = (next(r for r in o.rows if r["resource_id"] == "i-pinned") for o in result.outcomes)
+    assert ours["action"] == "upsize" and ours["status"] == "censored"
+    assert result.outcomes[0].summary["hurt"] == 0 and result.outcomes[0].summary["statuses"]["censored"] == 1
+    assert naive["action"] == "downsize" and naive["status"] == "failed"  # smaller than a demand of at least 8 vCPUs

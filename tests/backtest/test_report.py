@@ -19,7 +19,9 @@ HOSTILE_NAME = "</script><script>alert('name')</script>"
 @pytest.fixture(scope="module")
 def result():
     fleet = FleetBuilder(days=4)
-    fleet.ec2(HOSTILE_ID, "m5.xlarge", cpu=fleet.noise(0.1, 1.0), memory=fleet.noise(5, 6))
+    quiet = fleet.noise(5, 20)  # bytes/s: idle needs network evidence
+    fleet.ec2(HOSTILE_ID, "m5.xlarge", cpu=fleet.noise(0.1, 1.0), memory=fleet.noise(5, 6), network_in=quiet,
+              network_out=quiet)
     fleet.ec2("i-big", "m5.4xlarge", cpu=fleet.noise(5, 15), memory=fleet.noise(10, 20))
     fleet.inventory[0]["name"] = HOSTILE_NAME
     inventory, metrics = fleet.frames()
@@ -33,7 +35,7 @@ def test_the_json_document_is_machine_readable(result):
     assert [s["name"] for s in document["strategies"]] == ["ours", "naive-average"]
     ours = document["strategies"][0]
     assert {"savings_kept", "savings_failed", "hurt", "hurt_share", "oracle_savings", "oracle_share",
-            "savings_per_hurt_resource", "statuses"} <= set(ours["summary"])
+            "savings_per_hurt_resource", "statuses", "net_savings", "net_oracle_share"} <= set(ours["summary"])
     row = next(r for r in ours["resources"] if r["resource_id"] == HOSTILE_ID)
     assert (row["action"], row["status"], row["oracle_target"]) == ("stop", "held", "stop")
     for field in ("current", "target", "failed_dimensions", "cpu_over_share", "worst_overshoot_pct",

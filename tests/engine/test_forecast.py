@@ -13,15 +13,42 @@ def _forecast(rows: dict[str, np.ndarray], method: str = "batched-huber", horizo
     return forecast_peaks(peaks, horizon, method)
 
 
-def test_rising_series_is_projected_to_the_horizon():
+def test_rising_series_is_projected_damped_over_no_more_days_than_its_history():
     t = np.arange(14)
     noise = np.random.default_rng(0).normal(0, 1, 14)
     fc = _forecast({"grow": 30 + 2 * t + noise}).loc["grow"]
     assert fc["trend_significant"]
     assert fc["trend_per_day"] == pytest.approx(2.0, abs=0.3)
-    # level at day 13 + 30 days: about 30 + 2 * 43 = 116
-    assert fc["forecast"] == pytest.approx(116, abs=8)
+    # 14 days of history: the 30-day horizon shrinks to 14, damped to 0.95 + 0.95^2 + ... + 0.95^14 = 9.7 days
+    # of trend, so the level is about 30 + 2 * (13 + 9.7) = 75 (no longer 30 + 2 * 43 = 116)
+    assert fc["forecast"] == pytest.approx(75, abs=5)
     assert fc["upper"] >= fc["forecast"]
+
+
+def test_a_trend_needs_two_weeks():
+    t = np.arange(13)
+    fc = _forecast({"grow": 30 + 2.0 * t}).loc["grow"]
+    assert not fc["trend_significant"] and fc["trend_used"] == 0.0
+    assert fc["forecast"] == pytest.approx(np.median(30 + 2.0 * t))
+
+
+def test_a_clipped_series_is_never_extrapolated():
+    # daily peaks pinned at the capacity: the "rising trend" is the clipping, not demand (was a 390 % forecast)
+    t = np.arange(14)
+    values = np.minimum(60 + 8.0 * t, 100.0)
+    fc = _forecast({"pinned": values}).loc["pinned"]
+    assert not fc["trend_significant"]
+    assert fc["upper"] <= 100.0
+
+
+def test_the_forecast_is_capped_at_a_multiple_of_the_highest_daily_peak():
+    t = np.arange(28)
+    values = 10 + 3.0 * t  # highest daily peak 91; the damped projection reaches 10 + 3 * (27 + 14.5) = 134
+    fc = _forecast({"steep": values}, horizon=30).loc["steep"]
+    assert fc["trend_significant"]
+    assert fc["upper"] == pytest.approx(134.4, abs=0.5) and fc["upper"] <= 1.5 * 91
+    peaks = DailyPeaks(np.array(["steep"]), values[None, :], MONDAY)
+    assert forecast_peaks(peaks, 30, cap=1.2).loc["steep", "upper"] == pytest.approx(1.2 * 91)
 
 
 def test_flat_noisy_series_has_no_trend_and_stays_near_its_level():
@@ -62,9 +89,9 @@ def test_falling_trend_never_shrinks_the_forecast_below_the_level():
 
 
 def test_gaps_and_short_series():
-    values = 30 + 2.0 * np.arange(14)
+    values = 30 + 2.0 * np.arange(17)
     values[[2, 5, 6]] = np.nan
-    fc = _forecast({"gappy": values, "short": np.r_[np.full(11, np.nan), 50, 52, 54]})
+    fc = _forecast({"gappy": values, "short": np.r_[np.full(14, np.nan), 50, 52, 54]})
     assert fc.loc["gappy", "trend_significant"]
     assert not fc.loc["short", "trend_significant"]  # three days are too few to project
     assert fc.loc["short", "fit_days"] == 3

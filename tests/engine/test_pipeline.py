@@ -21,7 +21,9 @@ def _rec(result, resource_id):
 
 def test_idle_instance_is_stopped_for_its_full_cost(catalog):
     fleet = FleetBuilder()
-    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0.1, 1.5), memory=fleet.noise(5, 6))
+    quiet = fleet.noise(5, 20)  # bytes/s: under 5 MB a day in + out
+    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0.1, 1.5), memory=fleet.noise(5, 6), network_in=quiet,
+              network_out=quiet)
     rec = _rec(_run(fleet, catalog), "i-idle")
     assert (rec["rule"], rec["action"], rec["target"]) == ("ec2-idle", "stop", "stop")
     hourly = catalog.hourly_price("m5.xlarge", "us-east-1")
@@ -77,7 +79,8 @@ def test_growing_workload_is_not_downsized_into_a_wall(catalog):
     recs = recommendations_frame(result.recommendations)
     recs = recs[recs["resource_id"] == "i-grow"]
     feats = result.features.loc["i-grow"]
-    assert feats["cpu_trend_significant"] and feats["cpu_upper"] > 60
+    # damped over the 14 days of history behind it: about 8 + 1.6 * (14 + 9.7) + 3 = 49 % (not 30 days ahead)
+    assert feats["cpu_trend_significant"] and 45 < feats["cpu_upper"] < 55
     plain_percentile_need = np.percentile(cpu, 99) / 100 * 8 * 1.2
     for rec in recs.itertuples():  # a cheaper type may be offered, but only one that holds the forecast peak
         if rec.action == "downsize":

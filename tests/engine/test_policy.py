@@ -11,7 +11,8 @@ from advisor.settings import Settings
 def _fleet():
     fleet = FleetBuilder()
     fleet.ec2("i-a", "m5.4xlarge", cpu=fleet.noise(5, 20), memory=fleet.noise(10, 25))
-    fleet.ec2("i-b", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(1, 2))
+    quiet = fleet.noise(5, 20)  # bytes/s: idle needs network evidence
+    fleet.ec2("i-b", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(1, 2), network_in=quiet, network_out=quiet)
     inventory, metrics = fleet.frames()
     inventory["tags"] = [{"team": "ml", "env": "prod"}, {"team": "web", "env": "dev"}]
     return inventory, metrics

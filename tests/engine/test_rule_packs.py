@@ -24,15 +24,23 @@ Miss = Callable[[dict[str, float]], Row]
 EPS = 1e-6
 
 GPU_HOST = {"state": "running", "gpus": 1, "gpu_model": "T4"}
-IDLE_NETWORK = {"network_demand": 1000.0}
+IDLE_EVIDENCE = {"network_daily_max_mb": 1.0, "memory_max": 10.0}
 
 CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
     # ---- EC2 (existing pack) ----
-    "ec2-idle": ({"kind": "ec2_instance", "state": "running", "cpu_p99": 1.0, "gpus": 0, **IDLE_NETWORK}, {
-        "cpu": lambda t: {"cpu_p99": t["cpu_p99_max"] + EPS},
-        "network": lambda t: {"network_demand": t["network_max_bytes_per_s"] + EPS},
-        "gpu": lambda t: {"gpus": 1, "gpu_p99": t["gpu_p99_max"] + EPS},
+    "ec2-idle": ({"kind": "ec2_instance", "state": "running", "cpu_max": 1.0, "gpus": 0, **IDLE_EVIDENCE}, {
+        "cpu": lambda t: {"cpu_max": t["cpu_max_pct"]},
+        "network": lambda t: {"network_daily_max_mb": t["network_mb_per_day"] + EPS},
+        "no network data": lambda t: {"network_daily_max_mb": np.nan},
+        "memory": lambda t: {"memory_max": t["memory_max_pct"] + EPS},
+        "no memory data": lambda t: {"memory_max": np.nan},
+        "gpu": lambda t: {"gpus": 1},
         "stopped": lambda t: {"state": "stopped"}}),
+    "ec2-possibly-idle": ({"kind": "ec2_instance", "state": "running", "cpu_max": 1.0, "gpus": 0,
+                          "network_daily_max_mb": np.nan, "memory_max": 10.0}, {
+        "cpu": lambda t: {"cpu_max": t["cpu_max_pct"]},
+        "all evidence": lambda t: IDLE_EVIDENCE,
+        "gpu": lambda t: {"gpus": 1}}),
     "ec2-underprovisioned": ({"kind": "ec2_instance", "state": "running", "cpu_demand": 95.0,
                               "memory_demand": 50.0}, {
         "cpu": lambda t: {"cpu_demand": t["cpu_limit"] - EPS}}),
@@ -50,12 +58,22 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "memory": lambda t: {"memory_demand": t["memory_below"]},
         "previous generation": lambda t: {"generation": "previous"},
         "no memory data": lambda t: {"has_memory_data": False}}),
-    "ec2-previous-generation": ({"kind": "ec2_instance", "state": "running", "generation": "previous"}, {
-        "current": lambda t: {"generation": "current"}}),
+    "ec2-previous-generation": ({"kind": "ec2_instance", "state": "running", "gpus": 0,
+                                 "generation": "previous"}, {
+        "current": lambda t: {"generation": "current"},
+        "gpu": lambda t: {"gpus": 1}}),
+    "ec2-gpu-previous-generation": ({"kind": "ec2_instance", **GPU_HOST, "generation": "previous"}, {
+        "current": lambda t: {"generation": "current"},
+        "no gpu": lambda t: {"gpus": 0}}),
     # ---- accelerators ----
-    "ec2-gpu-idle": ({"kind": "ec2_instance", **GPU_HOST, "gpu_p99": 1.0, "cpu_p99": 5.0}, {
+    "ec2-gpu-idle": ({"kind": "ec2_instance", **GPU_HOST, "gpu_p99": 1.0, "gpu_memory_max": 1.0, "cpu_p99": 5.0,
+                      "network_daily_max_mb": 1.0}, {
         "gpu": lambda t: {"gpu_p99": t["gpu_p99_max"] + EPS},
+        "gpu memory": lambda t: {"gpu_memory_max": t["gpu_memory_max_pct"] + EPS},
+        "no gpu memory data": lambda t: {"gpu_memory_max": np.nan},
         "cpu": lambda t: {"cpu_p99": t["cpu_p99_max"] + EPS},
+        "network": lambda t: {"network_daily_max_mb": t["network_mb_per_day"] + EPS},
+        "no network data": lambda t: {"network_daily_max_mb": np.nan},
         "no gpu": lambda t: {"gpus": 0}}),
     "ec2-gpu-saturated": ({"kind": "ec2_instance", **GPU_HOST, "gpu_demand": 95.0, "gpu_memory_max": 40.0}, {
         "gpu": lambda t: {"gpu_demand": t["gpu_limit"] - EPS},

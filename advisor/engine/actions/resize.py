@@ -39,16 +39,22 @@ def resize(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str
 class AcceleratorParameters(Parameters):
     cpu_only_gpu_p99: float | None = Field(
         None, ge=0, le=100, description="GPU p99 (%) at or under which CPU-only types are offered too (unset: never)")
+    cpu_only_gpu_memory_max: float = Field(
+        0.0, ge=0, le=100, description="... and GPU memory maximum (%) at or under which they are (measured: a "
+        "missing GPU memory metric keeps a GPU)")
 
 
 @handles("rightsize_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB,
          parameters=AcceleratorParameters)
 def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
+    """CPU-only options when GPU p99 and the GPU memory maximum are both at most the parameters: dropping every GPU
+    needs positive evidence that GPU memory is empty, so a missing GPU memory metric keeps a GPU."""
     training = (rows["kind"] == Kind.SAGEMAKER_TRAINING_JOB).to_numpy()
-    limit = AcceleratorParameters.of(rule).cpu_only_gpu_p99
-    cpu_limit = -np.inf if limit is None else limit
+    parameters = AcceleratorParameters.of(rule)
+    cpu_limit = -np.inf if parameters.cpu_only_gpu_p99 is None else parameters.cpu_only_gpu_p99
+    empty = rows["gpu_memory_max"].to_numpy(float) <= parameters.cpu_only_gpu_memory_max  # NaN compares False
     scope = Scope(neuron=np.where(training, "trainium", "inferentia"),
-                  cpu_only=(rows["gpu_p99"].to_numpy(float) <= cpu_limit))
+                  cpu_only=(rows["gpu_p99"].to_numpy(float) <= cpu_limit) & empty)
     results = size_resources(rows, ctx.catalog, ctx.settings, "down", scope=scope)
     proposals = {rid: _proposal(rule, rows, rid, _or_alternative(result)) for rid, result in results.items()}
     endpoints = rows[rows["kind"] == Kind.SAGEMAKER_ENDPOINT]

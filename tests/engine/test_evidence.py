@@ -1,0 +1,139 @@
+"""Evidence before savings: small fleets where advice used to go wrong on missing metrics, censored demand,
+retired GPU types and memory that steps up (each case is one the advisor once got wrong)."""
+
+import numpy as np
+import pandas as pd
+from fleet_builders import FleetBuilder, audit_fleet
+
+from advisor.engine import accelerators
+from advisor.engine.candidates import candidates
+from advisor.engine.sizing import demand_frame
+from advisor.settings import Settings
+
+SIZING = ("downsize", "upsize", "rightsize_accelerator", "modernize")
+
+
+def _recs(result, resource_id: str) -> pd.DataFrame:
+    return result.recommendations[result.recommendations["resource_id"] == resource_id]
+
+
+def test_a_memory_bound_box_without_network_data_is_never_stopped(catalog):
+    fleet = FleetBuilder()
+    # m5.24xlarge: 96 vCPUs, 384 GiB; 120 GiB in use at 2 % CPU, exported without network metrics
+    fleet.ec2("i-big", "m5.24xlarge", cpu=fleet.noise(1.5, 2.5), memory=120 / 384 * 100 + fleet.noise(-0.5, 0.5))
+    recs = _recs(audit_fleet(fleet, catalog), "i-big")
+    assert not (recs["action"].isin(["stop", "terminate"])).any()
+    verify = recs[recs["rule"] == "ec2-possibly-idle"].iloc[0]
+    assert verify["monthly_savings"] == 0 and verify["confidence"] == "low"
+    assert any("network_daily_max_mb" in note for note in verify["evidence"]["notes"])
+    for rec in recs[recs["action"].isin(SIZING)].itertuples():  # sizing on CPU and memory evidence still applies
+        assert catalog.spec(rec.target)["memory_gib"] >= 120 * 1.2
+
+
+def test_an_idle_box_with_quiet_network_and_memory_is_stopped(catalog):
+    fleet = FleetBuilder()
+    quiet = fleet.noise(5, 25)  # bytes/s each way: at most 4.3 MB a day
+    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0.1, 1.5), memory=fleet.noise(5, 10), network_in=quiet,
+              network_out=quiet)
+    busy = fleet.noise(5e3, 1e4)
+    fleet.ec2("i-serving", "m5.xlarge", cpu=fleet.noise(0.1, 1.5), memory=fleet.noise(5, 10), network_in=busy,
+              network_out=busy)
+    result = audit_fleet(fleet, catalog)
+    assert _recs(result, "i-idle")["rule"].tolist() == ["ec2-idle"]
+    assert not (_recs(result, "i-serving")["action"] == "stop").any()  # 0.9-1.7 GB a day is not idle
+
+
+def test_a_vm_pinned_at_capacity_gets_one_step_up_not_an_extrapolation(catalog):
+    fleet = FleetBuilder()
+    hour = (fleet.t_days % 1) * 24
+    # bursty: 0.5 % most of the day, pinned at 100 % for 90 minutes a day, and more minutes each day (a "trend")
+    pinned = (hour >= 10) & (hour < 11.5 + fleet.t_days / 14)
+    fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where(pinned, 100.0, fleet.noise(0.2, 0.8)),
+              memory=fleet.noise(20, 25))
+    result = audit_fleet(fleet, catalog)
+    features = result.features.loc["i-pinned"]
+    assert features["cpu_censored"] and not features["cpu_trend_significant"]
+    assert features["cpu_demand"] == 100.0
+    rec = _recs(result, "i-pinned").iloc[0]
+    assert rec["action"] == "upsize"
+    assert 8 < catalog.spec(rec["target"])["vcpus"] <= 16  # the next size, not a 48-vCPU type
+    assert rec["confidence"] != "high"
+    assert any("censored at capacity" in note for note in rec["evidence"]["notes"])
+
+
+def test_a_gpu_instance_with_gpu_memory_in_use_keeps_a_gpu(catalog):
+    fleet = FleetBuilder()
+    # g5.xlarge: one A10G with 24 GiB; ~5 % utilization with ~4 GiB of model resident in GPU memory
+    fleet.ec2("i-model", "g5.xlarge", cpu=fleet.noise(2, 8), memory=fleet.noise(20, 30), gpu=fleet.noise(0, 4.5),
+              gpu_memory=4 / 24 * 100 + fleet.noise(-0.5, 0.5))
+    recs = _recs(audit_fleet(fleet, catalog), "i-model")
+    for rec in recs.itertuples():
+        assert rec.action != "stop"
+        if rec.target:
+            assert catalog.spec(rec.target)["gpus"] >= 1, rec.target
+            assert catalog.spec(rec.target)["gpu_memory_gib"] >= 4
+        for option in rec.options:
+            assert option["label"] != "CPU only"
+
+
+def test_an_idle_gpu_without_gpu_memory_data_is_not_stopped(catalog):
+    fleet = FleetBuilder()
+    quiet = fleet.noise(5, 20)
+    fleet.ec2("i-gpu", "g5.xlarge", cpu=fleet.noise(0.5, 2), memory=fleet.noise(5, 10), gpu=fleet.noise(0, 1),
+              network_in=quiet, network_out=quiet)
+    recs = _recs(audit_fleet(fleet, catalog), "i-gpu")
+    assert not (recs["action"] == "stop").any()
+    current = accelerators.capacity(catalog.types.loc[["g5.xlarge"]])["accel_memory"].iloc[0]
+    for rec in recs.itertuples():
+        if rec.target:  # GPU memory unmeasured: held at its size
+            assert accelerators.capacity(catalog.types.loc[[rec.target]])["accel_memory"].iloc[0] >= current
+
+
+def test_p3_is_never_a_target_and_gets_a_modernisation_finding(catalog):
+    offered = candidates(catalog, "us-east-1", "ec2", False)
+    assert not offered["family"].astype(str).isin(["p2", "p3", "p3dn", "g3", "g3s"]).any()
+    fleet = FleetBuilder()
+    fleet.ec2("i-t4s", "g4dn.12xlarge", cpu=fleet.noise(30, 50), memory=fleet.noise(20, 30),
+              gpu=fleet.noise(92, 99), gpu_memory=fleet.noise(60, 80))
+    fleet.ec2("i-v100", "p3.2xlarge", cpu=fleet.noise(30, 50), memory=fleet.noise(20, 30), gpu=fleet.noise(50, 70),
+              gpu_memory=fleet.noise(50, 60))
+    result = audit_fleet(fleet, catalog)
+    for rec in result.recommendations.itertuples():
+        if rec.target and rec.target != "stop":
+            assert catalog.spec(rec.target)["generation"] == "current", rec.target
+            assert not any(catalog.spec(o["instance_type"])["family"] in ("p2", "p3", "g3") for o in rec.options)
+    assert "ec2-gpu-previous-generation" in _recs(result, "i-v100")["rule"].tolist() \
+        or "ec2-gpu-previous-generation" in result.skipped.to_string()
+
+
+def test_memory_that_stepped_up_keeps_its_memory_size(catalog):
+    fleet = FleetBuilder()
+    # r5.2xlarge, 64 GiB: memory level steps from 5 % to 30 % on day 7 (a cache that filled): 16 GiB in one step
+    memory = np.where(fleet.t_days < 7, 5.0, 30.0) + fleet.noise(-0.5, 0.5)
+    fleet.ec2("i-step", "r5.2xlarge", cpu=fleet.noise(2, 10), memory=memory)
+    fleet.ec2("i-flat", "r5.2xlarge", cpu=fleet.noise(2, 10), memory=30.0 + fleet.noise(-0.5, 0.5))
+    result = audit_fleet(fleet, catalog)
+    assert result.features.loc["i-step", "memory_step"] > 20
+    for rec in _recs(result, "i-step").itertuples():  # 19.2 GiB + the 16 GiB step > 32 GiB
+        if rec.action in SIZING:
+            assert catalog.spec(rec.target)["memory_gib"] >= 19.2 + 16, rec.target
+            assert rec.confidence != "high"
+    flat = _recs(result, "i-flat")  # the same peak without a step fits 30 % x 64 x 1.2 = 23 GiB
+    downsize = flat[flat["action"] == "downsize"]
+    assert not downsize.empty and catalog.spec(downsize.iloc[0]["target"])["memory_gib"] < 64
+
+
+def test_a_missing_metric_never_yields_savings_on_its_dimension(catalog):
+    fleet = FleetBuilder()
+    fleet.ec2("i-no-memory", "m5.4xlarge", cpu=fleet.noise(2, 8))
+    fleet.ec2("i-no-cpu", "m5.4xlarge", memory=fleet.noise(5, 10))
+    result = audit_fleet(fleet, catalog)
+    for rec in _recs(result, "i-no-memory").itertuples():
+        if rec.target:
+            assert catalog.spec(rec.target)["memory_gib"] >= 64
+        assert rec.monthly_savings <= 0 or rec.action in SIZING
+    for rec in _recs(result, "i-no-cpu").itertuples():
+        assert rec.monthly_savings <= 0
+    need = demand_frame(result.features.loc[["i-no-cpu", "i-no-memory"]], Settings(), "down")
+    assert need.loc["i-no-cpu", "need_vcpus"] == 16  # held, never zero
+    assert need.loc["i-no-memory", "need_memory"] == 64
