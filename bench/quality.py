@@ -49,11 +49,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from advisor.backtest.ours import Ours
 from advisor.backtest.registry import STRATEGIES
 from advisor.backtest.replay import BacktestResult, run_backtest
 from advisor.backtest.split import plan_split
 from advisor.catalog import Catalog, load_catalog
 from advisor.model import normalize_inventory, normalize_metrics
+from advisor.settings import Settings
 
 REGION = "us-east-1"
 STEP = pd.Timedelta(minutes=5)
@@ -243,14 +245,24 @@ DATASETS: dict[str, Callable[[Path, Catalog], Frames]] = {
 # ------------------------------------------------------------------------------------------------------- report
 
 
-def run(name: str, variant: str, shared: Path, catalog: Catalog) -> tuple[BacktestResult, float]:
+class OursForecastToggled(Ours):
+    """``ours`` with the forecast toggled from its default, for the forecast ablation."""
+
+    name = "ours-no-forecast" if Settings().use_forecast else "ours-with-forecast"
+
+    def __init__(self) -> None:
+        super().__init__(Settings(use_forecast=not Settings().use_forecast))
+
+
+def run(name: str, variant: str, shared: Path, catalog: Catalog,
+        ablation: bool = False) -> tuple[BacktestResult, float]:
     started = time.perf_counter()
     inventory, metrics = DATASETS[name](shared, catalog)
     train_days, test_days = SPLITS[name]
     metrics = apply_variant(metrics, variant, train_days, test_days)
     split = plan_split(metrics, train_days, test_days)
-    result = run_backtest(inventory, metrics, catalog, split, [cls() for cls in STRATEGIES.values()],
-                          f"{name} ({variant})")
+    strategies = [cls() for cls in STRATEGIES.values()] + ([OursForecastToggled()] if ablation else [])
+    result = run_backtest(inventory, metrics, catalog, split, strategies, f"{name} ({variant})")
     return result, time.perf_counter() - started
 
 
@@ -285,7 +297,7 @@ def dominance(result: BacktestResult) -> str:
     ours = by_name["ours"]
     misses = []
     for name, other in by_name.items():
-        if name == "ours":
+        if name.startswith("ours"):
             continue
         more_savings = (ours["net_oracle_share"] or 0) >= (other["net_oracle_share"] or 0) - 1e-9
         fewer_hurt = ours["hurt"] <= other["hurt"]
@@ -300,6 +312,7 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--forecast-ablation", action="store_true", help="add ours with the forecast toggled")
     args = parser.parse_args()
     catalog = load_catalog()
     print("| dataset | variant | role | resources | split (days) | strategy | net share of oracle | gross share "
@@ -309,7 +322,7 @@ def main() -> None:
     for name in args.datasets:
         role = "tuned" if name in TUNED else "held out"
         for variant in args.variants:
-            result, seconds = run(name, variant, args.shared, catalog)
+            result, seconds = run(name, variant, args.shared, catalog, args.forecast_ablation)
             split = f"{result.split.train_days:g} + {result.split.test_days:.1f}"
             for outcome in result.outcomes:
                 s = outcome.summary
@@ -318,9 +331,11 @@ def main() -> None:
                       f"| {_pct(s['hurt_share'])} ({s['hurt']}) | {_money(s['savings_kept'])} "
                       f"| {_money(s['added_cost'])} | {_money(s['net_savings'])} | {_money(s['savings_failed'])} |",
                       flush=True)
+            bands = ", ".join(f"{band} {b['hold_rate']:.0%} of {b['judged']}" for band, b in
+                              result.outcomes[0].summary["hold_rate_by_confidence"].items()) or "none judged"
             verdicts.append(f"{name} ({variant}, {role}): oracle "
                             f"${result.outcomes[0].summary['oracle_savings']:,.0f}/mo; ours dominates: "
-                            f"{dominance(result)} ({seconds:.0f} s)")
+                            f"{dominance(result)}; ours held by confidence: {bands} ({seconds:.0f} s)")
     print()
     for line in verdicts:
         print(line)

@@ -37,4 +37,5 @@ def _decision(rec: Recommendation) -> Decision:
         monthly_cost_after=rec.monthly_cost_after,
         reason=rec.rule,
         target_iops=iops,
+        confidence=rec.confidence,
     )

@@ -96,6 +96,7 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
             "action": decision.action if decision else None,
             "target": decision.target if decision else None,
             "reason": decision.reason if decision else None,
+            "confidence": decision.confidence if decision else None,
             "monthly_cost_now": decision.monthly_cost_now if decision else None,
             "monthly_savings": decision.monthly_savings if decision else 0.0,
             "status": status,
@@ -146,7 +147,7 @@ def target_limits(decision: Decision, resource: pd.Series, later: ResourceDemand
 
 def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
     """Aggregate figures of one strategy's replay."""
-    frame = pd.DataFrame(rows, columns=["resource_id", "status", "monthly_savings", "oracle_savings"])
+    frame = pd.DataFrame(rows, columns=["resource_id", "status", "monthly_savings", "oracle_savings", "confidence"])
     status = frame["status"]
     savings = frame["monthly_savings"].astype(float)
     positive = savings.clip(lower=0)
@@ -174,7 +175,20 @@ def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
         "net_savings": round(net_on_covered, 2),
         "net_oracle_share": round(net_on_covered / oracle_savings, 4) if oracle_savings > 0 else None,
         "savings_per_hurt_resource": round(kept / hurt, 2) if hurt else None,
+        "hold_rate_by_confidence": _hold_rates(frame),
     }
+
+
+def _hold_rates(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per confidence band the advice stated: judged decisions (held or failed) and the share that held."""
+    judged = frame[frame["status"].isin(["held", "failed"]) & frame["confidence"].notna()]
+    out = {}
+    for band in ("high", "medium", "low"):
+        rows = judged[judged["confidence"] == band]
+        if len(rows):
+            out[band] = {"judged": len(rows), "held": int((rows["status"] == "held").sum()),
+                         "hold_rate": round(float((rows["status"] == "held").mean()), 4)}
+    return out
 
 
 def _current(resource: pd.Series) -> str:

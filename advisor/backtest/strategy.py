@@ -31,6 +31,7 @@ class Decision:
     monthly_cost_after: float
     reason: str  # the rule id or the strategy's own reason
     target_iops: float | None = None  # volumes: the IOPS the target provides, when the advice says
+    confidence: str | None = None  # the advice's own confidence band (high, medium, low), when it states one
 
     @property
     def monthly_savings(self) -> float:

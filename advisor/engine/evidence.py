@@ -1,7 +1,8 @@
 """What a finding rests on, and how far its confidence may go: a missing metric or censored demand is never "high".
 
-* A rule that fired *because* a metric is missing (an ``is_null`` test on a metric column that holds for the
-  resource, as ``ec2-possibly-idle``) rests on a missing metric: its confidence is at most low.
+* A finding that changes no capacity through sizing and fired *because* a metric is missing (an ``is_null`` test
+  on a metric column that holds for the resource, as ``ec2-possibly-idle``) rests on a missing metric: its
+  confidence is at most low. (Sizing holds a dimension without metrics at its current size instead.)
 * A sizing finding on a dimension whose demand is censored (the series sat at its capacity, so the demand is only
   known to be at least the capacity), on an EC2 instance without memory metrics (memory held at its size), or on
   memory that stepped up by more than the headroom in the history, is at most medium.
@@ -42,7 +43,7 @@ class Limits:
 def assess(loaded: LoadedRule, row: dict[str, Any], settings: Settings) -> Limits:
     limits = Limits()
     missing = sorted(c for c in _null_tests(loaded.condition) if c.startswith(METRIC_PREFIXES) and _nan(row.get(c)))
-    if missing:
+    if missing and loaded.rule.action not in SIZING_ACTIONS:
         limits.lower(LOW_CAP, f"Rests on missing metrics ({', '.join(missing)}): verify before acting; confidence "
                               "is at most low.")
     if loaded.rule.action not in SIZING_ACTIONS:

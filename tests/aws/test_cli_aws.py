@@ -21,6 +21,8 @@ def idle_fleet(seed: Seeder) -> str:
     hours = 36
     seed.series("AWS/EC2", "CPUUtilization", {"InstanceId": instance}, [0.5] * hours * 12, end)
     seed.series("CWAgent", "mem_used_percent", {"InstanceId": instance}, [3.0] * hours * 12, end)
+    for name in ("NetworkIn", "NetworkOut"):  # idle needs measured quiet network: 1 kB per 5 minutes
+        seed.series("AWS/EC2", name, {"InstanceId": instance}, [1000.0] * hours * 12, end)
     return instance
 
 

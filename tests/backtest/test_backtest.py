@@ -104,15 +104,20 @@ def test_the_summary_counts_kept_and_failed_savings_and_the_hurt(result):
 
 def test_the_net_share_takes_the_cost_of_upsizes_off_the_kept_savings():
     rows = [
-        {"resource_id": "a", "status": "held", "monthly_savings": 100.0, "oracle_savings": 150.0},
-        {"resource_id": "b", "status": "held", "monthly_savings": -30.0, "oracle_savings": 0.0},  # an upsize
-        {"resource_id": "c", "status": "failed", "monthly_savings": 50.0, "oracle_savings": 50.0},
+        {"resource_id": "a", "status": "held", "monthly_savings": 100.0, "oracle_savings": 150.0,
+         "confidence": "high"},
+        {"resource_id": "b", "status": "held", "monthly_savings": -30.0, "oracle_savings": 0.0,  # an upsize
+         "confidence": "medium"},
+        {"resource_id": "c", "status": "failed", "monthly_savings": 50.0, "oracle_savings": 50.0,
+         "confidence": "medium"},
         {"resource_id": "d", "status": "held", "monthly_savings": -20.0, "oracle_savings": None},  # not EC2
     ]
     summary = summarize(rows, 4)
     assert summary["savings_kept"] == 100.0 and summary["added_cost"] == 50.0
     assert summary["net_savings"] == 70.0  # the upsize of d is not on a resource the oracle covers
     assert summary["net_oracle_share"] == pytest.approx(70.0 / 200.0)
+    assert summary["hold_rate_by_confidence"] == {"high": {"judged": 1, "held": 1, "hold_rate": 1.0},
+                                                  "medium": {"judged": 2, "held": 1, "hold_rate": 0.5}}
 
 
 def test_later_demand_at_capacity_is_neither_held_nor_hurt_by_advice_that_keeps_the_capacity(catalog):

@@ -51,13 +51,16 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
     "ec2-overprovisioned": ({"kind": "ec2_instance", "state": "running", "has_memory_data": True,
                              "cpu_demand": 10.0, "memory_demand": 20.0}, {
         "cpu": lambda t: {"cpu_demand": t["cpu_below"]},
-        "memory": lambda t: {"memory_demand": t["memory_below"]}}),
+        "memory": lambda t: {"memory_demand": t["memory_below"]},
+        "no memory data, busy CPU": lambda t: {"has_memory_data": False, "memory_demand": np.nan,
+                                               "cpu_demand": t["cpu_below"]}}),
     "ec2-cheaper-type": ({"kind": "ec2_instance", "state": "running", "has_memory_data": True,
                           "generation": "current", "cpu_demand": 60.0, "memory_demand": 70.0}, {
         "cpu": lambda t: {"cpu_demand": t["cpu_below"]},
         "memory": lambda t: {"memory_demand": t["memory_below"]},
         "previous generation": lambda t: {"generation": "previous"},
-        "no memory data": lambda t: {"has_memory_data": False}}),
+        "no memory data, busy CPU": lambda t: {"has_memory_data": False, "memory_demand": np.nan,
+                                               "cpu_demand": t["cpu_below"]}}),
     "ec2-previous-generation": ({"kind": "ec2_instance", "state": "running", "gpus": 0,
                                  "generation": "previous"}, {
         "current": lambda t: {"generation": "current"},
