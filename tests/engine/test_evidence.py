@@ -8,13 +8,15 @@ from fleet_builders import FleetBuilder, audit_fleet
 from advisor.engine import accelerators
 from advisor.engine.candidates import candidates
 from advisor.engine.sizing import demand_frame
+from advisor.results import recommendations_frame
 from advisor.settings import Settings
 
 SIZING = ("downsize", "upsize", "rightsize_accelerator", "modernize")
 
 
 def _recs(result, resource_id: str) -> pd.DataFrame:
-    return result.recommendations[result.recommendations["resource_id"] == resource_id]
+    recs = recommendations_frame(result.recommendations)
+    return recs[recs["resource_id"] == resource_id]
 
 
 def test_a_memory_bound_box_without_network_data_is_never_stopped(catalog):
@@ -98,7 +100,7 @@ def test_p3_is_never_a_target_and_gets_a_modernisation_finding(catalog):
     fleet.ec2("i-v100", "p3.2xlarge", cpu=fleet.noise(30, 50), memory=fleet.noise(20, 30), gpu=fleet.noise(50, 70),
               gpu_memory=fleet.noise(50, 60))
     result = audit_fleet(fleet, catalog)
-    for rec in result.recommendations.itertuples():
+    for rec in recommendations_frame(result.recommendations).itertuples():
         if rec.target and rec.target != "stop":
             assert catalog.spec(rec.target)["generation"] == "current", rec.target
             assert not any(catalog.spec(o["instance_type"])["family"] in ("p2", "p3", "g3") for o in rec.options)

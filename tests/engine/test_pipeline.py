@@ -106,7 +106,7 @@ def test_no_memory_data_means_install_agent_and_a_cpu_only_downsize_that_keeps_t
     # (was: install the agent and no downsize; a downsize that holds memory at its size is safe on CPU evidence)
     fleet = FleetBuilder()
     fleet.ec2("i-nomem", "m5.2xlarge", cpu=fleet.noise(5, 15))
-    recs = _run(fleet, catalog).recommendations.set_index("rule")
+    recs = recommendations_frame(_run(fleet, catalog).recommendations).set_index("rule")
     agent = recs.loc["ec2-no-memory-metrics"]
     assert agent["action"] == "install_agent" and pd.isna(agent["target"]) and agent["monthly_savings"] == 0
     assert agent["evidence"]["stats"]["cpu"]["p99"] < 16
