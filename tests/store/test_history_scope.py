@@ -25,7 +25,7 @@ def _export(directory: Path, over_type: str = "m5.4xlarge", with_idle: bool = Tr
     else:  # resized: the same work is a larger share of the smaller type
         fleet.ec2("i-over", over_type, cpu=fleet.noise(40, 60), memory=fleet.noise(40, 50))
     if with_idle:
-        fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(2, 3))
+        fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(2, 3), network_in=fleet.noise(5, 20))
     inventory, metrics = fleet.frames()
     directory.mkdir(parents=True, exist_ok=True)
     inventory.to_csv(directory / "inventory.csv", index=False)
