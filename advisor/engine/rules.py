@@ -229,9 +229,10 @@ def _refuse_aliases(path: Path, text: str) -> None:
     """Anchors and aliases are refused before anything is built: nested aliases expand exponentially (a few
     hundred bytes become gigabytes, "billion laughs"), and a rule pack never needs them."""
     for event in yaml.parse(text, Loader=_LineLoader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            name = event.anchor
-            raise RuleError(f"{path}:{event.start_mark.line + 1}: YAML anchors and aliases are not allowed in rule "
+        name = getattr(event, "anchor", None)
+        if name is not None:
+            line = event.start_mark.line + 1 if event.start_mark is not None else 1
+            raise RuleError(f"{path}:{line}: YAML anchors and aliases are not allowed in rule "
                             f"packs (found {'*' if isinstance(event, yaml.AliasEvent) else '&'}{name}); "
                             "write each value out")
 
