@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from advisor.errors import AdvisorError
 from advisor.fsutil import PRIVATE_MODE, atomic_write_text
 
 _DATED = re.compile(r"^(report|recommendations)-(\d{8}T\d{6}(?:\d{3})?Z)\.(html|json|csv)$")
@@ -33,8 +34,11 @@ def write_outputs(directory: Path, when: datetime, documents: dict[str, str], re
     written = []
     for name, text in documents.items():
         stem, _, suffix = name.rpartition(".")
-        written.append(atomic_write_text(directory / f"{stem}-{label}.{suffix}", text, mode))
-        atomic_write_text(directory / name, text, mode)
+        try:
+            written.append(atomic_write_text(directory / f"{stem}-{label}.{suffix}", text, mode))
+            atomic_write_text(directory / name, text, mode)
+        except OSError as exc:  # a full disk, a directory planted at the name: a runtime fault (exit code 1)
+            raise AdvisorError(f"output directory {directory}: cannot write {name} ({exc.strerror})") from exc
     prune(directory, retention)
     return written
 

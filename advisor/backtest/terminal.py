@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, JustifyMethod
-from rich.markup import escape
 from rich.table import Table
 
 from advisor.backtest.replay import BacktestResult, StrategyOutcome
 from advisor.backtest.report import sorted_rows
 from advisor.display import usd
+from advisor.safetext import markup
 
 STATUS_STYLE = {"held": "green", "failed": "bold red"}
 
@@ -21,12 +21,12 @@ def _pct(value: float | None, digits: int = 1) -> str:
 
 def render(result: BacktestResult, console: Console, limit: int | None = 25) -> None:
     split = result.split
-    console.print(f"Backtest of [bold]{escape(result.source_label)}[/]: recommended from "
+    console.print(f"Backtest of [bold]{markup(result.source_label)}[/]: recommended from "
                   f"{split.train_start:%Y-%m-%d %H:%M} to {split.cutoff:%Y-%m-%d %H:%M} UTC "
                   f"({split.train_days:.1f} days), replayed to {split.test_end:%Y-%m-%d %H:%M} UTC "
                   f"({split.test_days:.1f} days); prices as of {result.price_list_date}")
     for note in split.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {markup(note)}")
     if len(result.outcomes) == 1:
         render_resources(result.outcomes[0], console, limit)
     render_comparison(result, console)
@@ -52,12 +52,12 @@ def _resource_cells(row: dict[str, Any]) -> list[str]:
     status = f"[{style}]{row['status']}[/]" if style else row["status"]
     overshoot = row["worst_overshoot_pct"]
     oracle = row["oracle_target"]
-    return [  # user-controlled strings are escaped so a name like "[red]" is shown, not applied
-        escape(row["resource_id"]), escape(row["name"]),
-        escape(f"{row['action']}: {row['current']} → {row['target'] or '—'}"), status,
+    return [  # data strings go through markup: "[red]" or an ESC sequence is shown, never applied
+        markup(row["resource_id"]), markup(row["name"]),
+        markup(f"{row['action']}: {row['current']} → {row['target'] or '—'}"), status,
         ", ".join(row["failed_dimensions"]), _pct(row["cpu_over_share"], 2),
         "—" if overshoot is None else f"{overshoot:.1f}%", usd(row["monthly_savings"]),
-        "—" if oracle is None else escape(f"{oracle} ({usd(row['oracle_savings'])})"),
+        "—" if oracle is None else markup(f"{oracle} ({usd(row['oracle_savings'])})"),
     ]
 
 
@@ -76,4 +76,4 @@ def render_comparison(result: BacktestResult, console: Console) -> None:
     for outcome in result.outcomes:
         hurt = outcome.summary["hurt_resources"]
         if hurt:
-            console.print(f"{outcome.name}: would have hurt {escape(', '.join(hurt))}")
+            console.print(f"{outcome.name}: would have hurt {markup(', '.join(hurt))}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -49,6 +51,7 @@ from advisor.fsutil import atomic_write_text
 from advisor.logs import configure, event
 from advisor.outputs import write_outputs
 from advisor.runlock import RunLock
+from advisor.safetext import markup
 
 if TYPE_CHECKING:
     from advisor.model import AuditResult
@@ -98,7 +101,7 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
 
 def exit_on_savings(summary: Summary, threshold: float | None) -> None:
     savings = summary.total_monthly_savings
-    if threshold is not None and savings > threshold:
+    if threshold is not None and (not math.isfinite(savings) or savings > threshold):  # overflow cannot pass
         console(stderr=True).print(f"monthly savings found {usd(savings)} exceed --fail-on-savings {usd(threshold)}")
         raise typer.Exit(EXIT_SAVINGS_FOUND)
 
@@ -168,13 +171,14 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
         result = run_audit(cfg, start, end, quiet)
         summary = summarize(result, cfg.file.output.group_tag)  # once: every output shows these figures
         savings = summary.total_monthly_savings
-        if history:
-            result.changes = _record_history(cfg, result, started, savings)
-        written = write_outputs(directory, started, {
-            "report.html": render_html(result, summary),
-            "recommendations.json": to_json(result, summary),
-            "recommendations.csv": to_csv(result),
-        }, cfg.file.output.retention)
+        # The run enters the history only once its outputs are written; a broken history only warns.
+        with _history(cfg, result, started, savings, history) as changes:
+            result.changes = changes
+            written = write_outputs(directory, started, {
+                "report.html": render_html(result, summary),
+                "recommendations.json": to_json(result, summary),
+                "recommendations.csv": to_csv(result),
+            }, cfg.file.output.retention, cfg.file.output.mode)
     except BaseException as exc:
         event("run_failed", error=f"{type(exc).__name__}: {exc}")
         raise
@@ -189,11 +193,16 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
     exit_on_savings(summary, fail_on_savings)
 
 
-def _record_history(cfg: EffectiveConfig, result: AuditResult, started: Any, savings: float) -> dict[str, Any]:
-    from advisor.store.history import History
+def _history(cfg: EffectiveConfig, result: AuditResult, started: datetime, savings: float,
+             enabled: bool) -> AbstractContextManager[dict[str, Any] | None]:
+    from advisor.store.history import recorded_run
 
-    with History(store_path(cfg).parent) as runs:
-        return runs.since_previous(runs.record(result, started, savings))
+    if not enabled:
+        return nullcontext(None)
+    warn = console(stderr=True)
+    return recorded_run(store_path(cfg).parent, result, started, savings,
+                        lambda message: warn.print(f"[yellow]warning:[/] {markup(message)}", highlight=False,
+                                                           soft_wrap=True))
 
 
 def recommend(
@@ -242,11 +251,11 @@ def recommend(
         file_console = Console(file=buffer, width=PIPE_WIDTH, no_color=True)
         render_summary(summary, file_console)
         render_table(result, file_console, limit=None)
-        atomic_write_text(output, buffer.getvalue())
+        atomic_write_text(output, buffer.getvalue(), cfg.file.output.mode)
     else:
         text = to_json(result) if output_format is OutputFormat.json else to_csv(result)
         if output:
-            atomic_write_text(output, text)
+            atomic_write_text(output, text, cfg.file.output.mode)
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
     exit_on_savings(summary, fail_on_savings)

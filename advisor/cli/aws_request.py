@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from advisor.errors import ConfigError
+from advisor.safetext import markup
 from advisor.store.paths import default_store_path
 
 if TYPE_CHECKING:
@@ -106,4 +106,4 @@ def print_problems(problems: list[str], console: Console) -> None:
     if problems:
         console.print(f"[yellow]{len(problems)} problem(s) while collecting (everything else was kept):[/]")
         for problem in problems:
-            console.print(f"  - {escape(problem)}", highlight=False)
+            console.print(f"  - {markup(problem)}", highlight=False)

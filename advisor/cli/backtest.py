@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from advisor.cli.floor import console, writable_dir
 from advisor.errors import ConfigError
+from advisor.safetext import markup
 from advisor.settings import Settings
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def _strategies(names: list[str], rules: list[Path] | None, disabled: list[str] 
 def _print_strategies(strategies: dict[str, type[Strategy]]) -> None:
     for cls in strategies.values():
         info = cls.describe()
-        console().print(f"[bold]{info['name']}[/]: {escape(info['summary'])}")
+        console().print(f"[bold]{info['name']}[/]: {markup(info['summary'])}")
         for name, setting in info["settings"].items():
-            console().print(f"    {name} = {setting['default']!r}  {escape(setting['description'])}", highlight=False)
+            console().print(f"    {name} = {setting['default']!r}  {markup(setting['description'])}", highlight=False)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from advisor.cli.floor import console, print_json
 from advisor.cli.options import Format, FormatOpt, ProfileOpt
 from advisor.errors import AdvisorError, ConfigError
+from advisor.safetext import markup
 from advisor.store.paths import user_catalog_dir
 
 app = typer.Typer(help="The bundled price and instance catalog.\n\nExample: advisor catalog show m5.xlarge",
@@ -91,16 +91,16 @@ def _print_mapping(data: Any, indent: int = 0) -> None:
     if isinstance(data, dict):
         for key, value in data.items():
             if isinstance(value, dict | list):
-                console().print(f"{pad}[bold]{escape(str(key))}[/]:")
+                console().print(f"{pad}[bold]{markup(str(key))}[/]:")
                 _print_mapping(value, indent + 1)
             else:
-                console().print(f"{pad}[bold]{escape(str(key))}[/]: {escape(str(value))}", highlight=False)
+                console().print(f"{pad}[bold]{markup(str(key))}[/]: {markup(str(value))}", highlight=False)
     elif isinstance(data, list):
         for item in data:
             if isinstance(item, dict):
                 console().print(f"{pad}-")
                 _print_mapping(item, indent + 1)
             else:
-                console().print(f"{pad}- {escape(str(item))}", highlight=False)
+                console().print(f"{pad}- {markup(str(item))}", highlight=False)
     else:
-        console().print(f"{pad}{escape(str(data))}", highlight=False)
+        console().print(f"{pad}{markup(str(data))}", highlight=False)

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from advisor.config import EffectiveConfig, load_config
 from advisor.errors import AdvisorError, ConfigError
+from advisor.safetext import markup
 from advisor.settings import Statistic
 from advisor.store.paths import default_store_path
 from advisor.version import __version__
@@ -48,7 +48,7 @@ class ErrorBoundary(TyperGroup):
         try:
             return super().invoke(ctx)
         except AdvisorError as exc:
-            console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}")
+            console(stderr=True).print(f"[bold red]error:[/] {markup(str(exc))}")
             raise typer.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
             console(stderr=True).print("interrupted")
@@ -59,7 +59,7 @@ class ErrorBoundary(TyperGroup):
             if os.environ.get("ADVISOR_DEBUG"):
                 raise
             reason = f"{type(exc).__name__}: {exc}"
-            console(stderr=True).print(f"[bold red]error:[/] unexpected failure: {escape(reason)} "
+            console(stderr=True).print(f"[bold red]error:[/] unexpected failure: {markup(reason)} "
                                        "(set ADVISOR_DEBUG=1 for a traceback)")
             raise typer.Exit(1) from exc
 
@@ -128,11 +128,7 @@ def store_path(config: EffectiveConfig) -> Path:
 
 
 def writable_dir(path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".advisor-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise ConfigError(f"output directory {path}: cannot write there ({exc.strerror})") from exc
-    return path
+    """The output directory, created and proven writable (with an anonymous file: no fixed name to plant a link at)."""
+    from advisor.fsutil import ensure_writable_dir
+
+    return ensure_writable_dir(path)

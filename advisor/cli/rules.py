@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from advisor.cli.floor import console, print_json
 from advisor.cli.options import Format, FormatOpt, RulesOpt
 from advisor.errors import ConfigError
+from advisor.safetext import markup
 from advisor.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ def rules_list(rules: RulesOpt = None, output_format: FormatOpt = Format.table) 
     for loaded in _rule_set(rules):
         r = loaded.rule
         thresholds = ", ".join(f"{k}={v:g}" for k, v in r.thresholds.items())
-        table.add_row(r.id, r.kind, r.action, f"{r.group}/{r.priority}", escape(loaded.describe_condition()),
-                      escape(thresholds), f"{loaded.path.name}:{loaded.line}")
+        table.add_row(r.id, r.kind, r.action, markup(f"{r.group}/{r.priority}"), markup(loaded.describe_condition()),
+                      markup(thresholds), f"{loaded.path.name}:{loaded.line}")
     console().print(table)
 
 
@@ -92,10 +92,10 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="The rule id, e.g.
         raise ConfigError(f"unknown rule {rule_id!r}{hint}")
     loaded = loaded_rules[rule_id]
     r = loaded.rule
-    console().print(f"[bold]{escape(r.id)}[/] — {escape(r.title)}  ({loaded.path}:{loaded.line})")
-    console().print(f"kind: {r.kind} ({escape(kinds.get(r.kind).display_name)})   action: {r.action}   "
-                    f"severity: {r.severity}   group: {r.group} (priority {r.priority})")
-    console().print(f"fires when: {escape(loaded.describe_condition())}")
+    console().print(f"[bold]{markup(r.id)}[/] — {markup(r.title)}  ({loaded.path}:{loaded.line})")
+    console().print(f"kind: {r.kind} ({markup(kinds.get(r.kind).display_name)})   action: {r.action}   "
+                    f"severity: {r.severity}   group: {markup(r.group)} (priority {r.priority})")
+    console().print(f"fires when: {markup(loaded.describe_condition())}")
     if r.thresholds:
         console().print("thresholds: " + ", ".join(f"{k}={v:g}" for k, v in r.thresholds.items()))
     model = parameters_for(r.action, r.kind)
@@ -104,9 +104,9 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="The rule id, e.g.
         for name, field in model.model_fields.items():
             default = "unset" if field.default is None else f"{field.default:g}"
             value = f"{r.thresholds[name]:g} (default {default})" if name in r.thresholds else f"default ({default})"
-            console().print(escape(f"  {name} = {value}: {field.description}"), highlight=False)
+            console().print(markup(f"  {name} = {value}: {field.description}"), highlight=False)
     if r.description:
-        console().print(escape(" ".join(r.description.split())))
+        console().print(markup(" ".join(r.description.split())))
 
 
 @app.command("schema")

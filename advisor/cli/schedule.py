@@ -5,12 +5,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from advisor.cli.floor import console, load_effective_config, print_json, store_path
 from advisor.cli.options import ConfigOpt, Format, FormatOpt
 from advisor.display import cell, usd
+from advisor.safetext import markup
 
 config_app = typer.Typer(help="Show the effective settings.\n\nExample: advisor config show", no_args_is_help=True)
 # duckdb and pandas (the run history) load when a command runs, not at start-up.
@@ -34,7 +34,7 @@ def config_show(config: ConfigOpt = None, output_format: FormatOpt = Format.tabl
     for column in ("setting", "value", "from"):
         table.add_column(column, overflow="fold")
     for key, value, origin in effective.rows():
-        table.add_row(key, escape(json.dumps(value) if not isinstance(value, str) else value), escape(origin))
+        table.add_row(key, markup(json.dumps(value) if not isinstance(value, str) else value), markup(origin))
     console().print(table)
 
 
@@ -56,9 +56,9 @@ def history(config: ConfigOpt = None, store: StoreOption = None, output_format: 
                    "prices as of"):
         table.add_column(column, overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(str(row.run_id), f"{row.started_at:%Y-%m-%d %H:%M}", escape(cell(row.source)),
+        table.add_row(markup(row.run_id), f"{row.started_at:%Y-%m-%d %H:%M}", markup(cell(row.source)),
                       str(row.resources_seen), str(row.recommendations), usd(row.monthly_savings),
-                      str(row.price_list_date))
+                      markup(cell(row.price_list_date)))
     console().print(table if len(frame) else "no runs recorded yet")
 
 
@@ -86,8 +86,9 @@ def diff(
         typer.echo(json.dumps(changes.to_dict(), indent=2, default=str))
         return
     out = console()
-    out.print(f"{changes.base} → {changes.head}: {len(changes.new)} new, {len(changes.resolved)} resolved "
-              f"({usd(changes.realised_savings)}/month realised), {len(changes.persisting)} persisting")
+    out.print(f"{markup(changes.base)} → {markup(changes.head)}: {len(changes.new)} new, "
+              f"{len(changes.resolved)} resolved ({usd(changes.realised_savings)}/month realised), "
+              f"{len(changes.persisting)} persisting")
     for title, frame, extra in (("New", changes.new, None), ("Resolved", changes.resolved, "done"),
                                 ("Persisting", changes.persisting, "open_days")):
         if frame.empty:
@@ -97,8 +98,9 @@ def diff(
                        *([extra] if extra else [])):
             table.add_column(column, overflow="fold")
         for row in frame.to_dict("records"):
-            cells = [escape(cell(row["resource_id"])), escape(cell(row["name"])), row["rule"], row["action"],
-                     escape(f"{cell(row['current'])} → {cell(row['target'])}"), usd(row["monthly_savings"])]
+            cells = [markup(cell(row["resource_id"])), markup(cell(row["name"])), markup(row["rule"]),
+                     markup(row["action"]), markup(f"{cell(row['current'])} → {cell(row['target'])}"),
+                     usd(row["monthly_savings"])]
             if extra == "done":
                 cells.append("yes" if row["done"] else "no")
             elif extra:

@@ -12,6 +12,7 @@ Each limit comes with a plain sentence for the evidence notes.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ class Limits:
         self.notes.append(note)
 
 
-def assess(loaded: LoadedRule, row: dict[str, Any], settings: Settings) -> Limits:
+def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) -> Limits:
     limits = Limits()
     missing = sorted(c for c in _null_tests(loaded.condition) if c.startswith(METRIC_PREFIXES) and _nan(row.get(c)))
     if missing and loaded.rule.action not in SIZING_ACTIONS:

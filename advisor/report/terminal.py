@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from advisor.display import cell, usd
 from advisor.model import AuditResult
 from advisor.results import Summary
+from advisor.safetext import markup
 
 RISK_LABELS = ("very low", "low", "medium", "high", "very high")
 # Below this many columns the table keeps what a decision needs (resource, action, change, savings, confidence)
@@ -24,7 +24,7 @@ def render_summary(summary: Summary, console: Console) -> None:
     share = f" ({100 * savings / spend:.1f} % of spend)" if spend > 0 else ""
     console.print(
         f"[bold]{summary.recommendations}[/] recommendations for [bold]{summary.resources_analysed}[/] "
-        f"resources ({summary.resources_skipped} skipped) from {escape(summary.source_label)}; "
+        f"resources ({summary.resources_skipped} skipped) from {markup(summary.source_label)}; "
         f"prices as of {summary.price_list_date}"
     )
     console.print(
@@ -70,10 +70,10 @@ def render_table(result: AuditResult, console: Console, limit: int | None = 25) 
         estimated = " est." if row.price_estimated else ""
         current, target = cell(row.current), cell(row.target)
         change = f"{current} → {target}" if target else current
-        # user-controlled strings are escaped so a name like "[red]" is shown, not applied
-        resource = escape(cell(row.resource_id)) if wide else escape(cell(row.name) or cell(row.resource_id))
-        cells = [resource, escape(cell(row.name)), cell(row.region)] if wide else [resource]
-        cells += [cell(row.action) if wide else cell(row.action).replace("_", " "), escape(change)]
+        # data strings go through markup: "[red]" or an ESC sequence is shown, never applied
+        resource = markup(cell(row.resource_id)) if wide else markup(cell(row.name) or cell(row.resource_id))
+        cells = [resource, markup(cell(row.name)), markup(cell(row.region))] if wide else [resource]
+        cells += [cell(row.action) if wide else cell(row.action).replace("_", " "), markup(change)]
         cells += [usd(row.monthly_cost_now) + estimated] if wide else []
         cells += [usd(row.monthly_savings)] + ([cell(row.confidence)] if confident else [])
         cells += [risk] if wide else []
@@ -91,7 +91,7 @@ def render_changes(result: AuditResult, console: Console) -> None:
     resolved = changes["resolved"]
     done = [r for r in resolved if r.get("done")]
     console.print(
-        f"Since run {escape(changes['base'])}: {len(changes['new'])} new, {len(resolved)} resolved "
+        f"Since run {markup(changes['base'])}: {len(changes['new'])} new, {len(resolved)} resolved "
         f"({len(done)} done, {changes.get('gone', 0)} gone, {usd(changes['realised_savings'])}/month realised), "
         f"{len(changes['persisting'])} persisting"
     )

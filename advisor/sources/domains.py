@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.model import PERCENT_METRICS, Kind, Metric, parse_tags
+from advisor import kinds
+from advisor.model import PERCENT_METRICS, Metric, parse_tags
 
 PERCENT_TOLERANCE = 1.0  # exporters round and CloudWatch reports 100.4 % now and then: clipped to 0-100
 SECONDS_CAP = 10 * 365 * 86_400.0  # ten years of compute in one job or tuning total
@@ -51,10 +52,19 @@ INVENTORY_NUMBERS: dict[str, Numeric] = {
 BOOLEANS = {"true": True, "1": True, "1.0": True, "yes": True, "false": False, "0": False, "0.0": False, "no": False}
 INVENTORY_BOOLEANS = ("managed_spot", "checkpointing", "autoscaling")
 INVENTORY_CHOICES: dict[str, tuple[str, ...]] = {
-    "kind": tuple(k.value for k in Kind),
     "lifecycle": ("on-demand", "spot"),
     "early_stopping": ("Off", "Auto"),
 }
+
+
+def inventory_choices(column: str) -> tuple[str, ...] | None:
+    """The accepted values of a column with a fixed set, or None. Kinds are read from the registry when a row is
+    checked, so a kind registered at run time is accepted like a bundled one."""
+    if column == "kind":
+        return tuple(kinds.ids())
+    return INVENTORY_CHOICES.get(column)
+
+
 # Metric values: percentages 0-100 (with tolerance), rates non-negative with a ceiling far above any instance
 # (400 Gbit/s is 5e10 bytes/s).
 RATE_CAP = 1e12

@@ -150,8 +150,9 @@ def _check_cell(column: str, value: object, row: dict, volume_types: tuple[str, 
         return domains.check_number(value, domains.INVENTORY_NUMBERS[column])
     if column in domains.INVENTORY_BOOLEANS:
         return domains.check_boolean(value)
-    if column in domains.INVENTORY_CHOICES:
-        return domains.check_choice(value, domains.INVENTORY_CHOICES[column])
+    choices = domains.inventory_choices(column)
+    if choices is not None:
+        return domains.check_choice(value, choices)
     if column == "volume_type" and row.get("kind") == "ebs_volume" and not domains.blank(value):
         return domains.check_choice(str(value).strip().lower(), volume_types)
     if column == "tags":

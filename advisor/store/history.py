@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from advisor.errors import AdvisorError, ConfigError
+from advisor.errors import AdvisorError
 from advisor.fsutil import refuse_links
 from advisor.model import AuditResult
 
@@ -49,6 +51,8 @@ STOPPED_STATES = {"stopped", "stopping", "terminated", "shutting-down", "deleted
 
 
 class HistoryError(AdvisorError):
+    """The history cannot be used (unreadable, foreign, newer); an audit warns and goes on without it."""
+
     exit_code = 2
 
 
@@ -79,6 +83,44 @@ def describe_scope(scope: str | None) -> str:
     if data["include_tags"] or data["exclude_tags"]:
         parts.append("tag filters")
     return ", ".join(parts)
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def recorded_run(store_dir: Path, result: AuditResult, started_at: datetime, savings: float,
+                 warn: Callable[[str], None]) -> Iterator[dict[str, Any] | None]:
+    """Record a run that becomes part of the history only if the block ends without error (its outputs written).
+
+    Yields the changes since the previous run, or None when the history cannot be used: then ``warn`` says why
+    and the block runs anyway (the history is an accessory; the report matters).
+    """
+    try:
+        history = History(store_dir)
+    except (AdvisorError, OSError) as exc:
+        warn(f"{exc}; this run is not recorded in the history")
+        yield None
+        return
+    with history:
+        try:
+            history.db.execute("BEGIN TRANSACTION")
+            run_id = history._insert(result, started_at, savings)
+            changes = history.since_previous(run_id)
+        except (duckdb.Error, AdvisorError) as exc:
+            history.rollback()
+            warn(f"{history.path}: {_first_line(exc)}; this run is not recorded in the history")
+            yield None
+            return
+        try:
+            yield changes
+        except BaseException:
+            history.rollback()
+            raise
+        try:
+            history.db.execute("COMMIT")
+        except duckdb.Error as exc:
+            warn(f"{history.path}: {_first_line(exc)}; this run is not recorded in the history")
 
 
 @dataclass
@@ -121,8 +163,16 @@ class History:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = duckdb.connect(str(self.path))
         except (OSError, duckdb.Error) as exc:
-            raise ConfigError(f"{self.path}: cannot open the history store ({exc})") from exc
-        self._migrate()
+            raise HistoryError(f"{self.path}: cannot open the history store ({_first_line(exc)})") from exc
+        try:
+            self._migrate()
+            tables = {row[0] for row in self.db.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        except duckdb.Error as exc:
+            self.db.close()
+            raise HistoryError(f"{self.path}: not a readable advisor history ({_first_line(exc)})") from exc
+        if not {"runs", "run_resources", "run_findings"} <= tables:
+            self.db.close()
+            raise HistoryError(f"{self.path}: a DuckDB file but not an advisor history (no runs table)")
 
     def close(self) -> None:
         self.db.close()
@@ -135,7 +185,11 @@ class History:
 
     def _version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = int(row[0]) if row else 0
+        value = row[0] if row else 0
+        try:
+            version = int(value)
+        except ValueError:
+            raise HistoryError(f"{self.path}: unreadable history schema version {value!r}") from None
         if version > SCHEMA_VERSION:
             raise HistoryError(f"{self.path} was written by a newer advisor (history schema v{version}, this "
                                f"version reads up to v{SCHEMA_VERSION}); upgrade advisor or use another --store")
@@ -159,6 +213,17 @@ class History:
 
     def record(self, result: AuditResult, started_at: datetime, savings: float) -> str:
         """Store one run (one transaction); returns its id."""
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            run_id = self._insert(result, started_at, savings)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        return run_id
+
+    def _insert(self, result: AuditResult, started_at: datetime, savings: float) -> str:
+        """Insert one run inside the caller's transaction; returns its id."""
         finished = datetime.now(UTC)
         run_id = f"{finished:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
         inventory = result.inventory
@@ -174,7 +239,6 @@ class History:
               rec.monthly_savings, rec.confidence, rec.name, rec.region) for rec in result.recommendations],
             columns=["run_id", "resource_id", "rule", "action", "current", "target", "monthly_cost_now",
                      "monthly_savings", "confidence", "name", "region"])
-        self.db.execute("BEGIN TRANSACTION")
         try:
             self.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 run_id, started_at, finished, result.source_label, json.dumps(result.settings, sort_keys=True),
@@ -183,14 +247,14 @@ class History:
             self.db.execute("INSERT INTO run_resources SELECT * FROM resources_frame")
             self.db.register("findings_frame", findings)
             self.db.execute("INSERT INTO run_findings SELECT * FROM findings_frame")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         finally:
             self.db.unregister("resources_frame")
             self.db.unregister("findings_frame")
         return run_id
+
+    def rollback(self) -> None:
+        with suppress(duckdb.Error):  # nothing to roll back: the transaction never started or already failed
+            self.db.execute("ROLLBACK")
 
     def runs(self) -> pd.DataFrame:
         return self.db.execute("SELECT run_id, started_at, finished_at, source, resources_seen, recommendations, "
