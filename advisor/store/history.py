@@ -217,7 +217,7 @@ class History:
         try:
             run_id = self._insert(result, started_at, savings)
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.rollback()
             raise
         self.db.execute("COMMIT")
         return run_id
@@ -247,6 +247,9 @@ class History:
             self.db.execute("INSERT INTO run_resources SELECT * FROM resources_frame")
             self.db.register("findings_frame", findings)
             self.db.execute("INSERT INTO run_findings SELECT * FROM findings_frame")
+        except BaseException:
+            self.rollback()  # before unregistering: an aborted transaction refuses even that
+            raise
         finally:
             self.db.unregister("resources_frame")
             self.db.unregister("findings_frame")
