@@ -17,6 +17,7 @@ import pandas as pd
 from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import accelerators, forecast, stats
+from advisor.errors import CatalogError
 from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
 from advisor.settings import Settings
 
@@ -203,8 +204,11 @@ def _volume_price(row, catalog: Catalog) -> tuple[float, bool, float, float, flo
     """An EBS volume: its type, size, IOPS and throughput."""
     if not _text(row.volume_type) or pd.isna(row.size_gib):
         return _UNPRICED
-    monthly, est = catalog.ebs_monthly(row.volume_type, row.size_gib, _num(row.iops), _num(row.throughput_mibps),
-                                       row.region)
+    try:
+        monthly, est = catalog.ebs_monthly(row.volume_type, row.size_gib, _num(row.iops),
+                                           _num(row.throughput_mibps), row.region)
+    except CatalogError:  # a type the catalog does not know (gp4): this volume is skipped as unpriced, not the run
+        return _UNPRICED
     return monthly / HOURS_PER_MONTH, est, monthly, HOURS_PER_MONTH, np.nan
 
 
