@@ -60,7 +60,7 @@ def audit_json(tmp_path_factory) -> str:
     """An audit document from a small fleet with a saving, a cost increase and a skipped resource (the demo's
     own recommendations.json is validated in test_cli's console-script test)."""
     fleet = FleetBuilder()
-    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(3, 4))
+    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(3, 4), network_in=fleet.noise(5, 20))
     fleet.ec2("i-hot", "m5.large", cpu=fleet.noise(85, 99), memory=fleet.noise(40, 60))
     fleet.ec2("i-new", "m5.large", cpu=fleet.noise(5, 9), memory=fleet.noise(40, 60))
     inventory, metrics = fleet.frames()
