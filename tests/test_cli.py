@@ -218,6 +218,12 @@ def test_version_and_bare_advisor():
     assert bare.exit_code == 0 and "Usage: advisor" in bare.stdout and "recommend" in bare.stdout
 
 
+@pytest.mark.parametrize(("group", "subcommand"), [("rules", "explain"), ("catalog", "show"), ("config", "show")])
+def test_bare_command_group_prints_its_help_and_exits_0(group, subcommand):
+    bare = runner.invoke(app, [group], prog_name="advisor")
+    assert bare.exit_code == 0 and f"Usage: advisor {group}" in bare.stdout and subcommand in bare.stdout
+
+
 def test_console_script_runs_the_demo_audit(tmp_path):
     """The installed entry point, as a user runs it, on the bundled demo fleet."""
     result = subprocess.run([sys.executable, "-m", "advisor", "audit", "--demo", "--out", str(tmp_path)],

@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 import typer
 
-from advisor.cli.floor import console, print_json
+from advisor.cli.floor import command_group, console, print_json
 from advisor.cli.options import Format, FormatOpt, ProfileOpt
 from advisor.errors import AdvisorError, ConfigError
 from advisor.safetext import markup
 from advisor.store.paths import user_catalog_dir
 
-app = typer.Typer(help="The bundled price and instance catalog.\n\nExample: advisor catalog show m5.xlarge",
-                  no_args_is_help=True)
+app = command_group("The bundled price and instance catalog.\n\nExample: advisor catalog show m5.xlarge")
 
 # The catalog (pandas) and boto3 load when a command runs, not at start-up.
 

@@ -132,3 +132,19 @@ def writable_dir(path: Path) -> Path:
     from advisor.fsutil import ensure_writable_dir
 
     return ensure_writable_dir(path)
+
+
+def command_group(help_text: str) -> typer.Typer:
+    """A command group that, run bare (``advisor rules``), prints its help and exits 0 like ``advisor`` does.
+
+    Click's ``no_args_is_help`` exits 2, which scripts read as a usage error.
+    """
+    group = typer.Typer(help=help_text, rich_markup_mode="markdown")
+
+    @group.callback(invoke_without_command=True)
+    def _bare(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is None:
+            typer.echo(ctx.get_help())
+            raise typer.Exit()
+
+    return group

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from advisor.cli.floor import console, print_json
+from advisor.cli.floor import command_group, console, print_json
 from advisor.cli.options import Format, FormatOpt, RulesOpt
 from advisor.errors import ConfigError
 from advisor.safetext import markup
@@ -18,8 +18,7 @@ from advisor.settings import Settings
 if TYPE_CHECKING:
     from advisor.engine.rules import LoadedRule
 
-app = typer.Typer(help="List, check and explain rule packs.\n\nExample: advisor rules explain ec2-idle",
-                  no_args_is_help=True)
+app = command_group("List, check and explain rule packs.\n\nExample: advisor rules explain ec2-idle")
 
 # The engine (pandas, numpy) loads when a command runs, not at start-up.
 

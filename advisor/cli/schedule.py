@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from advisor.cli.floor import console, load_effective_config, print_json, store_path
+from advisor.cli.floor import command_group, console, load_effective_config, print_json, store_path
 from advisor.cli.options import ConfigOpt, Format, FormatOpt
 from advisor.display import cell, usd
 from advisor.safetext import markup
 
-config_app = typer.Typer(help="Show the effective settings.\n\nExample: advisor config show", no_args_is_help=True)
+config_app = command_group("Show the effective settings.\n\nExample: advisor config show")
 # duckdb and pandas (the run history) load when a command runs, not at start-up.
 StoreOption = Annotated[Path | None, typer.Option("--store", help="Local store file (its directory holds the "
                                                   "run history).")]

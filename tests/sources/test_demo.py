@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -135,10 +136,11 @@ def test_required_tags_and_lifecycle(inventory: pd.DataFrame) -> None:
     assert len(asg) == 3 and len(batch) == 2
 
 
-def test_one_row_each_carries_an_html_injection(inventory: pd.DataFrame) -> None:
-    ec2 = inventory[inventory["kind"] == Kind.EC2_INSTANCE]
-    assert sum(t["Name"] == "<script>alert('x')</script>" for t in ec2["tags"]) == 1
-    assert sum(t["team"] == '"><img src=x onerror=alert(1)>' for t in ec2["tags"]) == 1
+def test_names_and_tags_are_what_a_team_would_show(inventory: pd.DataFrame) -> None:
+    """The demo is the README's headline: hostile strings live in the test fixtures (tests/hostile), not here."""
+    plain = re.compile(r"[A-Za-z0-9 ._:/@+=-]*")
+    texts = [*inventory["name"].dropna()] + [f"{k}={v}" for tags in inventory["tags"] for k, v in tags.items()]
+    assert texts and [t for t in texts if not plain.fullmatch(t)] == []
 
 
 def test_metric_values_are_within_their_units(metrics: pd.DataFrame) -> None:
