@@ -1,7 +1,7 @@
 """Shared fixtures. Each test gets its own per-user directories, so none touches the real ~/.local or ~/.config.
 
 Tests are marked by what they need: ``aws`` (a moto server), ``browser`` (headless Chromium); the fast lane is
-``pytest -m "not aws and not browser"``.
+``pytest -m "not aws and not browser" -n 2`` (pytest-xdist).
 """
 
 import pytest
@@ -22,6 +22,10 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.delenv("ADVISOR_STORE", raising=False)
+    # the terminal's size is the runner's, not the test's (pytest-xdist workers set COLUMNS=80): a test that
+    # needs a width sets it
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     return home
 
 

@@ -48,7 +48,7 @@ class ErrorBoundary(TyperGroup):
         try:
             return super().invoke(ctx)
         except AdvisorError as exc:
-            console(stderr=True).print(f"[bold red]error:[/] {markup(str(exc))}")
+            console(stderr=True).print(f"[bold red]error:[/] {markup(str(exc))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
             console(stderr=True).print("interrupted")
@@ -60,7 +60,7 @@ class ErrorBoundary(TyperGroup):
                 raise
             reason = f"{type(exc).__name__}: {exc}"
             console(stderr=True).print(f"[bold red]error:[/] unexpected failure: {markup(reason)} "
-                                       "(set ADVISOR_DEBUG=1 for a traceback)")
+                                       "(set ADVISOR_DEBUG=1 for a traceback)", soft_wrap=True)
             raise typer.Exit(1) from exc
 
 
