@@ -414,7 +414,8 @@
     limit = matching.length;
     render();
   });
-  window.addEventListener("beforeprint", function () { fitPlots(true); });
+  /* printing before plotly.js has started (print-to-PDF right after load) starts it now: never a blank chart */
+  window.addEventListener("beforeprint", function () { startPlotly(); fitPlots(true); });
   window.addEventListener("afterprint", function () { fitPlots(false); });
   window.matchMedia("print").addEventListener("change", function (event) { fitPlots(event.matches); });
 
@@ -433,6 +434,9 @@
   }
 
   function startPlotly() {
+    if (window.Plotly) {
+      return;
+    }
     var script = document.createElement("script");
     script.textContent = rawText("plotly-source");
     document.head.appendChild(script);

@@ -521,6 +521,26 @@ def test_print_layout_shows_open_details_and_fits_the_page(opened: Opened) -> No
     assert opened.errors == []
 
 
+def test_usable_on_a_1024_pixel_laptop(chromium: Browser, report: Path) -> None:
+    """No sideways scroll, on the page or in the table, and the savings column on screen, rows open or closed."""
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(report.as_uri())
+        page.wait_for_selector("body[data-charts-ready]", state="attached")
+        overflow = ("() => { const wrap = document.querySelector('#rec-table').parentNode;"
+                    " return [document.documentElement.scrollWidth - window.innerWidth,"
+                    " wrap.scrollWidth - wrap.clientWidth]; }")
+        assert page.evaluate(overflow) == [0, 0]
+        savings = page.locator("#rec-table th[data-key=monthly_savings]").bounding_box()
+        assert savings is not None and savings["x"] + savings["width"] <= 1024
+        page.locator("#rec-body tr.rec").first.locator(".toggle").click()
+        assert page.evaluate(overflow) == [0, 0]
+        assert page.locator("#rec-table th[data-key=account]").is_hidden()  # in the filters and the details
+    finally:
+        context.close()
+
+
 # --- scale ----------------------------------------------------------------------------------------------
 
 
