@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from advisor.errors import ConfigError
 from advisor.safetext import markup
@@ -25,15 +25,32 @@ if TYPE_CHECKING:
 
 
 class RichProgress:
-    """The collector's progress as two rich bars: account × region pairs, and GetMetricData calls."""
+    """The collector's progress as rich bars: account × region pairs, GetMetricData calls, and (once a call is
+    retried) a spinner counting retries, so a throttled run is seen waiting rather than hanging."""
 
     def __init__(self, console: Console) -> None:
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), console=console, transient=True)
         self._targets = self._bar.add_task("accounts × regions", total=None)
         self._calls = self._bar.add_task("GetMetricData calls", total=0)
+        self._retrying = self._bar.add_task("retries", total=None, visible=False)
         self._planned = 0
+        self.retries = 0
         self._lock = threading.Lock()
+
+    def watch_retries(self, session: Any) -> None:
+        """Count every retried AWS call of ``session`` (a boto3 session): botocore numbers each attempt in the
+        request's context before it is sent."""
+        session.events.register("request-created", self._request_created)
+
+    def _request_created(self, request: Any, operation_name: str, **_: Any) -> None:
+        attempt = request.context.get("retries", {}).get("attempt", 1)
+        if attempt > 1:
+            with self._lock:
+                self.retries += 1
+                self._bar.update(self._retrying, visible=True, description=(
+                    f"retries: {self.retries} (last: {operation_name}, attempt {attempt}; throttled or failing "
+                    "calls wait and retry)"))
 
     def __enter__(self) -> RichProgress:
         self._bar.start()
@@ -96,9 +113,11 @@ def aws_request(regions: list[str] | None, profile: str | None, role_arns: list[
         raise ConfigError("--external-id needs --role-arn")
     window = Window.build(days=days, start=parse_moment(start, "--start") if start else None,
                           end=parse_moment(end, "--end") if end else None)
+    progress = _progress(quiet)
     options = AwsOptions(regions=tuple(regions or ()), profile=profile, role_arns=tuple(role_arns or ()),
-                         external_id=external_id, workers=workers)
-    return AwsRequest(options, window, store or default_store_path(), _progress(quiet))
+                         external_id=external_id, workers=workers,
+                         configure_session=progress.watch_retries if progress else None)
+    return AwsRequest(options, window, store or default_store_path(), progress)
 
 
 def print_problems(problems: list[str], console: Console) -> None:

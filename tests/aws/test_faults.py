@@ -3,13 +3,16 @@ reached. Each run finishes with the rest collected and the failure stated in ``p
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import boto3
 import pytest
 from awsfakes import Calls, Seeder, error_response, now_floor, region_of
+from rich.console import Console
 
 from advisor.catalog import load_catalog
+from advisor.cli.aws_request import RichProgress
 from advisor.sources.aws.collect import CollectError, collect_into_store, load_frames
 from advisor.sources.aws.session import AwsOptions
 from advisor.sources.aws.window import Window
@@ -44,6 +47,31 @@ def test_throttled_calls_are_retried(seed: Seeder, tmp_path, calls: Calls) -> No
     assert collection.problems == []
     assert calls.counts["GetMetricData"] == collection.calls + 2  # two throttled attempts, then success
     assert (metrics["resource_id"] == instance).sum() == 2 * 24
+
+
+def test_the_progress_shows_retries_while_a_throttled_run_waits(seed: Seeder, tmp_path, calls: Calls) -> None:
+    """The CLI's progress (drawn on a terminal) counts the retried calls from botocore's own attempt numbers."""
+    _seed_instance(seed)
+    throttled: list[str] = []
+
+    def throttle(request, service, operation):
+        if operation == "GetMetricData" and len(throttled) < 2:
+            throttled.append(operation)
+            return error_response(request, service, 400, "Throttling", "Rate exceeded")
+        return None
+
+    calls.faults.append(throttle)
+    screen = io.StringIO()
+    progress = RichProgress(Console(file=screen, force_terminal=True, width=160))
+
+    def configure(session: boto3.Session) -> None:
+        calls.configure(session)
+        progress.watch_retries(session)
+
+    with Store(tmp_path / "s.duckdb") as store, progress:
+        collection = collect_into_store(AwsOptions(configure_session=configure), store, _window(), progress)
+    assert collection.problems == [] and progress.retries == 2
+    assert "retries: 2 (last: GetMetricData, attempt 3" in screen.getvalue()
 
 
 def test_a_call_that_keeps_failing_is_reported_and_fetched_next_run(seed: Seeder, tmp_path, calls: Calls) -> None:
