@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import HuberRegressor
 
 from advisor.engine.stats import DailyPeaks, row_quantile
 
@@ -97,6 +96,9 @@ def _fit_batched(y: np.ndarray, mask: np.ndarray, t: np.ndarray, iterations: int
 
 
 def _fit_sklearn(y: np.ndarray, mask: np.ndarray, t: np.ndarray):
+    # scikit-learn takes over a second to import: only this reference method needs it
+    from sklearn.linear_model import HuberRegressor
+
     intercept = np.zeros(len(y))
     slope = np.zeros(len(y))
     for row in range(len(y)):
