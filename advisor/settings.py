@@ -244,10 +244,14 @@ def setting_fields(model: type[BaseModel] = Config) -> Iterator[SettingField]:
     yield from _leaves(model, model(), "", "")
 
 
-@cache
 def setting_field(key: str) -> SettingField:
     """The leaf of :class:`Config` at a dotted key (a key the schema does not have is a KeyError)."""
-    return {found.key: found for found in setting_fields()}[key]
+    return _config_fields()[key]
+
+
+@cache
+def _config_fields() -> dict[str, SettingField]:
+    return {found.key: found for found in setting_fields()}
 
 
 def _leaves(model: type[BaseModel], defaults: BaseModel, prefix: str, subject: str) -> Iterator[SettingField]:
