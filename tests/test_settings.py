@@ -11,13 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from fleet_builders import FleetBuilder
+from fleet_builders import FleetBuilder, audit_fleet
 from typer.testing import CliRunner
 
 from advisor.cli.main import app
 from advisor.cli.options import SETTING_FLAGS
 from advisor.config import load_config
-from advisor.settings import Config, Settings, SizingConfig, setting_field, setting_fields
+from advisor.settings import Config, FiltersConfig, Settings, SizingConfig, setting_field, setting_fields
+from advisor.store.history import run_scope
 
 runner = CliRunner()
 ROOT = Path(__file__).parents[1]
@@ -201,3 +202,13 @@ def test_list_strategies_shows_ours_settings_from_the_schema():
     shown = _flat(result.stdout)
     for found in setting_fields(Settings):
         assert f"{found.key} = {found.default!r} {found.description}" in shown
+
+
+def test_a_runs_recorded_scope_keeps_its_tag_filters(catalog):
+    """The history tells runs of different tag filters apart, from the settings the run recorded."""
+    fleet = FleetBuilder(days=2)
+    fleet.ec2("i-a", "m5.xlarge", cpu=fleet.noise(5, 10), memory=fleet.noise(5, 10))
+    fleet.inventory[-1]["tags"] = "team=ml"
+    ml_only = Settings(filters=FiltersConfig(include_tags={"team": ["ml"]}))
+    scoped, unscoped = (json.loads(run_scope(audit_fleet(fleet, catalog, s))) for s in (ml_only, Settings()))
+    assert scoped["include_tags"] == {"team": ["ml"]} and unscoped["include_tags"] == {}

@@ -69,7 +69,7 @@ app = typer.Typer(
     help="Rightsizing and cost advisor for machine-learning workloads on AWS.\n\n"
     "Example: advisor audit --demo --out ./advisor-report",
     pretty_exceptions_enable=False,
-    # markdown, not rich: rich markup would swallow "[default: 20]" and "[window]" in the help texts
+    # markdown, not rich: rich markup would swallow "[default: 20; advisor.toml: ...]" and "[output]" in the help texts
     rich_markup_mode="markdown",
 )
 
