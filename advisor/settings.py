@@ -1,60 +1,266 @@
-"""One settings object for the whole pipeline (CLI flags override the defaults here)."""
+"""The one settings schema: every setting's default, bounds and description, in the units a user writes.
+
+``advisor.toml`` is parsed into :class:`Config`; the command-line flags are built from its fields
+(``advisor.cli.options``), ``advisor config show`` lists them and ``docs/configuration.md`` is generated from them.
+The engine reads the analysis part, :class:`Settings`; percentages become fractions in one place,
+:attr:`MetricPolicy.headroom`.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
 
 Statistic = Literal["p50", "p90", "p95", "p99", "max"]
+DIMENSIONS = ("cpu", "memory", "gpu", "gpu_memory", "network")
 
 
-class MetricPolicy(BaseModel):
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MetricPolicy(_Section):
     """How demand for one dimension is read from its history: a statistic plus headroom on top."""
 
-    model_config = ConfigDict(extra="forbid")
+    statistic: Statistic = Field(description="statistic of the history read as the demand")
+    headroom_pct: float = Field(20.0, ge=0, le=100, description="headroom in % added on top of the demand")
 
-    statistic: Statistic
-    headroom: float = Field(ge=0.0, le=1.0, description="fraction added on top of the demand, 0.2 = 20 %")
+    @property
+    def headroom(self) -> float:
+        """The headroom as a fraction (20 % = 0.2), as the engine multiplies with it."""
+        return self.headroom_pct / 100
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    horizon_days: int = Field(30, ge=1, le=365, description="how far ahead the peak forecast looks")
-    min_hours: float = Field(30.0, ge=0, description="resources with less history get no recommendation")
-    cpu: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
-    memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.20)
-    gpu: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
-    gpu_memory: MetricPolicy = MetricPolicy(statistic="max", headroom=0.20)
-    network: MetricPolicy = MetricPolicy(statistic="p99", headroom=0.20)
-    allow_burstable_targets: bool = Field(False, description="offer t-family types as targets for non-t instances")
-    use_forecast: bool = Field(True, description="raise demand to the forecast peak (off = plain percentiles, "
-                               "as the reference strategies of the backtest)")
-    forecast_cap: Annotated[float, Field(ge=1.0, le=10.0, description="the forecast peak is at most this many times "
-                                         "the highest daily peak seen")] = 1.5
+class SizingConfig(_Section):
+    horizon_days: int = Field(30, ge=1, le=365, description="How far ahead the peak forecast looks, in days")
+    min_hours: float = Field(30.0, ge=0, description="Resources with fewer hours of history get no recommendation")
+    allow_burstable_targets: bool = Field(False, description="Offer t-family types as targets for non-t instances")
+    use_forecast: bool = Field(True, description="Raise demand to the forecast peak (off: plain statistics, as the "
+                               "reference strategies of the backtest)")
+    forecast_cap: float = Field(1.5, ge=1.0, le=10.0, description="The forecast peak is at most this many times the "
+                                "highest daily peak seen")
     forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
-        "batched-huber",
-        description="batched-huber fits every series at once (fast); sklearn-huber fits one "
-        "HuberRegressor per series (reference, slow on large fleets)",
-    )
+        "batched-huber", description="How the trend is fitted: batched-huber fits every series at once (fast), "
+        "sklearn-huber one HuberRegressor per series (the reference; slow on large fleets)")
+    cpu: MetricPolicy = Field(MetricPolicy(statistic="p99"), description="CPU")
+    memory: MetricPolicy = Field(MetricPolicy(statistic="max"), description="Memory")
+    gpu: MetricPolicy = Field(MetricPolicy(statistic="p99"), description="GPU utilization")
+    gpu_memory: MetricPolicy = Field(MetricPolicy(statistic="max"), description="GPU memory")
+    network: MetricPolicy = Field(MetricPolicy(statistic="p99"), description="Network")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_dimension_defaults(cls, data: Any) -> Any:
+        """A ``[sizing.memory]`` table that sets only some keys keeps the dimension's defaults for the others."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name in DIMENSIONS:
+            if isinstance(data.get(name), dict):
+                merged[name] = {**cls.model_fields[name].default.model_dump(), **data[name]}
+        return merged
+
+
+class RulesConfig(_Section):
+    dirs: list[Path] = Field(default_factory=list, description="Extra rule pack directories besides the bundled "
+                             "ones (flags add to the file's)")
+    disabled: list[str] = Field(default_factory=list, description="Rule ids switched off (flags add to the file's)")
+    overrides: dict[str, dict[str, float]] = Field(default_factory=dict, description="Rule id -> {threshold name: "
+                                                   "value}, e.g. [rules.overrides.ec2-overprovisioned] "
+                                                   "cpu_below = 35 (see docs/rules.md)")
+
+
+class FiltersConfig(_Section):
+    include_tags: dict[str, list[str]] = Field(default_factory=dict, description="Analyse only resources with one "
+                                               "of these tag values (tag key -> values)")
+    exclude_tags: dict[str, list[str]] = Field(default_factory=dict, description="Leave out resources with any of "
+                                               "these tag values (tag key -> values)")
+
+
+class DiscountsConfig(_Section):
+    flat_pct: float = Field(0.0, ge=0, le=100, description="discount on every on-demand price (Savings Plans)")
+    families: dict[str, float] = Field(default_factory=dict, description="per-family discount % (RIs, EC2 SPs)")
+
+    def model_post_init(self, _: Any) -> None:
+        for family, pct in self.families.items():
+            if not 0 <= pct <= 100:
+                raise ValueError(f"families.{family}: a discount must be between 0 and 100 %, got {pct}")
+
+
+class SpotConfig(_Section):
     interruptible_tags: dict[str, list[str]] = Field(
         default_factory=lambda: {"workload": ["batch", "stateless"]},
-        description="tag key -> values that mark an EC2 instance as interruptible (a Spot candidate); members of "
-        "an Auto Scaling group (tag aws:autoscaling:groupName) always are. Values match case-insensitively.",
-    )
-    rules_dirs: list[Path] = Field(default_factory=list, description="extra rule packs besides the bundled ones")
-    disabled_rules: list[str] = Field(default_factory=list)
-    rule_overrides: dict[str, dict[str, float]] = Field(default_factory=dict,
-                                                        description="rule id -> {threshold: value}")
-    include_tags: dict[str, list[str]] = Field(default_factory=dict,
-                                               description="analyse only resources with one of these tag values")
-    exclude_tags: dict[str, list[str]] = Field(default_factory=dict,
-                                               description="leave out resources with any of these tag values")
-    discount_flat_pct: float = Field(0.0, ge=0, le=100, description="discount off every on-demand price")
-    discount_families: dict[str, float] = Field(default_factory=dict,
-                                                description="per-family discount % (reserved instances, EC2 SPs)")
+        description="Tag key -> values that mark an EC2 instance as interruptible (a Spot candidate); members of "
+        "an Auto Scaling group (tag aws:autoscaling:groupName) always are. Values match case-insensitively")
+
+
+class SourceConfig(_Section):
+    spec: str | None = Field(None, description="Where the data comes from: 'demo', 'files:DIR' (a directory with "
+                             "inventory.csv and metrics.csv) or 'aws' (collect from AWS into the local store, then "
+                             "analyse)")
+
+
+class AwsConfig(_Section):
+    regions: list[str] = Field(default_factory=list, description="AWS regions to read; 'all' = every region "
+                               "enabled for the account; unset: the profile's or AWS_REGION's region")
+    profile: str | None = Field(None, description="AWS profile; unset: the standard credential chain")
+    role_arns: list[str] = Field(default_factory=list, description="Roles to assume to read, one per account; "
+                                 "unset: the credentials' own account")
+    external_id: SecretStr | None = Field(None, description="External id for the roles (shown masked)")
+
+
+class WindowConfig(_Section):
+    days: float = Field(14.0, gt=0, description="Days of history to read, up to now (CloudWatch keeps at most 455)")
+
+
+class OutputConfig(_Section):
+    dir: Path = Field(Path("advisor-report"), description="Directory for report.html, recommendations.json and "
+                      ".csv (plus dated copies)")
+    retention: int = Field(30, ge=1, description="Dated reports (runs) to keep in the output directory")
+    group_tag: str = Field("team", description="Tag whose values the savings are also broken down by "
+                           "(e.g. cost-centre)")
+    file_mode: str = Field("0600", pattern=r"^0?[0-7]{3}$", description="Permissions of the reports and exports "
+                           "(octal text; they hold the estate's inventory, so private by default)")
+
+    @property
+    def mode(self) -> int:
+        return int(self.file_mode, 8)
+
+
+class StoreConfig(_Section):
+    path: Path | None = Field(None, description="Local cache file (its directory also holds the run history); "
+                              "unset: $ADVISOR_STORE, else advisor/cache.duckdb in $XDG_DATA_HOME or ~/.local/share")
+
+
+class LoggingConfig(_Section):
+    file: Path | None = Field(None, description="Append structured logs here; '-' for stderr; unset: no log")
+    format: Literal["json", "text"] = Field("json", description="Log line format: json (one object a line) or "
+                                            "text")
+
+
+class Settings(_Section):
+    """What the analysis reads (the engine, the report, the backtest's 'ours'): the advice depends on these only."""
+
+    sizing: SizingConfig = Field(SizingConfig(), description="How demand is read and sized")
+    rules: RulesConfig = Field(RulesConfig(), description="Rule packs")
+    filters: FiltersConfig = Field(FiltersConfig(), description="Which resources are analysed")
+    discounts: DiscountsConfig = Field(DiscountsConfig(), description="What you pay below on-demand")
+    spot: SpotConfig = Field(SpotConfig(), description="Spot candidates")
 
     def policy(self, dimension: str) -> MetricPolicy:
-        return getattr(self, dimension)
+        """The sizing policy of one of :data:`DIMENSIONS`."""
+        policy: MetricPolicy = getattr(self.sizing, dimension)
+        return policy
+
+    # The discount code reads these two names while [discounts] is being reshaped.
+    @property
+    def discount_flat_pct(self) -> float:
+        return self.discounts.flat_pct
+
+    @property
+    def discount_families(self) -> dict[str, float]:
+        return self.discounts.families
+
+
+class Config(Settings):
+    """``advisor.toml``: the analysis settings plus where the data comes from and where results go."""
+
+    source: SourceConfig = Field(SourceConfig(), description="What to analyse")
+    aws: AwsConfig = Field(AwsConfig(), description="Reading AWS")
+    window: WindowConfig = Field(WindowConfig(), description="The history read from AWS")
+    output: OutputConfig = Field(OutputConfig(), description="Reports and exports")
+    store: StoreConfig = Field(StoreConfig(), description="The local metrics cache and run history")
+    logging: LoggingConfig = Field(LoggingConfig(), description="Structured logs")
+
+    def analysis(self) -> Settings:
+        """The analysis part alone (no sources, credentials or paths), for the engine and its records."""
+        return Settings(**{name: getattr(self, name) for name in Settings.model_fields})
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One leaf of the schema, by its dotted key (``sizing.cpu.headroom_pct``)."""
+
+    key: str
+    info: FieldInfo
+    default: Any
+    description: str
+
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """The allowed values of a ``Literal`` field (empty for any other type)."""
+        annotation = self.info.annotation
+        return get_args(annotation) if get_origin(annotation) is Literal else ()
+
+    @property
+    def text(self) -> str:
+        """The description, capitalised, with the allowed values of a choice (unless it names them)."""
+        text = self.description[:1].upper() + self.description[1:]
+        if self.choices and not any(str(choice) in text for choice in self.choices):
+            names = [str(choice) for choice in self.choices]
+            text += f": {', '.join(names[:-1])} or {names[-1]}"
+        return text
+
+    @property
+    def shown_default(self) -> str | None:
+        """The default as a user writes it (TOML spelling); None when unset or empty (the description says what
+        that means)."""
+        value = self.default
+        if value is None or value == [] or value == {}:
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return f"{value:g}"
+        if isinstance(value, list | dict):
+            return json.dumps(value)
+        return str(value)
+
+    @property
+    def allowed(self) -> str:
+        """The bounds in words ("0 to 100", "> 0"), or "" when the type alone constrains the value."""
+        bounds = self.bounds
+        if "ge" in bounds and "le" in bounds:
+            return f"{bounds['ge']:g} to {bounds['le']:g}"
+        return ", ".join(f"{symbol} {bounds[name]:g}" for name, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="),
+                                                                            ("lt", "<")) if name in bounds)
+
+    @property
+    def bounds(self) -> dict[str, float]:
+        """The numeric bounds by name: ge, gt, le, lt (pydantic keeps each as an ``annotated_types`` marker)."""
+        return {name: getattr(item, name) for item in self.info.metadata for name in ("ge", "gt", "le", "lt")
+                if hasattr(item, name)}
+
+
+def setting_fields(model: type[BaseModel] = Config) -> Iterator[SettingField]:
+    """Every leaf setting of ``model`` in declaration order, with its default and full description."""
+    yield from _leaves(model, model(), "", "")
+
+
+def setting_field(key: str) -> SettingField:
+    """The leaf of :class:`Config` at a dotted key (a key the schema does not have is a KeyError)."""
+    return _config_fields()[key]
+
+
+@cache
+def _config_fields() -> dict[str, SettingField]:
+    return {found.key: found for found in setting_fields()}
+
+
+def _leaves(model: type[BaseModel], defaults: BaseModel, prefix: str, subject: str) -> Iterator[SettingField]:
+    for name, info in model.model_fields.items():
+        value = getattr(defaults, name)
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            # A section's description names it; a per-dimension policy's is the subject of its leaves ("CPU").
+            yield from _leaves(annotation, value, f"{prefix}{name}.", (info.description or "") if prefix else "")
+            continue
+        description = info.description or ""
+        yield SettingField(f"{prefix}{name}", info, value, f"{subject} {description}" if subject else description)

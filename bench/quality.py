@@ -55,7 +55,7 @@ from advisor.backtest.replay import BacktestResult, run_backtest
 from advisor.backtest.split import plan_split
 from advisor.catalog import Catalog, load_catalog
 from advisor.model import normalize_inventory, normalize_metrics
-from advisor.settings import Settings
+from advisor.settings import Settings, SizingConfig
 
 REGION = "us-east-1"
 STEP = pd.Timedelta(minutes=5)
@@ -248,10 +248,10 @@ DATASETS: dict[str, Callable[[Path, Catalog], Frames]] = {
 class OursForecastToggled(Ours):
     """``ours`` with the forecast toggled from its default, for the forecast ablation."""
 
-    name = "ours-no-forecast" if Settings().use_forecast else "ours-with-forecast"
+    name = "ours-no-forecast" if SizingConfig().use_forecast else "ours-with-forecast"
 
     def __init__(self) -> None:
-        super().__init__(Settings(use_forecast=not Settings().use_forecast))
+        super().__init__(Settings(sizing=SizingConfig(use_forecast=not SizingConfig().use_forecast)))
 
 
 def run(name: str, variant: str, shared: Path, catalog: Catalog,

@@ -105,7 +105,7 @@ def synthetic_result(n: int, seed: int = 7) -> AuditResult:
         inventory=pd.DataFrame({"resource_id": ids, "kind": "ec2_instance"}), features=features,
         metrics=_metrics(ids, cpu, memory, gpu, rng), window_start=START,
         window_end=START + pd.Timedelta(minutes=5 * (STEPS - 1)), price_list_date="2026-07-05",
-        source_label=f"bench: {n:,} synthetic resources", settings={"horizon_days": 30},
+        source_label=f"bench: {n:,} synthetic resources", settings={"sizing": {"horizon_days": 30}},
     )
 
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import advisor
 from advisor.cli.main import app
+from advisor.settings import setting_field
 
 runner = CliRunner()
 
@@ -207,8 +208,9 @@ def test_every_help_shows_its_example_and_every_option_help_whole(path, command)
 
 def test_help_keeps_the_defaults_rich_markup_used_to_swallow():
     shown = _flat(runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "100"}).stdout)
-    assert "CPU headroom in % [default: 20]." in shown
-    assert "[default: [window] days in advisor.toml, else 14]" in shown
+    headroom = setting_field("sizing.cpu.headroom_pct")
+    assert f"{headroom.text} [default: {headroom.shown_default}; advisor.toml: {headroom.key}]." in shown
+    assert "[output] retention in advisor.toml" in shown
 
 
 def test_version_and_bare_advisor():

@@ -43,12 +43,13 @@ def test_file_values_reach_the_settings_with_their_origin(tmp_path):
     path = _write(tmp_path, GOOD)
     config = load_config(path)
     s = config.settings
-    assert s.horizon_days == 21 and s.cpu.statistic == "p95" and s.cpu.headroom == pytest.approx(0.30)
-    assert s.memory.headroom == pytest.approx(0.20)  # default kept
-    assert s.disabled_rules == ["ec2-previous-generation"]
-    assert s.rule_overrides == {"ec2-overprovisioned": {"cpu_below": 35.0}}
-    assert s.discount_flat_pct == 10 and s.discount_families == {"m5": 28}
-    assert config.file.aws.regions == ["us-east-1", "eu-west-1"] and config.file.output.retention == 5
+    sizing = s.sizing
+    assert sizing.horizon_days == 21 and sizing.cpu.statistic == "p95" and sizing.cpu.headroom == pytest.approx(0.30)
+    assert sizing.memory.headroom == pytest.approx(0.20)  # default kept
+    assert s.rules.disabled == ["ec2-previous-generation"]
+    assert s.rules.overrides == {"ec2-overprovisioned": {"cpu_below": 35.0}}
+    assert s.discounts.flat_pct == 10 and s.discounts.families == {"m5": 28}
+    assert config.config.aws.regions == ["us-east-1", "eu-west-1"] and config.config.output.retention == 5
     origins = {key: origin for key, _, origin in config.rows()}
     assert origins["sizing.cpu.headroom_pct"] == f"{path}:9"
     assert origins["sizing.memory.headroom_pct"] == "default"
@@ -57,9 +58,9 @@ def test_file_values_reach_the_settings_with_their_origin(tmp_path):
 def test_cli_flags_override_the_file(tmp_path):
     config = load_config(_write(tmp_path, GOOD), {"sizing.cpu.headroom_pct": 10.0, "sizing.horizon_days": None,
                                                    "output.retention": 2})
-    assert config.settings.cpu.headroom == pytest.approx(0.10)
-    assert config.settings.horizon_days == 21  # None = flag not given
-    assert config.file.output.retention == 2
+    assert config.settings.sizing.cpu.headroom == pytest.approx(0.10)
+    assert config.settings.sizing.horizon_days == 21  # None = flag not given
+    assert config.config.output.retention == 2
     origins = {key: origin for key, _, origin in config.rows()}
     assert origins["sizing.cpu.headroom_pct"] == "command line"
 
@@ -71,9 +72,9 @@ def test_found_in_the_working_directory_then_xdg(tmp_path, monkeypatch):
     user = tmp_path / "xdg" / "advisor" / "advisor.toml"
     user.parent.mkdir(parents=True)
     user.write_text("[sizing]\nhorizon_days = 7\n")
-    assert load_config().settings.horizon_days == 7
+    assert load_config().settings.sizing.horizon_days == 7
     (tmp_path / "advisor.toml").write_text("[sizing]\nhorizon_days = 9\n")
-    assert load_config().settings.horizon_days == 9
+    assert load_config().settings.sizing.horizon_days == 9
 
 
 @pytest.mark.parametrize(

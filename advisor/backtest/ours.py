@@ -5,7 +5,9 @@ from __future__ import annotations
 from advisor.backtest.strategy import Decision, History, Strategy
 from advisor.engine.pipeline import audit
 from advisor.results import Recommendation
-from advisor.settings import Settings
+from advisor.settings import Settings, SizingConfig
+
+_SIZING = SizingConfig()
 
 
 class Ours(Strategy[Settings]):
@@ -13,8 +15,10 @@ class Ours(Strategy[Settings]):
     most (a finding without a target, such as "install the CloudWatch agent", is kept but not replayed)."""
 
     name = "ours"
-    summary = ("the advisor's pipeline with its default settings: robust trend + recurring weekly peak forecast, "
-               "rule packs, CPU p99 + 20 % and memory max + 20 % over the cheapest type that holds them")
+    summary = ("the advisor's pipeline with the effective settings (by default: robust trend + recurring weekly peak "
+               f"forecast, rule packs, CPU {_SIZING.cpu.statistic} + {_SIZING.cpu.headroom_pct:g} % and memory "
+               f"{_SIZING.memory.statistic} + {_SIZING.memory.headroom_pct:g} % over the cheapest type that holds "
+               "them)")
     settings_model = Settings
 
     def decide(self, history: History) -> list[Decision]:

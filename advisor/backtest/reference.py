@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from advisor.backtest.strategy import Decision, History, Strategy
 from advisor.engine.sizing import demand_frame, size_resources
 from advisor.model import HOURS_PER_MONTH, Kind
-from advisor.settings import MetricPolicy, Settings
+from advisor.settings import MetricPolicy, Settings, SizingConfig
 
 STATISTIC_PATTERN = r"^(mean|max|p\d{1,2}(\.\d+)?)$"
 _SECONDS_PER_DAY = 86_400
@@ -99,10 +99,9 @@ def _size(name: str, history: History, frame: pd.DataFrame, cpu_headroom: float,
     if frame.empty:
         return []
     # Sizing reads only the headroom of each policy: the demand columns are the statistics.
-    settings = Settings(use_forecast=False, cpu=MetricPolicy(statistic="max", headroom=cpu_headroom),
-                        memory=MetricPolicy(statistic="max", headroom=memory_headroom),
-                        gpu=MetricPolicy(statistic="max", headroom=cpu_headroom),
-                        gpu_memory=MetricPolicy(statistic="max", headroom=memory_headroom))
+    cpu = MetricPolicy(statistic="max", headroom_pct=cpu_headroom * 100)
+    memory = MetricPolicy(statistic="max", headroom_pct=memory_headroom * 100)
+    settings = Settings(sizing=SizingConfig(use_forecast=False, cpu=cpu, memory=memory, gpu=cpu, gpu_memory=memory))
     decisions = []
     for resource_id, result in size_resources(frame, history.catalog, settings, "down").items():
         if result.target is not None and result.target_hourly is not None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from advisor.catalog import Catalog
 from advisor.engine.features import build_features
-from advisor.settings import Settings
+from advisor.settings import Settings, SizingConfig, setting_fields
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ class History:
     @cached_property
     def features(self) -> pd.DataFrame:
         """Specs, prices and plain statistics per resource (no forecast), shared by the reference strategies."""
-        return build_features(self.inventory, self.metrics, self.catalog, Settings(use_forecast=False),
-                              self.window)
+        return build_features(self.inventory, self.metrics, self.catalog,
+                              Settings(sizing=SizingConfig(use_forecast=False)), self.window)
 
 
 S = TypeVar("S", bound=BaseModel)
@@ -73,11 +73,10 @@ class Strategy(ABC, Generic[S]):
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
-        """Name, summary and each setting with its default and description (for help and reports)."""
-        defaults = cls.settings_model()
+        """Name, summary and each setting (a nested one by its dotted key) with its default and description."""
         return {
             "name": cls.name,
             "summary": cls.summary,
-            "settings": {name: {"default": getattr(defaults, name), "description": info.description or ""}
-                         for name, info in cls.settings_model.model_fields.items()},
+            "settings": {found.key: {"default": found.default, "description": found.description}
+                         for found in setting_fields(cls.settings_model)},
         }

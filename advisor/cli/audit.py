@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from advisor.cli.aws_request import aws_request, graceful_termination, print_problems, progress_shown
+from advisor.cli.aws_request import load_configured_source
 from advisor.cli.floor import (
     EXIT_SAVINGS_FOUND,
     PIPE_WIDTH,
@@ -33,9 +33,12 @@ from advisor.cli.options import (
     EndOpt,
     ExternalIdOpt,
     FailOpt,
+    GroupTagOpt,
     HorizonOpt,
+    LogFileOpt,
     MemHeadroomOpt,
     MinHoursOpt,
+    OutOpt,
     ProfileOpt,
     RegionOpt,
     RoleOpt,
@@ -71,28 +74,14 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
               quiet: bool = False) -> AuditResult:
     from advisor.catalog import load_catalog
     from advisor.engine.pipeline import audit, load_rule_set
-    from advisor.sources import load_source
 
     settings = config.settings
-    spec = config.file.source.spec
+    spec = config.config.source.spec
     if not spec:
         raise ConfigError("say what to audit: --demo, --source files:DIR or --source aws (or [source] spec in "
                           "advisor.toml)")
     rules = load_rule_set(settings)  # validate rules before reading any data
-    if spec == "aws":
-        aws_config = config.file.aws
-        aws = aws_request(aws_config.regions, aws_config.profile, aws_config.role_arns, aws_config.external_id,
-                          config.file.window.days, start, end, store_path(config), quiet)
-        with graceful_termination(), progress_shown(aws):
-            data = load_source(spec, aws=aws)
-        # Even with --quiet: a partial collection is not a clean success, and cron mails what lands on stderr.
-        print_problems(data.problems, console(stderr=True))
-    else:
-        from advisor.sources.aws.window import parse_moment
-
-        data = load_source(spec, start=parse_moment(start, "--start") if start else None,
-                           end=parse_moment(end, "--end") if end else None)
-        print_problems(data.problems, console(stderr=True))
+    data = load_configured_source(config, spec, start, end, quiet)
     event("source_loaded", source=data.label, resources=len(data.inventory), samples=len(data.metrics),
           problems=len(data.problems))
     return data.add_rejected(audit(data.inventory, data.metrics, load_catalog(), settings, rules=rules,
@@ -109,9 +98,7 @@ def exit_on_savings(summary: Summary, threshold: float | None) -> None:
 def audit(
     source: SourceOpt = None,
     demo: DemoOpt = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for report.html, "
-                                                 "recommendations.json and .csv (plus dated copies) "
-                                                 "[default: advisor-report].")] = None,
+    out: OutOpt = None,
     config: ConfigOpt = None,
     rules: RulesOpt = None,
     disable_rule: DisableOpt = None,
@@ -130,10 +117,8 @@ def audit(
     start: StartOpt = None,
     end: EndOpt = None,
     store: StoreOpt = None,
-    group_tag: Annotated[str | None, typer.Option("--group-tag", help="Also break the savings down by this tag's "
-                                                  "values (e.g. cost-centre) [default: team].")] = None,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Append structured (JSON lines) logs here; "
-                                                  "'-' for stderr.")] = None,
+    group_tag: GroupTagOpt = None,
+    log_file: LogFileOpt = None,
     history: Annotated[bool, typer.Option("--history/--no-history", help="Record this run in the local history "
                                           "(for `advisor diff`).")] = True,
 ) -> None:
@@ -145,15 +130,15 @@ def audit(
 
     Example: advisor audit --demo --out ./advisor-report
     """
-    cfg = load_effective_config(config, source=source, demo=demo, out_dir=out_dir, rules=rules,
+    cfg = load_effective_config(config, source=source, demo=demo, out=out, rules=rules,
                                 disable_rule=disable_rule, horizon_days=horizon_days, cpu_statistic=cpu_statistic,
                                 cpu_headroom=cpu_headroom, memory_headroom=memory_headroom, min_hours=min_hours,
                                 region=region, profile=profile, role_arn=role_arn, external_id=external_id,
                                 days=days, store=store, group_tag=group_tag, log_file=log_file)
-    log_target = cfg.file.logging.file
-    configure(None if log_target == Path("-") else log_target, cfg.file.logging.format,
+    log_target = cfg.config.logging.file
+    configure(None if log_target == Path("-") else log_target, cfg.config.logging.format,
               to_stderr=log_target == Path("-"))
-    directory = writable_dir(cfg.file.output.dir)
+    directory = writable_dir(cfg.config.output.dir)
     with RunLock(store_path(cfg).parent):
         _audit_locked(cfg, directory, start, end, quiet, history, fail_on_savings)
 
@@ -166,10 +151,10 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
     from advisor.report.terminal import render_changes, render_summary, render_table
 
     started = datetime.now(UTC)
-    event("run_started", source=cfg.file.source.spec, config=str(cfg.path) if cfg.path else None)
+    event("run_started", source=cfg.config.source.spec, config=str(cfg.path) if cfg.path else None)
     try:
         result = run_audit(cfg, start, end, quiet)
-        summary = summarize(result, cfg.file.output.group_tag)  # once: every output shows these figures
+        summary = summarize(result, cfg.config.output.group_tag)  # once: every output shows these figures
         savings = summary.total_monthly_savings
         # The run enters the history only once its outputs are written; a broken history only warns.
         with _history(cfg, result, started, savings, history) as changes:
@@ -178,7 +163,7 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
                 "report.html": render_html(result, summary),
                 "recommendations.json": to_json(result, summary),
                 "recommendations.csv": to_csv(result),
-            }, cfg.file.output.retention, cfg.file.output.mode)
+            }, cfg.config.output.retention, cfg.config.output.mode)
     except BaseException as exc:
         event("run_failed", error=f"{type(exc).__name__}: {exc}")
         raise
@@ -242,7 +227,7 @@ def recommend(
                                 memory_headroom=memory_headroom, min_hours=min_hours, region=region,
                                 profile=profile, role_arn=role_arn, external_id=external_id, days=days, store=store)
     result = run_audit(cfg, start, end, quiet=output_format is not OutputFormat.table)
-    summary = summarize(result, cfg.file.output.group_tag)
+    summary = summarize(result, cfg.config.output.group_tag)
     if output_format is OutputFormat.table and not output:
         render_summary(summary, console())
         render_table(result, console(), limit=None)
@@ -251,11 +236,11 @@ def recommend(
         file_console = Console(file=buffer, width=PIPE_WIDTH, no_color=True)
         render_summary(summary, file_console)
         render_table(result, file_console, limit=None)
-        atomic_write_text(output, buffer.getvalue(), cfg.file.output.mode)
+        atomic_write_text(output, buffer.getvalue(), cfg.config.output.mode)
     else:
         text = to_json(result) if output_format is OutputFormat.json else to_csv(result)
         if output:
-            atomic_write_text(output, text, cfg.file.output.mode)
+            atomic_write_text(output, text, cfg.config.output.mode)
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
     exit_on_savings(summary, fail_on_savings)

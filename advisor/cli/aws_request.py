@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from advisor.cli.floor import console, store_path
+from advisor.config import EffectiveConfig
 from advisor.errors import ConfigError
 from advisor.safetext import markup
+from advisor.settings import AwsConfig
 from advisor.store.paths import default_store_path
 
 if TYPE_CHECKING:
+    from advisor.sources import SourceData
     from advisor.sources.aws import AwsRequest
 
 
@@ -101,23 +105,41 @@ def graceful_termination() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def aws_request(regions: list[str] | None, profile: str | None, role_arns: list[str] | None,
-                external_id: str | None, days: float, start: str | None, end: str | None, store: Path | None,
+def aws_request(aws: AwsConfig, days: float, start: str | None, end: str | None, store: Path | None,
                 quiet: bool = False, workers: int = 8) -> AwsRequest:
-    """The ``--source aws`` request from command-line flags."""
+    """The ``--source aws`` request from the effective [aws] settings and the window flags."""
     # advisor.sources imports pandas: loaded when a command reads AWS, not at start-up.
     from advisor.sources.aws import AwsOptions, AwsRequest, Window
     from advisor.sources.aws.window import parse_moment
 
-    if external_id and not role_arns:
+    if aws.external_id and not aws.role_arns:
         raise ConfigError("--external-id needs --role-arn")
     window = Window.build(days=days, start=parse_moment(start, "--start") if start else None,
                           end=parse_moment(end, "--end") if end else None)
     progress = _progress(quiet)
-    options = AwsOptions(regions=tuple(regions or ()), profile=profile, role_arns=tuple(role_arns or ()),
-                         external_id=external_id, workers=workers,
-                         configure_session=progress.watch_retries if progress else None)
+    options = AwsOptions(regions=tuple(aws.regions), profile=aws.profile, role_arns=tuple(aws.role_arns),
+                         external_id=aws.external_id.get_secret_value() if aws.external_id else None,
+                         workers=workers, configure_session=progress.watch_retries if progress else None)
     return AwsRequest(options, window, store or default_store_path(), progress)
+
+
+def load_configured_source(config: EffectiveConfig, spec: str, start: str | None, end: str | None,
+                           quiet: bool) -> SourceData:
+    """The data of ``spec``: for ``aws``, collected into the store with the [aws] and [window] settings; the
+    problems are printed on stderr, even with --quiet (a partial collection is not a clean success, and cron
+    mails what lands on stderr)."""
+    from advisor.sources import load_source
+    from advisor.sources.aws.window import parse_moment
+
+    if spec == "aws":
+        request = aws_request(config.config.aws, config.config.window.days, start, end, store_path(config), quiet)
+        with graceful_termination(), progress_shown(request):
+            data = load_source(spec, aws=request)
+    else:
+        data = load_source(spec, start=parse_moment(start, "--start") if start else None,
+                           end=parse_moment(end, "--end") if end else None)
+    print_problems(data.problems, console(stderr=True))
+    return data
 
 
 def print_problems(problems: list[str], console: Console) -> None:

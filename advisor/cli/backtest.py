@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advisor.cli.floor import console, writable_dir
+from advisor.cli.aws_request import load_configured_source
+from advisor.cli.floor import console, load_effective_config, writable_dir
+from advisor.cli.options import ConfigOpt, DisableOpt, RulesOpt, SourceOpt
 from advisor.errors import ConfigError
 from advisor.safetext import markup
 from advisor.settings import Settings
@@ -26,9 +28,7 @@ class BacktestFormat(StrEnum):
 
 
 def backtest(
-    source: Annotated[str | None, typer.Option("--source", "-s", help="Where the data comes from: 'demo' or "
-                                               "'files:DIR' (a directory with inventory.csv and metrics.csv).")]
-    = None,
+    source: SourceOpt = None,
     demo: Annotated[bool, typer.Option("--demo", help="Backtest the bundled demo fleet (same as --source demo).")]
     = False,
     strategy: Annotated[list[str] | None, typer.Option(
@@ -45,16 +45,18 @@ def backtest(
                                                           "(machine-readable, on stdout).")] = BacktestFormat.table,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Also write backtest.html and backtest.json "
                                                  "to this directory.")] = None,
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="An extra rule pack directory for 'ours'; "
-                                                     "repeatable.")] = None,
-    disable_rule: Annotated[list[str] | None, typer.Option("--disable-rule", help="A rule id 'ours' switches off; "
-                                                           "repeatable.")] = None,
+    config: ConfigOpt = None,
+    rules: RulesOpt = None,
+    disable_rule: DisableOpt = None,
     list_strategies: Annotated[bool, typer.Option("--list-strategies", help="Describe every strategy and its "
                                                   "settings, then exit.")] = False,
 ) -> None:
     """Prove the advice on your own history: recommend from the first days, replay the later ones on each target.
 
     Held = CPU over the target in at most 1 % of samples, memory and GPU memory never over, IOPS within the limit.
+
+    'ours' runs with the effective settings, as `advisor audit` does: advisor.toml's [sizing], [rules], [filters],
+    [discounts] and [spot], with --rules and --disable-rule added.
 
     Example: advisor backtest --demo --strategy all --out ./backtest
     """
@@ -65,19 +67,17 @@ def backtest(
     from advisor.backtest.split import plan_split
     from advisor.backtest.terminal import render
     from advisor.catalog import load_catalog
-    from advisor.sources import load_source
 
     if list_strategies:
         _print_strategies(STRATEGIES)
         return
-    chosen = _strategies(strategy or ["ours"], rules, disable_rule)
-    if demo and source and source != "demo":
-        raise ConfigError("use either --demo or --source, not both")
-    spec = "demo" if demo else source
+    cfg = load_effective_config(config, source=source, demo=demo, rules=rules, disable_rule=disable_rule)
+    chosen = _strategies(strategy or ["ours"], cfg.settings)
+    spec = cfg.config.source.spec
     if not spec:
-        raise ConfigError("say what to backtest: --demo, or --source files:DIR")
+        raise ConfigError("say what to backtest: --demo, or --source files:DIR (or [source] spec in advisor.toml)")
     target_dir = writable_dir(out_dir) if out_dir is not None else None
-    data = load_source(spec)
+    data = load_configured_source(cfg, spec, None, None, quiet=output_format is BacktestFormat.json)
     split = plan_split(data.metrics, train_days, test_days, cutoff)
     result = run_backtest(data.inventory, data.metrics, load_catalog(), split, chosen, source_label=data.label)
     if output_format is BacktestFormat.json:
@@ -90,19 +90,17 @@ def backtest(
             f"Backtest report: {', '.join(str(p) for p in written)}")
 
 
-def _strategies(names: list[str], rules: list[Path] | None, disabled: list[str] | None) -> list[Strategy]:
-    """Strategy objects for the names given (``all`` = every one); 'ours' takes the rule options."""
+def _strategies(names: list[str], settings: Settings) -> list[Strategy]:
+    """Strategy objects for the names given (``all`` = every one); 'ours' takes the effective settings."""
     from advisor.backtest.ours import Ours
     from advisor.backtest.registry import STRATEGIES, get_strategy
     from advisor.engine.pipeline import load_rule_set
 
     expanded = list(STRATEGIES) if ALL in names else list(dict.fromkeys(names))
     chosen = [get_strategy(name) for name in expanded]
-    if rules or disabled:
-        settings = Settings(rules_dirs=list(rules or []), disabled_rules=list(disabled or []))
-        load_rule_set(settings)  # validate the rule packs before reading any data
-        chosen = [Ours(settings) if isinstance(s, Ours) else s for s in chosen]
-    return chosen
+    if any(isinstance(s, Ours) for s in chosen):
+        load_rule_set(settings)  # validate the rule packs and overrides before reading any data
+    return [Ours(settings) if isinstance(s, Ours) else s for s in chosen]
 
 
 def _print_strategies(strategies: dict[str, type[Strategy]]) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from advisor.cli.floor import command_group, console, print_json
-from advisor.cli.options import Format, FormatOpt, ProfileOpt
+from advisor.cli.options import Format, FormatOpt
 from advisor.errors import AdvisorError, ConfigError
 from advisor.safetext import markup
 from advisor.store.paths import user_catalog_dir
@@ -46,7 +46,8 @@ def catalog_refresh(
     region: Annotated[list[str] | None, typer.Option("--region", "-r", help="Region to refresh; repeatable; "
                                                      "'all' = every region of the current catalog. "
                                                      "Default: the profile's region.")] = None,
-    profile: ProfileOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (default: the standard credential "
+                                                "chain).")] = None,
 ) -> None:
     """Rebuild the local catalog from the AWS Price List and EC2 APIs; it is then preferred over the bundled one.
 

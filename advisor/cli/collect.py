@@ -55,9 +55,7 @@ def collect(
 
     cfg = load_effective_config(config, region=region, profile=profile, role_arn=role_arn,
                                 external_id=external_id, days=days, store=store)
-    aws = cfg.file.aws
-    request = aws_request(aws.regions, aws.profile, aws.role_arns, aws.external_id, cfg.file.window.days, start,
-                          end, store_path(cfg), quiet, workers)
+    request = aws_request(cfg.config.aws, cfg.config.window.days, start, end, store_path(cfg), quiet, workers)
     with RunLock(request.store_path.parent), graceful_termination(), Store(request.store_path) as opened, \
             progress_shown(request):
         collection = collect_into_store(request.options, opened, request.window, request.progress)

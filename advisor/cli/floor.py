@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from advisor.cli.options import SETTING_FLAGS
 from advisor.config import EffectiveConfig, load_config
 from advisor.errors import AdvisorError, ConfigError
 from advisor.safetext import markup
-from advisor.settings import Statistic
 from advisor.store.paths import default_store_path
 from advisor.version import __version__
 
@@ -69,7 +69,7 @@ app = typer.Typer(
     help="Rightsizing and cost advisor for machine-learning workloads on AWS.\n\n"
     "Example: advisor audit --demo --out ./advisor-report",
     pretty_exceptions_enable=False,
-    # markdown, not rich: rich markup would swallow "[default: 20]" and "[window]" in the help texts
+    # markdown, not rich: rich markup would swallow "[default: 20; advisor.toml: ...]" and "[output]" in the help texts
     rich_markup_mode="markdown",
 )
 
@@ -93,38 +93,20 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(plain(data), indent=2, default=str) + "\n")
 
 
-def load_effective_config(config: Path | None, **flags: Any) -> EffectiveConfig:
-    """advisor.toml merged with the flags that were given (a flag left at None keeps the file's value)."""
-    statistic = flags.get("cpu_statistic")
-    if statistic is not None and statistic not in Statistic.__args__:  # type: ignore[attr-defined]
-        raise ConfigError(f"--cpu-statistic {statistic!r}: use one of "
-                          f"{', '.join(Statistic.__args__)}")  # type: ignore[attr-defined]
-    source = "demo" if flags.get("demo") else flags.get("source")
-    if flags.get("demo") and flags.get("source") not in (None, "demo"):
-        raise ConfigError("use either --demo or --source, not both")
-    return load_config(config, {
-        "source.spec": source,
-        "sizing.horizon_days": flags.get("horizon_days"),
-        "sizing.min_hours": flags.get("min_hours"),
-        "sizing.cpu.statistic": statistic,
-        "sizing.cpu.headroom_pct": flags.get("cpu_headroom"),
-        "sizing.memory.headroom_pct": flags.get("memory_headroom"),
-        "rules.dirs": flags.get("rules"),
-        "rules.disabled": flags.get("disable_rule"),
-        "aws.regions": flags.get("region"),
-        "aws.profile": flags.get("profile"),
-        "aws.role_arns": flags.get("role_arn"),
-        "aws.external_id": flags.get("external_id"),
-        "window.days": flags.get("days"),
-        "store.path": flags.get("store"),
-        "output.dir": flags.get("out_dir"),
-        "output.group_tag": flags.get("group_tag"),
-        "logging.file": flags.get("log_file"),
-    })
+def load_effective_config(config: Path | None, demo: bool = False, **values: Any) -> EffectiveConfig:
+    """advisor.toml merged with the setting flags that were given, by parameter name (``cpu_headroom`` is
+    ``--cpu-headroom``); a flag left at None keeps the file's value."""
+    given = {f"--{name.replace('_', '-')}": value for name, value in values.items()}
+    if demo:
+        if given.get("--source") not in (None, "demo"):
+            raise ConfigError("use either --demo or --source, not both")
+        given["--source"] = "demo"
+    return load_config(config, {SETTING_FLAGS[flag]: value for flag, value in given.items()},
+                       {key: flag for flag, key in SETTING_FLAGS.items()})
 
 
 def store_path(config: EffectiveConfig) -> Path:
-    return config.file.store.path or default_store_path()
+    return config.config.store.path or default_store_path()
 
 
 def writable_dir(path: Path) -> Path:

@@ -1,10 +1,54 @@
-"""Flags shared by several commands, written once."""
+"""Flags shared by several commands, written once.
+
+A flag that sets a setting is built from its field in the schema (``advisor.settings``): the help is the field's
+description, its default and its advisor.toml key, and the inclusive bounds become the flag's min and max (an
+open bound, such as ``window.days > 0``, is checked when the value reaches the schema, and the error names the
+flag). The parameter behind ``--cpu-headroom`` is named ``cpu_headroom``: that is how ``load_effective_config``
+finds the setting a value belongs to.
+"""
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from advisor.settings import SettingField, setting_field
+
+# flag -> the setting it overrides
+SETTING_FLAGS = {
+    "--source": "source.spec",
+    "--rules": "rules.dirs",
+    "--disable-rule": "rules.disabled",
+    "--horizon-days": "sizing.horizon_days",
+    "--cpu-statistic": "sizing.cpu.statistic",
+    "--cpu-headroom": "sizing.cpu.headroom_pct",
+    "--memory-headroom": "sizing.memory.headroom_pct",
+    "--min-hours": "sizing.min_hours",
+    "--region": "aws.regions",
+    "--profile": "aws.profile",
+    "--role-arn": "aws.role_arns",
+    "--external-id": "aws.external_id",
+    "--days": "window.days",
+    "--store": "store.path",
+    "--out": "output.dir",
+    "--group-tag": "output.group_tag",
+    "--log-file": "logging.file",
+}
+
+
+def setting_help(found: SettingField) -> str:
+    """A flag's help from its field: what it is, the default, and where advisor.toml sets it."""
+    repeatable = "; repeatable" if isinstance(found.default, list) else ""
+    default = f"default: {found.shown_default}; " if found.shown_default is not None else ""
+    return f"{found.text}{repeatable} [{default}advisor.toml: {found.key}]."
+
+
+def setting_option(flag: str, *aliases: str) -> Any:
+    """The typer Option of the setting ``SETTING_FLAGS[flag]``, with help and bounds from its field."""
+    found = setting_field(SETTING_FLAGS[flag])
+    return typer.Option(flag, *aliases, help=setting_help(found), min=found.bounds.get("ge"),
+                        max=found.bounds.get("le"))
 
 
 class Format(StrEnum):
@@ -18,42 +62,33 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Settings
                                                 "else advisor/advisor.toml in $XDG_CONFIG_HOME or ~/.config].")]
 
 # What to analyse and how
-SourceOpt = Annotated[str | None, typer.Option("--source", "-s", help="Where the data comes from: 'demo', "
-                                               "'files:DIR' (a directory with inventory.csv and metrics.csv) or "
-                                               "'aws' (collect from AWS into the local store, then analyse).")]
+SourceOpt = Annotated[str | None, setting_option("--source", "-s")]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Audit the bundled demo fleet (same as --source demo).")]
-RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="An extra directory of rule packs (*.yaml); "
-                                                     "repeatable.")]
-DisableOpt = Annotated[list[str] | None, typer.Option("--disable-rule", help="A rule id to switch off; repeatable.")]
-HorizonOpt = Annotated[int | None, typer.Option("--horizon-days", min=1, max=365,
-                                                help="How far ahead the peak forecast looks [default: 30].")]
-CpuStatOpt = Annotated[str | None, typer.Option("--cpu-statistic",
-                                                help="CPU demand statistic: p90, p95, p99 or max [default: p99].")]
-CpuHeadroomOpt = Annotated[float | None, typer.Option("--cpu-headroom", min=0, max=100,
-                                                      help="CPU headroom in % [default: 20].")]
-MemHeadroomOpt = Annotated[float | None, typer.Option("--memory-headroom", min=0, max=100,
-                                                      help="Memory headroom in % [default: 20].")]
-MinHoursOpt = Annotated[float | None, typer.Option("--min-hours", min=0, help="Resources with less history get "
-                                                   "no recommendation [default: 30].")]
+RulesOpt = Annotated[list[Path] | None, setting_option("--rules")]
+DisableOpt = Annotated[list[str] | None, setting_option("--disable-rule")]
+HorizonOpt = Annotated[int | None, setting_option("--horizon-days")]
+CpuStatOpt = Annotated[str | None, setting_option("--cpu-statistic")]
+CpuHeadroomOpt = Annotated[float | None, setting_option("--cpu-headroom")]
+MemHeadroomOpt = Annotated[float | None, setting_option("--memory-headroom")]
+MinHoursOpt = Annotated[float | None, setting_option("--min-hours")]
 FailOpt = Annotated[float | None, typer.Option("--fail-on-savings", metavar="AMOUNT",
                                                help="Exit with code 3 when the monthly savings found exceed "
                                                "AMOUNT (USD), for CI and cron.")]
 
 # Reading AWS
-RegionOpt = Annotated[list[str] | None, typer.Option(
-    "--region", "-r", help="AWS region to read; repeatable; 'all' = every region enabled for the account. "
-    "Default: the profile's or AWS_REGION's region.")]
-ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: the standard "
-                                                "credential chain).")]
-RoleOpt = Annotated[list[str] | None, typer.Option("--role-arn", help="Role to assume in each account to read; "
-                                                   "repeatable (one per account).")]
-ExternalIdOpt = Annotated[str | None, typer.Option("--external-id", help="External id for --role-arn.")]
-DaysOpt = Annotated[float | None, typer.Option("--days", min=0.01, help="Days of history to read, up to now "
-                                                  "[default: [window] days in advisor.toml, else 14].")]
+RegionOpt = Annotated[list[str] | None, setting_option("--region", "-r")]
+ProfileOpt = Annotated[str | None, setting_option("--profile")]
+RoleOpt = Annotated[list[str] | None, setting_option("--role-arn")]
+ExternalIdOpt = Annotated[str | None, setting_option("--external-id")]
+DaysOpt = Annotated[float | None, setting_option("--days")]
 StartOpt = Annotated[str | None, typer.Option("--start", help="Window start, ISO 8601 (UTC if no offset); "
                                               "overrides --days.")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Window end, ISO 8601 (default: now).")]
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Local cache file [default: $ADVISOR_STORE, "
-                                               "else advisor/cache.duckdb in $XDG_DATA_HOME or ~/.local/share].")]
+StoreOpt = Annotated[Path | None, setting_option("--store")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent account/region readers "
                                          "and concurrent CloudWatch calls.")]
+
+# Where results go
+OutOpt = Annotated[Path | None, setting_option("--out", "-o")]
+GroupTagOpt = Annotated[str | None, setting_option("--group-tag")]
+LogFileOpt = Annotated[Path | None, setting_option("--log-file")]

@@ -10,10 +10,10 @@ import typer
 from rich.table import Table
 
 from advisor.cli.floor import command_group, console, print_json
-from advisor.cli.options import Format, FormatOpt, RulesOpt
+from advisor.cli.options import Format, FormatOpt
 from advisor.errors import ConfigError
 from advisor.safetext import markup
-from advisor.settings import Settings
+from advisor.settings import RulesConfig, Settings
 
 if TYPE_CHECKING:
     from advisor.engine.rules import LoadedRule
@@ -21,12 +21,15 @@ if TYPE_CHECKING:
 app = command_group("List, check and explain rule packs.\n\nExample: advisor rules explain ec2-idle")
 
 # The engine (pandas, numpy) loads when a command runs, not at start-up.
+# These commands show the rule packs themselves, without advisor.toml's [rules].
+RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="An extra directory of rule packs (*.yaml); "
+                                                     "repeatable.")]
 
 
 def _rule_set(rules: list[Path] | None) -> list[LoadedRule]:
     from advisor.engine.pipeline import load_rule_set
 
-    return load_rule_set(Settings(rules_dirs=list(rules or [])))
+    return load_rule_set(Settings(rules=RulesConfig(dirs=list(rules or []))))
 
 
 @app.command("list")

@@ -1,21 +1,18 @@
 """Commands for operators who run advisor on a schedule: ``config show``, ``history`` and ``diff``."""
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from advisor.cli.floor import command_group, console, load_effective_config, print_json, store_path
-from advisor.cli.options import ConfigOpt, Format, FormatOpt
+from advisor.cli.options import ConfigOpt, Format, FormatOpt, StoreOpt
 from advisor.display import cell, usd
 from advisor.safetext import markup
 
 config_app = command_group("Show the effective settings.\n\nExample: advisor config show")
 # duckdb and pandas (the run history) load when a command runs, not at start-up.
-StoreOption = Annotated[Path | None, typer.Option("--store", help="Local store file (its directory holds the "
-                                                  "run history).")]
 
 
 @config_app.command("show")
@@ -38,7 +35,7 @@ def config_show(config: ConfigOpt = None, output_format: FormatOpt = Format.tabl
     console().print(table)
 
 
-def history(config: ConfigOpt = None, store: StoreOption = None, output_format: FormatOpt = Format.table) -> None:
+def history(config: ConfigOpt = None, store: StoreOpt = None, output_format: FormatOpt = Format.table) -> None:
     """List recorded audit runs, oldest first.
 
     Example: advisor history
@@ -69,7 +66,7 @@ def diff(
     = None,
     output_format: FormatOpt = Format.table,
     config: ConfigOpt = None,
-    store: StoreOption = None,
+    store: StoreOpt = None,
 ) -> None:
     """Show what is new, resolved (and whether it was done) and persisting between two runs.
 

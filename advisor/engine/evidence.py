@@ -59,9 +59,10 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
         limits.lower(MEDIUM_CAP, "No memory metrics: memory is held at its current size and the finding is at most "
                                  "medium confidence.")
     step, memory = _number(row.get("memory_step")), _number(row.get("memory_demand"))
-    if step > 0.5 and step > memory * settings.memory.headroom:
+    headroom = settings.sizing.memory.headroom
+    if step > 0.5 and step > memory * headroom:
         limits.lower(MEDIUM_CAP, f"Memory stepped up by {step:.0f} points of capacity between two days, more than "
-                                 f"the {settings.memory.headroom:.0%} headroom: the memory target keeps that step as "
+                                 f"the {headroom:.0%} headroom: the memory target keeps that step as "
                                  "headroom, and the finding is at most medium confidence.")
     return limits
 

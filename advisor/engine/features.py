@@ -73,12 +73,14 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Cata
     features = _add_forecast(features, index, settings, start, end)
     features = _add_specs_and_prices(features, inventory, catalog)
     features["has_memory_data"] = features.get("memory_samples", pd.Series(np.nan, index=features.index)).fillna(0) > 0
-    features["network_demand"] = _sum_if_any(features, "network_in", "network_out", settings.network.statistic)
+    features["network_demand"] = _sum_if_any(features, "network_in", "network_out",
+                                             settings.sizing.network.statistic)
     features["iops_p99"] = features.get("total_iops_p99", pd.Series(np.nan, index=features.index))
     features["iops_used_pct"] = features["iops_p99"] / features["iops"].where(features["iops"] > 0) * 100
     features["attached"] = inv["attached_to"].notna() & (inv["attached_to"].astype(str).str.len() > 0)
     features["in_auto_scaling_group"] = [bool(t.get("aws:autoscaling:groupName")) for t in inv["tags"]]
-    features["interruptible"] = features["in_auto_scaling_group"] | _tagged(inv["tags"], settings.interruptible_tags)
+    features["interruptible"] = (features["in_auto_scaling_group"]
+                                 | _tagged(inv["tags"], settings.spot.interruptible_tags))
     features = _add_spot(features, catalog)
     features = _add_sagemaker(features, index, end)
     missing = [c for c in known_columns() if c not in features.columns]
@@ -134,7 +136,8 @@ def _add_forecast(features: pd.DataFrame, index: stats.SeriesIndex, settings: Se
     for metric in FORECAST_METRICS:
         policy = settings.policy(metric)
         peaks = stats.daily_peaks(index, metric, STAT_QUANTILE[policy.statistic], day0, n_days)
-        fc = forecast.forecast_peaks(peaks, settings.horizon_days, settings.forecast_method, settings.forecast_cap)
+        sizing = settings.sizing
+        fc = forecast.forecast_peaks(peaks, sizing.horizon_days, sizing.forecast_method, sizing.forecast_cap)
         fc.columns = [f"{metric}_{c}" for c in fc.columns]
         features = features.join(fc, how="left")
         observed = features.get(f"{metric}_{policy.statistic}")
@@ -142,7 +145,7 @@ def _add_forecast(features: pd.DataFrame, index: stats.SeriesIndex, settings: Se
             features[f"{metric}_demand"] = np.nan
             continue
         demand = observed
-        if settings.use_forecast:
+        if sizing.use_forecast:
             demand = pd.Series(np.fmax(observed, features[f"{metric}_upper"].where(observed.notna())),
                                index=features.index)
         censored = features[f"{metric}_censored"].fillna(False).astype(bool)

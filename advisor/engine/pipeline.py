@@ -25,12 +25,12 @@ from advisor.settings import Settings
 
 
 def rule_directories(settings: Settings) -> list[Path]:
-    return [resource_dir("rules"), *settings.rules_dirs]
+    return [resource_dir("rules"), *settings.rules.dirs]
 
 
 def load_rule_set(settings: Settings) -> list[LoadedRule]:
-    rules = load_rules(rule_directories(settings), known_columns(), settings.disabled_rules, parameters_for)
-    rules = apply_rule_overrides(rules, settings.rule_overrides, parameters_for)
+    rules = load_rules(rule_directories(settings), known_columns(), settings.rules.disabled, parameters_for)
+    rules = apply_rule_overrides(rules, settings.rules.overrides, parameters_for)
     for loaded in rules:
         if handler_for(loaded.rule.action, loaded.rule.kind) is None:
             raise RuleError(f"{loaded.path}:{loaded.line}: rule {loaded.id!r}, field 'action': action "
@@ -116,8 +116,9 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
     if pd.isna(hours):
         return "no metrics at all for this resource" + (f": {kind.no_metrics_reason}" if kind.no_metrics_reason
                                                          else "")
-    if hours < settings.min_hours:
-        return f"only {hours:.1f} hours of metrics (at least {settings.min_hours:g} needed): no recommendation yet"
+    needed = settings.sizing.min_hours
+    if hours < needed:
+        return f"only {hours:.1f} hours of metrics (at least {needed:g} needed): no recommendation yet"
     return None
 
 

@@ -20,14 +20,15 @@ from advisor.settings import Settings
 def filter_by_tags(inventory: pd.DataFrame, metrics: pd.DataFrame, settings: Settings
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep resources matching ``include_tags`` (any listed value of any listed key) and none of ``exclude_tags``."""
-    if not settings.include_tags and not settings.exclude_tags:
+    if not settings.filters.include_tags and not settings.filters.exclude_tags:
         return inventory, metrics
 
     def matches(tags: dict[str, str], wanted: dict[str, list[str]]) -> bool:
         return any(tags.get(key) in values for key, values in wanted.items())
 
-    keep = [(not settings.include_tags or matches(tags, settings.include_tags))
-            and not (settings.exclude_tags and matches(tags, settings.exclude_tags)) for tags in inventory["tags"]]
+    include, exclude = settings.filters.include_tags, settings.filters.exclude_tags
+    keep = [(not include or matches(tags, include)) and not (exclude and matches(tags, exclude))
+            for tags in inventory["tags"]]
     kept = inventory[keep].reset_index(drop=True)
     return kept, metrics[metrics["resource_id"].isin(set(kept["resource_id"]))].reset_index(drop=True)
 

@@ -90,14 +90,14 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
             "forecast": _round(row[f"{metric}_forecast"]),
             "upper": _round(row[f"{metric}_upper"]),
             "weekly_peak": _round(row[f"{metric}_weekly_peak"]),
-            "horizon_days": settings.horizon_days,
+            "horizon_days": settings.sizing.horizon_days,
         }
     notes = []
     for metric in ("cpu", "memory"):
         observed = row.get(f"{metric}_{settings.policy(metric).statistic}")
         demand = row.get(f"{metric}_demand")
         if pd.notna(observed) and pd.notna(demand) and demand > observed + 0.5:
-            notes.append(f"The {settings.horizon_days}-day forecast raises {metric} demand from "
+            notes.append(f"The {settings.sizing.horizon_days}-day forecast raises {metric} demand from "
                          f"{observed:.0f}% to {demand:.0f}%" +
                          (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
                           " (recurring weekly peak)"))

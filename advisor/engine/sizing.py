@@ -78,16 +78,16 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.D
     out = pd.DataFrame(index=f.index)
     has_cpu = f["cpu_demand"].notna()
     out["base_vcpus"] = np.where(has_cpu, f["cpu_demand"] / 100 * f["vcpus"], f["vcpus"])
-    out["need_vcpus"] = np.where(has_cpu, out["base_vcpus"] * (1 + settings.cpu.headroom), f["vcpus"])
+    out["need_vcpus"] = np.where(has_cpu, out["base_vcpus"] * (1 + settings.sizing.cpu.headroom), f["vcpus"])
     has_memory = f["memory_demand"].notna()
     out["base_memory"] = np.where(has_memory, f["memory_demand"] / 100 * f["memory_gib"], f["memory_gib"])
     step = memory_step_gib(f)
-    out["need_memory"] = np.where(has_memory, out["base_memory"] + np.fmax(out["base_memory"]
-                                                                          * settings.memory.headroom, step),
+    memory_headroom = settings.sizing.memory.headroom
+    out["need_memory"] = np.where(has_memory, out["base_memory"] + np.fmax(out["base_memory"] * memory_headroom, step),
                                   f["memory_gib"])
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
-    out["need_network"] = out["base_network"] * (1 + settings.network.headroom)
+    out["need_network"] = out["base_network"] * (1 + settings.sizing.network.headroom)
     out = out.join(_accelerator_demand(f, settings))
     if mode == "modernize":
         # Same shape on a current-generation type: hold the current capacity; usage only drives the projection.
@@ -116,7 +116,7 @@ def _accelerator_demand(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     gpu_row = (cap["accel_class"] == "gpu").to_numpy()
     busy = np.where(gpu_row, f["gpu_demand"].to_numpy(float) / 100, np.nan)
     seen = ~np.isnan(busy)
-    grow = 1 + settings.gpu.headroom
+    grow = 1 + settings.sizing.gpu.headroom
     for dim in ("units", "fp16", "fp32"):
         current = cap[dim].to_numpy(float)
         out[f"base_{dim}"] = np.where(seen, busy * current, current)
@@ -124,7 +124,7 @@ def _accelerator_demand(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     peak = np.where(gpu_row, np.fmax(f["gpu_memory_max"].to_numpy(float), f["gpu_memory_demand"].to_numpy(float)),
                     np.nan) / 100
     held = ~np.isnan(peak)
-    grow_memory = 1 + settings.gpu_memory.headroom
+    grow_memory = 1 + settings.sizing.gpu_memory.headroom
     for dim in ("accel_memory", "device_memory"):
         current = cap[dim].to_numpy(float)
         out[f"base_{dim}"] = np.where(held, peak * current, current)
@@ -143,7 +143,7 @@ def size_resources(features: pd.DataFrame, catalog: Catalog, settings: Settings,
     keys = pd.DataFrame({"region": features["region"].astype(str).to_numpy(),
                          "service": service_of(features["kind"])}, index=features.index)
     for (region, service), part in keys.groupby(["region", "service"], sort=False):
-        offered = candidates(catalog, str(region), service, settings.allow_burstable_targets)
+        offered = candidates(catalog, str(region), service, settings.sizing.allow_burstable_targets)
         where = positions.loc[part.index].to_numpy()
         sub_scope = Scope(neuron=None if scope.neuron is None else scope.neuron[where],
                           cpu_only=None if scope.cpu_only is None else scope.cpu_only[where],

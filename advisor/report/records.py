@@ -19,6 +19,7 @@ from advisor.report.encoding import number, safe_json
 from advisor.report.exports import MAIN_CSV_COLUMNS
 from advisor.report.series import EncodedSeries
 from advisor.report.summary import UNKNOWN, UNTAGGED, tag_value
+from advisor.settings import SizingConfig
 
 MAX_OPTIONS = 3
 CONFIDENCE_ORDER = {"high": 3, "medium": 2, "low": 1}
@@ -54,7 +55,7 @@ def page_records(result: AuditResult, series: EncodedSeries, group_tag: str) -> 
     """Table rows, the details text and the filter menus for every recommendation."""
     recs = result.recommendations
     features = feature_rows(result.features, [rec.resource_id for rec in recs])
-    horizon = float(result.settings.get("horizon_days") or 30)
+    horizon = float((result.settings.get("sizing") or {}).get("horizon_days") or SizingConfig().horizon_days)
     window_end = None if result.window_end is None else int(pd.Timestamp(result.window_end).timestamp())
     rows, parts, offset = [], [], 1  # offsets count the opening "["
     for i, rec in enumerate(recs):

@@ -12,8 +12,8 @@ Counting rules (stated in the report too):
 * **Spend covered** is the current monthly cost of every distinct priced resource: ``monthly_cost_now`` of the
   resources with recommendations plus, where the features frame has a ``monthly_cost`` column, the cost of the
   resources without one.
-* Savings **by tag** group the counted rows by the value of one tag (``group_tag``, "team" by default; the key is
-  matched exactly, then case-insensitively); resources without it are "(untagged)".
+* Savings **by tag** group the counted rows by the value of one tag (``group_tag``, the ``[output] group_tag``
+  setting; the key is matched exactly, then case-insensitively); resources without it are "(untagged)".
 * **Coverage** is each resource's share of the data window with samples (its best-covered metric); a resource
   in the features frame without any sample counts as 0 %.
 * Money is rounded to cents; the annual figure is twelve times the rounded monthly one.
@@ -40,11 +40,12 @@ from advisor.results import (
     Summary,
     TopSaving,
 )
+from advisor.settings import OutputConfig
 
 TOP_N = 10
 UNKNOWN = "unknown"
 UNTAGGED = "(untagged)"
-DEFAULT_GROUP_TAG = "team"
+DEFAULT_GROUP_TAG = OutputConfig().group_tag
 WELL_COVERED = 0.9  # a resource with samples over at least 90 % of the window is "well covered"
 REASON_EXAMPLES = 3
 # a standalone number ("22.3 hours", "30 needed"), not a digit inside a name such as m5.xlarge or i-0abc

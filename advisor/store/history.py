@@ -64,11 +64,11 @@ def run_scope(result: AuditResult) -> str:
     def values(column: str) -> list[str]:
         return sorted({str(v) for v in inventory[column].dropna()}) if column in inventory else []
 
-    settings = result.settings or {}
+    filters = (result.settings or {}).get("filters") or {}
     return json.dumps({"source": re.sub(r"^aws \(.*\)$", "aws", result.source_label),
                        "accounts": values("account"), "regions": values("region"),
-                       "include_tags": settings.get("include_tags") or {},
-                       "exclude_tags": settings.get("exclude_tags") or {}}, sort_keys=True)
+                       "include_tags": filters.get("include_tags") or {},
+                       "exclude_tags": filters.get("exclude_tags") or {}}, sort_keys=True)
 
 
 def describe_scope(scope: str | None) -> str:

@@ -9,7 +9,7 @@ from advisor.engine.actions import handler_for, registered_actions, supported_ki
 from advisor.engine.pipeline import load_rule_set
 from advisor.engine.rules import Action
 from advisor.errors import RuleError
-from advisor.settings import Settings
+from advisor.settings import RulesConfig, Settings
 
 
 def test_every_action_has_a_handler_and_every_handler_an_action():
@@ -30,4 +30,4 @@ def test_an_action_on_the_wrong_kind_is_refused_with_file_and_line(tmp_path):
                                        "    action: use_spot\n    when: [volume_type, '==', gp2]\n    rationale: r\n")
     with pytest.raises(RuleError, match=r"bad.yaml:2: rule 'spot-disk', field 'action': action 'use_spot' does "
                                         r"not apply to kind 'ebs_volume' \(it applies to: batch_compute"):
-        load_rule_set(Settings(rules_dirs=[tmp_path]))
+        load_rule_set(Settings(rules=RulesConfig(dirs=[tmp_path])))

@@ -14,7 +14,7 @@ import pytest
 from fleet_builders import STEPS_PER_DAY, FleetBuilder, audit_fleet
 
 from advisor.results import recommendations_frame
-from advisor.settings import Settings
+from advisor.settings import RulesConfig, Settings, SpotConfig
 
 H = 730.0
 
@@ -165,8 +165,8 @@ def test_lone_instance_never_gets_spot_but_a_tagged_one_does(catalog):
     recs = recommendations_frame(_run(fleet, catalog).recommendations)
     spot = recs[recs["rule"] == "ec2-spot-interruptible"]
     assert set(spot["resource_id"]) == {"i-batch", "i-asg"}
-    narrow = recommendations_frame(_run(fleet, catalog, Settings(interruptible_tags={"workload": ["stateless"]}))
-                                   .recommendations)
+    stateless_only = Settings(spot=SpotConfig(interruptible_tags={"workload": ["stateless"]}))
+    narrow = recommendations_frame(_run(fleet, catalog, stateless_only).recommendations)
     assert set(narrow.loc[narrow["rule"] == "ec2-spot-interruptible", "resource_id"]) == {"i-asg"}
 
 
@@ -316,7 +316,7 @@ def test_min_monthly_savings_drops_changes_that_do_not_pay(catalog, tmp_path):
     pack.write_text("rules:\n  - id: strict-gp3\n    title: t\n    kind: ebs_volume\n    action: modify_volume\n"
                     "    group: other\n    thresholds: {min_monthly_savings: 25}\n"
                     "    when: [volume_type, '==', gp2]\n    rationale: r\n")
-    result = _run(fleet, catalog, Settings(rules_dirs=[tmp_path], disabled_rules=["ebs-gp2-to-gp3"]))
+    result = _run(fleet, catalog, Settings(rules=RulesConfig(dirs=[tmp_path], disabled=["ebs-gp2-to-gp3"])))
     # no throughput data: gp3 keeps gp2's 250 MiB/s, 1000 x 0.08 + 125 x 0.04 = 85, so it saves 15 < 25
     assert not result.recommendations
     reason = result.skipped.set_index("resource_id").at["vol-small", "reason"]

@@ -7,7 +7,7 @@ from fleet_builders import FleetBuilder
 
 from advisor.catalog import load_catalog
 from advisor.engine.features import build_features
-from advisor.settings import Settings
+from advisor.settings import Settings, SpotConfig
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,8 @@ def test_interruptible_from_auto_scaling_or_configured_tags(catalog):
         fleet.inventory[-1]["tags"] = tags
     default = _features(fleet, catalog)["interruptible"]
     assert default.to_dict() == {"a": True, "b": True, "c": False, "d": False}
-    custom = _features(fleet, catalog, Settings(interruptible_tags={"workload": ["web"]}))["interruptible"]
+    web = Settings(spot=SpotConfig(interruptible_tags={"workload": ["web"]}))
+    custom = _features(fleet, catalog, web)["interruptible"]
     assert custom.to_dict() == {"a": True, "b": False, "c": True, "d": False}
 
 

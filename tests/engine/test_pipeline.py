@@ -6,7 +6,7 @@ import pytest
 from fleet_builders import FleetBuilder, audit_fleet
 
 from advisor.results import recommendations_frame
-from advisor.settings import Settings
+from advisor.settings import MetricPolicy, Settings, SizingConfig
 
 
 def _run(fleet: FleetBuilder, catalog, settings: Settings | None = None):
@@ -155,6 +155,9 @@ def test_targets_are_offered_in_the_resources_region(catalog):
 def test_headroom_setting_changes_the_target(catalog):
     fleet = FleetBuilder()
     fleet.ec2("i-over", "m5.4xlarge", cpu=fleet.noise(20, 24), memory=fleet.noise(10, 20))
-    low = _rec(_run(fleet, catalog, Settings(cpu={"statistic": "p99", "headroom": 0.0})), "i-over")
-    high = _rec(_run(fleet, catalog, Settings(cpu={"statistic": "p99", "headroom": 0.5})), "i-over")
+    def with_cpu_headroom(pct: float) -> Settings:
+        return Settings(sizing=SizingConfig(cpu=MetricPolicy(statistic="p99", headroom_pct=pct)))
+
+    low = _rec(_run(fleet, catalog, with_cpu_headroom(0)), "i-over")
+    high = _rec(_run(fleet, catalog, with_cpu_headroom(50)), "i-over")
     assert catalog.spec(high["target"])["vcpus"] > catalog.spec(low["target"])["vcpus"]

@@ -5,7 +5,7 @@ from advisor.catalog import load_catalog
 from advisor.engine.pipeline import audit, load_rule_set
 from advisor.engine.policy import apply_discounts, apply_rule_overrides, discount_rate, filter_by_tags
 from advisor.errors import RuleError
-from advisor.settings import Settings
+from advisor.settings import DiscountsConfig, FiltersConfig, Settings
 
 
 def _fleet():
@@ -20,9 +20,10 @@ def _fleet():
 
 def test_tag_filters_include_and_exclude():
     inventory, metrics = _fleet()
-    kept, kept_metrics = filter_by_tags(inventory, metrics, Settings(include_tags={"team": ["ml"]}))
+    ml_only = Settings(filters=FiltersConfig(include_tags={"team": ["ml"]}))
+    kept, kept_metrics = filter_by_tags(inventory, metrics, ml_only)
     assert kept["resource_id"].tolist() == ["i-a"] and set(kept_metrics["resource_id"]) == {"i-a"}
-    kept, _ = filter_by_tags(inventory, metrics, Settings(exclude_tags={"env": ["prod"]}))
+    kept, _ = filter_by_tags(inventory, metrics, Settings(filters=FiltersConfig(exclude_tags={"env": ["prod"]})))
     assert kept["resource_id"].tolist() == ["i-b"]
 
 
@@ -39,7 +40,7 @@ def test_rule_overrides_change_thresholds_and_reject_unknowns():
 
 
 def test_discounts_scale_costs_and_savings_by_family():
-    settings = Settings(discount_flat_pct=10, discount_families={"m5": 30})
+    settings = Settings(discounts=DiscountsConfig(flat_pct=10, families={"m5": 30}))
     assert discount_rate("m5.xlarge", settings) == pytest.approx(0.30)
     assert discount_rate("ml.c5.xlarge", settings) == pytest.approx(0.10)
     inventory, metrics = _fleet()

@@ -14,7 +14,7 @@ from advisor.engine.pipeline import load_rule_set
 from advisor.engine.policy import apply_rule_overrides
 from advisor.engine.rules import load_rule_file, pack_schema
 from advisor.errors import RuleError
-from advisor.settings import Settings
+from advisor.settings import RulesConfig, Settings
 
 SPOT = """\
 rules:
@@ -108,7 +108,7 @@ def test_overrides_are_checked_against_the_same_parameters():
 
 def test_settings_overrides_go_through_the_check():
     with pytest.raises(RuleError, match="rules.overrides.ec2-spot-interruptible.pool_size"):
-        load_rule_set(Settings(rule_overrides={"ec2-spot-interruptible": {"pool_size": 0}}))
+        load_rule_set(Settings(rules=RulesConfig(overrides={"ec2-spot-interruptible": {"pool_size": 0}})))
 
 
 def _schema():

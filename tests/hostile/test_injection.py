@@ -129,7 +129,7 @@ def test_output_file_mode_is_configurable_and_validated(tmp_path: Path) -> None:
 
     config = tmp_path / "advisor.toml"
     config.write_text('[output]\nfile_mode = "0640"\n')
-    assert load_config(config).file.output.mode == 0o640
+    assert load_config(config).config.output.mode == 0o640
     config.write_text('[output]\nfile_mode = "rw-r--r--"\n')
     from advisor.errors import ConfigError
 

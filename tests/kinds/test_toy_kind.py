@@ -17,7 +17,7 @@ import pytest
 from advisor import kinds
 from advisor.engine.pipeline import audit
 from advisor.kinds.base import CloudWatchMetric, ResourceKind
-from advisor.settings import Settings
+from advisor.settings import RulesConfig, Settings
 from advisor.sources import load_source
 from advisor.sources.aws import cloudwatch
 
@@ -74,7 +74,7 @@ def _write_source(tmp_path) -> str:
 
 def test_a_registered_kind_is_priced_judged_and_skipped_with_reasons(tmp_path, catalog, toy):
     data = load_source(f"files:{_write_source(tmp_path)}")
-    result = audit(data.inventory, data.metrics, catalog, Settings(rules_dirs=[tmp_path / "rules"]),
+    result = audit(data.inventory, data.metrics, catalog, Settings(rules=RulesConfig(dirs=[tmp_path / "rules"])),
                    source_label=data.label)
 
     [rec] = result.recommendations
@@ -101,4 +101,4 @@ def test_an_unregistered_kind_is_refused_by_the_file_source_and_the_rule_loader(
     assert data.inventory.empty and len(data.problems) == 3
     assert all("field kind: unknown value 'toy_box'" in problem for problem in data.problems)
     with pytest.raises(RuleError, match=r"toy.yaml:4: rule 'toy-box-idle', field 'kind'"):
-        load_rule_set(Settings(rules_dirs=[tmp_path / "rules"]))
+        load_rule_set(Settings(rules=RulesConfig(dirs=[tmp_path / "rules"])))

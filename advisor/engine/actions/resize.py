@@ -146,7 +146,7 @@ def _elastic_inference_options(ctx: ActionContext, rows: pd.DataFrame) -> dict[s
 
 def _cheapest_cpu_host(ctx: ActionContext, row: pd.Series, need: pd.Series) -> tuple[str, float] | None:
     service = service_of(pd.Series([row["kind"]]))[0]
-    offered = candidates(ctx.catalog, str(row["region"]), service, ctx.settings.allow_burstable_targets)
+    offered = candidates(ctx.catalog, str(row["region"]), service, ctx.settings.sizing.allow_burstable_targets)
     fits = offered[(offered["accel_class"] == "cpu") & (offered["vcpus"] >= need["need_vcpus"] - 1e-9)
                    & (offered["memory_gib"] >= need["need_memory"] - 1e-9)
                    & (offered["arch"].astype(str) == str(row["arch"]))]

@@ -154,7 +154,7 @@ def spot_pool(ctx: ActionContext, rule: LoadedRule, row: pd.Series) -> pd.DataFr
 
 def _batch_pool(ctx: ActionContext, rule: LoadedRule, row: pd.Series, allowed: pd.DataFrame) -> pd.DataFrame:
     """The environment's types plus same-shape siblings, ranked and cut like an EC2 pool."""
-    offered = candidates(ctx.catalog, str(row["region"]), "ec2", ctx.settings.allow_burstable_targets)
+    offered = candidates(ctx.catalog, str(row["region"]), "ec2", ctx.settings.sizing.allow_burstable_targets)
     t = SpotPoolParameters.of(rule)
     tolerance = t.memory_tolerance
     shapes = offered.loc[offered.index.intersection(allowed.index), ["vcpus", "memory_gib", "arch"]]
@@ -198,7 +198,7 @@ def _why_interruptible(ctx: ActionContext, row: pd.Series) -> str:
     tags = row["tags"] if isinstance(row["tags"], dict) else {}
     if tags.get("aws:autoscaling:groupName"):
         return f"member of Auto Scaling group {tags['aws:autoscaling:groupName']}"
-    for key, values in ctx.settings.interruptible_tags.items():
+    for key, values in ctx.settings.spot.interruptible_tags.items():
         if str(tags.get(key, "")).lower() in {v.lower() for v in values}:
             return f"tagged {key}={tags[key]}"
     return "interruptible"

@@ -23,7 +23,8 @@ class AwsRequest:
 
     @classmethod
     def defaults(cls) -> AwsRequest:
-        """The standard credential chain's account and region, the last 14 days, the default store."""
+        """The standard credential chain's account and region, the default window ([window] days), the default
+        store."""
         from advisor.store.paths import default_store_path
 
         return cls(AwsOptions(), Window.build(), default_store_path())

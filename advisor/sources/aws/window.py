@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from advisor.errors import ConfigError
+from advisor.settings import WindowConfig
 
 RETENTION = ((timedelta(days=15), 60), (timedelta(days=63), 300), (timedelta(days=455), 3600))
 DEFAULT_PERIOD = 300
@@ -44,7 +45,7 @@ class Window:
     settled: datetime
 
     @classmethod
-    def build(cls, days: float | None = 14, start: datetime | None = None, end: datetime | None = None,
+    def build(cls, days: float | None = WindowConfig().days, start: datetime | None = None, end: datetime | None = None,
               now: datetime | None = None, finest: int = DEFAULT_PERIOD) -> Window:
         now = now or datetime.now(UTC)
         end = end or now
