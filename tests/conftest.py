@@ -16,6 +16,18 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(mark)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session_dirs(tmp_path_factory):
+    """Module- and session-scoped fixtures run before the per-test isolation below: give them private per-user
+    directories too, so no test ever touches the real ~/.local/share/advisor (its store, history and lock)."""
+    home = tmp_path_factory.mktemp("session-user")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(home / "data"))
+        patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+        patch.delenv("ADVISOR_STORE", raising=False)
+        yield home
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("user")
