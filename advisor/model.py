@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,9 @@ import pandas as pd
 from advisor import kinds as registry
 from advisor.errors import SourceError
 from advisor.results import Recommendation
+
+if TYPE_CHECKING:
+    from advisor.engine.stats import HourlyBuckets
 
 HOURS_PER_MONTH = 730.0
 
@@ -157,7 +160,7 @@ class AuditResult:
     skipped: pd.DataFrame  # SKIPPED_COLUMNS: resources with no recommendation and why
     inventory: pd.DataFrame  # normalized inventory
     features: pd.DataFrame  # one row per resource (index resource_id): stats + forecast columns
-    metrics: pd.DataFrame  # the long metrics frame that was analysed
+    metrics: pd.DataFrame  # the long metrics frame that was analysed (empty when a source streamed its samples)
     window_start: pd.Timestamp | None
     window_end: pd.Timestamp | None
     price_list_date: str
@@ -168,3 +171,4 @@ class AuditResult:
     settings: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what could not be collected or analysed, and why
     changes: dict[str, Any] | None = None  # since the previous recorded run: new / resolved / persisting findings
+    hourly: HourlyBuckets | None = None  # the drill-down series a streaming source built (else from ``metrics``)

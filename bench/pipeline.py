@@ -56,7 +56,7 @@ def write_inventory(directory: Path, n: int, fmt: str, rng: np.random.Generator)
     if fmt == "parquet":
         pq.write_table(table, directory / "inventory.parquet")
     else:
-        pacsv.write_csv(table, directory / "inventory.csv", pacsv.WriteOptions(quoting_style="needed"))
+        pacsv.write_csv(table, directory / "inventory.csv", pacsv.WriteOptions(quoting_style="none"))
 
 
 def _block_values(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -105,7 +105,7 @@ def write_fleet(directory: Path, n: int, fmt: str) -> int:
             if writer is None:
                 writer = (pq.ParquetWriter(directory / "metrics.parquet", table.schema) if fmt == "parquet"
                           else pacsv.CSVWriter(directory / "metrics.csv", table.schema,
-                                                   write_options=pacsv.WriteOptions(quoting_style="needed")))
+                                                   write_options=pacsv.WriteOptions(quoting_style="none")))
             writer.write_table(table)
     finally:
         if writer is not None:

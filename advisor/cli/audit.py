@@ -73,6 +73,7 @@ class OutputFormat(StrEnum):
 def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None = None,
               quiet: bool = False) -> AuditResult:
     from advisor.catalog import load_catalog
+    from advisor.engine.features import sample_needs
     from advisor.engine.pipeline import audit, load_rule_set
 
     settings = config.settings
@@ -81,10 +82,10 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
         raise ConfigError("say what to audit: --demo, --source files:DIR or --source aws (or [source] spec in "
                           "advisor.toml)")
     rules = load_rule_set(settings)  # validate rules before reading any data
-    data = load_configured_source(config, spec, start, end, quiet)
-    event("source_loaded", source=data.label, resources=len(data.inventory), samples=len(data.metrics),
+    data = load_configured_source(config, spec, start, end, quiet, sample_needs(settings))
+    event("source_loaded", source=data.label, resources=len(data.inventory), samples=data.samples,
           problems=len(data.problems))
-    return data.add_rejected(audit(data.inventory, data.metrics, load_catalog(), settings, rules=rules,
+    return data.add_rejected(audit(data.inventory, data.analysed, load_catalog(), settings, rules=rules,
                                    source_label=data.label, window=data.window, problems=data.problems))
 
 

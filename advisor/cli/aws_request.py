@@ -24,6 +24,7 @@ from advisor.settings import AwsConfig
 from advisor.store.paths import default_store_path
 
 if TYPE_CHECKING:
+    from advisor.engine.samples import SampleNeeds
     from advisor.sources import SourceData
     from advisor.sources.aws import AwsRequest
 
@@ -124,10 +125,10 @@ def aws_request(aws: AwsConfig, days: float, start: str | None, end: str | None,
 
 
 def load_configured_source(config: EffectiveConfig, spec: str, start: str | None, end: str | None,
-                           quiet: bool) -> SourceData:
+                           quiet: bool, needs: SampleNeeds | None = None) -> SourceData:
     """The data of ``spec``: for ``aws``, collected into the store with the [aws] and [window] settings; the
     problems are printed on stderr, even with --quiet (a partial collection is not a clean success, and cron
-    mails what lands on stderr)."""
+    mails what lands on stderr). ``needs``: a file source summarizes its metrics while reading them."""
     from advisor.sources import load_source
     from advisor.sources.aws.window import parse_moment
 
@@ -137,7 +138,7 @@ def load_configured_source(config: EffectiveConfig, spec: str, start: str | None
             data = load_source(spec, aws=request)
     else:
         data = load_source(spec, start=parse_moment(start, "--start") if start else None,
-                           end=parse_moment(end, "--end") if end else None)
+                           end=parse_moment(end, "--end") if end else None, needs=needs)
     print_problems(data.problems, console(stderr=True))
     return data
 

@@ -17,6 +17,7 @@ import pandas as pd
 from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import accelerators, forecast, stats
+from advisor.engine.samples import DERIVED_METRICS, SampleNeeds, SampleSummary, summarize
 from advisor.errors import CatalogError
 from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
 from advisor.settings import Settings
@@ -26,8 +27,6 @@ STAT_QUANTILE = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "max": 1.0}
 SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_share", "gpu_model", "gpu_manufacturer",
                 "gpu_memory_gib", "accelerator", "accelerator_count", "accelerator_memory_gib", "arch", "burstable",
                 "network_gbps")
-# Series summed per timestamp before their statistics: p99 of (read + write) is not p99(read) + p99(write).
-DERIVED_METRICS = {"total_iops": ("read_iops", "write_iops"), "total_bytes": ("read_bytes", "write_bytes")}
 INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
 BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling")
 EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "gpu_censored", "gpu_memory_censored",
@@ -52,16 +51,23 @@ def known_columns() -> list[str]:
     return sorted({*names, *SPEC_COLUMNS, *INVENTORY_FEATURES, *DERIVED_COLUMNS})
 
 
-def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings,
-                   window: tuple[pd.Timestamp, pd.Timestamp], index: stats.SeriesIndex | None = None) -> pd.DataFrame:
-    """``index`` may be passed when the caller already sorted the metrics with ``stats.index_series``."""
-    start, end = window
-    window_hours = max((end - start).total_seconds() / 3600.0, 1e-9)
-    index = stats.index_series(metrics) if index is None else index
-    wide = stats.wide_features(stats.series_stats(index, window_hours))
-    derived = _derived_stats(metrics, window_hours)
-    if derived:
-        extra = stats.wide_features(pd.concat(derived))
+def sample_needs(settings: Settings) -> SampleNeeds:
+    """What :func:`build_features` reads from the samples besides their statistics, under ``settings``."""
+    peaks = {("memory", 0.5), *((m, STAT_QUANTILE[settings.policy(m).statistic]) for m in FORECAST_METRICS)}
+    return SampleNeeds(peaks=tuple(sorted(peaks)), means=("network_in", "network_out"), active=("invocations",),
+                       replay=("invocations",))
+
+
+def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame | SampleSummary, catalog: Catalog,
+                   settings: Settings, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """``metrics`` is the long frame, or its summary (``samples.summarize`` over the same window and
+    :func:`sample_needs`)."""
+    summary = metrics if isinstance(metrics, SampleSummary) else summarize(metrics, window, sample_needs(settings))
+    if tuple(summary.window) != tuple(window):
+        raise ValueError(f"samples summarized over {summary.window}, features asked over {window}")
+    wide = stats.wide_features(summary.stats)
+    if not summary.derived.empty:
+        extra = stats.wide_features(summary.derived)
         wide = wide.join(extra[[c for c in extra.columns if c.startswith(tuple(DERIVED_METRICS))]], how="outer")
     inv = inventory.set_index("resource_id")
     features = inv[list(INVENTORY_FEATURES)].copy()
@@ -69,8 +75,8 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Cata
     for column in BOOLEAN_COLUMNS:
         features[column] = _boolean(features[column])
     features = features.join(wide, how="left")
-    features = _add_evidence(features, index, start, end)
-    features = _add_forecast(features, index, settings, start, end)
+    features = _add_evidence(features, summary)
+    features = _add_forecast(features, summary, settings)
     features = _add_specs_and_prices(features, inventory, catalog)
     features["has_memory_data"] = features.get("memory_samples", pd.Series(np.nan, index=features.index)).fillna(0) > 0
     features["network_demand"] = _sum_if_any(features, "network_in", "network_out",
@@ -82,39 +88,15 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Cata
     features["interruptible"] = (features["in_auto_scaling_group"]
                                  | _tagged(inv["tags"], settings.spot.interruptible_tags))
     features = _add_spot(features, catalog)
-    features = _add_sagemaker(features, index, end)
+    features = _add_sagemaker(features, summary)
     missing = [c for c in known_columns() if c not in features.columns]
     return pd.concat([features, pd.DataFrame(np.nan, index=features.index, columns=missing)], axis=1)
 
 
-def _derived_stats(metrics: pd.DataFrame, window_hours: float) -> list[pd.DataFrame]:
-    """Statistics of the summed series in ``DERIVED_METRICS`` (only resources that have the parts)."""
-    present = set(metrics["metric"].cat.categories if isinstance(metrics["metric"].dtype, pd.CategoricalDtype)
-                  else metrics["metric"].unique())
-    out = []
-    for name, parts in DERIVED_METRICS.items():
-        if not present & set(parts):
-            continue
-        rows = stats.prefer_maxima(metrics[metrics["metric"].isin(parts)])
-        if rows.empty:
-            continue
-        summed = rows.groupby(["resource_id", "timestamp"], observed=True, sort=False)["value"].sum().reset_index()
-        summed["metric"] = name
-        out.append(stats.series_stats(stats.index_series(summed), window_hours))
-    return out
-
-
-def _days(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Timestamp, int]:
-    day0 = start.floor("D")
-    return day0, int(np.ceil((end - day0).total_seconds() / 86_400)) or 1
-
-
-def _add_evidence(features: pd.DataFrame, index: stats.SeriesIndex, start: pd.Timestamp,
-                  end: pd.Timestamp) -> pd.DataFrame:
+def _add_evidence(features: pd.DataFrame, summary: SampleSummary) -> pd.DataFrame:
     """What the history shows beyond percentiles: the busiest day's network traffic, series that sit at their
     capacity (censored demand) and the largest step up of the memory level between two days."""
-    day0, n_days = _days(start, end)
-    daily = [stats.daily_means(index, m, day0, n_days) for m in ("network_in", "network_out")]
+    daily = [summary.means[m] for m in ("network_in", "network_out")]
     per_day = pd.concat([pd.DataFrame(d.values, index=d.resource_ids) for d in daily])
     per_day = per_day.groupby(level=0).sum(min_count=1)  # bytes/s in + out, per day
     busiest = (per_day * 86_400 / 1e6).max(axis=1)
@@ -122,20 +104,18 @@ def _add_evidence(features: pd.DataFrame, index: stats.SeriesIndex, start: pd.Ti
     for metric in FORECAST_METRICS:
         share = features.get(f"{metric}_above_98", pd.Series(np.nan, index=features.index))
         features[f"{metric}_censored"] = (share >= CENSORED_SHARE).where(share.notna())
-    medians = stats.daily_peaks(index, "memory", 0.5, day0, n_days)
+    medians = summary.peaks[("memory", 0.5)]
     rises = pd.DataFrame(medians.values, index=medians.resource_ids).diff(axis=1)
     features["memory_step"] = rises.max(axis=1).clip(lower=0.0).reindex(features.index)
     return features
 
 
-def _add_forecast(features: pd.DataFrame, index: stats.SeriesIndex, settings: Settings,
-                  start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def _add_forecast(features: pd.DataFrame, summary: SampleSummary, settings: Settings) -> pd.DataFrame:
     """``{metric}_demand``: the policy statistic, raised to the forecast peak when forecasting; a censored
     series' demand is its capacity (100 %), a lower bound that is never extrapolated."""
-    day0, n_days = _days(start, end)
     for metric in FORECAST_METRICS:
         policy = settings.policy(metric)
-        peaks = stats.daily_peaks(index, metric, STAT_QUANTILE[policy.statistic], day0, n_days)
+        peaks = summary.peaks[(metric, STAT_QUANTILE[policy.statistic])]
         sizing = settings.sizing
         fc = forecast.forecast_peaks(peaks, sizing.horizon_days, sizing.forecast_method, sizing.forecast_cap)
         fc.columns = [f"{metric}_{c}" for c in fc.columns]
@@ -298,14 +278,14 @@ def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     return features
 
 
-def _add_sagemaker(features: pd.DataFrame, index: stats.SeriesIndex, end: pd.Timestamp) -> pd.DataFrame:
+def _add_sagemaker(features: pd.DataFrame, summary: SampleSummary) -> pd.DataFrame:
     """Job durations, realised Spot savings, endpoint idleness, traffic shape and A/B variant shares."""
     training = features["training_seconds"]
     features["training_hours"] = training / 3600
     spot = features["managed_spot"].fillna(False).astype(bool)
     billed_share = features["billable_seconds"] / training.where(training > 0)
     features["spot_realised_pct"] = (100 * (1 - billed_share)).where(spot)
-    features["invocations_idle_days"] = stats.quiet_days(index, "invocations", end)
+    features["invocations_idle_days"] = summary.quiet_days("invocations")
     median = features.get("invocations_p50", pd.Series(np.nan, index=features.index))
     features["invocations_peak_to_median"] = features.get("invocations_p95", np.nan) / median.where(median > 0)
     endpoint_rows = (features["kind"] == Kind.SAGEMAKER_ENDPOINT) & features["endpoint"].notna()

@@ -9,19 +9,19 @@ import pandas as pd
 
 from advisor import kinds
 from advisor.catalog import Catalog
-from advisor.engine import recommendation, stats
+from advisor.engine import recommendation
 from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
-from advisor.engine.features import build_features, known_columns
+from advisor.engine.features import build_features, known_columns, sample_needs
 from advisor.engine.policy import apply_discounts, apply_rule_overrides, filter_by_tags
 from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
+from advisor.engine.samples import SampleSummary, summarize
 from advisor.errors import RuleError
-from advisor.model import (
-    SKIPPED_COLUMNS,
-    AuditResult,
-)
+from advisor.model import METRICS_COLUMNS, SKIPPED_COLUMNS, AuditResult
 from advisor.resources import resource_dir
 from advisor.results import Recommendation
 from advisor.settings import Settings
+
+_NO_SAMPLES = pd.DataFrame(columns=list(METRICS_COLUMNS))
 
 
 def rule_directories(settings: Settings) -> list[Path]:
@@ -39,20 +39,30 @@ def load_rule_set(settings: Settings) -> list[LoadedRule]:
     return rules
 
 
-def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings | None = None,
-          rules: list[LoadedRule] | None = None, source_label: str = "",
+def audit(inventory: pd.DataFrame, metrics: pd.DataFrame | SampleSummary, catalog: Catalog,
+          settings: Settings | None = None, rules: list[LoadedRule] | None = None, source_label: str = "",
           window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
           problems: Iterable[str] = ()) -> AuditResult:
+    """``metrics`` is the long frame, or a source's summary of it (``samples.merge`` over ``window`` with
+    ``features.sample_needs(settings)``)."""
     settings = settings or Settings()
     rules = load_rule_set(settings) if rules is None else rules
-    inventory, metrics = filter_by_tags(inventory, metrics, settings)
-    window = window or _window_of(metrics)
-    index = stats.index_series(metrics)
-    features = build_features(inventory, metrics, catalog, settings, window, index=index)
+    if isinstance(metrics, SampleSummary):
+        summary, metrics = metrics, _NO_SAMPLES
+        before = len(inventory)
+        inventory, _ = filter_by_tags(inventory, metrics, settings)
+        summary = summary.only(inventory["resource_id"]) if len(inventory) < before else summary
+        window = window or summary.window
+    else:
+        inventory, metrics = filter_by_tags(inventory, metrics, settings)
+        window = window or _window_of(metrics)
+        summary = summarize(metrics, window, sample_needs(settings))
+    features = build_features(inventory, summary, catalog, settings, window)
     skipped = _skip_reasons(features, settings)
     analysable = features.drop(index=list(skipped))
     fired = evaluate_rules(rules, analysable)
-    context = ActionContext(catalog=catalog, settings=settings, window=window, features=analysable, series=index)
+    context = ActionContext(catalog=catalog, settings=settings, window=window, features=analysable,
+                            series=summary.replay)
     found, unresolved = _recommend(fired, analysable, {r.id: r for r in rules}, context)
     found, features = apply_discounts(found, features, settings)
     recommendations = sorted(found, key=lambda rec: (-rec.monthly_savings, rec.resource_id))
@@ -66,6 +76,7 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
         inventory=inventory,
         features=features,
         metrics=metrics,
+        hourly=summary.hourly,
         window_start=window[0],
         window_end=window[1],
         price_list_date=catalog.price_list_date,

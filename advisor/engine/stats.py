@@ -150,10 +150,10 @@ def daily_means(index: SeriesIndex, metric: str, day0: pd.Timestamp, n_days: int
     return DailyPeaks(index.resource_ids[chosen], values, day0)
 
 
-def quiet_days(index: SeriesIndex, metric: str, end: pd.Timestamp) -> pd.Series:
-    """Days from each ``metric`` series' last positive sample to ``end`` (its whole span if never positive).
+def last_active(index: SeriesIndex, metric: str) -> pd.Series:
+    """Epoch seconds of each ``metric`` series' last positive sample (its first sample if never positive).
 
-    "No invocations for 9 days" is this figure; index resource_id, only resources with the metric.
+    Index resource_id, only resources with the metric; :func:`days_since` turns it into "no invocations for 9 days".
     """
     chosen = np.flatnonzero(index.metrics == metric)
     if len(chosen) == 0:
@@ -163,7 +163,11 @@ def quiet_days(index: SeriesIndex, metric: str, end: pd.Timestamp) -> pd.Series:
     active = index.values[positions] > 0
     last = index.seconds[index.starts[chosen]].astype(float)  # never positive: quiet since the first sample
     np.maximum.at(last, rows[active], index.seconds[positions][active].astype(float))
-    return pd.Series((end.timestamp() - last) / _DAY, index=index.resource_ids[chosen])
+    return pd.Series(last, index=index.resource_ids[chosen])
+
+
+def days_since(seconds: pd.Series, end: pd.Timestamp) -> pd.Series:
+    return (end.timestamp() - seconds) / _DAY
 
 
 def series_of(index: SeriesIndex, resource_id: str, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -173,6 +177,108 @@ def series_of(index: SeriesIndex, resource_id: str, metric: str) -> tuple[np.nda
         return None
     start, count = index.starts[hit[0]], index.counts[hit[0]]
     return index.seconds[start:start + count], index.values[start:start + count]
+
+
+def take_series(index: SeriesIndex, rows: np.ndarray) -> SeriesIndex:
+    """The series of ``index`` where the boolean ``rows`` is set, with their samples only."""
+    chosen = np.flatnonzero(rows)
+    positions = _expand(index.starts[chosen], index.counts[chosen])
+    counts = index.counts[chosen]
+    return SeriesIndex(index.resource_ids[chosen], index.metrics[chosen], np.cumsum(counts) - counts, counts,
+                       index.seconds[positions], index.values[positions])
+
+
+def concat_series(parts: list[SeriesIndex]) -> SeriesIndex:
+    """One index of several (each over different resources)."""
+    counts = np.concatenate([p.counts for p in parts]).astype(np.int64)
+    return SeriesIndex(np.concatenate([p.resource_ids for p in parts]), np.concatenate([p.metrics for p in parts]),
+                       np.cumsum(counts) - counts, counts, np.concatenate([p.seconds for p in parts]),
+                       np.concatenate([p.values for p in parts]))
+
+
+@dataclass
+class HourlyBuckets:
+    """Per series, the maximum and the mean of each clock hour's samples: what the report's drill-down draws.
+
+    Column ``k`` is the hour starting at ``(hour0 + k) * 3600`` epoch seconds. The maximum is over every sample;
+    the mean over those that count for it (not the ``stat = max`` ones) and ``counts`` says how many, so coarser
+    buckets are exact maxima and count-weighted means. float32 is plenty: the report quantizes to one byte.
+    """
+
+    resource_ids: np.ndarray  # (S,)
+    metrics: np.ndarray  # (S,)
+    hour0: int
+    maxes: np.ndarray  # (S, H) float32, NaN where the hour has no sample
+    means: np.ndarray  # (S, H) float32, NaN where no sample counts for the mean
+    counts: np.ndarray  # (S, H) uint16, samples behind each mean (saturating)
+
+    def take(self, rows: np.ndarray) -> HourlyBuckets:
+        return HourlyBuckets(self.resource_ids[rows], self.metrics[rows], self.hour0, self.maxes[rows],
+                             self.means[rows], self.counts[rows])
+
+    @staticmethod
+    def concat(parts: list[HourlyBuckets]) -> HourlyBuckets:
+        """One set of several over the same hours (each over different resources)."""
+        first = parts[0]
+        assert all(p.hour0 == first.hour0 and p.maxes.shape[1] == first.maxes.shape[1] for p in parts)
+        return HourlyBuckets(np.concatenate([p.resource_ids for p in parts]),
+                             np.concatenate([p.metrics for p in parts]), first.hour0,
+                             np.concatenate([p.maxes for p in parts]), np.concatenate([p.means for p in parts]),
+                             np.concatenate([p.counts for p in parts]))
+
+
+def hourly_buckets(metrics: pd.DataFrame, resource_ids: np.ndarray | None = None,
+                   hours: tuple[int, int] | None = None) -> HourlyBuckets:
+    """Hourly maxima and means of every series of ``metrics`` (of ``resource_ids`` only, when given).
+
+    ``hours`` is ``(hour0, n)``: the columns to fill (samples outside are left out); by default the hours the
+    samples span. Vectorized over all samples at once (integer codes, ``bincount`` and ``maximum.at``).
+    """
+    rid_codes, rid_names = _codes(metrics["resource_id"])
+    metric_codes, metric_names = _codes(metrics["metric"])
+    values = metrics["value"].to_numpy(dtype=float)
+    stamps = pd.to_datetime(metrics["timestamp"], utc=True).dt.tz_convert(None).to_numpy()
+    hour = stamps.astype("datetime64[s]").view(np.int64) // 3600
+    keep = (rid_codes >= 0) & (metric_codes >= 0) & np.isfinite(values) & ~np.isnat(stamps)
+    if resource_ids is not None:
+        keep &= pd.Index(rid_names).isin(resource_ids)[rid_codes]
+    if hours is None:
+        hour0 = int(hour[keep].min()) if keep.any() else 0
+        n_hours = int(hour[keep].max()) - hour0 + 1 if keep.any() else 0
+    else:
+        hour0, n_hours = hours
+        keep &= (hour >= hour0) & (hour < hour0 + n_hours)
+    for_mean = (~(metrics["stat"] == "max").to_numpy(dtype=bool, na_value=False)
+                if "stat" in metrics.columns else np.ones(len(metrics), dtype=bool))
+    if not keep.all():  # copies of 100-million-sample arrays only when something is left out
+        rid_codes, metric_codes, hour, values, for_mean = (a[keep] for a in (rid_codes, metric_codes, hour, values,
+                                                                             for_mean))
+    n_metrics = max(len(metric_names), 1)
+    pair = rid_codes.astype(np.intp)  # in-place arithmetic from here on: fewer 100-million-element temporaries
+    pair *= n_metrics
+    pair += metric_codes
+    present_mask = np.bincount(pair, minlength=len(rid_names) * n_metrics) > 0
+    present = np.flatnonzero(present_mask)
+    key = (np.cumsum(present_mask) - 1)[pair]
+    del pair
+    key *= max(n_hours, 1)
+    hour -= hour0
+    key += hour
+    del hour
+    size = len(present) * n_hours
+    maxes = np.full(size, -np.inf)
+    np.maximum.at(maxes, key, values)
+    maxes[np.isneginf(maxes)] = np.nan
+    if not for_mean.all():
+        key, values = key[for_mean], values[for_mean]
+    sums = np.bincount(key, weights=values, minlength=size)
+    counts = np.bincount(key, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts
+    shape = (len(present), n_hours)
+    return HourlyBuckets(rid_names[present // n_metrics], metric_names[present % n_metrics], hour0,
+                         maxes.astype(np.float32).reshape(shape), means.astype(np.float32).reshape(shape),
+                         np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16).reshape(shape))
 
 
 def wide_features(stats: pd.DataFrame) -> pd.DataFrame:

@@ -75,7 +75,8 @@ def render_html(result: AuditResult, summary: Summary) -> str:
     """The whole report as one HTML string: the run's ``summary`` (savings also broken down by its tag) and
     every recommendation."""
     group_tag = summary.group_tag
-    series = encode_series([rec.resource_id for rec in result.recommendations], result.metrics)
+    series = encode_series([rec.resource_id for rec in result.recommendations],
+                           result.metrics if result.hourly is None else result.hourly)
     records = page_records(result, series, group_tag)
     meta = {"price_list_date": result.price_list_date, "group_tag": group_tag, "step": series.step,
             "filters": records.filters, "csv": csv_columns(), "formula_start": FORMULA_START}

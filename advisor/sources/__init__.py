@@ -12,18 +12,29 @@ from advisor.errors import ConfigError
 from advisor.model import SKIPPED_COLUMNS, AuditResult
 
 if TYPE_CHECKING:
+    from advisor.engine.samples import SampleNeeds, SampleSummary
     from advisor.sources.aws import AwsRequest
 
 
 @dataclass
 class SourceData:
     inventory: pd.DataFrame
-    metrics: pd.DataFrame
+    metrics: pd.DataFrame  # the long frame (empty when the source summarized it while streaming)
     label: str
     problems: list[str]
     # Resources the source refused (a value outside its field's domain), with the reason; SKIPPED_COLUMNS.
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SKIPPED_COLUMNS)))
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None  # the analysis window, when the source fixed it
+    summary: SampleSummary | None = None  # the metrics reduced per series (a file source asked for it)
+
+    @property
+    def samples(self) -> int:
+        return self.summary.samples if self.summary is not None else len(self.metrics)
+
+    @property
+    def analysed(self) -> pd.DataFrame | SampleSummary:
+        """What the audit reads: the summary when there is one, else the long frame."""
+        return self.summary if self.summary is not None else self.metrics
 
     def add_rejected(self, result: AuditResult) -> AuditResult:
         """The audit's skipped resources followed by those the source refused."""
@@ -34,10 +45,12 @@ class SourceData:
 
 
 def load_source(spec: str, aws: AwsRequest | None = None, start: datetime | None = None,
-                end: datetime | None = None) -> SourceData:
+                end: datetime | None = None, needs: SampleNeeds | None = None) -> SourceData:
     """``demo``, ``files:DIR`` or ``aws`` (which needs ``aws``: accounts, regions, window and store).
 
-    ``start``/``end`` bound a file source's analysis window (else it is the span of the bulk of its data)."""
+    ``start``/``end`` bound a file source's analysis window (else it is the span of the bulk of its data). With
+    ``needs`` (``features.sample_needs``), a file source summarizes its metrics while it reads them: memory then
+    grows with the series, not the samples."""
     kind, _, argument = spec.partition(":")
     if kind == "demo":
         from advisor.sources.demo import load_demo
@@ -47,11 +60,12 @@ def load_source(spec: str, aws: AwsRequest | None = None, start: datetime | None
     if kind == "files":
         if not argument:
             raise ConfigError("--source files:DIR needs a directory, e.g. --source files:./export")
-        from advisor.sources.files import load_files
+        from advisor.sources.files import load_files, reduce_files
 
-        files = load_files(argument, start, end)
+        files = load_files(argument, start, end) if needs is None else reduce_files(argument, needs, start, end)
         problems = [*files.problems, *(f"{r.resource_id} skipped: {r.reason}" for r in files.rejected.itertuples())]
-        return SourceData(files.inventory, files.metrics, f"files:{argument}", problems, files.rejected, files.window)
+        return SourceData(files.inventory, files.metrics, f"files:{argument}", problems, files.rejected, files.window,
+                          files.summary)
     if kind == "aws":
         from advisor.sources.aws import AwsRequest, load_aws
 

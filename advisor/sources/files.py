@@ -21,22 +21,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from advisor.engine.samples import SampleNeeds, SampleSummary
 from advisor.errors import ConfigError, SourceError
-from advisor.model import INVENTORY_COLUMNS, METRICS_COLUMNS, SKIPPED_COLUMNS, normalize_inventory, normalize_metrics
+from advisor.model import INVENTORY_COLUMNS, SKIPPED_COLUMNS, normalize_inventory, normalize_metrics
 from advisor.sources import domains
-
-# The bulk of the data: samples between these quantiles of time, widened by their span on each side.
-BULK_QUANTILES = (0.01, 0.99)
-STAT_CHOICES = ("avg", "max")
+from advisor.sources.batches import first_line
+from advisor.sources.metrics_file import MetricsReader, Samples, row_offset
+from advisor.sources.reduce import Reducer
 
 
 @dataclass
 class FileData:
     inventory: pd.DataFrame
-    metrics: pd.DataFrame
+    metrics: pd.DataFrame  # the long frame (empty when reduce_files summarized it)
     rejected: pd.DataFrame  # SKIPPED_COLUMNS: resources whose rows break their field's domain
     problems: list[str] = field(default_factory=list)  # rows ignored, samples dropped, with counts
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    summary: SampleSummary | None = None  # reduce_files: the metrics reduced per series
 
 
 def _find(directory: Path, stem: str) -> Path:
@@ -49,25 +50,21 @@ def _find(directory: Path, stem: str) -> Path:
     raise SourceError(f"{directory}: no {stem}.csv or {stem}.parquet found")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:160] if text else type(exc).__name__
-
-
 def _read(path: Path) -> pd.DataFrame:
-    """The file as a frame of raw values (CSV: all text, empty cells ""), or one SourceError naming the problem."""
+    """The inventory file as a frame of raw values (CSV: all text, empty cells ""), or one SourceError naming the
+    problem."""
     if path.suffix == ".parquet":
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises a zoo of types for truncated or foreign files
-            raise SourceError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from exc
+            raise SourceError(f"{path}: not a readable Parquet file ({first_line(exc)})") from exc
         return frame.reset_index(drop=True)
     try:
         raw = path.read_bytes()
         if path.name.endswith(".gz"):
             raw = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
-        raise SourceError(f"{path}: cannot be read ({_first_line(exc)})") from exc
+        raise SourceError(f"{path}: cannot be read ({first_line(exc)})") from exc
     try:
         text = raw.decode("utf-8-sig")  # a byte-order mark (Excel's "CSV UTF-8") is accepted
     except UnicodeDecodeError as exc:
@@ -83,7 +80,7 @@ def _read(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (ValueError, pd.errors.ParserError) as exc:
-        raise SourceError(f"{path}: malformed CSV ({_first_line(exc)})") from exc
+        raise SourceError(f"{path}: malformed CSV ({first_line(exc)})") from exc
 
 
 class _Rejections:
@@ -91,7 +88,7 @@ class _Rejections:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.offset = 2 if path.suffix != ".parquet" else 1  # CSV row numbers count the header as row 1
+        self.offset = row_offset(path)
         self.reasons: dict[str, str] = {}
 
     def row(self, index: int) -> int:
@@ -160,108 +157,6 @@ def _check_cell(column: str, value: object, row: dict, volume_types: tuple[str, 
     return (None if domains.blank(value) else str(value)), None
 
 
-def _check_metrics(frame: pd.DataFrame, path: Path, inventory_ids: set[str], rejected: _Rejections,
-                   problems: list[str], start: pd.Timestamp | None,
-                   end: pd.Timestamp | None) -> tuple[pd.DataFrame, tuple[pd.Timestamp, pd.Timestamp] | None]:
-    """Typed samples of the accepted resources inside the window; rejections added to ``rejected``."""
-    missing = [c for c in METRICS_COLUMNS if c not in frame.columns]
-    if missing:
-        raise SourceError(f"{path}: missing required column(s) {', '.join(missing)}")
-    rows = _Rejections(path)
-    frame = frame.loc[:, [c for c in (*METRICS_COLUMNS, "stat") if c in frame.columns]].reset_index(drop=True)
-    rid = _text(frame["resource_id"])
-    known = rid.isin(inventory_ids).to_numpy()
-    unknown = ~known & ~rid.isin(rejected.reasons).to_numpy()
-    if unknown.any():
-        first = int(np.flatnonzero(unknown)[0])
-        problems.append(f"{path.name}: {int(unknown.sum())} sample(s) of {rid[unknown].nunique()} resource id(s) not "
-                        f"in the inventory ignored (first: {rid.iat[first]!r} on row {rows.row(first)})")
-    metric = _text(frame["metric"])
-    timestamps = _as_utc(frame["timestamp"]) if pd.api.types.is_datetime64_any_dtype(frame["timestamp"]) else \
-        pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
-    empty = frame["value"].map(domains.blank).to_numpy(dtype=bool)
-    values = pd.to_numeric(frame["value"].where(~empty, np.nan), errors="coerce").to_numpy(dtype=float)
-    low = metric.map(lambda m: domains.metric_range(m)[0]).to_numpy(dtype=float)
-    high = metric.map(lambda m: domains.metric_range(m)[1]).to_numpy(dtype=float)
-    stat_bad = np.zeros(len(frame), dtype=bool)
-    if "stat" in frame.columns:
-        stat = frame["stat"]
-        stat_bad = (~stat.map(domains.blank) & ~_text(stat).isin(STAT_CHOICES)).to_numpy()
-    with np.errstate(invalid="ignore"):
-        checks = {  # in the order a row is judged: the first failing field is the one named
-            "metric": ~metric.isin(domains.METRIC_NAMES).to_numpy(),
-            "timestamp": timestamps.isna().to_numpy(),
-            "stat": stat_bad,
-            "value": ~empty & (~np.isfinite(values) | (values < low) | (values > high)),
-        }
-    bad = known & np.logical_or.reduce(list(checks.values()))
-    for index in pd.Series(np.flatnonzero(bad)).groupby(rid.to_numpy()[bad], sort=False).first():
-        column = next(name for name, failed in checks.items() if failed[index])
-        reason = _sample_reason(frame, index, column, str(metric.iat[index]), values)
-        rows.reject(str(rid.iat[index]), index, column, reason)
-    for resource_id, reason in rows.reasons.items():
-        rejected.reasons.setdefault(resource_id, reason)
-    accepted = known & ~rid.isin(rejected.reasons).to_numpy()
-    if (accepted & empty).any():
-        problems.append(f"{path.name}: {int((accepted & empty).sum())} sample(s) with an empty value ignored")
-    out = pd.DataFrame({"resource_id": rid, "metric": metric, "timestamp": timestamps, "value": values})
-    if "stat" in frame.columns:
-        out["stat"] = frame["stat"].where(~frame["stat"].map(domains.blank).to_numpy(dtype=bool), None)
-    out = out[accepted & ~empty]
-    percent = out["metric"].isin(domains.PERCENT_NAMES)
-    out.loc[percent, "value"] = out.loc[percent, "value"].clip(0, 100)
-    window = _window(out["timestamp"], start, end)
-    if window is not None:
-        inside = out["timestamp"].between(*window).to_numpy()
-        if not inside.all():
-            first = int(out.index[~inside][0])
-            problems.append(f"{path.name}: {int((~inside).sum())} sample(s) dated outside the analysis window "
-                            f"{window[0]:%Y-%m-%d %H:%M} to {window[1]:%Y-%m-%d %H:%M} UTC dropped (first on row "
-                            f"{rows.row(first)}: {domains.show(frame['timestamp'].iat[first])})")
-            out = out[inside]
-    duplicated = out.duplicated(subset=[c for c in ("resource_id", "metric", "timestamp", "stat") if c in out])
-    if duplicated.any():
-        problems.append(f"{path.name}: {int(duplicated.sum())} repeated sample(s) (same resource, metric and time) "
-                        "ignored")
-        out = out[~duplicated.to_numpy()]
-    return out.reset_index(drop=True), window
-
-
-def _text(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), "").astype(str)
-
-
-def _as_utc(series: pd.Series) -> pd.Series:
-    return series.dt.tz_localize("UTC") if series.dt.tz is None else series.dt.tz_convert("UTC")
-
-
-def _sample_reason(frame: pd.DataFrame, index: int, column: str, metric: str, values: np.ndarray) -> str:
-    raw = domains.show(frame[column].iat[index])
-    if column == "metric":
-        return f"unknown metric {raw} (expected one of {', '.join(sorted(domains.METRIC_NAMES))})"
-    if column == "timestamp":
-        return f"{raw} is not an ISO 8601 date"
-    if column == "stat":
-        return f"unknown value {raw} (expected one of {', '.join(STAT_CHOICES)})"
-    if not np.isfinite(values[index]):
-        return f"{raw} is not a finite number"
-    return f"{metric} {raw} is outside {domains.describe_range(metric)}"
-
-
-def _window(timestamps: pd.Series, start: pd.Timestamp | None,
-            end: pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """The given bounds, else the bulk of the data: its central quantiles widened by their own span each way
-    (a stray row dated 1900 or 9999 cannot stretch the window to centuries)."""
-    if timestamps.empty:
-        return (start, end) if start is not None and end is not None else None
-    seconds = timestamps.dt.as_unit("s").astype("int64").to_numpy(dtype=float)  # years 1 to 9999 fit
-    low_q, high_q = np.quantile(seconds, BULK_QUANTILES)
-    span = max(high_q - low_q, 86_400.0)
-    lo = start if start is not None else timestamps[seconds >= low_q - span].min()
-    hi = end if end is not None else timestamps[seconds <= high_q + span].max()
-    return lo, hi
-
-
 def _rejected_frame(inventory: pd.DataFrame, rejections: _Rejections) -> pd.DataFrame:
     by_id = {str(r["resource_id"]): r for r in inventory.to_dict("records") if not domains.blank(r["resource_id"])}
     rows = []
@@ -274,8 +169,10 @@ def _rejected_frame(inventory: pd.DataFrame, rejections: _Rejections) -> pd.Data
     return pd.DataFrame(rows, columns=list(SKIPPED_COLUMNS))
 
 
-def load_files(directory: str | Path, start: datetime | None = None, end: datetime | None = None) -> FileData:
-    """Read and check the export; ``start``/``end`` bound the analysis window (else the bulk of the data)."""
+def _open(directory: str | Path, start: datetime | None,
+          end: datetime | None) -> tuple[Path, pd.DataFrame, pd.DataFrame, _Rejections, MetricsReader, list[str],
+                                         tuple[pd.Timestamp | None, pd.Timestamp | None]]:
+    """The checked inventory and the metrics file's first pass (every row judged)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise SourceError(f"{directory}: not a directory (expected inventory.csv and metrics.csv inside)")
@@ -286,11 +183,60 @@ def load_files(directory: str | Path, start: datetime | None = None, end: dateti
     problems: list[str] = []
     raw_inventory = _read(inventory_path)
     checked, rejections = _check_inventory(raw_inventory, inventory_path, problems)
-    raw_metrics = _read(metrics_path)
-    metrics, window = _check_metrics(raw_metrics, metrics_path, set(checked["resource_id"]), rejections, problems,
-                                     lo, hi)
+    reader = MetricsReader(metrics_path, pd.Index(checked["resource_id"]), set(rejections.reasons))
+    reader.scan(count_times=lo is None or hi is None)
+    return inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi)
+
+
+def _finish(inventory_path: Path, raw_inventory: pd.DataFrame, checked: pd.DataFrame, rejections: _Rejections,
+            reader: MetricsReader, problems: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    ids = checked["resource_id"].to_numpy()
+    for position, reason in reader.reasons.items():
+        rejections.reasons.setdefault(str(ids[position]), reason)
     checked = checked[~checked["resource_id"].isin(rejections.reasons)].reset_index(drop=True)
-    metrics = metrics[~metrics["resource_id"].isin(rejections.reasons)].reset_index(drop=True)
-    inventory = normalize_inventory(checked, origin=str(inventory_path))
-    return FileData(inventory, normalize_metrics(metrics, origin=str(metrics_path)),
-                    _rejected_frame(raw_inventory, rejections), problems, window)
+    return (normalize_inventory(checked, origin=str(inventory_path)), _rejected_frame(raw_inventory, rejections),
+            [*problems, *reader.problems])
+
+
+def load_files(directory: str | Path, start: datetime | None = None, end: datetime | None = None) -> FileData:
+    """Read and check the export; ``start``/``end`` bound the analysis window (else the bulk of the data).
+
+    The metrics come back as one long frame: memory grows with the samples (see :func:`reduce_files`)."""
+    inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
+    reader.empty_problem()
+    window = reader.window(lo, hi)
+    parts = [samples for samples, _ in reader.samples(window)]
+    ids = checked["resource_id"].to_numpy()
+    frame = (Samples.concat(parts) if parts else _NO_SAMPLES).frame(ids, reader.unit)
+    frame["resource_id"] = frame["resource_id"].astype(str)
+    frame["metric"] = frame["metric"].astype(str)
+    repeated = frame.duplicated(subset=[c for c in ("resource_id", "metric", "timestamp", "stat") if c in frame])
+    reader.repeated_problem(int(repeated.sum()))
+    frame = frame[~repeated.to_numpy()].reset_index(drop=True)
+    inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
+    return FileData(inventory, normalize_metrics(frame, origin=str(reader.path)), rejected, problems, window)
+
+
+def reduce_files(directory: str | Path, needs: SampleNeeds, start: datetime | None = None,
+                 end: datetime | None = None) -> FileData:
+    """As :func:`load_files`, with the metrics reduced per series while they stream (``FileData.metrics`` is then a
+    :class:`~advisor.engine.samples.SampleSummary`): memory grows with the series, not the samples."""
+    inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
+    reader.empty_problem()
+    window = reader.window(lo, hi)
+    summary = None
+    if window is not None:  # else there is no sample at all and the analysis picks its window
+        reducer = Reducer(checked["resource_id"].to_numpy(), reader.last_row, reader.unit, window, needs)
+        for samples, rows_read in reader.samples(window):
+            reducer.add(samples, rows_read)
+        summary = reducer.finish()
+        reader.repeated_problem(reducer.repeated)
+    inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
+    if summary is not None and len(inventory) < len(checked):
+        summary = summary.only(inventory["resource_id"])
+    empty = normalize_metrics(_NO_SAMPLES.frame(np.array([], dtype=object), reader.unit), origin=str(reader.path))
+    return FileData(inventory, empty, rejected, problems, window, summary)
+
+
+_NO_SAMPLES = Samples(np.array([], dtype=np.int32), np.array([], dtype=np.int8), np.array([], dtype=np.int64),
+                      np.array([], dtype=float), None)

@@ -48,7 +48,7 @@ class ActionContext:
     settings: Settings
     window: tuple[pd.Timestamp, pd.Timestamp]
     features: pd.DataFrame  # every analysable resource (to find an endpoint's other variants, ...)
-    series: SeriesIndex  # the sorted metrics, for handlers that replay a series (auto scaling)
+    series: SeriesIndex  # full series of the metrics handlers replay (features.sample_needs: invocations)
 
 
 class Parameters(BaseModel):

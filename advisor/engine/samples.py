@@ -1,0 +1,156 @@
+"""The samples reduced per series: everything the analysis reads from the metrics, in one small object.
+
+The features read per-series statistics, the statistics of summed read+write series, daily peaks and means, each
+series' last active sample and, for the handlers that replay a series (endpoint auto scaling), the full samples of
+a few metrics. :func:`summarize` computes all of it from a long metrics frame with the functions of
+:mod:`advisor.engine.stats`. A source too large to hold as one frame (the file source) calls it on groups of whole
+resources and :func:`merge`\\ s the parts: every figure is a function of one series (or of one resource's read and
+write series), so the parts make exactly the whole, and memory holds series, not samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from advisor.engine import stats
+from advisor.engine.stats import DailyPeaks, HourlyBuckets, SeriesIndex
+
+# Series summed per timestamp before their statistics: p99 of (read + write) is not p99(read) + p99(write).
+DERIVED_METRICS = {"total_iops": ("read_iops", "write_iops"), "total_bytes": ("read_bytes", "write_bytes")}
+
+
+@dataclass(frozen=True)
+class SampleNeeds:
+    """What the features ask of the samples besides the per-series statistics (it depends on the settings)."""
+
+    peaks: tuple[tuple[str, float], ...] = ()  # (metric, quantile of each day's samples)
+    means: tuple[str, ...] = ()  # metrics whose daily means are read
+    active: tuple[str, ...] = ()  # metrics whose last positive sample is read
+    replay: tuple[str, ...] = ()  # metrics whose full series are kept
+
+
+@dataclass
+class SampleSummary:
+    """The reduced samples of a fleet over ``window`` (see the module docstring)."""
+
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    needs: SampleNeeds
+    stats: pd.DataFrame  # stats.series_stats rows, one per series
+    derived: pd.DataFrame  # the same for the summed series of DERIVED_METRICS
+    peaks: dict[tuple[str, float], DailyPeaks]
+    means: dict[str, DailyPeaks]
+    active: dict[str, pd.Series]  # epoch seconds of each series' last positive sample (its first if none)
+    replay: SeriesIndex
+    samples: int = 0
+    hourly: HourlyBuckets | None = field(default=None)  # the report's drill-down series, when built
+
+    @property
+    def days(self) -> tuple[pd.Timestamp, int]:
+        return day_grid(self.window)
+
+    def quiet_days(self, metric: str) -> pd.Series:
+        """Days from each ``metric`` series' last positive sample to the window's end (index resource_id)."""
+        return stats.days_since(self.active[metric], self.window[1])
+
+    def only(self, resource_ids: Iterable[str]) -> SampleSummary:
+        """The summary of these resources only (the tag filters)."""
+        keep = set(resource_ids)
+
+        def rows(ids: np.ndarray) -> np.ndarray:
+            return np.fromiter((rid in keep for rid in ids), dtype=bool, count=len(ids))
+
+        return SampleSummary(
+            window=self.window, needs=self.needs,
+            stats=self.stats[rows(self.stats["resource_id"].to_numpy())].reset_index(drop=True),
+            derived=self.derived[rows(self.derived["resource_id"].to_numpy())].reset_index(drop=True),
+            peaks={k: _take_peaks(p, rows(p.resource_ids)) for k, p in self.peaks.items()},
+            means={k: _take_peaks(p, rows(p.resource_ids)) for k, p in self.means.items()},
+            active={k: s[rows(s.index.to_numpy())] for k, s in self.active.items()},
+            replay=stats.take_series(self.replay, rows(self.replay.resource_ids)),
+            samples=self.samples,
+            hourly=None if self.hourly is None else self.hourly.take(rows(self.hourly.resource_ids)),
+        )
+
+
+def day_grid(window: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[pd.Timestamp, int]:
+    """Midnight UTC of the window's first day, and the number of days it touches (at least 1)."""
+    start, end = window
+    day0 = start.floor("D")
+    return day0, int(np.ceil((end - day0).total_seconds() / 86_400)) or 1
+
+
+def window_hours(window: tuple[pd.Timestamp, pd.Timestamp]) -> float:
+    return max((window[1] - window[0]).total_seconds() / 3600.0, 1e-9)
+
+
+def summarize(metrics: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp], needs: SampleNeeds) -> SampleSummary:
+    """Everything the features read from ``metrics`` (a long frame), for the analysis ``window``."""
+    hours = window_hours(window)
+    day0, n_days = day_grid(window)
+    index = stats.index_series(metrics)
+    return SampleSummary(
+        window=window, needs=needs,
+        stats=stats.series_stats(index, hours),
+        derived=_derived_stats(metrics, hours),
+        peaks={(m, q): stats.daily_peaks(index, m, q, day0, n_days) for m, q in needs.peaks},
+        means={m: stats.daily_means(index, m, day0, n_days) for m in needs.means},
+        active={m: stats.last_active(index, m) for m in needs.active},
+        replay=stats.take_series(index, np.isin(index.metrics, needs.replay)),
+        samples=len(metrics),
+    )
+
+
+def merge(parts: Sequence[SampleSummary], window: tuple[pd.Timestamp, pd.Timestamp],
+          needs: SampleNeeds) -> SampleSummary:
+    """One summary of the parts (each over different resources, all over ``window``)."""
+    if not parts:
+        return summarize(pd.DataFrame({"resource_id": pd.Series(dtype=object), "metric": pd.Series(dtype=object),
+                                       "timestamp": pd.Series(dtype="datetime64[us, UTC]"),
+                                       "value": pd.Series(dtype=float)}), window, needs)
+    hourly = [p.hourly for p in parts if p.hourly is not None]
+    return SampleSummary(
+        window=window, needs=needs,
+        stats=_concat([p.stats for p in parts]),
+        derived=_concat([p.derived for p in parts]),
+        peaks={k: _concat_peaks([p.peaks[k] for p in parts]) for k in needs.peaks},
+        means={k: _concat_peaks([p.means[k] for p in parts]) for k in needs.means},
+        active={k: pd.concat([p.active[k] for p in parts]) for k in needs.active},
+        replay=stats.concat_series([p.replay for p in parts]),
+        samples=sum(p.samples for p in parts),
+        hourly=HourlyBuckets.concat(hourly) if hourly else None,
+    )
+
+
+def _derived_stats(metrics: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Statistics of the summed series in ``DERIVED_METRICS`` (only resources that have the parts)."""
+    present = set(metrics["metric"].cat.categories if isinstance(metrics["metric"].dtype, pd.CategoricalDtype)
+                  else metrics["metric"].unique())
+    out = []
+    for name, parts in DERIVED_METRICS.items():
+        if not present & set(parts):
+            continue
+        rows = stats.prefer_maxima(metrics[metrics["metric"].isin(parts)])
+        if rows.empty:
+            continue
+        summed = rows.groupby(["resource_id", "timestamp"], observed=True, sort=False)["value"].sum().reset_index()
+        summed["metric"] = name
+        out.append(stats.series_stats(stats.index_series(summed), hours))
+    return _concat(out) if out else stats.series_stats(stats.index_series(metrics.iloc[:0]), hours)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [f for f in frames if not f.empty]
+    return pd.concat(kept, ignore_index=True) if kept else frames[0]
+
+
+def _take_peaks(peaks: DailyPeaks, rows: np.ndarray) -> DailyPeaks:
+    return DailyPeaks(peaks.resource_ids[rows], peaks.values[rows], peaks.day0)
+
+
+def _concat_peaks(parts: list[DailyPeaks]) -> DailyPeaks:
+    return DailyPeaks(np.concatenate([p.resource_ids for p in parts]),
+                            np.concatenate([p.values for p in parts]), parts[0].day0)

@@ -1,0 +1,203 @@
+"""The streaming file source: the summary it builds while reading equals what the whole frame gives, its
+statistics match a plain numpy reference, and the CSV reader reads what pandas reads."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.engine.features import sample_needs
+from advisor.engine.pipeline import audit
+from advisor.engine.samples import SampleNeeds
+from advisor.report.series import encode_series
+from advisor.results import recommendations_frame
+from advisor.settings import Settings
+from advisor.sources import batches, load_source, reduce
+from advisor.sources.demo import load_demo
+from advisor.sources.files import load_files, reduce_files
+from advisor.sources.metrics_file import weighted_quantiles
+
+START = pd.Timestamp("2026-11-02", tz="UTC")
+
+
+def _write(directory: Path, inventory: pd.DataFrame, metrics: pd.DataFrame, fmt: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    inventory = inventory.copy()
+    inventory["tags"] = [json.dumps(tags, sort_keys=True) for tags in inventory["tags"]]
+    if fmt == "parquet":
+        inventory.to_parquet(directory / "inventory.parquet")
+        metrics.to_parquet(directory / "metrics.parquet")
+    else:
+        inventory.to_csv(directory / "inventory.csv", index=False)
+        metrics.to_csv(directory / "metrics.csv", index=False)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return load_demo()
+
+
+def _both(directory: Path, catalog, settings: Settings):
+    """The audit of the export read whole and read streaming (in groups of few resources)."""
+    whole = load_source(f"files:{directory}")
+    streamed = load_source(f"files:{directory}", needs=sample_needs(settings))
+    assert streamed.summary is not None and streamed.metrics.empty
+    assert streamed.problems == whole.problems and streamed.window == whole.window
+    assert streamed.samples == len(whole.metrics)
+    results = [audit(data.inventory, data.analysed, catalog, settings, window=data.window) for data in (whole,
+                                                                                                         streamed)]
+    return whole, streamed, results
+
+
+def _decoded_series(result) -> dict[str, tuple[list, bytes]]:
+    ids = [rec.resource_id for rec in result.recommendations]
+    encoded = encode_series(ids, result.metrics if result.hourly is None else result.hourly)
+    out = {}
+    for resource_id, entry in encoded.index.items():
+        offset, length = entry["at"]
+        out[resource_id] = (entry["metrics"], base64.b64decode(encoded.text[offset:offset + length]))
+    return out
+
+
+@pytest.mark.parametrize("order", ["as written", "shuffled"])
+def test_the_streamed_demo_gives_exactly_the_whole_frame_results(demo, catalog, tmp_path, monkeypatch, order):
+    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 150_000)  # many groups of resources, summarized one by one
+    inventory, metrics = demo
+    if order == "shuffled":  # rows of every resource interleaved: resources complete only at the end
+        metrics = metrics.iloc[::4].sample(frac=1.0, random_state=5).reset_index(drop=True)
+    settings = Settings()
+    _, _, (whole, streamed) = _both(_write(tmp_path / "export", inventory, metrics, "parquet"), catalog, settings)
+    pd.testing.assert_frame_equal(whole.features.sort_index(), streamed.features.sort_index(), check_exact=True)
+    assert recommendations_frame(whole.recommendations).equals(recommendations_frame(streamed.recommendations))
+    assert _decoded_series(whole) == _decoded_series(streamed)
+
+
+def test_the_streamed_csv_with_avg_and_max_samples_matches(demo, catalog, tmp_path, monkeypatch):
+    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 20_000)
+    inventory, metrics = demo
+    hourly = metrics[metrics["timestamp"].dt.minute == 0]
+    maxima = hourly[hourly["metric"].isin(["cpu", "memory"])].assign(value=lambda f: np.minimum(f["value"] * 1.2,
+                                                                                                  100.0))
+    both = pd.concat([hourly.assign(stat="avg"), maxima.assign(stat="max")], ignore_index=True)
+    repeated = pd.concat([both, both.iloc[:40]], ignore_index=True)  # counted once, in both readings
+    settings = Settings()
+    whole_data, _, (whole, streamed) = _both(_write(tmp_path / "export", inventory, repeated, "csv"), catalog,
+                                             settings)
+    assert any("40 repeated sample(s)" in p for p in whole_data.problems)
+    pd.testing.assert_frame_equal(whole.features.sort_index(), streamed.features.sort_index(), check_exact=True)
+    assert recommendations_frame(whole.recommendations).equals(recommendations_frame(streamed.recommendations))
+    assert _decoded_series(whole) == _decoded_series(streamed)
+
+
+def _reference_fleet(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """Three instances, irregular samples with gaps over two days, written as CSV in a shuffled order."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for k in range(3):
+        for metric, high in (("cpu", 100.0), ("memory", 100.0), ("network_in", 5e6)):
+            minutes = np.sort(rng.choice(2 * 24 * 60, size=rng.integers(200, 600), replace=False))
+            values = np.round(rng.uniform(0, high, len(minutes)), 3)
+            rows.append(pd.DataFrame({"resource_id": f"i-{k}", "metric": metric,
+                                      "timestamp": START + pd.to_timedelta(minutes, unit="min"), "value": values}))
+    metrics = pd.concat(rows, ignore_index=True)
+    inventory = pd.DataFrame({"resource_id": [f"i-{k}" for k in range(3)], "kind": "ec2_instance",
+                              "region": "us-east-1", "instance_type": "m5.large"})
+    inventory.to_csv(tmp_path / "inventory.csv", index=False)
+    metrics.sample(frac=1.0, random_state=2).assign(timestamp=lambda f: f["timestamp"].map(pd.Timestamp.isoformat)) \
+        .to_csv(tmp_path / "metrics.csv", index=False)
+    return tmp_path, metrics
+
+
+def test_streamed_statistics_match_a_numpy_reference(tmp_path, monkeypatch):
+    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 500)
+    directory, metrics = _reference_fleet(tmp_path)
+    needs = SampleNeeds(peaks=(("cpu", 0.9), ("cpu", 1.0)), means=("network_in",))
+    data = reduce_files(directory, needs, START.to_pydatetime(), (START + pd.Timedelta(days=2)).to_pydatetime())
+    summary = data.summary
+    assert summary is not None and summary.samples == len(metrics)
+    stats = summary.stats.set_index(["resource_id", "metric"])
+    for (rid, metric), group in metrics.groupby(["resource_id", "metric"]):
+        values = group["value"].to_numpy()
+        row = stats.loc[(rid, metric)]
+        for name, q in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
+            assert row[name] == pytest.approx(np.percentile(values, q), rel=1e-6), name
+        assert row["mean"] == pytest.approx(values.mean(), rel=1e-12)
+        assert (row["min"], row["max"]) == pytest.approx((values.min(), values.max()), rel=1e-6)
+        assert row["samples"] == len(values) and row["above_90"] == pytest.approx((values > 90).mean())
+        days = group["timestamp"].dt.floor("D")
+        hours = group["timestamp"].dt.floor("h")
+        if metric == "cpu":
+            for q in (0.9, 1.0):
+                peaks = summary.peaks[("cpu", q)]
+                got = peaks.values[list(peaks.resource_ids).index(rid)]
+                expected = group.groupby(days)["value"].quantile(q)
+                assert got[:len(expected)] == pytest.approx(expected.to_numpy(), rel=1e-6)
+        if metric == "network_in":
+            means = summary.means["network_in"]
+            expected = group.groupby(days)["value"].mean()
+            assert means.values[list(means.resource_ids).index(rid)] == pytest.approx(expected.to_numpy())
+        hourly = summary.hourly
+        assert hourly is not None
+        at = np.flatnonzero((hourly.resource_ids == rid) & (hourly.metrics == metric))[0]
+        first = int(hours.min().timestamp() // 3600) - hourly.hour0
+        by_hour = group.groupby(hours)["value"]
+        columns = pd.DatetimeIndex(by_hour.max().index).as_unit("s").asi8 // 3600 - hourly.hour0
+        assert hourly.maxes[at, columns] == pytest.approx(by_hour.max().to_numpy(), rel=1e-6)
+        assert hourly.means[at, columns] == pytest.approx(by_hour.mean().to_numpy(), rel=1e-6)
+        assert np.isnan(hourly.maxes[at, :first]).all()
+
+
+def test_weighted_quantiles_are_numpy_quantiles_of_the_repeated_values():
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 500):
+        values = np.sort(rng.choice(10**9, size=size, replace=False)).astype(float)
+        counts = rng.integers(1, 40, size)
+        quantiles = (0.0, 0.01, 0.25, 0.5, 0.99, 1.0)
+        expected = np.quantile(np.repeat(values, counts), quantiles)
+        assert weighted_quantiles(values, counts, quantiles).tolist() == expected.tolist()
+
+
+def _small(tmp_path: Path, metrics_text: str, name: str = "metrics.csv") -> Path:
+    (tmp_path / "inventory.csv").write_text("resource_id,kind,region\ni-1,ec2_instance,us-east-1\n"
+                                            "i-2,ec2_instance,us-east-1\n")
+    data = metrics_text.encode()
+    (tmp_path / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    return tmp_path
+
+
+def test_a_row_short_of_fields_is_read_as_pandas_reads_it(tmp_path):
+    """pyarrow refuses the row; pandas' parser then reads the file: the missing value is an empty cell."""
+    source = _small(tmp_path, "resource_id,metric,timestamp,value\ni-1,cpu,2026-11-02T00:00:00Z,5\n"
+                              "i-1,cpu,2026-11-02T00:05:00Z\ni-2,cpu,2026-11-02T00:05:00Z,7\n")
+    data = load_files(source)
+    assert data.metrics["value"].tolist() == [5.0, 7.0]
+    assert data.problems == ["metrics.csv: 1 sample(s) with an empty value ignored"]
+
+
+def test_pyarrow_giving_up_mid_file_restarts_the_pass(tmp_path, monkeypatch):
+    """A short row far into the file: the rows pyarrow already gave are not counted twice."""
+    monkeypatch.setattr(batches, "_BLOCK", 256)
+    lines = [f"i-1,cpu,2026-11-02T{h:02d}:{m:02d}:00Z,{h + m}" for h in range(10) for m in range(0, 60, 5)]
+    lines += ["i-ghost,cpu,2026-11-02T00:00:00Z,1", "i-2,cpu,2026-11-02T00:00:00Z"]
+    data = load_files(_small(tmp_path, "resource_id,metric,timestamp,value\n" + "\n".join(lines) + "\n"))
+    assert len(data.metrics) == 120
+    assert data.problems == ["metrics.csv: 1 sample(s) of 1 resource id(s) not in the inventory ignored (first: "
+                             "'i-ghost' on row 122)", "metrics.csv: 1 sample(s) with an empty value ignored"]
+
+
+def test_a_repeated_column_name_is_read_as_pandas_names_it(tmp_path):
+    source = _small(tmp_path, "resource_id,metric,timestamp,value,value\ni-1,cpu,2026-11-02T00:00:00Z,5,9\n")
+    assert load_files(source).metrics["value"].tolist() == [5.0]
+
+
+def test_gzip_and_a_byte_order_mark(tmp_path):
+    source = _small(tmp_path, "\ufeffresource_id,metric,timestamp,value\ni-1,cpu,2026-11-02T00:00:00Z,5\n",
+                    "metrics.csv.gz")
+    assert load_files(source).metrics["value"].tolist() == [5.0]
