@@ -45,8 +45,12 @@ class SampleSummary:
     means: dict[str, DailyPeaks]
     active: dict[str, pd.Series]  # epoch seconds of each series' last positive sample (its first if none)
     replay: SeriesIndex
-    samples: int = 0
+    counts: pd.Series  # samples read per resource (index resource_id)
     hourly: HourlyBuckets | None = field(default=None)  # the report's drill-down series, when built
+
+    @property
+    def samples(self) -> int:
+        return int(self.counts.sum())
 
     @property
     def days(self) -> tuple[pd.Timestamp, int]:
@@ -71,7 +75,7 @@ class SampleSummary:
             means={k: _take_peaks(p, rows(p.resource_ids)) for k, p in self.means.items()},
             active={k: s[rows(s.index.to_numpy())] for k, s in self.active.items()},
             replay=stats.take_series(self.replay, rows(self.replay.resource_ids)),
-            samples=self.samples,
+            counts=self.counts[rows(self.counts.index.to_numpy())],
             hourly=None if self.hourly is None else self.hourly.take(rows(self.hourly.resource_ids)),
         )
 
@@ -100,7 +104,7 @@ def summarize(metrics: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp], 
         means={m: stats.daily_means(index, m, day0, n_days) for m in needs.means},
         active={m: stats.last_active(index, m) for m in needs.active},
         replay=stats.take_series(index, np.isin(index.metrics, needs.replay)),
-        samples=len(metrics),
+        counts=metrics["resource_id"].value_counts(sort=False).rename(None).rename_axis(None),
     )
 
 
@@ -120,9 +124,52 @@ def merge(parts: Sequence[SampleSummary], window: tuple[pd.Timestamp, pd.Timesta
         means={k: _concat_peaks([p.means[k] for p in parts]) for k in needs.means},
         active={k: pd.concat([p.active[k] for p in parts]) for k in needs.active},
         replay=stats.concat_series([p.replay for p in parts]),
-        samples=sum(p.samples for p in parts),
+        counts=pd.concat([p.counts for p in parts]),
         hourly=HourlyBuckets.concat(hourly) if hourly else None,
     )
+
+
+def realign(summary: SampleSummary, window: tuple[pd.Timestamp, pd.Timestamp]) -> SampleSummary:
+    """The summary over another window holding all its samples: coverage against the new window's hours, and the
+    daily and hourly columns moved onto the new window's days and hours."""
+    if tuple(summary.window) == tuple(window):
+        return summary
+    hours = window_hours(window)
+    day0, n_days = day_grid(window)
+    hourly = summary.hourly
+    if hourly is not None:
+        hour0 = int(window[0].timestamp() // 3600)
+        n_hours = int(window[1].timestamp() // 3600) - hour0 + 1
+        hourly = stats.HourlyBuckets(hourly.resource_ids, hourly.metrics, hour0,
+                                     *(_shift(a, hourly.hour0 - hour0, n_hours, fill)
+                                       for a, fill in ((hourly.maxes, np.nan), (hourly.means, np.nan),
+                                                       (hourly.counts, 0))))
+    return SampleSummary(
+        window=window, needs=summary.needs,
+        stats=_recover(summary.stats, hours), derived=_recover(summary.derived, hours),
+        peaks={k: _regrid(p, day0, n_days) for k, p in summary.peaks.items()},
+        means={k: _regrid(p, day0, n_days) for k, p in summary.means.items()},
+        active=summary.active, replay=summary.replay, counts=summary.counts, hourly=hourly,
+    )
+
+
+def _recover(frame: pd.DataFrame, hours: float) -> pd.DataFrame:
+    """Coverage as ``stats.series_stats`` gives it over ``hours``."""
+    return frame.assign(coverage=np.clip(frame["hours"] / hours, 0, 1))
+
+
+def _regrid(peaks: DailyPeaks, day0: pd.Timestamp, n_days: int) -> DailyPeaks:
+    offset = int((peaks.day0 - day0) / pd.Timedelta(days=1))
+    return DailyPeaks(peaks.resource_ids, _shift(peaks.values, offset, n_days, np.nan), day0)
+
+
+def _shift(columns: np.ndarray, offset: int, width: int, fill: float) -> np.ndarray:
+    """``columns`` placed from column ``offset`` of a ``width``-column array (whatever falls outside is empty)."""
+    out = np.full((len(columns), width), fill, dtype=columns.dtype)
+    first, stop = max(0, -offset), min(columns.shape[1], width - offset)
+    if stop > first:
+        out[:, first + offset:stop + offset] = columns[:, first:stop]
+    return out
 
 
 def _derived_stats(metrics: pd.DataFrame, hours: float) -> pd.DataFrame:

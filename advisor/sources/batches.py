@@ -45,6 +45,7 @@ class MetricsFile:
         self.path = path
         self.parquet = path.suffix == ".parquet"
         self._pandas = False
+        self.timestamp_type: pa.DataType = pa.string()  # a CSV cell is text
         self.columns = self._parquet_columns() if self.parquet else self._csv_columns()
 
     def batches(self, wanted: list[str]) -> Iterator[pa.RecordBatch]:
@@ -77,6 +78,8 @@ class MetricsFile:
         except Exception as exc:  # pyarrow raises a zoo of types for truncated or foreign files
             raise self._unreadable(exc) from exc
         index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
+        if "timestamp" in schema.names:
+            self.timestamp_type = schema.field("timestamp").type
         return [name for name in schema.names if name not in index]  # pandas makes those the (dropped) index
 
     def _parquet_batches(self, wanted: list[str]) -> Iterator[pa.RecordBatch]:

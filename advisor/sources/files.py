@@ -27,7 +27,7 @@ from advisor.model import INVENTORY_COLUMNS, SKIPPED_COLUMNS, normalize_inventor
 from advisor.sources import domains
 from advisor.sources.batches import first_line
 from advisor.sources.metrics_file import MetricsReader, Samples, row_offset
-from advisor.sources.reduce import Reducer
+from advisor.sources.reduce import Collector, Reducer, reduce_samples
 
 
 @dataclass
@@ -172,7 +172,7 @@ def _rejected_frame(inventory: pd.DataFrame, rejections: _Rejections) -> pd.Data
 def _open(directory: str | Path, start: datetime | None,
           end: datetime | None) -> tuple[Path, pd.DataFrame, pd.DataFrame, _Rejections, MetricsReader, list[str],
                                          tuple[pd.Timestamp | None, pd.Timestamp | None]]:
-    """The checked inventory and the metrics file's first pass (every row judged)."""
+    """The checked inventory and a reader of the metrics file."""
     directory = Path(directory)
     if not directory.is_dir():
         raise SourceError(f"{directory}: not a directory (expected inventory.csv and metrics.csv inside)")
@@ -184,7 +184,6 @@ def _open(directory: str | Path, start: datetime | None,
     raw_inventory = _read(inventory_path)
     checked, rejections = _check_inventory(raw_inventory, inventory_path, problems)
     reader = MetricsReader(metrics_path, pd.Index(checked["resource_id"]), set(rejections.reasons))
-    reader.scan(count_times=lo is None or hi is None)
     return inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi)
 
 
@@ -203,40 +202,24 @@ def load_files(directory: str | Path, start: datetime | None = None, end: dateti
 
     The metrics come back as one long frame: memory grows with the samples (see :func:`reduce_files`)."""
     inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
-    reader.empty_problem()
-    window = reader.window(lo, hi)
-    parts = [samples for samples, _ in reader.samples(window)]
-    ids = checked["resource_id"].to_numpy()
-    frame = (Samples.concat(parts) if parts else _NO_SAMPLES).frame(ids, reader.unit)
-    frame["resource_id"] = frame["resource_id"].astype(str)
-    frame["metric"] = frame["metric"].astype(str)
-    repeated = frame.duplicated(subset=[c for c in ("resource_id", "metric", "timestamp", "stat") if c in frame])
-    reader.repeated_problem(int(repeated.sum()))
-    frame = frame[~repeated.to_numpy()].reset_index(drop=True)
+    frame, window, repeated = reduce_samples(reader, Collector, SampleNeeds(), lo, hi)
+    reader.repeated_problem(repeated)
+    if not isinstance(frame, pd.DataFrame):
+        frame = Samples.empty().frame(np.array([], dtype=object), reader.unit)
     inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
     return FileData(inventory, normalize_metrics(frame, origin=str(reader.path)), rejected, problems, window)
 
 
 def reduce_files(directory: str | Path, needs: SampleNeeds, start: datetime | None = None,
                  end: datetime | None = None) -> FileData:
-    """As :func:`load_files`, with the metrics reduced per series while they stream (``FileData.metrics`` is then a
-    :class:`~advisor.engine.samples.SampleSummary`): memory grows with the series, not the samples."""
+    """As :func:`load_files`, with the metrics reduced per series while they stream (``FileData.summary``; the
+    long frame is left empty): memory grows with the series, not the samples."""
     inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
-    reader.empty_problem()
-    window = reader.window(lo, hi)
-    summary = None
-    if window is not None:  # else there is no sample at all and the analysis picks its window
-        reducer = Reducer(checked["resource_id"].to_numpy(), reader.last_row, reader.unit, window, needs)
-        for samples, rows_read in reader.samples(window):
-            reducer.add(samples, rows_read)
-        summary = reducer.finish()
-        reader.repeated_problem(reducer.repeated)
+    summary, window, repeated = reduce_samples(reader, Reducer, needs, lo, hi)
+    reader.repeated_problem(repeated)
     inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
+    assert summary is None or isinstance(summary, SampleSummary)
     if summary is not None and len(inventory) < len(checked):
         summary = summary.only(inventory["resource_id"])
-    empty = normalize_metrics(_NO_SAMPLES.frame(np.array([], dtype=object), reader.unit), origin=str(reader.path))
+    empty = normalize_metrics(Samples.empty().frame(np.array([], dtype=object), reader.unit), origin=str(reader.path))
     return FileData(inventory, empty, rejected, problems, window, summary)
-
-
-_NO_SAMPLES = Samples(np.array([], dtype=np.int32), np.array([], dtype=np.int8), np.array([], dtype=np.int64),
-                      np.array([], dtype=float), None)

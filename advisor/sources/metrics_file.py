@@ -1,10 +1,10 @@
 """The file source's metrics file, checked and read batch by batch in two passes.
 
-The first pass judges every row (a value outside its field's domain rejects its resource, with the file, row and
-field), counts what is ignored, notes where each resource's rows end and, unless the command fixed it, finds the
-analysis window (the bulk of the accepted samples' times). The second pass yields the accepted samples inside the
-window as compact arrays: integer resource and metric codes, int64 times, float64 values. Memory holds per-resource
-counters, the distinct sample times and one batch, never the file.
+A pass hands the accepted samples, batch by batch, to a sink as compact arrays: integer resource and metric codes,
+int64 times, float64 values. The first pass also judges every row (a value outside its field's domain rejects its
+resource, with the file, row and field), counts what is ignored and notes where each resource's rows end; a second
+pass, over some resources only, happens when the first could not settle them (see ``advisor.sources.reduce``).
+Memory holds per-resource counters and one batch, never the file.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,11 @@ class Samples:
     def __len__(self) -> int:
         return len(self.rid)
 
+    @staticmethod
+    def empty() -> Samples:
+        return Samples(np.array([], dtype=np.int32), np.array([], dtype=np.int8), np.array([], dtype=np.int64),
+                       np.array([], dtype=float), None)
+
     def take(self, rows: np.ndarray | slice) -> Samples:
         return Samples(self.rid[rows], self.metric[rows], self.stamp[rows], self.value[rows],
                        None if self.stat is None else self.stat[rows])
@@ -75,6 +81,14 @@ class Samples:
         return out
 
 
+class Sink(Protocol):
+    """Where a pass puts the accepted samples."""
+
+    def reset(self) -> None: ...
+
+    def add(self, samples: Samples, first: int, rows_read: int) -> None: ...
+
+
 class MetricsReader:
     """One metrics file of a file source, checked against the inventory's ``ids`` (``refused``: ids the inventory
     lists but rejected)."""
@@ -86,90 +100,114 @@ class MetricsReader:
         if missing:
             raise SourceError(f"{path}: missing required column(s) {', '.join(missing)}")
         self.columns = [c for c in (*METRICS_COLUMNS, "stat") if c in self.file.columns]
-        self.unit: TimeUnit = "us"
-        self._reset()
-
-    def _reset(self) -> None:
-        self.reasons: dict[int, str] = {}  # position -> why the resource is rejected (its first bad row)
-        self.rejected = np.zeros(len(self.ids), dtype=bool)
-        self.empty = np.zeros(len(self.ids), dtype=np.int64)  # empty values per resource
-        self.last_row = np.full(len(self.ids), -1, dtype=np.int64)  # each resource's last row
+        self.unit: TimeUnit = time_unit(self.file.timestamp_type)
         self.problems: list[str] = []
-        self._times = _TimeCounts()
-
-    def _decoded(self) -> Iterator[Decoded]:
-        first = 0
-        for batch in self.file.batches(self.columns):
-            if first == 0:
-                self.unit = time_unit(batch.schema.field("timestamp").type)
-            yield decode(batch, first, self.ids, self.refused, self.unit)
-            first += batch.num_rows
+        self.reasons: dict[int, str] = {}  # position -> why the resource is rejected (its first bad row)
+        self.rejected = np.zeros(len(ids), dtype=bool)
+        self.empty = np.zeros(len(ids), dtype=np.int64)  # empty values per resource
+        self.last_row = np.full(len(ids), -1, dtype=np.int64)  # each resource's last row (so far)
 
     def row(self, position: int) -> int:
         return position + row_offset(self.path)
 
-    # First pass ---------------------------------------------------------------------------------------------------
-
-    def scan(self, count_times: bool) -> None:
-        """Judge every row; with ``count_times``, also count the accepted samples' times (for the window)."""
+    def read(self, sink: Sink, window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+             only: np.ndarray | None = None, report: bool = True) -> None:
+        """One pass over the file: the accepted samples (of the ``only`` resources, inside ``window``) go to
+        ``sink``. The first pass (no ``only``) also judges every row and counts what is ignored; samples outside
+        ``window`` are counted in a problem unless ``report`` is off."""
+        judge = only is None
         while True:
+            state = (len(self.problems), dict(self.reasons), self.rejected.copy(), self.empty.copy(),
+                     self.last_row.copy())
             try:
-                self._scan(count_times)
+                self._read(sink, window, only, report)
                 return
-            except Restart:  # pandas' parser reads the file from now on: count from the start again
-                self._reset()
+            except Restart:  # pandas' parser reads the file from now on: read it again from the start
+                if judge:
+                    self.problems = self.problems[:state[0]]
+                    self.reasons, self.rejected, self.empty, self.last_row = state[1:]
+                sink.reset()
 
-    def _scan(self, count_times: bool) -> None:
+    def _decoded(self) -> Iterator[Decoded]:
+        first = 0
+        for batch in self.file.batches(self.columns):
+            yield decode(batch, first, self.ids, self.refused, self.unit)
+            first += batch.num_rows
+
+    def _read(self, sink: Sink, window: tuple[pd.Timestamp, pd.Timestamp] | None, only: np.ndarray | None,
+              report: bool) -> None:
+        judge = only is None
         unknown, unknown_ids, first_unknown = 0, set(), None
-        rejected = self.rejected
-        counted = np.zeros(len(self.ids), dtype=bool)
-        recount = False
+        outside, first_outside = 0, None
+        bounds = None
         for batch in self._decoded():
-            not_listed = batch.rid == -1
-            if not_listed.any():
-                where = np.flatnonzero(not_listed)
-                unknown += len(where)
-                unknown_ids.update(batch.rid_names[np.unique(batch.rid_index[where])])
-                if first_unknown is None:
-                    first_unknown = (batch.first + int(where[0]), batch.rid_names[batch.rid_index[where[0]]])
+            if bounds is None and window is not None:
+                bounds = (in_unit(window[0], self.unit, True), in_unit(window[1], self.unit, False))
             known = batch.rid >= 0
-            newly = self._judge(batch, known, rejected)
-            recount |= bool(counted[newly].any())
-            self.empty += np.bincount(batch.rid[known & batch.empty], minlength=len(self.ids))
-            self._note_last_rows(batch, known)
-            if count_times:
-                keep = known & ~batch.empty
-                keep[keep] = ~rejected[batch.rid[keep]]
-                counted[batch.rid[keep]] = True
-                self._times.add(batch.stamp[keep])
+            if judge:
+                not_listed = batch.rid == -1
+                if not_listed.any():
+                    where = np.flatnonzero(not_listed)
+                    unknown += len(where)
+                    unknown_ids.update(batch.rid_names[np.unique(batch.rid_index[where])])
+                    if first_unknown is None:
+                        first_unknown = (batch.first + int(where[0]), batch.rid_names[batch.rid_index[where[0]]])
+                self._judge(batch, known)
+                self.empty += np.bincount(batch.rid[known & batch.empty], minlength=len(self.ids))
+                self._note_last_rows(batch, known)
+            keep = known & ~batch.empty
+            keep[keep] = ~self.rejected[batch.rid[keep]] if only is None else only[batch.rid[keep]]
+            rows = np.flatnonzero(keep)
+            samples = self._samples(batch, rows)
+            if bounds is not None:
+                inside = (samples.stamp >= bounds[0]) & (samples.stamp <= bounds[1])
+                if not inside.all():
+                    outside += int((~inside).sum())
+                    if first_outside is None:
+                        position = int(rows[np.argmin(inside)])
+                        first_outside = (batch.first + position, batch.cell("timestamp", position))
+                    samples = samples.take(inside)
+            sink.add(samples, batch.first, batch.first + len(batch))
         if unknown:
             assert first_unknown is not None
             self.problems.append(f"{self.path.name}: {unknown} sample(s) of {len(unknown_ids)} resource id(s) not in "
                                  f"the inventory ignored (first: {first_unknown[1]!r} on row "
                                  f"{self.row(first_unknown[0])})")
-        if count_times and recount:  # a resource counted before a later row rejected it: count again without it
-            self._times = _TimeCounts()
-            for _, _, samples in self._accepted():
-                self._times.add(samples.stamp)
+        if judge:
+            count = int(self.empty[~self.rejected].sum())
+            if count:
+                self.problems.append(f"{self.path.name}: {count} sample(s) with an empty value ignored")
+        if outside and report:
+            assert first_outside is not None and window is not None
+            self.problems.append(f"{self.path.name}: {outside} sample(s) dated outside the analysis window "
+                                 f"{window[0]:%Y-%m-%d %H:%M} to {window[1]:%Y-%m-%d %H:%M} UTC dropped (first on row "
+                                 f"{self.row(first_outside[0])}: {domains.show(first_outside[1])})")
 
-    def _judge(self, batch: Decoded, known: np.ndarray, rejected: np.ndarray) -> np.ndarray:
-        """Reject the resources of this batch's bad rows (the first bad row of each says why); the new ones."""
+    @staticmethod
+    def _samples(batch: Decoded, rows: np.ndarray) -> Samples:
+        """The samples of ``rows`` (percentages a hair over 100 clipped)."""
+        value = batch.value[rows]
+        metric = batch.metric[rows]
+        percent = PERCENT[metric]
+        value[percent] = np.clip(value[percent], 0, 100)
+        return Samples(batch.rid[rows], metric, batch.stamp[rows], value,
+                       None if batch.stat is None else batch.stat[rows])
+
+    def _judge(self, batch: Decoded, known: np.ndarray) -> None:
+        """Reject the resources of this batch's bad rows (the first bad row of each says why)."""
         checks = batch.checks()
         bad = known & np.logical_or.reduce(list(checks.values()))
         if not bad.any():
-            return np.array([], dtype=np.int64)
+            return
         rows = np.flatnonzero(bad)
         codes, first = np.unique(batch.rid[rows], return_index=True)
-        fresh = ~rejected[codes]
-        newly = []
+        fresh = ~self.rejected[codes]
         for position in sorted(rows[first[fresh]]):  # in file order, as the reasons are listed
             column = next(name for name, failed in checks.items() if failed[position])
             code = int(batch.rid[position])
             self.reasons[code] = (f"{self.path.name} row {self.row(batch.first + int(position))}, field {column}: "
                                   f"{batch.reason(column, int(position))}")
-            rejected[code] = True
-            newly.append(code)
-        return np.array(newly, dtype=np.int64)
+            self.rejected[code] = True
 
     def _note_last_rows(self, batch: Decoded, known: np.ndarray) -> None:
         rows = np.flatnonzero(known)
@@ -177,76 +215,34 @@ class MetricsReader:
         ends = rows[np.r_[codes[1:] != codes[:-1], True]] if len(rows) else rows  # last row of each run
         np.maximum.at(self.last_row, batch.rid[ends], batch.first + ends)
 
-    def empty_problem(self) -> None:
-        count = int(self.empty[~self.rejected].sum())
-        if count:
-            self.problems.append(f"{self.path.name}: {count} sample(s) with an empty value ignored")
-
-    def window(self, start: pd.Timestamp | None,
-               end: pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        """The given bounds, else the bulk of the data: its central quantiles widened by their own span each way
-        (a stray row dated 1900 or 9999 cannot stretch the window to centuries)."""
-        if start is not None and end is not None:
-            return start, end
-        stamps, counts = self._times.result()
-        if not len(stamps):
-            return None
-        times = pd.DatetimeIndex(stamps.view(f"M8[{self.unit}]")).tz_localize("UTC")
-        seconds = times.as_unit("s").asi8.astype(float)  # years 1 to 9999 fit
-        low_q, high_q = weighted_quantiles(seconds, counts, BULK_QUANTILES)
-        span = max(high_q - low_q, 86_400.0)
-        lo = start if start is not None else times[seconds >= low_q - span].min()
-        hi = end if end is not None else times[seconds <= high_q + span].max()
-        return lo, hi
-
-    # Second pass --------------------------------------------------------------------------------------------------
-
-    def _accepted(self) -> Iterator[tuple[Decoded, np.ndarray, Samples]]:
-        """Each batch, its rows of accepted, non-empty samples and those samples (percentages a hair over 100
-        clipped)."""
-        for batch in self._decoded():
-            keep = batch.rid >= 0
-            keep[keep] = ~self.rejected[batch.rid[keep]]
-            keep &= ~batch.empty
-            rows = np.flatnonzero(keep)
-            value = batch.value[rows]
-            metric = batch.metric[rows]
-            percent = PERCENT[metric]
-            value[percent] = np.clip(value[percent], 0, 100)
-            yield batch, rows, Samples(batch.rid[rows], metric, batch.stamp[rows], value,
-                                       None if batch.stat is None else batch.stat[rows])
-
-    def samples(self, window: tuple[pd.Timestamp, pd.Timestamp] | None) -> Iterator[tuple[Samples, int]]:
-        """The accepted samples inside ``window``, batch by batch, with the rows read so far; samples outside are
-        dropped and counted. Starts over (raising :class:`Restart`) if the file's parser changes."""
-        outside, first = 0, None
-        for batch, rows, samples in self._accepted():
-            if window is not None:
-                lo, hi = (_in_unit(t, self.unit, up) for t, up in ((window[0], True), (window[1], False)))
-                inside = (samples.stamp >= lo) & (samples.stamp <= hi)
-                if not inside.all():
-                    outside += int((~inside).sum())
-                    if first is None:
-                        position = int(rows[np.argmin(inside)])
-                        first = (batch.first + position, batch.cell("timestamp", position))
-                    samples = samples.take(inside)
-            yield samples, batch.first + len(batch)
-        if outside:
-            assert first is not None and window is not None
-            self.problems.append(f"{self.path.name}: {outside} sample(s) dated outside the analysis window "
-                                 f"{window[0]:%Y-%m-%d %H:%M} to {window[1]:%Y-%m-%d %H:%M} UTC dropped (first on row "
-                                 f"{self.row(first[0])}: {domains.show(first[1])})")
-
     def repeated_problem(self, count: int) -> None:
         if count:
             self.problems.append(f"{self.path.name}: {count} repeated sample(s) (same resource, metric and time) "
                                  "ignored")
 
 
+def bulk_window(times: TimeCounts, unit: TimeUnit, start: pd.Timestamp | None,
+                end: pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The given bounds, else the bulk of the data: its central quantiles widened by their own span each way
+    (a stray row dated 1900 or 9999 cannot stretch the window to centuries)."""
+    if start is not None and end is not None:
+        return start, end
+    stamps, counts = times.result()
+    if not len(stamps):
+        return None
+    moments = pd.DatetimeIndex(stamps.view(f"M8[{unit}]")).tz_localize("UTC")
+    seconds = moments.as_unit("s").asi8.astype(float)  # years 1 to 9999 fit
+    low_q, high_q = weighted_quantiles(seconds, counts, BULK_QUANTILES)
+    span = max(high_q - low_q, 86_400.0)
+    lo = start if start is not None else moments[seconds >= low_q - span].min()
+    hi = end if end is not None else moments[seconds <= high_q + span].max()
+    return lo, hi
+
+
 _UNITS = ("s", "ms", "us", "ns")
 
 
-def _in_unit(moment: pd.Timestamp, unit: str, up: bool) -> int:
+def in_unit(moment: pd.Timestamp, unit: str, up: bool) -> int:
     """``moment`` as a count of ``unit`` since the epoch, rounded (up for a start) to stay inside the window."""
     stamp = moment if moment.tzinfo is None else moment.tz_convert("UTC").tz_localize(None)
     count = int(stamp.asm8.view(np.int64))
@@ -256,7 +252,7 @@ def _in_unit(moment: pd.Timestamp, unit: str, up: bool) -> int:
     return -(-count // 1000**finer) if up else count // 1000**finer
 
 
-class _TimeCounts:
+class TimeCounts:
     """How many samples fall on each distinct time (int64 in the file's unit)."""
 
     def __init__(self) -> None:
@@ -267,8 +263,15 @@ class _TimeCounts:
         if not len(stamps):
             return
         counted = pc.value_counts(pa.array(stamps, type=pa.int64()))
-        self._parts.append((counted.field("values").to_numpy(), counted.field("counts").to_numpy()))
-        self._size += len(self._parts[-1][0])
+        self._keep(counted.field("values").to_numpy(), counted.field("counts").to_numpy())
+
+    def merge(self, other: TimeCounts) -> None:
+        for values, counts in other._parts:
+            self._keep(values, counts)
+
+    def _keep(self, values: np.ndarray, counts: np.ndarray) -> None:
+        self._parts.append((values, counts))
+        self._size += len(values)
         if self._size > 4 * 1_000_000:
             self._parts = [self.result()]
             self._size = len(self._parts[0][0])

@@ -1,9 +1,18 @@
-"""Samples streamed in, per-series summaries out: whole resources are summarized once their last row has passed.
+"""Samples streamed in, per-series summaries out, in one pass over a file grouped by resource.
 
-A file grouped by resource (as exports are) completes resources batch after batch, so only about one batch of
-samples is held at a time. A file in another order completes them later (at worst at its end) and holds their
-samples, compactly, until then. Each group of complete resources becomes a long frame of its own, summarized by
-:func:`advisor.engine.samples.summarize` (the same code as a whole frame) plus its hourly drill-down series.
+A resource is summarized once its rows have stopped coming (it is absent from the latest batch), in groups of about
+:data:`CHUNK_SAMPLES` samples: each group becomes a long frame of its own, summarized by
+:func:`advisor.engine.samples.summarize` (the same code as a whole frame) plus its hourly drill-down series. The
+analysis window is known only at the end (the bulk of every accepted sample's time), so a group is summarized over
+its own bulk window and realigned afterwards; a resource that cannot be settled that way is *unsettled* and read
+again, alone with the others like it, in a second pass that knows the window and where each resource's rows end:
+
+* its rows came back after it was summarized (a file not grouped by resource);
+* it has samples outside its group's bulk or outside the final window (a stray date), which are dropped;
+* it was rejected by a row after it was summarized (the window is then counted again).
+
+A file grouped by resource (as exports are) is read once and holds about one group of samples at a time. A file in
+another order holds its samples, compactly, until its resources complete (at worst, its end).
 """
 
 from __future__ import annotations
@@ -13,64 +22,183 @@ import pandas as pd
 
 from advisor.engine import samples, stats
 from advisor.sources.decode import TimeUnit
-from advisor.sources.metrics_file import Samples
+from advisor.sources.metrics_file import MetricsReader, Samples, TimeCounts, bulk_window, in_unit
 
 CHUNK_SAMPLES = 4_000_000  # samples summarized together (about 1,000 resources of 4 metrics x 14 days at 5 min)
 
+Window = tuple[pd.Timestamp, pd.Timestamp]
+
 
 class Reducer:
-    """Collects samples (``add``) and summarizes complete resources in groups; ``finish`` gives the summary."""
+    """A pass's sink: holds samples (``add``) and summarizes complete resources in groups.
 
-    def __init__(self, ids: np.ndarray, last_row: np.ndarray, unit: TimeUnit,
-                 window: tuple[pd.Timestamp, pd.Timestamp], needs: samples.SampleNeeds,
-                 chunk: int | None = None) -> None:
-        self.ids, self.last_row, self.unit = ids, last_row, unit
-        self.window, self.needs, self.chunk = window, needs, chunk or CHUNK_SAMPLES
-        hour0 = int(window[0].timestamp() // 3600)
-        self.hours = (hour0, int(window[1].timestamp() // 3600) - hour0 + 1)
+    ``window`` is the analysis window when it is known before the pass (``--start`` and ``--end``, or a second
+    pass); ``last_row`` then says exactly where each resource's rows end, else the pass guesses (see the module
+    docstring). ``rejected`` is the reader's, filled as the pass goes.
+    """
+
+    def __init__(self, reader: MetricsReader, needs: samples.SampleNeeds, window: Window | None = None,
+                 exact: bool = False) -> None:
+        self.ids, self.unit, self.needs = reader.ids.to_numpy(), reader.unit, needs
+        self.rejected, self.last_row = reader.rejected, reader.last_row
+        self.window, self.exact = window, exact
+        self.chunk = CHUNK_SAMPLES
+        self.reset()
+
+    def reset(self) -> None:
+        n = len(self.ids)
         self.pending: list[Samples] = []
         self.held = 0
         self.limit = self.chunk
-        self.parts: list[samples.SampleSummary] = []
-        self.repeated = 0
+        self.parts: list = []  # what each group became (a summary; a frame for the Collector)
+        self.summarized = np.zeros(n, dtype=bool)
+        self.unsettled = np.zeros(n, dtype=bool)
+        self.repeated = np.zeros(n, dtype=np.int64)
+        self.first_time = np.full(n, np.iinfo(np.int64).max)
+        self.last_time = np.full(n, np.iinfo(np.int64).min)
+        self.times = TimeCounts()
+        self.recount = False  # a summarized resource was rejected later: its times were counted
 
-    def add(self, batch: Samples, rows_read: int) -> None:
-        """Samples of the rows up to ``rows_read`` (a resource whose last row is before it is complete)."""
+    def add(self, batch: Samples, first: int, rows_read: int) -> None:
+        """The samples of rows ``first`` to ``rows_read``."""
+        if not self.exact and len(batch):
+            back = self.summarized[batch.rid]
+            if back.any():  # rows of a summarized resource: it is read again in the second pass
+                self.unsettled[batch.rid[back]] = True
+                self.times.add(batch.stamp[back])
+                batch = batch.take(~back)
         if len(batch):
             self.pending.append(batch)
             self.held += len(batch)
         if self.held >= self.limit:
-            self._flush(self.last_row < rows_read)
+            # exact: a resource whose last row is read is complete; else one absent from the latest batch
+            self._flush(self.last_row < (rows_read if self.exact else first))
 
-    def finish(self) -> samples.SampleSummary:
+    def finish(self) -> None:
         self._flush(np.ones(len(self.ids), dtype=bool))
-        return samples.merge(self.parts, self.window, self.needs)
+        self.recount = self.window is None and bool((self.summarized & self.rejected).any())
 
     def _flush(self, complete: np.ndarray) -> None:
         if not self.pending:
             return
         held = Samples.concat(self.pending)
         done = complete[held.rid]
-        ready = held.take(done) if not done.all() else held
-        rest = held.take(~done) if not done.all() else None
+        ready, rest = (held, None) if done.all() else (held.take(done), held.take(~done))
         self.pending = [rest] if rest is not None and len(rest) else []
-        self.held = len(rest) if rest is not None else 0
+        self.held = len(self.pending[0]) if self.pending else 0
         # nothing completes in a file ordered by time: hold on without concatenating on every batch
         self.limit = max(self.chunk, 2 * self.held)
+        if not self.exact:
+            ready = ready.take(~self.rejected[ready.rid]) if self.rejected[ready.rid].any() else ready
         for group in _groups(ready, self.chunk):
-            self.parts.append(self._summarize(group))
+            self._summarize(group)
 
-    def _summarize(self, group: Samples) -> samples.SampleSummary:
+    def _summarize(self, group: Samples) -> None:
+        rid = np.flatnonzero(np.bincount(group.rid, minlength=len(self.ids)))
+        self.summarized[rid] = True
+        np.minimum.at(self.first_time, group.rid, group.stamp)
+        np.maximum.at(self.last_time, group.rid, group.stamp)
+        window = self.window
+        if window is None:
+            counts = TimeCounts()
+            counts.add(group.stamp)
+            self.times.merge(counts)
+            window = bulk_window(counts, self.unit, None, None)
+            assert window is not None
+            bounds = _bounds(window, self.unit)
+            stray = (group.stamp < bounds[0]) | (group.stamp > bounds[1])
+            if stray.any():  # a stray date: the resource waits for the second pass, which knows the window
+                self.unsettled[group.rid[stray]] = True
+                group = group.take(~self.unsettled[group.rid])
+                if not len(group):
+                    return
         frame = group.frame(self.ids, self.unit)
         if not _distinct_times(group):
             repeated = frame.duplicated(subset=[c for c in ("resource_id", "metric", "timestamp", "stat")
-                                                if c in frame])
+                                                if c in frame]).to_numpy()
             if repeated.any():
-                self.repeated += int(repeated.sum())
-                frame = frame[~repeated.to_numpy()].reset_index(drop=True)
-        summary = samples.summarize(frame, self.window, self.needs)
-        summary.hourly = stats.hourly_buckets(frame, hours=self.hours)
+                self.repeated += np.bincount(group.rid[repeated], minlength=len(self.ids))
+                frame = frame[~repeated].reset_index(drop=True)
+        self.parts.append(self._reduce(frame, window))
+
+    def _reduce(self, frame: pd.DataFrame, window: Window) -> samples.SampleSummary:
+        summary = samples.summarize(frame, window, self.needs)
+        hour0 = int(window[0].timestamp() // 3600)
+        summary.hourly = stats.hourly_buckets(frame, hours=(hour0, int(window[1].timestamp() // 3600) - hour0 + 1))
         return summary
+
+    def settled(self, keep: np.ndarray, window: Window) -> list:
+        """What the groups became, for the ``keep`` resources only, over ``window``."""
+        names = set(self.ids[keep].tolist())
+        return [samples.realign(part if keep.all() else part.only(names), window) for part in self.parts]
+
+    def result(self, parts: list, window: Window) -> samples.SampleSummary:
+        return samples.merge(parts, window, self.needs)
+
+
+class Collector(Reducer):
+    """A sink that keeps the samples as one long frame (for the backtest and small exports)."""
+
+    def _reduce(self, frame: pd.DataFrame, window: Window) -> pd.DataFrame:  # type: ignore[override]
+        return frame
+
+    def settled(self, keep: np.ndarray, window: Window) -> list:
+        names = self.ids[keep]
+        return [part if keep.all() else part[part["resource_id"].isin(names).to_numpy()] for part in self.parts]
+
+    def result(self, parts: list, window: Window) -> pd.DataFrame:  # type: ignore[override]
+        frames = [part.assign(resource_id=part["resource_id"].astype(str), metric=part["metric"].astype(str))
+                  for part in parts]
+        return pd.concat(frames, ignore_index=True) if frames else Samples.empty().frame(self.ids, self.unit)
+
+
+def reduce_samples(reader: MetricsReader, sink: type[Reducer], needs: samples.SampleNeeds,
+                   start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple[object, Window | None, int]:
+    """Read the file in one pass (two when some resources are unsettled; see the module docstring): what ``sink``
+    made of the accepted samples (a summary, or a frame), the analysis window and the repeated samples ignored."""
+    given = (start, end) if start is not None and end is not None else None
+    first = sink(reader, needs, window=given)
+    reader.read(first, given)
+    first.finish()
+    rejected = reader.rejected
+    if first.recount:  # times of a resource rejected after it was summarized were counted: count them again
+        counter = _TimeCounter()
+        reader.read(counter, only=~rejected)
+        first.times = counter.times
+    window = given or bulk_window(first.times, reader.unit, start, end)
+    if window is None:
+        return None, None, 0
+    unsettled = first.unsettled & ~rejected
+    if given is None:
+        bounds = _bounds(window, reader.unit)
+        unsettled |= first.summarized & ~rejected & ((first.first_time < bounds[0]) | (first.last_time > bounds[1]))
+    keep = first.summarized & ~rejected & ~unsettled
+    parts = first.settled(keep, window)
+    repeated = int(first.repeated[keep].sum())
+    if unsettled.any():
+        second = sink(reader, needs, window=window, exact=True)
+        reader.read(second, window, only=unsettled, report=given is None)
+        second.finish()
+        parts += second.parts
+        repeated += int(second.repeated.sum())
+    return first.result(parts, window), window, repeated
+
+
+class _TimeCounter:
+    """A sink that only counts the samples' times."""
+
+    def __init__(self) -> None:
+        self.times = TimeCounts()
+
+    def reset(self) -> None:
+        self.times = TimeCounts()
+
+    def add(self, batch: Samples, first: int, rows_read: int) -> None:
+        self.times.add(batch.stamp)
+
+
+def _bounds(window: Window, unit: TimeUnit) -> tuple[int, int]:
+    return in_unit(window[0], unit, True), in_unit(window[1], unit, False)
 
 
 def _groups(ready: Samples, limit: int) -> list[Samples]:

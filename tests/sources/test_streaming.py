@@ -66,17 +66,29 @@ def _decoded_series(result) -> dict[str, tuple[list, bytes]]:
     return out
 
 
-@pytest.mark.parametrize("order", ["as written", "shuffled"])
+ORDERS = {
+    "as written": lambda m: m,  # grouped by resource: read once, a group at a time
+    "shuffled": lambda m: m.sample(frac=1.0, random_state=5),  # every resource in every batch: held to the end
+    "by metric": lambda m: m.sort_values(["metric", "resource_id"], kind="stable"),  # resources come back: 2 passes
+}
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
 def test_the_streamed_demo_gives_exactly_the_whole_frame_results(demo, catalog, tmp_path, monkeypatch, order):
     monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 150_000)  # many groups of resources, summarized one by one
+    monkeypatch.setattr(batches, "BATCH_ROWS", 50_000)
     inventory, metrics = demo
-    if order == "shuffled":  # rows of every resource interleaved: resources complete only at the end
-        metrics = metrics.iloc[::4].sample(frac=1.0, random_state=5).reset_index(drop=True)
+    metrics = ORDERS[order](metrics.iloc[::4]).reset_index(drop=True)
     settings = Settings()
-    _, _, (whole, streamed) = _both(_write(tmp_path / "export", inventory, metrics, "parquet"), catalog, settings)
+    whole_data, _, (whole, streamed) = _both(_write(tmp_path / "export", inventory, metrics, "parquet"), catalog,
+                                             settings)
     pd.testing.assert_frame_equal(whole.features.sort_index(), streamed.features.sort_index(), check_exact=True)
     assert recommendations_frame(whole.recommendations).equals(recommendations_frame(streamed.recommendations))
     assert _decoded_series(whole) == _decoded_series(streamed)
+    read = whole_data.metrics.sort_values(["resource_id", "metric", "timestamp"], ignore_index=True)
+    written = metrics.astype({"resource_id": str, "metric": str}).sort_values(["resource_id", "metric", "timestamp"],
+                                                                             ignore_index=True)
+    pd.testing.assert_frame_equal(read.astype({"metric": str}), written, check_exact=True)
 
 
 def test_the_streamed_csv_with_avg_and_max_samples_matches(demo, catalog, tmp_path, monkeypatch):
@@ -152,6 +164,21 @@ def test_streamed_statistics_match_a_numpy_reference(tmp_path, monkeypatch):
         assert hourly.maxes[at, columns] == pytest.approx(by_hour.max().to_numpy(), rel=1e-6)
         assert hourly.means[at, columns] == pytest.approx(by_hour.mean().to_numpy(), rel=1e-6)
         assert np.isnan(hourly.maxes[at, :first]).all()
+
+
+def test_a_resource_rejected_after_it_was_summarized_leaves_the_window(tmp_path, monkeypatch):
+    """i-1's early samples are summarized before a bad row of i-1 comes at the end of the file: the window is
+    counted again without them."""
+    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 100)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 50)
+    early = [f"i-1,cpu,2026-10-30T{h:02d}:00:00Z,5" for h in range(24)]
+    later = [f"i-2,cpu,{(START + pd.Timedelta(hours=h)).isoformat()},7" for h in range(14 * 24)]
+    text = "resource_id,metric,timestamp,value\n" + "\n".join([*early, *later, "i-1,cpu,2026-11-03T00:00:00Z,150"])
+    source = _small(tmp_path, text + "\n")
+    for read in (load_files, lambda d: reduce_files(d, SampleNeeds())):
+        data = read(source)
+        assert data.window == (START, START + pd.Timedelta(hours=14 * 24 - 1))
+        assert data.rejected["resource_id"].tolist() == ["i-1"]
 
 
 def test_weighted_quantiles_are_numpy_quantiles_of_the_repeated_values():
