@@ -113,23 +113,23 @@ def write_fleet(directory: Path, n: int, fmt: str) -> int:
     return n * len(METRICS) * STEPS
 
 
-def run_audit(source: Path, out: Path, home: Path, checkout: Path | None) -> tuple[float, int, str]:
-    """Wall seconds and peak RSS KiB of the audit in a child process (under /usr/bin/time), and its stderr if it
-    failed."""
+def run_audit(source: Path, out: Path, home: Path, checkout: Path | None) -> tuple[float, float, int, str]:
+    """Wall and CPU (user + system) seconds and peak RSS KiB of the audit in a child process (under
+    /usr/bin/time), and its stderr if it failed."""
     env = os.environ | {"XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
     env.pop("ADVISOR_STORE", None)
     if checkout is not None:
         env["PYTHONPATH"] = str(checkout.resolve())
-    command = ["/usr/bin/time", "-f", "TIME %e %M", sys.executable, "-m", "advisor", "audit", "--source",
+    command = ["/usr/bin/time", "-f", "TIME %e %M %U %S", sys.executable, "-m", "advisor", "audit", "--source",
                f"files:{source}", "--out", str(out), "-q", "--no-history"]
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     lines = done.stderr.strip().splitlines()
     timing = next((line for line in reversed(lines) if line.startswith("TIME ")), None)
     if timing is None:
-        return float("nan"), 0, done.stderr
-    _, wall, peak = timing.split()
+        return float("nan"), float("nan"), 0, done.stderr
+    _, wall, peak, user, system = timing.split()
     other = "\n".join(line for line in lines if not line.startswith("TIME "))
-    return float(wall), int(peak), other if done.returncode not in (0, 3) else ""
+    return float(wall), float(user) + float(system), int(peak), other if done.returncode not in (0, 3) else ""
 
 
 def main() -> None:
@@ -142,25 +142,28 @@ def main() -> None:
     parser.add_argument("--checkout", type=Path, help="run the advisor package of this source tree instead")
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="advisor-bench-"))
-    print(f"{'format':>7} {'resources':>10} {'samples':>13} {'export MB':>10} {'wall s':>8} {'peak RSS MiB':>13} "
-          f"{'B/sample':>9} {'report MB':>10}")
+    print(f"{'format':>7} {'resources':>10} {'samples':>13} {'export MB':>10} {'wall s':>8} {'CPU s':>8} "
+          f"{'peak RSS MiB':>13} {'B/sample':>9} {'report MB':>10}")
     try:
         for fmt in args.formats:
             for n in args.sizes:
                 source = root / f"{fmt}-{n}"
                 samples = n * len(METRICS) * STEPS
-                if not (source / f"metrics.{fmt}").exists():
+                if not source.exists():
                     started = time.perf_counter()
-                    write_fleet(source, n, fmt)
+                    partial = source.with_name(source.name + ".partial")
+                    shutil.rmtree(partial, ignore_errors=True)
+                    write_fleet(partial, n, fmt)
+                    partial.rename(source)  # an interrupted run leaves no half-written export behind
                     print(f"  (wrote {source} in {time.perf_counter() - started:.1f} s)", file=sys.stderr)
                 size = sum(p.stat().st_size for p in source.iterdir()) / 1e6
                 with tempfile.TemporaryDirectory(prefix="advisor-bench-run-") as run:
                     out = Path(run) / "out"
-                    wall, peak_kib, problem = run_audit(source, out, Path(run), args.checkout)
+                    wall, cpu, peak_kib, problem = run_audit(source, out, Path(run), args.checkout)
                     report = out / "report.html"
                     report_mb = report.stat().st_size / 1e6 if report.exists() else float("nan")
-                print(f"{fmt:>7} {n:>10,} {samples:>13,} {size:>10,.0f} {wall:>8.1f} {peak_kib / 1024:>13,.0f} "
-                      f"{peak_kib * 1024 / samples:>9.1f} {report_mb:>10.1f}", flush=True)
+                print(f"{fmt:>7} {n:>10,} {samples:>13,} {size:>10,.0f} {wall:>8.1f} {cpu:>8.1f} "
+                      f"{peak_kib / 1024:>13,.0f} {peak_kib * 1024 / samples:>9.1f} {report_mb:>10.1f}", flush=True)
                 if problem:
                     print(f"  failed: {problem[-2000:]}", file=sys.stderr)
                 if not args.keep and args.dir is None:

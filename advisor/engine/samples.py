@@ -93,19 +93,37 @@ def window_hours(window: tuple[pd.Timestamp, pd.Timestamp]) -> float:
 
 def summarize(metrics: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp], needs: SampleNeeds) -> SampleSummary:
     """Everything the features read from ``metrics`` (a long frame), for the analysis ``window``."""
+    counts = metrics["resource_id"].value_counts(sort=False).rename(None).rename_axis(None)
+    return summarize_index(stats.index_series(metrics), derived_stats(metrics, window_hours(window)), counts,
+                           window, needs)
+
+
+def summarize_index(index: SeriesIndex, derived: pd.DataFrame, counts: pd.Series,
+                    window: tuple[pd.Timestamp, pd.Timestamp], needs: SampleNeeds) -> SampleSummary:
+    """:func:`summarize` of samples already indexed (``derived``: :func:`derived_stats` of the same samples;
+    ``counts``: samples per resource)."""
     hours = window_hours(window)
     day0, n_days = day_grid(window)
-    index = stats.index_series(metrics)
     return SampleSummary(
         window=window, needs=needs,
         stats=stats.series_stats(index, hours),
-        derived=_derived_stats(metrics, hours),
-        peaks={(m, q): stats.daily_peaks(index, m, q, day0, n_days) for m, q in needs.peaks},
+        derived=derived,
+        peaks=_daily_peaks(index, needs.peaks, day0, n_days),
         means={m: stats.daily_means(index, m, day0, n_days) for m in needs.means},
         active={m: stats.last_active(index, m) for m in needs.active},
         replay=stats.take_series(index, np.isin(index.metrics, needs.replay)),
-        counts=metrics["resource_id"].value_counts(sort=False).rename(None).rename_axis(None),
+        counts=counts,
     )
+
+
+def _daily_peaks(index: SeriesIndex, wanted: tuple[tuple[str, float], ...], day0: pd.Timestamp,
+                 n_days: int) -> dict[tuple[str, float], DailyPeaks]:
+    """Every wanted (metric, quantile), each metric's days sorted once."""
+    by_metric: dict[str, tuple[float, ...]] = {}
+    for metric, quantile in wanted:
+        by_metric[metric] = (*by_metric.get(metric, ()), quantile)
+    return {(metric, q): peaks for metric, quantiles in by_metric.items()
+            for q, peaks in stats.daily_quantiles(index, metric, quantiles, day0, n_days).items()}
 
 
 def merge(parts: Sequence[SampleSummary], window: tuple[pd.Timestamp, pd.Timestamp],
@@ -172,7 +190,7 @@ def _shift(columns: np.ndarray, offset: int, width: int, fill: float) -> np.ndar
     return out
 
 
-def _derived_stats(metrics: pd.DataFrame, hours: float) -> pd.DataFrame:
+def derived_stats(metrics: pd.DataFrame, hours: float) -> pd.DataFrame:
     """Statistics of the summed series in ``DERIVED_METRICS`` (only resources that have the parts)."""
     present = set(metrics["metric"].cat.categories if isinstance(metrics["metric"].dtype, pd.CategoricalDtype)
                   else metrics["metric"].unique())

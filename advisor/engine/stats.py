@@ -48,9 +48,15 @@ def index_series(metrics: pd.DataFrame) -> SeriesIndex:
     frame = prefer_maxima(metrics)
     rid_codes, rid_uniques = _codes(frame["resource_id"])
     met_codes, met_uniques = _codes(frame["metric"])
-    key = rid_codes.astype(np.int64) * max(len(met_uniques), 1) + met_codes
-    seconds = frame["timestamp"].dt.as_unit("s").array.asi8
-    values = frame["value"].to_numpy(dtype=np.float64)
+    return index_arrays(rid_codes, rid_uniques, met_codes, met_uniques, frame["timestamp"].dt.as_unit("s").array.asi8,
+                        frame["value"].to_numpy(dtype=np.float64))
+
+
+def index_arrays(rid_codes: np.ndarray, rid_names: np.ndarray, met_codes: np.ndarray, met_names: np.ndarray,
+                 seconds: np.ndarray, values: np.ndarray) -> SeriesIndex:
+    """:func:`index_series` of samples given as codes into ``rid_names`` and ``met_names``, epoch seconds and
+    values (a source that holds its samples as arrays needs no frame)."""
+    key = rid_codes.astype(np.int64) * max(len(met_names), 1) + met_codes
     if len(key) > 1:
         # One int64 per sample orders by (series, time): series key in the high bits, seconds in the low 33.
         offset = seconds - seconds.min()
@@ -65,12 +71,21 @@ def index_series(metrics: pd.DataFrame) -> SeriesIndex:
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     counts = np.diff(np.r_[starts, len(key)])
     series_key = key[starts]
-    n_metrics = max(len(met_uniques), 1)
+    n_metrics = max(len(met_names), 1)
     return SeriesIndex(
-        resource_ids=np.asarray(rid_uniques, dtype=object)[series_key // n_metrics],
-        metrics=np.asarray(met_uniques, dtype=object)[series_key % n_metrics],
+        resource_ids=np.asarray(rid_names, dtype=object)[series_key // n_metrics],
+        metrics=np.asarray(met_names, dtype=object)[series_key % n_metrics],
         starts=starts, counts=counts, seconds=seconds, values=values,
     )
+
+
+def same_second(index: SeriesIndex) -> bool:
+    """Whether two samples of a series fall on the same second (repeats are possible only then)."""
+    if len(index.seconds) < 2:
+        return False
+    equal = np.diff(index.seconds) == 0
+    equal[index.starts[1:] - 1] = False  # the step from one series to the next
+    return bool(equal.any())
 
 
 def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
@@ -108,28 +123,38 @@ def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
 
 def daily_peaks(index: SeriesIndex, metric: str, quantile: float, day0: pd.Timestamp, n_days: int) -> DailyPeaks:
     """The ``quantile`` of each day's samples for every series of ``metric`` (1.0 = the daily maximum)."""
+    return daily_quantiles(index, metric, (quantile,), day0, n_days)[quantile]
+
+
+def daily_quantiles(index: SeriesIndex, metric: str, quantiles: tuple[float, ...], day0: pd.Timestamp,
+                    n_days: int) -> dict[float, DailyPeaks]:
+    """:func:`daily_peaks` for several quantiles of the same metric, from one sort of each day's samples."""
     chosen = np.flatnonzero(index.metrics == metric)
-    values = np.full((len(chosen), n_days), np.nan)
+    values = {q: np.full((len(chosen), n_days), np.nan) for q in quantiles}
     if len(chosen) == 0 or n_days <= 0:
-        return DailyPeaks(index.resource_ids[chosen], values, day0)
+        return {q: DailyPeaks(index.resource_ids[chosen], v, day0) for q, v in values.items()}
     day0_s = int(day0.timestamp())
     rows_of = np.repeat(np.arange(len(chosen)), index.counts[chosen])
     sample_pos = _expand(index.starts[chosen], index.counts[chosen])
     day = (index.seconds[sample_pos] - day0_s) // _DAY
     keep = (day >= 0) & (day < n_days)
-    rows_of, day, vals = rows_of[keep], day[keep], index.values[sample_pos][keep]
+    vals = index.values[sample_pos]
+    if not keep.all():
+        rows_of, day, vals = rows_of[keep], day[keep], vals[keep]
     group = rows_of * n_days + day  # sorted: series are in order and time is sorted within each series
     if len(group) == 0:
-        return DailyPeaks(index.resource_ids[chosen], values, day0)
+        return {q: DailyPeaks(index.resource_ids[chosen], v, day0) for q, v in values.items()}
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     counts = np.diff(np.r_[starts, len(group)])
-    peaks = np.empty(len(starts))
+    peaks = {q: np.empty(len(starts)) for q in quantiles}
     for rows, padded in _padded_chunks(starts, counts, vals):
         padded.sort(axis=1)
-        peaks[rows] = row_quantile(padded, counts[rows], quantile)
+        for q in quantiles:
+            peaks[q][rows] = row_quantile(padded, counts[rows], q)
     g = group[starts]
-    values[g // n_days, g % n_days] = peaks
-    return DailyPeaks(index.resource_ids[chosen], values, day0)
+    for q in quantiles:
+        values[q][g // n_days, g % n_days] = peaks[q]
+    return {q: DailyPeaks(index.resource_ids[chosen], v, day0) for q, v in values.items()}
 
 
 def daily_means(index: SeriesIndex, metric: str, day0: pd.Timestamp, n_days: int) -> DailyPeaks:
@@ -232,51 +257,68 @@ def hourly_buckets(metrics: pd.DataFrame, resource_ids: np.ndarray | None = None
     """Hourly maxima and means of every series of ``metrics`` (of ``resource_ids`` only, when given).
 
     ``hours`` is ``(hour0, n)``: the columns to fill (samples outside are left out); by default the hours the
-    samples span. Vectorized over all samples at once (integer codes, ``bincount`` and ``maximum.at``).
+    samples span. Without a ``stat`` column this is :func:`hourly_from_index` of the sorted samples; with one, the
+    maximum is over every sample and the mean over those that are not a period's maximum.
     """
+    if resource_ids is not None:
+        metrics = metrics[metrics["resource_id"].isin(resource_ids).to_numpy()]
+    if "stat" not in metrics.columns:
+        return hourly_from_index(index_series(metrics), hours)
     rid_codes, rid_names = _codes(metrics["resource_id"])
     metric_codes, metric_names = _codes(metrics["metric"])
     values = metrics["value"].to_numpy(dtype=float)
-    stamps = pd.to_datetime(metrics["timestamp"], utc=True).dt.tz_convert(None).to_numpy()
-    hour = stamps.astype("datetime64[s]").view(np.int64) // 3600
-    keep = (rid_codes >= 0) & (metric_codes >= 0) & np.isfinite(values) & ~np.isnat(stamps)
-    if resource_ids is not None:
-        keep &= pd.Index(rid_names).isin(resource_ids)[rid_codes]
-    if hours is None:
-        hour0 = int(hour[keep].min()) if keep.any() else 0
-        n_hours = int(hour[keep].max()) - hour0 + 1 if keep.any() else 0
-    else:
-        hour0, n_hours = hours
-        keep &= (hour >= hour0) & (hour < hour0 + n_hours)
-    for_mean = (~(metrics["stat"] == "max").to_numpy(dtype=bool, na_value=False)
-                if "stat" in metrics.columns else np.ones(len(metrics), dtype=bool))
-    if not keep.all():  # copies of 100-million-sample arrays only when something is left out
+    hour = metrics["timestamp"].dt.as_unit("s").array.asi8 // 3600
+    keep = (rid_codes >= 0) & (metric_codes >= 0)
+    hour0, n_hours = hours if hours is not None else _hour_span(hour[keep])
+    keep &= (hour >= hour0) & (hour < hour0 + n_hours)
+    for_mean = ~(metrics["stat"] == "max").to_numpy(dtype=bool, na_value=False)
+    if not keep.all():
         rid_codes, metric_codes, hour, values, for_mean = (a[keep] for a in (rid_codes, metric_codes, hour, values,
                                                                              for_mean))
     n_metrics = max(len(metric_names), 1)
-    pair = rid_codes.astype(np.intp)  # in-place arithmetic from here on: fewer 100-million-element temporaries
-    pair *= n_metrics
-    pair += metric_codes
+    pair = rid_codes.astype(np.intp) * n_metrics + metric_codes
     present_mask = np.bincount(pair, minlength=len(rid_names) * n_metrics) > 0
     present = np.flatnonzero(present_mask)
-    key = (np.cumsum(present_mask) - 1)[pair]
-    del pair
-    key *= max(n_hours, 1)
-    hour -= hour0
-    key += hour
-    del hour
+    key = (np.cumsum(present_mask) - 1)[pair] * max(n_hours, 1) + (hour - hour0)
     size = len(present) * n_hours
     maxes = np.full(size, -np.inf)
     np.maximum.at(maxes, key, values)
     maxes[np.isneginf(maxes)] = np.nan
-    if not for_mean.all():
-        key, values = key[for_mean], values[for_mean]
-    sums = np.bincount(key, weights=values, minlength=size)
-    counts = np.bincount(key, minlength=size)
+    sums = np.bincount(key[for_mean], weights=values[for_mean], minlength=size)
+    counts = np.bincount(key[for_mean], minlength=size)
+    return _hourly(rid_names[present // n_metrics], metric_names[present % n_metrics], hour0,
+                   (len(present), n_hours), maxes, sums, counts)
+
+
+def hourly_from_index(index: SeriesIndex, hours: tuple[int, int] | None = None) -> HourlyBuckets:
+    """Hourly maxima and means of every series of ``index`` (sorted: each (series, hour) is one run)."""
+    hour = index.seconds // 3600
+    hour0, n_hours = hours if hours is not None else _hour_span(hour)
+    series = np.repeat(np.arange(len(index.starts)), index.counts)
+    boundary = np.r_[True, hour[1:] != hour[:-1]] if len(hour) else np.zeros(0, dtype=bool)
+    boundary[index.starts] = True  # a new series starts a new run even within the same hour
+    runs = np.flatnonzero(boundary)
+    column = hour[runs] - hour0
+    inside = (column >= 0) & (column < n_hours)
+    size = len(index.starts) * n_hours
+    maxes, sums, counts = np.full(size, np.nan), np.zeros(size), np.zeros(size, dtype=np.int64)
+    if len(runs):
+        cell = (series[runs] * n_hours + column)[inside]
+        maxes[cell] = np.maximum.reduceat(index.values, runs)[inside]
+        sums[cell] = np.add.reduceat(index.values, runs)[inside]
+        counts[cell] = np.diff(np.r_[runs, len(hour)])[inside]
+    return _hourly(index.resource_ids, index.metrics, hour0, (len(index.starts), n_hours), maxes, sums, counts)
+
+
+def _hour_span(hour: np.ndarray) -> tuple[int, int]:
+    return (int(hour.min()), int(hour.max() - hour.min()) + 1) if len(hour) else (0, 0)
+
+
+def _hourly(resource_ids: np.ndarray, metrics: np.ndarray, hour0: int, shape: tuple[int, int], maxes: np.ndarray,
+            sums: np.ndarray, counts: np.ndarray) -> HourlyBuckets:
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / counts
-    shape = (len(present), n_hours)
-    return HourlyBuckets(rid_names[present // n_metrics], metric_names[present % n_metrics], hour0,
+    return HourlyBuckets(np.asarray(resource_ids, dtype=object), np.asarray(metrics, dtype=object), hour0,
                          maxes.astype(np.float32).reshape(shape), means.astype(np.float32).reshape(shape),
                          np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16).reshape(shape))
 
@@ -368,10 +410,11 @@ def _typical_period(index: SeriesIndex) -> np.ndarray:
         return period
     gaps = np.r_[np.diff(index.seconds).astype(float), np.nan]
     boundary = index.starts + index.counts - 1  # the "gap" from a series' last sample to the next series
-    gaps_for_min, gaps_for_max = gaps.copy(), gaps.copy()
-    gaps_for_min[boundary], gaps_for_max[boundary] = np.inf, -np.inf
-    low = np.minimum.reduceat(gaps_for_min, index.starts[multi])
-    high = np.maximum.reduceat(gaps_for_max, index.starts[multi])
+    gaps[boundary] = np.inf
+    low = np.minimum.reduceat(gaps, index.starts[multi])
+    gaps[boundary] = -np.inf
+    high = np.maximum.reduceat(gaps, index.starts[multi])
+    gaps[boundary] = np.nan
     period[multi] = low
     irregular = multi[low != high]
     if len(irregular):

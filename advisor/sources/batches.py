@@ -87,7 +87,8 @@ class MetricsFile:
             schema = pq.read_schema(self.path)
             text = [c for c in wanted if pa.types.is_string(schema.field(c).type)
                     or pa.types.is_large_string(schema.field(c).type)]
-            reader = pq.ParquetFile(self.path, read_dictionary=text)
+            # pre_buffer would keep every column chunk read so far: memory would grow with the file
+            reader = pq.ParquetFile(self.path, read_dictionary=text, pre_buffer=False)
             batches = reader.iter_batches(batch_size=BATCH_ROWS, columns=wanted)
             while True:
                 try:

@@ -186,12 +186,15 @@ class MetricsReader:
     @staticmethod
     def _samples(batch: Decoded, rows: np.ndarray) -> Samples:
         """The samples of ``rows`` (percentages a hair over 100 clipped)."""
-        value = batch.value[rows]
-        metric = batch.metric[rows]
+        every = len(rows) == len(batch)
+        take = slice(None) if every else rows  # a view when the whole batch is kept
+        value = batch.value[take]
+        metric = batch.metric[take]
         percent = PERCENT[metric]
-        value[percent] = np.clip(value[percent], 0, 100)
-        return Samples(batch.rid[rows], metric, batch.stamp[rows], value,
-                       None if batch.stat is None else batch.stat[rows])
+        if percent.any():
+            value[percent] = np.clip(value[percent], 0, 100)
+        return Samples(batch.rid[take], metric, batch.stamp[take], value,
+                       None if batch.stat is None else batch.stat[take])
 
     def _judge(self, batch: Decoded, known: np.ndarray) -> None:
         """Reject the resources of this batch's bad rows (the first bad row of each says why)."""

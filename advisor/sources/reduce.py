@@ -21,12 +21,15 @@ import numpy as np
 import pandas as pd
 
 from advisor.engine import samples, stats
-from advisor.sources.decode import TimeUnit
+from advisor.sources.decode import METRIC_NAMES, TimeUnit
 from advisor.sources.metrics_file import MetricsReader, Samples, TimeCounts, bulk_window, in_unit
 
-CHUNK_SAMPLES = 4_000_000  # samples summarized together (about 1,000 resources of 4 metrics x 14 days at 5 min)
+CHUNK_SAMPLES = 1_000_000  # samples summarized together (about 250 resources of 4 metrics x 14 days at 5 min)
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
+METRIC_ARRAY = np.array(METRIC_NAMES, dtype=object)
+DERIVED_PARTS = [METRIC_NAMES.index(m) for parts in samples.DERIVED_METRICS.values() for m in parts]
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 class Reducer:
@@ -43,6 +46,7 @@ class Reducer:
         self.rejected, self.last_row = reader.rejected, reader.last_row
         self.window, self.exact = window, exact
         self.chunk = CHUNK_SAMPLES
+        self._no_derived = samples.derived_stats(Samples.empty().frame(self.ids, self.unit), 1.0)
         self.reset()
 
     def reset(self) -> None:
@@ -81,9 +85,9 @@ class Reducer:
     def _flush(self, complete: np.ndarray) -> None:
         if not self.pending:
             return
-        held = Samples.concat(self.pending)
+        held = Samples.concat(self.pending) if len(self.pending) > 1 else self.pending[0]
         done = complete[held.rid]
-        ready, rest = (held, None) if done.all() else (held.take(done), held.take(~done))
+        ready, rest = _split(held, done)
         self.pending = [rest] if rest is not None and len(rest) else []
         self.held = len(self.pending[0]) if self.pending else 0
         # nothing completes in a file ordered by time: hold on without concatenating on every batch
@@ -94,10 +98,11 @@ class Reducer:
             self._summarize(group)
 
     def _summarize(self, group: Samples) -> None:
-        rid = np.flatnonzero(np.bincount(group.rid, minlength=len(self.ids)))
-        self.summarized[rid] = True
-        np.minimum.at(self.first_time, group.rid, group.stamp)
-        np.maximum.at(self.last_time, group.rid, group.stamp)
+        starts = np.flatnonzero(np.r_[True, group.rid[1:] != group.rid[:-1]])  # runs of one resource
+        runs = group.rid[starts]
+        self.summarized[runs] = True
+        np.minimum.at(self.first_time, runs, np.minimum.reduceat(group.stamp, starts))
+        np.maximum.at(self.last_time, runs, np.maximum.reduceat(group.stamp, starts))
         window = self.window
         if window is None:
             counts = TimeCounts()
@@ -112,19 +117,38 @@ class Reducer:
                 group = group.take(~self.unsettled[group.rid])
                 if not len(group):
                     return
-        frame = group.frame(self.ids, self.unit)
-        if not _distinct_times(group):
+        index = None if group.stat is not None else self._index(group)
+        if index is None:  # a stat column, or two samples of a series on one second: the frame's way
+            frame = group.frame(self.ids, self.unit)
             repeated = frame.duplicated(subset=[c for c in ("resource_id", "metric", "timestamp", "stat")
                                                 if c in frame]).to_numpy()
             if repeated.any():
                 self.repeated += np.bincount(group.rid[repeated], minlength=len(self.ids))
                 frame = frame[~repeated].reset_index(drop=True)
-        self.parts.append(self._reduce(frame, window))
+            self.parts.append(self._reduce(frame, window))
+        else:
+            self.parts.append(self._reduce_index(group, index, window))
+
+    def _index(self, group: Samples) -> stats.SeriesIndex | None:
+        """The group's samples sorted into series, unless two of a series fall on one second (maybe repeats)."""
+        seconds = group.stamp // _PER_SECOND[self.unit]
+        index = stats.index_arrays(group.rid, self.ids, group.metric, METRIC_ARRAY, seconds, group.value)
+        return None if stats.same_second(index) else index
 
     def _reduce(self, frame: pd.DataFrame, window: Window) -> samples.SampleSummary:
         summary = samples.summarize(frame, window, self.needs)
-        hour0 = int(window[0].timestamp() // 3600)
-        summary.hourly = stats.hourly_buckets(frame, hours=(hour0, int(window[1].timestamp() // 3600) - hour0 + 1))
+        summary.hourly = stats.hourly_buckets(frame, hours=_hours(window))
+        return summary
+
+    def _reduce_index(self, group: Samples, index: stats.SeriesIndex, window: Window) -> samples.SampleSummary:
+        parts = np.isin(group.metric, DERIVED_PARTS)
+        hours = samples.window_hours(window)
+        derived = samples.derived_stats(group.take(parts).frame(self.ids, self.unit), hours) if parts.any() \
+            else self._no_derived.assign(coverage=np.array([], dtype=float))
+        present = np.bincount(group.rid, minlength=len(self.ids))
+        counts = pd.Series(present[present > 0], index=self.ids[present > 0])
+        summary = samples.summarize_index(index, derived, counts, window, self.needs)
+        summary.hourly = stats.hourly_from_index(index, _hours(window))
         return summary
 
     def settled(self, keep: np.ndarray, window: Window) -> list:
@@ -138,6 +162,9 @@ class Reducer:
 
 class Collector(Reducer):
     """A sink that keeps the samples as one long frame (for the backtest and small exports)."""
+
+    def _index(self, group: Samples) -> None:
+        return None  # the frame, always
 
     def _reduce(self, frame: pd.DataFrame, window: Window) -> pd.DataFrame:  # type: ignore[override]
         return frame
@@ -197,8 +224,24 @@ class _TimeCounter:
         self.times.add(batch.stamp)
 
 
+def _hours(window: Window) -> tuple[int, int]:
+    """The window's clock hours: the first (epoch hours) and how many."""
+    hour0 = int(window[0].timestamp() // 3600)
+    return hour0, int(window[1].timestamp() // 3600) - hour0 + 1
+
+
 def _bounds(window: Window, unit: TimeUnit) -> tuple[int, int]:
     return in_unit(window[0], unit, True), in_unit(window[1], unit, False)
+
+
+def _split(held: Samples, done: np.ndarray) -> tuple[Samples, Samples | None]:
+    """The samples where ``done`` is set, and the others (slices when the done ones come first)."""
+    count = int(done.sum())
+    if count == len(done):
+        return held, None
+    if done[:count].all():  # a file grouped by resource: the incomplete resources are the last rows
+        return held.take(slice(0, count)), held.take(slice(count, None))
+    return held.take(done), held.take(~done)
 
 
 def _groups(ready: Samples, limit: int) -> list[Samples]:
@@ -217,18 +260,3 @@ def _groups(ready: Samples, limit: int) -> list[Samples]:
         cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     bounds = [*cuts.tolist(), len(ready)]
     return [ready.take(slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-def _distinct_times(group: Samples) -> bool:
-    """True when no two samples can be repeats: each series' rows are contiguous with rising times (a cheap
-    check that holds for files written series by series; otherwise pandas finds the repeats)."""
-    key = group.rid.astype(np.int64) * 64 + group.metric.astype(np.int64) * 4
-    if group.stat is not None:
-        key += group.stat
-    if len(key) < 2:
-        return True
-    same = key[1:] == key[:-1]
-    if not (~same | (group.stamp[1:] > group.stamp[:-1])).all():
-        return False
-    runs = int((~same).sum()) + 1
-    return runs == int((np.bincount(key - key.min()) > 0).sum())
