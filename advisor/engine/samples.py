@@ -128,12 +128,13 @@ def _daily_peaks(index: SeriesIndex, wanted: tuple[tuple[str, float], ...], day0
 
 def merge(parts: Sequence[SampleSummary], window: tuple[pd.Timestamp, pd.Timestamp],
           needs: SampleNeeds) -> SampleSummary:
-    """One summary of the parts (each over different resources, all over ``window``)."""
+    """One summary of the parts (each over different resources, all over ``window``). The parts give up their
+    hourly buckets, the largest part of a summary, as they are copied into the whole."""
     if not parts:
         return summarize(pd.DataFrame({"resource_id": pd.Series(dtype=object), "metric": pd.Series(dtype=object),
                                        "timestamp": pd.Series(dtype="datetime64[us, UTC]"),
                                        "value": pd.Series(dtype=float)}), window, needs)
-    hourly = [p.hourly for p in parts if p.hourly is not None]
+    hourly = HourlyBuckets.gather(parts)
     return SampleSummary(
         window=window, needs=needs,
         stats=_concat([p.stats for p in parts]),
@@ -143,7 +144,7 @@ def merge(parts: Sequence[SampleSummary], window: tuple[pd.Timestamp, pd.Timesta
         active={k: pd.concat([p.active[k] for p in parts]) for k in needs.active},
         replay=stats.concat_series([p.replay for p in parts]),
         counts=pd.concat([p.counts for p in parts]),
-        hourly=HourlyBuckets.concat(hourly) if hourly else None,
+        hourly=hourly,
     )
 
 

@@ -7,7 +7,9 @@ Every (resource, metric) pair is a *series*. Samples are sorted by series and ti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -242,14 +244,31 @@ class HourlyBuckets:
                              self.means[rows], self.counts[rows])
 
     @staticmethod
-    def concat(parts: list[HourlyBuckets]) -> HourlyBuckets:
-        """One set of several over the same hours (each over different resources)."""
+    def gather(holders: Sequence[Any]) -> HourlyBuckets | None:
+        """One set of the ``hourly`` buckets of ``holders`` (over the same hours, different resources), taken from
+        them one at a time (each holder's ``hourly`` is then None), so they are never held twice."""
+        parts = [h.hourly for h in holders if h.hourly is not None]
+        if not parts:
+            return None
         first = parts[0]
         assert all(p.hour0 == first.hour0 and p.maxes.shape[1] == first.maxes.shape[1] for p in parts)
-        return HourlyBuckets(np.concatenate([p.resource_ids for p in parts]),
-                             np.concatenate([p.metrics for p in parts]), first.hour0,
-                             np.concatenate([p.maxes for p in parts]), np.concatenate([p.means for p in parts]),
-                             np.concatenate([p.counts for p in parts]))
+        del parts
+        rows = sum(len(h.hourly.resource_ids) for h in holders if h.hourly is not None)
+        shape = (rows, first.maxes.shape[1])
+        out = HourlyBuckets(np.empty(rows, dtype=object), np.empty(rows, dtype=object), first.hour0,
+                            np.empty(shape, dtype=first.maxes.dtype), np.empty(shape, dtype=first.means.dtype),
+                            np.empty(shape, dtype=first.counts.dtype))
+        del first
+        at = 0
+        for holder in holders:
+            part, holder.hourly = holder.hourly, None
+            if part is None:
+                continue
+            end = at + len(part.resource_ids)
+            for name in ("resource_ids", "metrics", "maxes", "means", "counts"):
+                getattr(out, name)[at:end] = getattr(part, name)
+            at = end
+        return out
 
 
 def hourly_buckets(metrics: pd.DataFrame, resource_ids: np.ndarray | None = None,

@@ -17,6 +17,8 @@ another order holds its samples, compactly, until its resources complete (at wor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -152,9 +154,18 @@ class Reducer:
         return summary
 
     def settled(self, keep: np.ndarray, window: Window) -> list:
-        """What the groups became, for the ``keep`` resources only, over ``window``."""
+        """What the groups became, for the ``keep`` resources only, over ``window`` (taken: one copy at a time)."""
         names = set(self.ids[keep].tolist())
-        return [samples.realign(part if keep.all() else part.only(names), window) for part in self.parts]
+        out = []
+        for part in self._take_parts():
+            out.append(samples.realign(part if keep.all() else part.only(names), window))
+        return out
+
+    def _take_parts(self) -> Iterator:
+        parts, self.parts = self.parts, []
+        parts.reverse()
+        while parts:
+            yield parts.pop()
 
     def result(self, parts: list, window: Window) -> samples.SampleSummary:
         return samples.merge(parts, window, self.needs)
@@ -171,7 +182,8 @@ class Collector(Reducer):
 
     def settled(self, keep: np.ndarray, window: Window) -> list:
         names = self.ids[keep]
-        return [part if keep.all() else part[part["resource_id"].isin(names).to_numpy()] for part in self.parts]
+        return [part if keep.all() else part[part["resource_id"].isin(names).to_numpy()]
+                for part in self._take_parts()]
 
     def result(self, parts: list, window: Window) -> pd.DataFrame:  # type: ignore[override]
         frames = [part.assign(resource_id=part["resource_id"].astype(str), metric=part["metric"].astype(str))
