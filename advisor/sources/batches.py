@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from advisor.errors import SourceError
 
 BATCH_ROWS = 1 << 20
-_BLOCK = 16 << 20  # bytes per CSV block (and per read when the bytes are checked)
+_BLOCK = 4 << 20  # bytes per CSV block: larger ones make pyarrow hold far more memory
 _HEAD = 1 << 16
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 

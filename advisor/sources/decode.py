@@ -54,13 +54,22 @@ class Distinct:
     def values(self) -> pd.Series:
         """Every distinct value as pandas holds a cell (NaN for a null)."""
         if self._values is None:
-            self._values = self.take(np.arange(len(self.arrow)))
+            self._values = self._pandas(self.arrow)
         return self._values
 
     def take(self, positions: np.ndarray) -> pd.Series:
-        values = pd.Series(self.arrow.take(pa.array(positions, type=pa.int64())).to_numpy(zero_copy_only=False),
-                           dtype=object)
-        return values.where(values.notna(), np.nan)
+        return self._pandas(self.arrow.take(pa.array(positions, type=pa.int64())))
+
+    def text(self) -> np.ndarray:
+        """:func:`text` of every distinct value."""
+        if pa.types.is_string(self.arrow.type) and not self.arrow.null_count:
+            return self.arrow.to_numpy(zero_copy_only=False)  # already the text
+        return text(self.values).to_numpy()
+
+    @staticmethod
+    def _pandas(values: pa.Array) -> pd.Series:
+        out = pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
+        return out.where(out.notna(), np.nan) if values.null_count else out
 
 
 @dataclass
@@ -119,32 +128,63 @@ def time_unit(column: pa.DataType) -> TimeUnit:
     return column.unit if pa.types.is_timestamp(column) else "us"
 
 
-def decode(batch: pa.RecordBatch, first: int, ids: pd.Index, refused: set[str], unit: TimeUnit) -> Decoded:
+class TimeParser:
+    """Text timestamps parsed as ``pd.to_datetime`` parses them, each distinct text once per file (a bounded
+    cache: a file has a few thousand distinct times, read a million rows at a time)."""
+
+    LIMIT = 1_000_000
+    _NOT_A_DATE = np.iinfo(np.int64).min  # NaT's integer: no date has it
+
+    def __init__(self, unit: TimeUnit) -> None:
+        self.unit = unit
+        self._known: dict[str, int] = {}  # text -> time in ``unit`` (or _NOT_A_DATE)
+
+    def __call__(self, distinct: Distinct) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct value's time and whether it is not a date."""
+        names = distinct.values.tolist()
+        if not all(isinstance(n, str) for n in names):  # a null, or values that are not text: parse them all
+            return self._parse(names)
+        new = [n for n in names if n not in self._known]
+        if new:
+            if len(self._known) + len(new) > self.LIMIT:
+                self._known.clear()
+            stamps, missing = self._parse(new)
+            self._known.update(zip(new, np.where(missing, self._NOT_A_DATE, stamps).tolist(), strict=True))
+        found = np.array([self._known[n] for n in names], dtype=np.int64)
+        return found, found == self._NOT_A_DATE
+
+    def _parse(self, names: list) -> tuple[np.ndarray, np.ndarray]:
+        parsed = pd.to_datetime(pd.Series(names, dtype=object), utc=True, errors="coerce", format="ISO8601")
+        return pd.DatetimeIndex(parsed).as_unit(self.unit).asi8, parsed.isna().to_numpy()
+
+
+def decode(batch: pa.RecordBatch, first: int, ids: pd.Index, refused: set[str], times: TimeParser) -> Decoded:
     rid = Distinct(batch.column("resource_id"))
-    rid_text = text(rid.values)
+    rid_text = rid.text()
     codes = ids.get_indexer(pd.Index(rid_text))
-    codes = np.where(rid_text.isin(refused).to_numpy(), REFUSED, codes)
+    if refused:
+        codes = np.where(pd.Index(rid_text).isin(refused), REFUSED, codes)
     metric = Distinct(batch.column("metric"))
-    metric_text = text(metric.values).to_numpy()
+    metric_text = metric.text()
     metric_codes = pd.Index(METRIC_NAMES).get_indexer(pd.Index(metric_text))
-    stamp, bad_stamp = _stamps(batch.column("timestamp"), unit)
+    stamp, bad_stamp = _stamps(batch.column("timestamp"), times)
     value, empty = _values(batch.column("value"))
     stat = _stats(batch.column("stat")) if "stat" in batch.schema.names else None
-    return Decoded(first, batch, codes.astype(np.int32)[rid.index], rid_text.to_numpy(), rid.index,
+    return Decoded(first, batch, codes.astype(np.int32)[rid.index], rid_text, rid.index,
                    metric_codes.astype(np.int8)[metric.index], metric_text, metric.index, stamp, bad_stamp, value,
                    empty, stat)
 
 
-def _stamps(column: pa.Array, unit: TimeUnit) -> tuple[np.ndarray, np.ndarray]:
+def _stamps(column: pa.Array, times: TimeParser) -> tuple[np.ndarray, np.ndarray]:
     if pa.types.is_timestamp(column.type):  # stored as UTC instants; a naive one is read as UTC
         missing = column.is_null().to_numpy(zero_copy_only=False)
         return pc.fill_null(column.cast(pa.int64()), 0).to_numpy(), missing
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or \
             pa.types.is_dictionary(column.type):
         distinct = Distinct(column)
-        parsed = pd.to_datetime(distinct.values, utc=True, errors="coerce", format="ISO8601")
-        missing = parsed.isna().to_numpy()
-        return pd.DatetimeIndex(parsed).as_unit(unit).asi8[distinct.index], missing[distinct.index]
+        stamps, missing = times(distinct)
+        return stamps[distinct.index], missing[distinct.index]
+    unit = times.unit
     series = column.to_pandas()
     parsed = series.dt.tz_localize("UTC") if pd.api.types.is_datetime64_any_dtype(series) and series.dt.tz is None \
         else series.dt.tz_convert("UTC") if pd.api.types.is_datetime64_any_dtype(series) \

@@ -23,7 +23,16 @@ from advisor.errors import SourceError
 from advisor.model import METRICS_COLUMNS
 from advisor.sources import domains
 from advisor.sources.batches import MetricsFile, Restart
-from advisor.sources.decode import METRIC_NAMES, PERCENT, STAT_VALUES, Decoded, TimeUnit, decode, time_unit
+from advisor.sources.decode import (
+    METRIC_NAMES,
+    PERCENT,
+    STAT_VALUES,
+    Decoded,
+    TimeParser,
+    TimeUnit,
+    decode,
+    time_unit,
+)
 
 # The bulk of the data: samples between these quantiles of time, widened by their span on each side.
 BULK_QUANTILES = (0.01, 0.99)
@@ -101,6 +110,7 @@ class MetricsReader:
             raise SourceError(f"{path}: missing required column(s) {', '.join(missing)}")
         self.columns = [c for c in (*METRICS_COLUMNS, "stat") if c in self.file.columns]
         self.unit: TimeUnit = time_unit(self.file.timestamp_type)
+        self._times = TimeParser(self.unit)
         self.problems: list[str] = []
         self.reasons: dict[int, str] = {}  # position -> why the resource is rejected (its first bad row)
         self.rejected = np.zeros(len(ids), dtype=bool)
@@ -131,7 +141,7 @@ class MetricsReader:
     def _decoded(self) -> Iterator[Decoded]:
         first = 0
         for batch in self.file.batches(self.columns):
-            yield decode(batch, first, self.ids, self.refused, self.unit)
+            yield decode(batch, first, self.ids, self.refused, self._times)
             first += batch.num_rows
 
     def _read(self, sink: Sink, window: tuple[pd.Timestamp, pd.Timestamp] | None, only: np.ndarray | None,
