@@ -87,6 +87,13 @@ def day_grid(window: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[pd.Timestamp, i
     return day0, int(np.ceil((end - day0).total_seconds() / 86_400)) or 1
 
 
+def hour_grid(window: tuple[pd.Timestamp, pd.Timestamp], step: int = 1) -> tuple[int, int]:
+    """The columns of hourly buckets ``step`` hours wide over ``window``: the first one's epoch hour (a multiple
+    of ``step``) and how many."""
+    first, last = (int(t.timestamp() // 3600) // step for t in window)
+    return first * step, last - first + 1
+
+
 def window_hours(window: tuple[pd.Timestamp, pd.Timestamp]) -> float:
     return max((window[1] - window[0]).total_seconds() / 3600.0, 1e-9)
 
@@ -134,6 +141,10 @@ def merge(parts: Sequence[SampleSummary], window: tuple[pd.Timestamp, pd.Timesta
         return summarize(pd.DataFrame({"resource_id": pd.Series(dtype=object), "metric": pd.Series(dtype=object),
                                        "timestamp": pd.Series(dtype="datetime64[us, UTC]"),
                                        "value": pd.Series(dtype=float)}), window, needs)
+    steps = [p.hourly.step for p in parts if p.hourly is not None]
+    for part in parts:  # one width for all: the widest
+        if part.hourly is not None:
+            part.hourly = part.hourly.coarsen(max(steps) // part.hourly.step)
     hourly = HourlyBuckets.gather(parts)
     return SampleSummary(
         window=window, needs=needs,
@@ -157,12 +168,11 @@ def realign(summary: SampleSummary, window: tuple[pd.Timestamp, pd.Timestamp]) -
     day0, n_days = day_grid(window)
     hourly = summary.hourly
     if hourly is not None:
-        hour0 = int(window[0].timestamp() // 3600)
-        n_hours = int(window[1].timestamp() // 3600) - hour0 + 1
-        hourly = stats.HourlyBuckets(hourly.resource_ids, hourly.metrics, hour0,
-                                     *(_shift(a, hourly.hour0 - hour0, n_hours, fill)
-                                       for a, fill in ((hourly.maxes, np.nan), (hourly.means, np.nan),
-                                                       (hourly.counts, 0))))
+        hour0, n_columns = hour_grid(window, hourly.step)
+        offset = (hourly.hour0 - hour0) // hourly.step
+        maxes, means, counts = (_shift(getattr(hourly, name), offset, n_columns, fill)
+                                for name, fill in (("maxes", np.nan), ("means", np.nan), ("counts", 0)))
+        hourly = HourlyBuckets(hourly.resource_ids, hourly.metrics, hour0, maxes, means, counts, hourly.step)
     return SampleSummary(
         window=window, needs=summary.needs,
         stats=_recover(summary.stats, hours), derived=_recover(summary.derived, hours),

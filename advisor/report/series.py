@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.engine.stats import HourlyBuckets, hourly_buckets
+from advisor.engine.stats import HourlyBuckets, coarse_columns, hourly_buckets
 from advisor.model import PERCENT_METRICS
 
 BYTE_BUDGET = 16_000_000  # raw bytes over all series (base64 adds a third)
@@ -60,8 +60,8 @@ def encode_series(resource_ids: list[str], metrics: pd.DataFrame | HourlyBuckets
                   byte_budget: int = BYTE_BUDGET) -> EncodedSeries:
     """Bucket max and mean per resource and metric, encoded compactly (see the module docstring).
 
-    ``metrics`` is the long frame or the hourly buckets a streaming source built while reading; buckets wider
-    than an hour are made of whole hours (exact maxima, count-weighted means).
+    ``metrics`` is the long frame or the hourly buckets a streaming source built while reading; wider buckets are
+    made of whole hours (exact maxima, count-weighted means), a few thousand series at a time.
     """
     wanted = pd.Series(resource_ids, dtype=object).dropna().astype(str).drop_duplicates().to_numpy()
     if not len(wanted):
@@ -70,28 +70,38 @@ def encode_series(resource_ids: list[str], metrics: pd.DataFrame | HourlyBuckets
         if metrics.empty:
             return EncodedSeries()
         metrics = hourly_buckets(metrics, wanted)
-    else:
-        metrics = metrics.take(pd.Index(metrics.resource_ids).isin(wanted))
-    has_hour = ~np.isnan(metrics.maxes)
-    hours_with_data = np.flatnonzero(has_hour.any(axis=0))
-    if not len(hours_with_data):
+    rows = np.flatnonzero(pd.Index(metrics.resource_ids).isin(wanted))
+    with_data = np.zeros(len(rows), dtype=bool)
+    columns_with_data = np.zeros(metrics.maxes.shape[1], dtype=bool)
+    for chunk in _chunks(len(rows)):
+        seen = ~np.isnan(metrics.maxes[rows[chunk]])
+        with_data[chunk] = seen.any(axis=1)
+        columns_with_data |= seen.any(axis=0)
+    columns = np.flatnonzero(columns_with_data)
+    if not len(columns):
         return EncodedSeries()
-    kept = np.flatnonzero(has_hour.any(axis=1))
-    first_hour, hours = int(hours_with_data[0]), int(hours_with_data[-1] - hours_with_data[0] + 1)
-    n_series = len(kept)
-    step_hours = max(1, math.ceil(hours / MAX_BUCKETS), math.ceil(2 * n_series * hours / byte_budget))
-    step = step_hours * 3600
-    start = (metrics.hour0 + first_hour) * 3600
-    maxes, means = _coarsen(metrics, kept, first_hour, hours, step_hours)
-    n_buckets = maxes.shape[1]
+    kept = rows[with_data]
+    base = metrics.step
+    first_column, hours = int(columns[0]), int(columns[-1] - columns[0] + 1) * base
+    step_hours = max(base, math.ceil(hours / MAX_BUCKETS), math.ceil(2 * len(kept) * hours / byte_budget))
+    factor = -(-step_hours // base)  # whole columns to a bucket
+    step = factor * base * 3600
+    start = (metrics.hour0 + first_column * base) * 3600
+    n_buckets = (int(columns[-1] - columns[0])) // factor + 1
 
     metric_of, resource_of = metrics.metrics[kept], metrics.resource_ids[kept]
     percent = pd.Index(metric_of).isin([str(m) for m in PERCENT_METRICS])
-    scale = _scales(maxes, percent)
-    q_max, q_mean = quantize(maxes, scale), quantize(means, scale)
-    has = ~np.isnan(maxes)
-    first = has.argmax(axis=1)
-    last = n_buckets - 1 - has[:, ::-1].argmax(axis=1)
+    q_max = np.empty((len(kept), n_buckets), dtype=np.uint8)
+    q_mean = np.empty_like(q_max)
+    scale = np.empty(len(kept))
+    first, last = np.empty(len(kept), dtype=np.int64), np.empty(len(kept), dtype=np.int64)
+    for chunk in _chunks(len(kept)):
+        maxes, means, _ = coarse_columns(metrics, kept[chunk], first_column, n_buckets * factor, factor)
+        scale[chunk] = _scales(maxes, percent[chunk])
+        q_max[chunk], q_mean[chunk] = quantize(maxes, scale[chunk]), quantize(means, scale[chunk])
+        has = ~np.isnan(maxes)
+        first[chunk] = has.argmax(axis=1)
+        last[chunk] = n_buckets - 1 - has[:, ::-1].argmax(axis=1)
 
     rows_of: dict[str, list[int]] = {}
     for k, resource_id in enumerate(resource_of.tolist()):
@@ -99,10 +109,10 @@ def encode_series(resource_ids: list[str], metrics: pd.DataFrame | HourlyBuckets
     parts: list[str] = []
     offset = 1  # the opening quote
     index: dict[str, dict[str, Any]] = {}
-    for resource_id, rows in rows_of.items():
-        rows.sort(key=lambda k: _metric_rank(str(metric_of[k])))
+    for resource_id, series in rows_of.items():
+        series.sort(key=lambda k: _metric_rank(str(metric_of[k])))
         chunks, described = [], []
-        for k in rows:
+        for k in series:
             window = slice(int(first[k]), int(last[k]) + 1)
             chunks += [q_max[k, window].tobytes(), q_mean[k, window].tobytes()]
             described.append([str(metric_of[k]), bool(percent[k]), start + int(first[k]) * step,
@@ -114,25 +124,6 @@ def encode_series(resource_ids: list[str], metrics: pd.DataFrame | HourlyBuckets
     return EncodedSeries(step=step, text='"' + "".join(parts) + '"', index=index)
 
 
-def _coarsen(hourly: HourlyBuckets, rows: np.ndarray, first: int, hours: int,
-             step_hours: int) -> tuple[np.ndarray, np.ndarray]:
-    """The maxima and means of buckets of ``step_hours`` whole hours from hour ``first`` on (NaN where none)."""
-    n_buckets = (hours - 1) // step_hours + 1
-    columns = slice(first, first + hours)
-    width = n_buckets * step_hours
-    maxes = np.full((len(rows), width), np.nan)
-    maxes[:, :hours] = hourly.maxes[rows, columns]
-    if step_hours == 1:
-        return maxes, hourly.means[rows, columns].astype(float)
-    counts = np.zeros((len(rows), width))
-    counts[:, :hours] = hourly.counts[rows, columns]
-    sums = np.zeros((len(rows), width))
-    sums[:, :hours] = np.nan_to_num(hourly.means[rows, columns].astype(float)) * counts[:, :hours]
-    shape = (len(rows), n_buckets, step_hours)
-    maxes = maxes.reshape(shape)
-    seen = ~np.isnan(maxes).all(axis=2)
-    bucket_max = np.where(seen, np.nanmax(np.where(np.isnan(maxes), -np.inf, maxes), axis=2), np.nan)
-    total = counts.reshape(shape).sum(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bucket_mean = np.where(total > 0, sums.reshape(shape).sum(axis=2) / total, np.nan)
-    return bucket_max, bucket_mean
+def _chunks(count: int, size: int = 4096) -> list[slice]:
+    """Slices of ``size`` rows: a fleet's series are bucketed a few thousand at a time."""
+    return [slice(begin, min(begin + size, count)) for begin in range(0, count, size)]

@@ -26,6 +26,7 @@ from advisor.engine import samples, stats
 from advisor.sources.decode import METRIC_NAMES, TimeUnit
 from advisor.sources.metrics_file import MetricsReader, Samples, TimeCounts, bulk_window, in_unit
 
+HOURLY_BUDGET = 512 << 20  # bytes of drill-down buckets held: beyond (40,000 resources x 14 days), wider buckets
 CHUNK_SAMPLES = 1_000_000  # samples summarized together (about 250 resources of 4 metrics x 14 days at 5 min)
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
@@ -57,6 +58,7 @@ class Reducer:
         self.held = 0
         self.limit = self.chunk
         self.parts: list = []  # what each group became (a summary; a frame for the Collector)
+        self.hourly_step, self.hourly_bytes = 1, 0
         self.summarized = np.zeros(n, dtype=bool)
         self.unsettled = np.zeros(n, dtype=bool)
         self.repeated = np.zeros(n, dtype=np.int64)
@@ -139,8 +141,19 @@ class Reducer:
 
     def _reduce(self, frame: pd.DataFrame, window: Window) -> samples.SampleSummary:
         summary = samples.summarize(frame, window, self.needs)
-        summary.hourly = stats.hourly_buckets(frame, hours=_hours(window))
+        self._keep_hourly(summary, stats.hourly_buckets(frame, hours=samples.hour_grid(window)))
         return summary
+
+    def _keep_hourly(self, summary: samples.SampleSummary, hourly: stats.HourlyBuckets) -> None:
+        """The drill-down buckets, widened (all of them, by halves) to keep within HOURLY_BUDGET."""
+        summary.hourly = hourly.coarsen(self.hourly_step)
+        self.hourly_bytes += summary.hourly.nbytes
+        while self.hourly_bytes > HOURLY_BUDGET and self.hourly_step < 24 * 7:
+            self.hourly_step *= 2
+            self.hourly_bytes = 0
+            for part in [*self.parts, summary]:
+                part.hourly = part.hourly.coarsen(self.hourly_step // part.hourly.step)
+                self.hourly_bytes += part.hourly.nbytes
 
     def _reduce_index(self, group: Samples, index: stats.SeriesIndex, window: Window) -> samples.SampleSummary:
         parts = np.isin(group.metric, DERIVED_PARTS)
@@ -150,7 +163,7 @@ class Reducer:
         present = np.bincount(group.rid, minlength=len(self.ids))
         counts = pd.Series(present[present > 0], index=self.ids[present > 0])
         summary = samples.summarize_index(index, derived, counts, window, self.needs)
-        summary.hourly = stats.hourly_from_index(index, _hours(window))
+        self._keep_hourly(summary, stats.hourly_from_index(index, samples.hour_grid(window)))
         return summary
 
     def settled(self, keep: np.ndarray, window: Window) -> list:
@@ -234,12 +247,6 @@ class _TimeCounter:
 
     def add(self, batch: Samples, first: int, rows_read: int) -> None:
         self.times.add(batch.stamp)
-
-
-def _hours(window: Window) -> tuple[int, int]:
-    """The window's clock hours: the first (epoch hours) and how many."""
-    hour0 = int(window[0].timestamp() // 3600)
-    return hour0, int(window[1].timestamp() // 3600) - hour0 + 1
 
 
 def _bounds(window: Window, unit: TimeUnit) -> tuple[int, int]:

@@ -181,6 +181,27 @@ def test_a_resource_rejected_after_it_was_summarized_leaves_the_window(tmp_path,
         assert data.rejected["resource_id"].tolist() == ["i-1"]
 
 
+def test_drill_down_buckets_widen_to_stay_within_their_budget(tmp_path, monkeypatch):
+    """A fleet whose hourly buckets would pass the budget keeps wider ones: exact maxima, count-weighted means."""
+    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 500)
+    monkeypatch.setattr(reduce, "HOURLY_BUDGET", 2_000)
+    directory, metrics = _reference_fleet(tmp_path)
+    summary = reduce_files(directory, SampleNeeds()).summary
+    assert summary is not None and summary.hourly is not None
+    hourly = summary.hourly
+    assert hourly.step >= 4 and hourly.hour0 % hourly.step == 0 and hourly.nbytes <= 2_000 * 2
+    for (rid, metric), group in metrics.groupby(["resource_id", "metric"]):
+        at = np.flatnonzero((hourly.resource_ids == rid) & (hourly.metrics == metric))[0]
+        bucket = group["timestamp"].map(pd.Timestamp.timestamp).astype("int64") // 3600 // hourly.step
+        by_bucket = group["value"].groupby(bucket.to_numpy() - hourly.hour0 // hourly.step)
+        columns = by_bucket.max().index.to_numpy()
+        assert hourly.maxes[at, columns] == pytest.approx(by_bucket.max().to_numpy(), rel=1e-6)
+        assert hourly.means[at, columns] == pytest.approx(by_bucket.mean().to_numpy(), rel=1e-5)
+        assert hourly.counts[at, columns].tolist() == by_bucket.size().tolist()
+    encoded = encode_series(["i-0", "i-1"], hourly)
+    assert encoded.step % (hourly.step * 3600) == 0 and set(encoded.index) == {"i-0", "i-1"}
+
+
 def test_weighted_quantiles_are_numpy_quantiles_of_the_repeated_values():
     rng = np.random.default_rng(3)
     for size in (1, 2, 7, 500):
