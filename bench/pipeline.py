@@ -122,7 +122,8 @@ def run_audit(source: Path, out: Path, home: Path, checkout: Path | None) -> tup
         env["PYTHONPATH"] = str(checkout.resolve())
     command = ["/usr/bin/time", "-f", "TIME %e %M %U %S", sys.executable, "-m", "advisor", "audit", "--source",
                f"files:{source}", "--out", str(out), "-q", "--no-history"]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    # run from the scratch directory: python -m puts the working directory first on the import path
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=home)
     lines = done.stderr.strip().splitlines()
     timing = next((line for line in reversed(lines) if line.startswith("TIME ")), None)
     if timing is None:

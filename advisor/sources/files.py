@@ -218,8 +218,6 @@ def reduce_files(directory: str | Path, needs: SampleNeeds, start: datetime | No
     summary, window, repeated = reduce_samples(reader, Reducer, needs, lo, hi)
     reader.repeated_problem(repeated)
     inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
-    assert summary is None or isinstance(summary, SampleSummary)
-    if summary is not None and len(inventory) < len(checked):
-        summary = summary.only(inventory["resource_id"])
+    assert summary is None or isinstance(summary, SampleSummary)  # of accepted resources only
     empty = normalize_metrics(Samples.empty().frame(np.array([], dtype=object), reader.unit), origin=str(reader.path))
     return FileData(inventory, empty, rejected, problems, window, summary)
