@@ -1,6 +1,7 @@
 """End-to-end benchmark of the file source: ``advisor audit --source files:DIR`` on generated fleets.
 
 Usage: python bench/pipeline.py [--sizes 1000,10000] [--formats parquet csv] [--dir DIR] [--keep] [--checkout DIR]
+                                [--stages]
 
 For each size and format it writes a file-source export (EC2 instances, 14 days at 5 minutes, cpu, memory,
 network_in and network_out; a fixed seed; rows grouped by resource as exporters write them) under a temporary
@@ -11,8 +12,9 @@ directory (or ``--dir``), then runs the real command in a child process::
 under ``/usr/bin/time`` and prints its wall time, peak RSS, peak RSS per sample and the size of the HTML report.
 The child gets private per-user directories (no store, history or lock of yours is touched); ``--checkout``
 runs the ``advisor`` package of another source tree (e.g. ``git archive`` of an older commit) for before/after
-figures. The export is written block by block, so a large fleet needs little memory to generate. Prints figures;
-asserts nothing.
+figures. ``--stages`` also runs the command's steps one by one in a child process (read, analysis, HTML, JSON,
+CSV) and prints each one's seconds and the process's RSS after it. The export is written block by block, so a large
+fleet needs little memory to generate. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -133,6 +135,48 @@ def run_audit(source: Path, out: Path, home: Path, checkout: Path | None) -> tup
     return float(wall), float(user) + float(system), int(peak), other if done.returncode not in (0, 3) else ""
 
 
+STAGES = """
+import resource, sys, time
+def mib(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+def now():
+    return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmRSS"))
+t = time.perf_counter()
+def stage(name):
+    global t
+    print(f"  {name:<9} {time.perf_counter() - t:7.1f} s   RSS {now():7,} MiB   peak {mib():7,} MiB", flush=True)
+    t = time.perf_counter()
+from advisor.catalog import load_catalog
+from advisor.engine.features import sample_needs
+from advisor.engine.pipeline import audit, load_rule_set
+from advisor.report.exports import to_csv, to_json
+from advisor.report.page import render_html
+from advisor.report.summary import summarize
+from advisor.settings import Settings
+from advisor.sources import load_source
+settings = Settings()
+rules, catalog = load_rule_set(settings), load_catalog()
+stage("imports")
+data = load_source("files:" + sys.argv[1], needs=sample_needs(settings))
+stage("read")
+result = data.add_rejected(audit(data.inventory, data.analysed, catalog, settings, rules=rules, window=data.window,
+                                 problems=data.problems))
+stage("analysis")
+summary = summarize(result, "team")
+html = render_html(result, summary)
+stage("html")
+text = to_json(result, summary)
+stage("json")
+text = to_csv(result)
+stage("csv")
+"""
+
+
+def run_stages(source: Path, home: Path) -> None:
+    """The command's steps in a child process, each one's seconds and RSS (the current code only)."""
+    env = os.environ | {"XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
+    subprocess.run([sys.executable, "-c", STAGES, str(source)], env=env, cwd=home, check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=lambda text: [int(s) for s in text.split(",")], default=[1000, 10000],
@@ -141,6 +185,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="write the exports here (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the exports (reused by a later run with --dir)")
     parser.add_argument("--checkout", type=Path, help="run the advisor package of this source tree instead")
+    parser.add_argument("--stages", action="store_true", help="also time the command's steps one by one")
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     print(f"{'format':>7} {'resources':>10} {'samples':>13} {'export MB':>10} {'wall s':>8} {'CPU s':>8} "
@@ -167,6 +212,9 @@ def main() -> None:
                       f"{peak_kib / 1024:>13,.0f} {peak_kib * 1024 / samples:>9.1f} {report_mb:>10.1f}", flush=True)
                 if problem:
                     print(f"  failed: {problem[-2000:]}", file=sys.stderr)
+                if args.stages:
+                    with tempfile.TemporaryDirectory(prefix="advisor-bench-run-") as run:
+                        run_stages(source, Path(run))
                 if not args.keep and args.dir is None:
                     shutil.rmtree(source)
     finally:
