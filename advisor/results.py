@@ -92,6 +92,7 @@ class MetricForecast(_Frozen):
     upper: float | None = None
     weekly_peak: float | None = None
     horizon_days: int
+    demand_raised_by: float = 0.0  # points of capacity the forecast added to the statistic's demand
 
 
 class PolicyUsed(_Frozen):

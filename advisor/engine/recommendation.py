@@ -15,6 +15,7 @@ from advisor.model import Kind
 from advisor.results import Recommendation
 from advisor.settings import Settings
 
+FORECAST_METRICS = ("cpu", "memory", "gpu", "gpu_memory")
 EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network_out", "read_iops", "write_iops",
                     "total_iops", "burst_balance", "invocations")
 
@@ -81,9 +82,11 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
         datapoints[metric] = int(row[f"{metric}_samples"])
         stats[metric] = {s: _round(row[f"{metric}_{s}"]) for s in ("mean", "p50", "p95", "p99", "max")}
     forecast = {}
-    for metric in ("cpu", "memory", "gpu", "gpu_memory"):
+    notes = []
+    for metric in FORECAST_METRICS:
         if pd.isna(row.get(f"{metric}_fit_days")) or not row.get(f"{metric}_fit_days"):
             continue
+        raised = forecast_raise(row, metric, settings)
         forecast[metric] = {
             "trend_per_day": _round(row[f"{metric}_trend_per_day"]),
             "trend_significant": bool(row[f"{metric}_trend_significant"]),
@@ -91,16 +94,13 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
             "upper": _round(row[f"{metric}_upper"]),
             "weekly_peak": _round(row[f"{metric}_weekly_peak"]),
             "horizon_days": settings.horizon_days,
+            "demand_raised_by": round(raised, 2),
         }
-    notes = []
-    for metric in ("cpu", "memory"):
-        observed = row.get(f"{metric}_{settings.policy(metric).statistic}")
-        demand = row.get(f"{metric}_demand")
-        if pd.notna(observed) and pd.notna(demand) and demand > observed + 0.5:
-            notes.append(f"The {settings.horizon_days}-day forecast raises {metric} demand from "
-                         f"{observed:.0f}% to {demand:.0f}%" +
-                         (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
-                          " (recurring weekly peak)"))
+        if raised > 0.5:
+            observed = float(row[f"{metric}_{settings.policy(metric).statistic}"])
+            notes.append(f"The {settings.horizon_days}-day forecast raises {metric} demand from {observed:.0f}% to "
+                         f"{observed + raised:.0f}%" + (" (rising trend)" if bool(
+                             row.get(f"{metric}_trend_significant")) else " (recurring weekly peak)"))
     if not bool(row["has_memory_data"]) and row["kind"] == Kind.EC2_INSTANCE:
         notes.append("No memory metrics (CloudWatch agent not installed): memory is held at its current size.")
     evidence = {
@@ -123,6 +123,24 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
         "notes": [*notes, *proposal.notes],
     }
     return evidence | proposal.evidence
+
+
+def forecast_raise(row: Mapping[Hashable, Any], metric: str, settings: Settings) -> float:
+    """Points of capacity the forecast added to the policy statistic's demand (0 when it added none, when the
+    forecast is off, or when the demand is censored: that demand is the capacity, not a forecast)."""
+    observed, upper = row.get(f"{metric}_{settings.policy(metric).statistic}"), row.get(f"{metric}_upper")
+    if (not settings.use_forecast or observed is None or upper is None or _nan(observed) or _nan(upper)
+            or _yes(row.get(f"{metric}_censored"))):
+        return 0.0
+    return max(float(upper) - float(observed), 0.0)
+
+
+def _nan(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _yes(value: Any) -> bool:
+    return not _nan(value) and bool(value)
 
 
 def _present(value: Any) -> bool:
