@@ -52,6 +52,8 @@ class SizingConfig(_Strict):
     horizon_days: int | None = Field(None, ge=1, le=365)
     min_hours: float | None = Field(None, ge=0)
     allow_burstable_targets: bool | None = None
+    risk_budget: float | None = Field(None, ge=0, le=1, description="share of resources calibration may let the "
+                                      "advice hurt on the replayed history (0.02 = 2 %)")
     cpu: MetricConfig = MetricConfig()
     memory: MetricConfig = MetricConfig()
     gpu: MetricConfig = MetricConfig()
@@ -181,7 +183,7 @@ def load_config(explicit: Path | None = None, overrides: dict[str, Any] | None =
 def _settings(file: FileConfig, cli: dict[str, Any]) -> Settings:
     sizing = file.sizing
     data: dict[str, Any] = {}
-    for name in ("horizon_days", "min_hours", "allow_burstable_targets"):
+    for name in ("horizon_days", "min_hours", "allow_burstable_targets", "risk_budget"):
         value = cli.get(f"sizing.{name}", getattr(sizing, name))
         if value is not None:
             data[name] = value
@@ -222,7 +224,8 @@ def _apply_file_overrides(file: FileConfig, cli: dict[str, Any]) -> FileConfig:
 
 
 def _settings_view(settings: Settings) -> dict[str, Any]:
-    view = settings.model_dump(mode="json", include={"horizon_days", "min_hours", "allow_burstable_targets"})
+    view = settings.model_dump(mode="json", include={"horizon_days", "min_hours", "allow_burstable_targets",
+                                                     "risk_budget"})
     for dim in ("cpu", "memory", "gpu", "gpu_memory", "network"):
         policy = settings.policy(dim)
         view[dim] = {"statistic": policy.statistic, "headroom_pct": round(policy.headroom * 100, 6)}

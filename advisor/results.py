@@ -169,6 +169,61 @@ class Recommendation(_Frozen):
 RECOMMENDATION_FIELDS = tuple(Recommendation.model_fields)
 
 
+class CalibrationPoint(_Frozen):
+    """One headroom pair replayed on the user's history: the savings it kept and the resources it hurt."""
+
+    cpu_headroom: float
+    memory_headroom: float
+    hurt: int
+    hurt_share: float
+    savings_kept: float  # monthly, advice that held
+    added_cost: float  # monthly, upsizes
+    net_savings: float
+    recommendations: int
+
+    def headroom(self) -> dict[str, float]:
+        return {"cpu": self.cpu_headroom, "memory": self.memory_headroom}
+
+
+class HoldCount(_Frozen):
+    judged: int
+    held: int
+    hold_rate: float
+
+
+class Calibration(_Frozen):
+    """What calibration chose and why (status ``defaults``: not enough history or resources, see ``reason``)."""
+
+    status: Literal["calibrated", "defaults"]
+    reason: str
+    risk_budget: float
+    history_days: float
+    headroom: dict[str, float]  # what the audit sized with, per dimension
+    defaults: dict[str, float]  # the configured headroom
+    fixed: list[str] = []  # dimensions the user set, used as set
+    split: dict[str, Any] | None = None
+    resources: int = 0  # replayed resources (with data after the cut-off)
+    sampled_from: int | None = None  # the fleet's size when a sample was replayed
+    chosen: CalibrationPoint | None = None
+    at_defaults: CalibrationPoint | None = None
+    tighter: CalibrationPoint | None = None  # at half the budget
+    looser: CalibrationPoint | None = None  # at twice the budget
+    hold_rate_by_confidence: dict[str, HoldCount] = {}  # at the chosen point
+    points: list[CalibrationPoint] = []
+
+    @property
+    def calibrated(self) -> bool:
+        return self.status == "calibrated"
+
+    def frontier(self) -> list[CalibrationPoint]:
+        """The points no other beats on both axes (no more hurt and more savings), by hurt share."""
+        best: list[CalibrationPoint] = []
+        for point in sorted(self.points, key=lambda p: (p.hurt_share, -p.net_savings)):
+            if not best or point.net_savings > best[-1].net_savings + 1e-9:
+                best.append(point)
+        return best
+
+
 def recommendations_frame(recommendations: Sequence[Recommendation]) -> pd.DataFrame:
     """One row per recommendation, one column per field (options and evidence as plain dicts)."""
     return pd.DataFrame([rec.model_dump() for rec in recommendations], columns=list(RECOMMENDATION_FIELDS))

@@ -34,6 +34,9 @@ class Settings(BaseModel):
                                "as the reference strategies of the backtest)")
     forecast_cap: Annotated[float, Field(ge=1.0, le=10.0, description="the forecast peak is at most this many times "
                                          "the highest daily peak seen")] = 1.5
+    risk_budget: float = Field(0.02, ge=0.0, le=1.0, description="share of resources the advice may hurt when "
+                               "calibration replays the user's own history (0.02 = 2 %); calibration picks the "
+                               "headroom that saves most within it")
     forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
         "batched-huber",
         description="batched-huber fits every series at once (fast); sklearn-huber fits one "

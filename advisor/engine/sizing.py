@@ -72,9 +72,12 @@ def risk_of(projected: dict[str, float]) -> int:
     return int(np.searchsorted(RISK_STEPS, peak, side="right"))
 
 
-def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.DataFrame:
-    """Absolute demand per resource, with and without headroom (columns need_*, base_*)."""
+def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
+                 current: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Absolute demand per resource, with and without headroom (columns need_*, base_*); ``current`` is
+    :func:`accelerators.capacity` of ``features`` when the caller has it."""
     f = features
+    cap = accelerators.capacity(f) if current is None else current
     out = pd.DataFrame(index=f.index)
     has_cpu = f["cpu_demand"].notna()
     out["base_vcpus"] = np.where(has_cpu, f["cpu_demand"] / 100 * f["vcpus"], f["vcpus"])
@@ -88,10 +91,9 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.D
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.network.headroom)
-    out = out.join(_accelerator_demand(f, settings))
+    out = out.join(_accelerator_demand(f, settings, cap))
     if mode == "modernize":
         # Same shape on a current-generation type: hold the current capacity; usage only drives the projection.
-        cap = accelerators.capacity(f)
         out["need_vcpus"], out["need_memory"], out["need_network"] = f["vcpus"], f["memory_gib"], 0.0
         for dim in ("units", "fp16", "fp32", "accel_memory", "device_memory"):
             out[f"need_{dim}"] = cap[dim]
@@ -105,13 +107,12 @@ def memory_step_gib(f: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num((step / 100 * f["memory_gib"]).to_numpy(float))
 
 
-def _accelerator_demand(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def _accelerator_demand(f: pd.DataFrame, settings: Settings, cap: pd.DataFrame) -> pd.DataFrame:
     """Compute (TFLOPS, or devices for models outside the table) and memory the accelerators must hold.
 
     Only GPU utilization is observed (``gpu``, ``gpu_memory``); other accelerators (Neuron, EI) are held at their
     full capacity.
     """
-    cap = accelerators.capacity(f)
     out = pd.DataFrame(index=f.index)
     gpu_row = (cap["accel_class"] == "gpu").to_numpy()
     busy = np.where(gpu_row, f["gpu_demand"].to_numpy(float) / 100, np.nan)
@@ -136,8 +137,8 @@ def size_resources(features: pd.DataFrame, catalog: Catalog, settings: Settings,
                    max_options: int = 3, scope: Scope | None = None) -> dict[str, SizingResult]:
     """Size every resource in ``features`` (rows with specs, prices and demand columns)."""
     scope = scope or Scope()
-    demand = demand_frame(features, settings, mode)
     current = accelerators.capacity(features)
+    demand = demand_frame(features, settings, mode, current)
     results: dict[str, SizingResult] = {}
     positions = pd.Series(np.arange(len(features)), index=features.index)
     keys = pd.DataFrame({"region": features["region"].astype(str).to_numpy(),
