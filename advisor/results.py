@@ -169,6 +169,30 @@ class Recommendation(_Frozen):
 RECOMMENDATION_FIELDS = tuple(Recommendation.model_fields)
 
 
+class BandRate(_Frozen):
+    """One confidence band: the advice of that band judged and held in the backtest, and the probability that
+    every finding of the band carries as its ``confidence_score``."""
+
+    band: Confidence
+    backtest_judged: int
+    backtest_held: int
+    fleet_judged: int | None = None  # on the replay of the user's own history (calibration), when it ran
+    fleet_held: int | None = None
+    probability: float
+
+
+class ConfidenceBands(_Frozen):
+    """Where the confidence scores come from (see :mod:`advisor.engine.confidence`)."""
+
+    source: str
+    measured: str
+    fleet: bool  # the user's own replay counted
+    bands: list[BandRate]
+
+    def probability(self, band: str) -> float:
+        return next(b.probability for b in self.bands if b.band == band)
+
+
 class CalibrationPoint(_Frozen):
     """One headroom pair replayed on the user's history: the savings it kept and the resources it hurt."""
 

@@ -29,6 +29,7 @@ from advisor.backtest.replay import replay, summarize
 from advisor.backtest.split import plan_split, sample_period
 from advisor.backtest.strategy import Decision
 from advisor.catalog import Catalog
+from advisor.engine.confidence import backtest_bands, confidence_bands
 from advisor.engine.pipeline import Analysis, analyse, audit_of, findings
 from advisor.engine.policy import filter_by_tags
 from advisor.engine.rules import LoadedRule
@@ -53,11 +54,18 @@ def calibrated_audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Ca
                      window: tuple[pd.Timestamp, pd.Timestamp] | None = None, problems: Iterable[str] = (),
                      fixed: Iterable[str] = (), cpu_grid: tuple[float, ...] = CPU_HEADROOMS,
                      memory_grid: tuple[float, ...] = MEMORY_HEADROOMS) -> AuditResult:
-    """The audit of the whole history with the headroom calibration chose (the defaults when it could not)."""
+    """The audit of the whole history with the headroom calibration chose (the defaults when it could not), each
+    finding's ``confidence_score`` from the backtest table updated with the replay of this history."""
     calibration = calibrate(inventory, metrics, catalog, settings, rules, fixed, cpu_grid, memory_grid)
     analysis = analyse(inventory, metrics, catalog, settings, rules, window)
     result = audit_of(analysis, source_label, problems, calibrated_settings(settings, calibration))
-    result.calibration = calibration
+    bands = backtest_bands()
+    if calibration.calibrated:
+        bands = confidence_bands({band: count.model_dump() for band, count in
+                                  calibration.hold_rate_by_confidence.items()})
+        result.recommendations = [rec.model_copy(update={"confidence_score": bands.probability(rec.confidence)})
+                                  for rec in result.recommendations]
+    result.calibration, result.confidence = calibration, bands
     return result
 
 

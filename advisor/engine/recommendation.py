@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.engine import evidence
+from advisor.engine import confidence, evidence
 from advisor.engine.actions import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
 from advisor.model import Kind
@@ -47,7 +47,7 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
         "monthly_cost_after": round(cost_after, 2),
         "monthly_savings": round(cost_now - cost_after, 2),
         "confidence": _confidence_label(score),
-        "confidence_score": round(score, 2),
+        "confidence_score": confidence.backtest_bands().probability(_confidence_label(score)),
         "risk": proposal.risk,
         "projected_utilization": proposal.projected,
         "evidence": _evidence(loaded, row, proposal, settings, window),
@@ -59,7 +59,8 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
 
 
 def _confidence(row: Mapping[Hashable, Any], action: str) -> float:
-    """0-1: how much history backs the finding (days, coverage) and whether memory was seen."""
+    """0-1: how much history backs the finding (days, coverage) and whether memory was seen; only its band is
+    published, with the band's backtested probability of holding as the score (:mod:`advisor.engine.confidence`)."""
     days = float(row["days_observed"]) if pd.notna(row["days_observed"]) else 0.0
     coverage = float(row["coverage"]) if pd.notna(row["coverage"]) else 0.0
     score = 0.5 * min(days / 14.0, 1.0) + 0.3 * min(coverage, 1.0)

@@ -21,6 +21,7 @@ from advisor.backtest.ours import Ours
 from advisor.backtest.replay import run_backtest
 from advisor.backtest.split import plan_split
 from advisor.cli.main import app
+from advisor.engine.confidence import backtest_bands
 from advisor.engine.pipeline import audit, load_rule_set
 from advisor.settings import Settings
 
@@ -77,7 +78,7 @@ def test_each_point_is_what_the_backtest_of_ours_gives_at_that_headroom(frames, 
             (summary["hurt"], summary["savings_kept"], summary["added_cost"])
 
 
-def test_the_audit_sizes_with_the_chosen_headroom(frames, catalog):
+def test_the_audit_sizes_with_the_chosen_headroom_and_scores_confidence_on_the_replay(frames, catalog):
     settings = Settings(risk_budget=0.05)
     rules = load_rule_set(settings)
     result = calibrated_audit(*frames, catalog, settings, rules, cpu_grid=CPU_GRID, memory_grid=MEMORY_GRID)
@@ -85,11 +86,19 @@ def test_the_audit_sizes_with_the_chosen_headroom(frames, catalog):
     assert result.settings["memory"]["headroom"] == 0.05
     chosen = settings.model_copy(update={"memory": settings.memory.model_copy(update={"headroom": 0.05})})
     plain = audit(*frames, catalog, chosen, rules=rules)
-    assert result.recommendations == plain.recommendations
+    strip = [rec.model_dump(exclude={"confidence_score"}) for rec in plain.recommendations]
+    assert [rec.model_dump(exclude={"confidence_score"}) for rec in result.recommendations] == strip
     steady = next(rec for rec in result.recommendations if rec.resource_id == "i-steady-00")
     assert catalog.spec(steady.target)["memory_gib"] == 8
-    judged = result.calibration.hold_rate_by_confidence["high"]
-    assert (judged.judged, judged.held) == (30, 29)
+    counted = result.calibration.hold_rate_by_confidence  # the 5 % budget's point: 29 of 30 held
+    assert sum(c.judged for c in counted.values()) == 30 and sum(c.held for c in counted.values()) == 29
+    bands = result.confidence
+    assert bands.fleet and bands != backtest_bands()
+    for band in bands.bands:
+        count = counted.get(band.band)
+        assert (band.fleet_judged, band.fleet_held) == ((count.judged, count.held) if count else (0, 0))
+    for rec in result.recommendations:
+        assert rec.confidence_score == bands.probability(rec.confidence)
 
 
 def test_a_dimension_the_user_set_is_used_as_set(frames, catalog):
@@ -107,6 +116,7 @@ def test_less_than_three_weeks_keeps_the_defaults_and_says_so(catalog):
     assert result.calibration.status == "defaults" and not result.calibration.points
     assert "14.0 days, fewer than the 21" in result.calibration.reason
     assert result.calibration.headroom == {"cpu": 0.2, "memory": 0.2}
+    assert result.confidence == backtest_bands() and not result.confidence.fleet
     plain = audit(inventory, metrics, catalog, settings, rules=rules)
     assert result.recommendations == plain.recommendations
 
@@ -151,14 +161,15 @@ def test_the_audit_document_carries_the_calibration_and_validates(audited):
     calibration = document["calibration"]
     assert calibration["status"] == "calibrated" and len(calibration["points"]) == 30  # 6 CPU x 5 memory
     assert calibration["chosen"]["hurt_share"] <= calibration["risk_budget"]
+    assert document["confidence_bands"]["fleet"] is True
     assert calibration["headroom"] == {"cpu": calibration["chosen"]["cpu_headroom"],
                                        "memory": calibration["chosen"]["memory_headroom"]}
     short = json.loads((audited["short"] / "recommendations.json").read_text())
-    assert short["calibration"]["status"] == "defaults"
+    assert short["calibration"]["status"] == "defaults" and short["confidence_bands"]["fleet"] is False
     assert list(Draft202012Validator(schema).iter_errors(short)) == []
 
 
-def test_the_report_shows_the_curve_and_the_budgets(audited):
+def test_the_report_shows_the_curve_the_budgets_and_the_bands(audited):
     page = (audited["calibrated"] / "report.html").read_text()
     charts = json.loads(page.split('<script type="application/json" id="report-charts">')[1].split("</script>")[0])
     curve = charts["calibration"]
@@ -168,6 +179,7 @@ def test_the_report_shows_the_curve_and_the_budgets(audited):
     assert 'id="chart-calibration"' in page and 'id="calibration-budgets"' in page
     for budget in ("tighter", "chosen", "looser", "defaults"):
         assert f'data-budget="{budget}"' in page
+    assert 'id="confidence-bands"' in page and "held on this fleet's replay" in page
     short = (audited["short"] / "report.html").read_text()
     assert 'id="calibration-defaults"' in short and 'id="chart-calibration"' not in short
     assert "fewer than the 21 calibration needs" in short
