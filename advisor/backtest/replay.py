@@ -81,7 +81,8 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
     wanted = [*by_id, *(r for r in demand if r not in by_id and unchanged)]
     inv = inventory[inventory["resource_id"].isin(wanted)].drop_duplicates("resource_id")
     resources = inv.set_index("resource_id").to_dict("index")
-    specs = instance_specs(catalog, sorted({str(d.target) for d in decisions if d.target}))
+    targets = instance_specs(catalog, sorted({str(d.target) for d in decisions if d.target}))
+    specs = {str(name): targets.loc[[name]] for name in targets.index.unique()}  # one-row frames, once per type
     rows = []
     for resource_id in wanted:
         if resource_id not in resources:
@@ -115,7 +116,7 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
 
 
 def _judge(decision: Decision | None, resource: Mapping[Hashable, Any], later: ResourceDemand | None,
-           specs: pd.DataFrame) -> tuple[str, Verdict | None]:
+           specs: Mapping[str, pd.DataFrame]) -> tuple[str, Verdict | None]:
     if decision is None:
         return "no change", None
     if decision.target is None:
@@ -136,18 +137,18 @@ def _judge(decision: Decision | None, resource: Mapping[Hashable, Any], later: R
 
 
 def target_limits(decision: Decision, resource: Mapping[Hashable, Any], later: ResourceDemand,
-                  specs: pd.DataFrame) -> Limits | None:
+                  specs: Mapping[str, pd.DataFrame]) -> Limits | None:
     """The capacity the advice moves the resource to, in the resource's units; None where it cannot be told.
-    ``specs``: :func:`~advisor.backtest.demand.instance_specs` of (at least) the target type."""
+    ``specs``: per type name, its :func:`~advisor.backtest.demand.instance_specs` row as a one-row frame."""
     target = str(decision.target)
     if resource["kind"] == Kind.EBS_VOLUME or target in _VOLUME_TYPES:
         iops = decision.target_iops if decision.target_iops is not None else resource["iops"]
         limit = volume_iops_limit(target, resource["size_gib"], iops)
         return None if limit is None else {"iops": limit}
     name = target.removeprefix("ml.")
-    if name not in specs.index or "iops" in later.current.index:
+    if name not in specs or "iops" in later.current.index:
         return None
-    return {dim: float(values[0]) for dim, values in later.limits(specs.loc[[name]]).items()}
+    return {dim: float(values[0]) for dim, values in later.limits(specs[name]).items()}
 
 
 def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
