@@ -278,6 +278,59 @@ def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: pd.Da
     return results
 
 
+SCALE_OUT_LABEL = "scale out"
+SCALE_OUT_NOTE = ("each instance holds its own copy of the model: GPU and host memory per instance stay as they are; "
+                  "the compute demand spreads over the instances")
+
+
+def scale_out_options(features: pd.DataFrame, settings: Settings) -> dict[str, dict]:
+    """More instances of the current type, for multi-GPU hosts whose work scales out (members of an Auto Scaling
+    group, SageMaker endpoint variants), priced beside a larger type: where the memory demand (host, GPU in total
+    and per device) fits the current type, the fewest instances that hold the compute demand (vCPUs, GPU TFLOPS or
+    devices) with headroom. Keyed by resource id; rows that do not scale out or whose memory outgrew the type get
+    none. Money as the other options: per instance hourly, monthly for all of them, savings against now (negative).
+    """
+    f = features
+    cap = accelerators.capacity(f)
+    scales = (f["kind"].astype(str) == "sagemaker_endpoint") | f.get("in_auto_scaling_group",
+                                                                   pd.Series(False, index=f.index)).fillna(False)
+    eligible = scales.to_numpy(bool) & (pd.to_numeric(f["gpus"], errors="coerce").fillna(0) >= 2).to_numpy()
+    if not eligible.any():
+        return {}
+    rows, cap = f[eligible], cap[eligible]
+    d = demand_frame(rows, settings, "up", cap)
+    memory_fits = ((d["need_memory"] <= rows["memory_gib"] + _EPS)
+                   & (d["need_accel_memory"] <= cap["accel_memory"] + _EPS)
+                   & (d["need_device_memory"] <= cap["device_memory"] + _EPS))
+    ratios = pd.concat([d["need_vcpus"] / rows["vcpus"], d["need_units"] / cap["units"].where(cap["units"] > 0),
+                        d["need_fp16"] / cap["fp16"].where(cap["fp16"] > 0),
+                        d["need_fp32"] / cap["fp32"].where(cap["fp32"] > 0)], axis=1).max(axis=1)
+    need, have = d.to_dict("index"), cap.to_dict("index")
+    fits, ratio = memory_fits.to_dict(), ratios.to_dict()
+    out: dict[str, dict] = {}
+    for rid, row in rows.to_dict("index").items():
+        n, c = need[rid], have[rid]
+        if not fits[rid] or not np.isfinite(ratio[rid]) or ratio[rid] <= 1 + _EPS:
+            continue
+        count = float(row["count"]) or 1.0
+        instances = int(np.ceil(count * float(ratio[rid]) - _EPS))
+        share = count / instances
+        hourly, hours = float(row["hourly_price"]), float(row.get("hours_billed", 730.0))
+        compute = [_pct(n[f"base_{p}"] * share, c[p]) for p in ("fp16", "fp32") if c[p] > 0]
+        projected = {"cpu": _pct(n["base_vcpus"] * share, float(row["vcpus"])),
+                     "memory": _pct(n["base_memory"], float(row["memory_gib"])),
+                     "gpu": max(compute) if compute else _pct(n["base_units"] * share, c["units"]),
+                     "gpu_memory": _pct(n["base_accel_memory"], c["accel_memory"])}
+        out[str(rid)] = {
+            "instance_type": f"{row['instance_type']} x{instances}", "label": SCALE_OUT_LABEL,
+            "hourly_price": round(hourly, 4), "monthly_cost": round(hourly * hours * instances, 2),
+            "monthly_savings": round(-hourly * hours * (instances - count), 2),
+            "projected_utilization": projected, "risk": risk_of(projected), "instances": instances,
+            "price_estimated": bool(row.get("price_estimated", False)), "note": SCALE_OUT_NOTE,
+        }
+    return out
+
+
 class _Projection:
     """Projected peak utilization of row i on candidate j, for the dimensions the history covers."""
 
