@@ -18,7 +18,7 @@ import pandas as pd
 
 from advisor import kinds as registry
 from advisor.errors import SourceError
-from advisor.results import Recommendation
+from advisor.results import Calibration, ConfidenceBands, Recommendation
 
 HOURS_PER_MONTH = 730.0
 
@@ -168,3 +168,5 @@ class AuditResult:
     settings: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what could not be collected or analysed, and why
     changes: dict[str, Any] | None = None  # since the previous recorded run: new / resolved / persisting findings
+    calibration: Calibration | None = None  # the headroom chosen on the user's own history (``advisor audit``)
+    confidence: ConfidenceBands | None = None  # where each band's confidence_score comes from

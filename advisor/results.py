@@ -92,6 +92,7 @@ class MetricForecast(_Frozen):
     upper: float | None = None
     weekly_peak: float | None = None
     horizon_days: int
+    demand_raised_by: float = 0.0  # points of capacity the forecast added to the statistic's demand
 
 
 class PolicyUsed(_Frozen):
@@ -166,6 +167,85 @@ class Recommendation(_Frozen):
 
 
 RECOMMENDATION_FIELDS = tuple(Recommendation.model_fields)
+
+
+class BandRate(_Frozen):
+    """One confidence band: the advice of that band judged and held in the backtest, and the probability that
+    every finding of the band carries as its ``confidence_score``."""
+
+    band: Confidence
+    backtest_judged: int
+    backtest_held: int
+    fleet_judged: int | None = None  # on the replay of the user's own history (calibration), when it ran
+    fleet_held: int | None = None
+    probability: float
+
+
+class ConfidenceBands(_Frozen):
+    """Where the confidence scores come from (see :mod:`advisor.engine.confidence`)."""
+
+    source: str
+    measured: str
+    fleet: bool  # the user's own replay counted
+    bands: list[BandRate]
+
+    def probability(self, band: str) -> float:
+        return next(b.probability for b in self.bands if b.band == band)
+
+
+class CalibrationPoint(_Frozen):
+    """One headroom pair replayed on the user's history: the savings it kept and the resources it hurt."""
+
+    cpu_headroom: float
+    memory_headroom: float
+    hurt: int
+    hurt_share: float
+    savings_kept: float  # monthly, advice that held
+    added_cost: float  # monthly, upsizes
+    net_savings: float
+    recommendations: int
+
+    def headroom(self) -> dict[str, float]:
+        return {"cpu": self.cpu_headroom, "memory": self.memory_headroom}
+
+
+class HoldCount(_Frozen):
+    judged: int
+    held: int
+    hold_rate: float
+
+
+class Calibration(_Frozen):
+    """What calibration chose and why (status ``defaults``: not enough history or resources, see ``reason``)."""
+
+    status: Literal["calibrated", "defaults"]
+    reason: str
+    risk_budget: float
+    history_days: float
+    headroom: dict[str, float]  # what the audit sized with, per dimension
+    defaults: dict[str, float]  # the configured headroom
+    fixed: list[str] = []  # dimensions the user set, used as set
+    split: dict[str, Any] | None = None
+    resources: int = 0  # replayed resources (with data after the cut-off)
+    sampled_from: int | None = None  # the fleet's size when a sample was replayed
+    chosen: CalibrationPoint | None = None
+    at_defaults: CalibrationPoint | None = None
+    tighter: CalibrationPoint | None = None  # at half the budget
+    looser: CalibrationPoint | None = None  # at twice the budget
+    hold_rate_by_confidence: dict[str, HoldCount] = {}  # at the chosen point
+    points: list[CalibrationPoint] = []
+
+    @property
+    def calibrated(self) -> bool:
+        return self.status == "calibrated"
+
+    def frontier(self) -> list[CalibrationPoint]:
+        """The points no other beats on both axes (no more hurt and more savings), by hurt share."""
+        best: list[CalibrationPoint] = []
+        for point in sorted(self.points, key=lambda p: (p.hurt_share, -p.net_savings)):
+            if not best or point.net_savings > best[-1].net_savings + 1e-9:
+                best.append(point)
+        return best
 
 
 def recommendations_frame(recommendations: Sequence[Recommendation]) -> pd.DataFrame:

@@ -46,6 +46,9 @@ class SizingConfig(_Section):
                                "reference strategies of the backtest)")
     forecast_cap: float = Field(1.5, ge=1.0, le=10.0, description="The forecast peak is at most this many times the "
                                 "highest daily peak seen")
+    risk_budget: float = Field(0.02, ge=0.0, le=1.0, description="Share of resources the advice may hurt when "
+                               "calibration replays your own history (0.02 = 2 %); calibration picks the headroom "
+                               "that saves most within it")
     forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
         "batched-huber", description="How the trend is fitted: batched-huber fits every series at once (fast), "
         "sklearn-huber one HuberRegressor per series (the reference; slow on large fleets)")

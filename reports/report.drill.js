@@ -111,7 +111,8 @@
       facts.Condition = evidence.condition;
     }
     if (isNumber(rec.confidence_score)) {
-      facts.Confidence = (rec.confidence || "") + " (" + numberFormat.format(rec.confidence_score) + ")";
+      facts.Confidence = (rec.confidence || "") + " (an estimated " + Math.round(rec.confidence_score * 100) +
+        " % chance the advice holds)";
     }
     if (isPlainObject(rec.projected_utilization) && Object.keys(rec.projected_utilization).length) {
       facts["Projected on target"] = inlinePairs(rec.projected_utilization, " %");

@@ -144,7 +144,7 @@ def test_unexpected_failure_exits_1_without_traceback(files_dir, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(pipeline, "audit", explode)
+    monkeypatch.setattr(pipeline, "build_features", explode)
     result = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"])
     assert result.exit_code == 1
     assert "unexpected failure: RuntimeError: disk on fire" in result.output

@@ -101,3 +101,12 @@ def test_bad_config_is_one_clear_line_with_file_and_line(tmp_path, text, message
 def test_missing_explicit_config_file(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_risk_budget_is_a_sizing_setting_between_0_and_1(tmp_path):
+    assert load_config(_write(tmp_path, "")).settings.sizing.risk_budget == 0.02
+    config = load_config(_write(tmp_path, "[sizing]\nrisk_budget = 0.05\n"))
+    assert config.settings.sizing.risk_budget == 0.05
+    assert ("sizing.risk_budget", 0.05, f"{tmp_path / 'advisor.toml'}:2") in config.rows()
+    with pytest.raises(ConfigError, match=r"advisor.toml:2: sizing.risk_budget: .*less than or equal to 1"):
+        load_config(_write(tmp_path, "[sizing]\nrisk_budget = 2\n"))

@@ -15,6 +15,7 @@ kept savings first, so advice that saves on some machines and spends more on oth
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -74,18 +75,22 @@ def run_backtest(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalo
 
 
 def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str, ResourceDemand],
-           oracle: dict[str, OracleChoice], catalog: Catalog) -> list[dict[str, Any]]:
-    """One row per resource that has a decision or later data."""
-    inv = inventory.set_index("resource_id")
+           oracle: dict[str, OracleChoice], catalog: Catalog, unchanged: bool = True) -> list[dict[str, Any]]:
+    """One row per resource that has a decision or (with ``unchanged``) later data."""
     by_id = {d.resource_id: d for d in decisions}
+    wanted = [*by_id, *(r for r in demand if r not in by_id and unchanged)]
+    inv = inventory[inventory["resource_id"].isin(wanted)].drop_duplicates("resource_id")
+    resources = inv.set_index("resource_id").to_dict("index")
+    targets = instance_specs(catalog, sorted({str(d.target) for d in decisions if d.target}))
+    specs = {str(name): targets.loc[[name]] for name in targets.index.unique()}  # one-row frames, once per type
     rows = []
-    for resource_id in [*by_id, *(r for r in demand if r not in by_id)]:
-        if resource_id not in inv.index:
+    for resource_id in wanted:
+        if resource_id not in resources:
             continue
-        resource = inv.loc[[resource_id]].iloc[0]
+        resource = resources[resource_id]
         decision = by_id.get(resource_id)
         later = demand.get(resource_id)
-        status, verdict = _judge(decision, resource, later, catalog)
+        status, verdict = _judge(decision, resource, later, specs)
         choice = oracle.get(resource_id)
         rows.append({
             "resource_id": resource_id,
@@ -110,8 +115,8 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
     return rows
 
 
-def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand | None,
-           catalog: Catalog) -> tuple[str, Verdict | None]:
+def _judge(decision: Decision | None, resource: Mapping[Hashable, Any], later: ResourceDemand | None,
+           specs: Mapping[str, pd.DataFrame]) -> tuple[str, Verdict | None]:
     if decision is None:
         return "no change", None
     if decision.target is None:
@@ -121,7 +126,7 @@ def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand
     if decision.target in STOP_TARGETS:
         verdict = later.judge_stop()
     else:
-        limits = target_limits(decision, resource, later, catalog)
+        limits = target_limits(decision, resource, later, specs)
         if limits is None:
             return "not replayed", None
         verdict = later.judge(limits)
@@ -131,18 +136,19 @@ def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand
     return ("held" if verdict.held else "failed"), verdict
 
 
-def target_limits(decision: Decision, resource: pd.Series, later: ResourceDemand,
-                  catalog: Catalog) -> Limits | None:
-    """The capacity the advice moves the resource to, in the resource's units; None where it cannot be told."""
+def target_limits(decision: Decision, resource: Mapping[Hashable, Any], later: ResourceDemand,
+                  specs: Mapping[str, pd.DataFrame]) -> Limits | None:
+    """The capacity the advice moves the resource to, in the resource's units; None where it cannot be told.
+    ``specs``: per type name, its :func:`~advisor.backtest.demand.instance_specs` row as a one-row frame."""
     target = str(decision.target)
     if resource["kind"] == Kind.EBS_VOLUME or target in _VOLUME_TYPES:
         iops = decision.target_iops if decision.target_iops is not None else resource["iops"]
         limit = volume_iops_limit(target, resource["size_gib"], iops)
         return None if limit is None else {"iops": limit}
-    specs = instance_specs(catalog, [target])
-    if specs.empty or "iops" in later.current.index:
+    name = target.removeprefix("ml.")
+    if name not in specs or "iops" in later.current.index:
         return None
-    return {dim: float(values[0]) for dim, values in later.limits(specs).items()}
+    return {dim: float(values[0]) for dim, values in later.limits(specs[name]).items()}
 
 
 def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
@@ -191,7 +197,7 @@ def _hold_rates(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _current(resource: pd.Series) -> str:
+def _current(resource: Mapping[Hashable, Any]) -> str:
     for column in ("instance_type", "volume_type"):
         value = resource[column]
         if isinstance(value, str) and value:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -39,12 +40,22 @@ def load_rule_set(settings: Settings) -> list[LoadedRule]:
     return rules
 
 
-def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings | None = None,
-          rules: list[LoadedRule] | None = None, source_label: str = "",
-          window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-          problems: Iterable[str] = ()) -> AuditResult:
-    settings = settings or Settings()
-    rules = load_rule_set(settings) if rules is None else rules
+@dataclass
+class Analysis:
+    """The audit up to the rules: features of every resource, the skip reasons, and which rules fired on what."""
+
+    inventory: pd.DataFrame
+    metrics: pd.DataFrame
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    features: pd.DataFrame
+    skipped: dict[str, str]
+    fired: pd.DataFrame  # rule, resource_id
+    rules: dict[str, LoadedRule]
+    context: ActionContext  # over the analysable resources
+
+
+def analyse(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings,
+            rules: list[LoadedRule], window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> Analysis:
     inventory, metrics = filter_by_tags(inventory, metrics, settings)
     window = window or _window_of(metrics)
     index = stats.index_series(metrics)
@@ -53,26 +64,55 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
     analysable = features.drop(index=list(skipped))
     fired = evaluate_rules(rules, analysable)
     context = ActionContext(catalog=catalog, settings=settings, window=window, features=analysable, series=index)
-    found, unresolved = _recommend(fired, analysable, {r.id: r for r in rules}, context)
-    found, features = apply_discounts(found, features, settings)
+    return Analysis(inventory, metrics, window, features, skipped, fired, {r.id: r for r in rules}, context)
+
+
+def findings(analysis: Analysis, settings: Settings | None = None,
+             rule_ids: Iterable[str] | None = None) -> tuple[list[Recommendation], dict[str, str]]:
+    """The findings of the fired rules (only ``rule_ids`` when given), sized with ``settings`` (those of the
+    analysis by default; the features do not depend on headroom, so calibration re-sizes from one analysis).
+    Returns the discounted findings and, per resource, why a fired rule gave none."""
+    context = analysis.context if settings is None else replace(analysis.context, settings=settings)
+    fired = analysis.fired if rule_ids is None else analysis.fired[analysis.fired["rule"].isin(list(rule_ids))]
+    found, unresolved = _recommend(fired, context.features, analysis.rules, context)
+    found, _ = apply_discounts(found, analysis.features, context.settings)
+    return found, unresolved
+
+
+def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings | None = None,
+          rules: list[LoadedRule] | None = None, source_label: str = "",
+          window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+          problems: Iterable[str] = ()) -> AuditResult:
+    settings = settings or Settings()
+    rules = load_rule_set(settings) if rules is None else rules
+    return audit_of(analyse(inventory, metrics, catalog, settings, rules, window), source_label, problems)
+
+
+def audit_of(analysis: Analysis, source_label: str = "", problems: Iterable[str] = (),
+             settings: Settings | None = None) -> AuditResult:
+    """The audit's result from an analysis (with other sizing ``settings`` than the analysis', when given)."""
+    settings = settings or analysis.context.settings
+    found, unresolved = findings(analysis, settings)
+    _, features = apply_discounts([], analysis.features, settings)
     recommendations = sorted(found, key=lambda rec: (-rec.monthly_savings, rec.resource_id))
     with_findings = {rec.resource_id for rec in recommendations}
+    skipped = dict(analysis.skipped)
     for resource_id, reason in unresolved.items():
         if resource_id not in with_findings:
             skipped.setdefault(resource_id, reason)
     return AuditResult(
         recommendations=recommendations,
         skipped=_skipped_frame(skipped, features),
-        inventory=inventory,
+        inventory=analysis.inventory,
         features=features,
-        metrics=metrics,
-        window_start=window[0],
-        window_end=window[1],
-        price_list_date=catalog.price_list_date,
+        metrics=analysis.metrics,
+        window_start=analysis.window[0],
+        window_end=analysis.window[1],
+        price_list_date=analysis.context.catalog.price_list_date,
         source_label=source_label,
-        catalog_sources=catalog.sources,
+        catalog_sources=analysis.context.catalog.sources,
         rules=[{"id": r.id, "title": r.rule.title, "kind": r.rule.kind, "action": r.rule.action,
-                "condition": r.describe_condition(), "file": r.path.name} for r in rules],
+                "condition": r.describe_condition(), "file": r.path.name} for r in analysis.rules.values()],
         settings=settings.model_dump(mode="json"),
         problems=list(problems),
     )
@@ -139,7 +179,7 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
         handler = handler_for(loaded.rule.action, loaded.rule.kind)
         assert handler is not None, f"no handler for {loaded.rule.action} on {loaded.rule.kind}"  # load_rule_set
         proposals = handler(context, loaded, subset)
-        records = subset.to_dict("index")
+        records = subset.loc[[rid for rid, proposal in proposals.items() if not proposal.blocked]].to_dict("index")
         floor = loaded.rule.thresholds.get("min_monthly_savings")
         for resource_id, proposal in proposals.items():
             if proposal.blocked:

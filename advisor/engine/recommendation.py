@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.engine import evidence
+from advisor.engine import confidence, evidence
 from advisor.engine.actions import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
 from advisor.model import Kind
 from advisor.results import Recommendation
 from advisor.settings import Settings
 
+FORECAST_METRICS = ("cpu", "memory", "gpu", "gpu_memory")
 EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network_out", "read_iops", "write_iops",
                     "total_iops", "burst_balance", "invocations")
 
@@ -46,7 +47,7 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
         "monthly_cost_after": round(cost_after, 2),
         "monthly_savings": round(cost_now - cost_after, 2),
         "confidence": _confidence_label(score),
-        "confidence_score": round(score, 2),
+        "confidence_score": confidence.backtest_bands().probability(_confidence_label(score)),
         "risk": proposal.risk,
         "projected_utilization": proposal.projected,
         "evidence": _evidence(loaded, row, proposal, settings, window),
@@ -58,7 +59,8 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
 
 
 def _confidence(row: Mapping[Hashable, Any], action: str) -> float:
-    """0-1: how much history backs the finding (days, coverage) and whether memory was seen."""
+    """0-1: how much history backs the finding (days, coverage) and whether memory was seen; only its band is
+    published, with the band's backtested probability of holding as the score (:mod:`advisor.engine.confidence`)."""
     days = float(row["days_observed"]) if pd.notna(row["days_observed"]) else 0.0
     coverage = float(row["coverage"]) if pd.notna(row["coverage"]) else 0.0
     score = 0.5 * min(days / 14.0, 1.0) + 0.3 * min(coverage, 1.0)
@@ -81,9 +83,11 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
         datapoints[metric] = int(row[f"{metric}_samples"])
         stats[metric] = {s: _round(row[f"{metric}_{s}"]) for s in ("mean", "p50", "p95", "p99", "max")}
     forecast = {}
-    for metric in ("cpu", "memory", "gpu", "gpu_memory"):
+    notes = []
+    for metric in FORECAST_METRICS:
         if pd.isna(row.get(f"{metric}_fit_days")) or not row.get(f"{metric}_fit_days"):
             continue
+        raised = forecast_raise(row, metric, settings)
         forecast[metric] = {
             "trend_per_day": _round(row[f"{metric}_trend_per_day"]),
             "trend_significant": bool(row[f"{metric}_trend_significant"]),
@@ -91,16 +95,13 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
             "upper": _round(row[f"{metric}_upper"]),
             "weekly_peak": _round(row[f"{metric}_weekly_peak"]),
             "horizon_days": settings.sizing.horizon_days,
+            "demand_raised_by": round(raised, 2),
         }
-    notes = []
-    for metric in ("cpu", "memory"):
-        observed = row.get(f"{metric}_{settings.policy(metric).statistic}")
-        demand = row.get(f"{metric}_demand")
-        if pd.notna(observed) and pd.notna(demand) and demand > observed + 0.5:
+        if raised > 0.5:
+            observed = float(row[f"{metric}_{settings.policy(metric).statistic}"])
             notes.append(f"The {settings.sizing.horizon_days}-day forecast raises {metric} demand from "
-                         f"{observed:.0f}% to {demand:.0f}%" +
-                         (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
-                          " (recurring weekly peak)"))
+                         f"{observed:.0f}% to {observed + raised:.0f}%" + (" (rising trend)" if bool(
+                             row.get(f"{metric}_trend_significant")) else " (recurring weekly peak)"))
     if not bool(row["has_memory_data"]) and row["kind"] == Kind.EC2_INSTANCE:
         notes.append("No memory metrics (CloudWatch agent not installed): memory is held at its current size.")
     evidence = {
@@ -123,6 +124,24 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
         "notes": [*notes, *proposal.notes],
     }
     return evidence | proposal.evidence
+
+
+def forecast_raise(row: Mapping[Hashable, Any], metric: str, settings: Settings) -> float:
+    """Points of capacity the forecast added to the policy statistic's demand (0 when it added none, when the
+    forecast is off, or when the demand is censored: that demand is the capacity, not a forecast)."""
+    observed, upper = row.get(f"{metric}_{settings.policy(metric).statistic}"), row.get(f"{metric}_upper")
+    if (not settings.sizing.use_forecast or observed is None or upper is None or _nan(observed) or _nan(upper)
+            or _yes(row.get(f"{metric}_censored"))):
+        return 0.0
+    return max(float(upper) - float(observed), 0.0)
+
+
+def _nan(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _yes(value: Any) -> bool:
+    return not _nan(value) and bool(value)
 
 
 def _present(value: Any) -> bool:

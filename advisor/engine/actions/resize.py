@@ -17,7 +17,7 @@ from pydantic import Field
 from advisor.engine import accelerators
 from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.candidates import candidates, service_of
-from advisor.engine.sizing import Mode, Scope, SizingResult, demand_frame, size_resources
+from advisor.engine.sizing import Mode, Scope, SizingResult, demand_frame, scale_out_options, size_resources
 from advisor.model import Kind
 
 if TYPE_CHECKING:
@@ -33,7 +33,29 @@ EI_OPTION_LABEL = "Elastic Inference-style (service ended April 2024: for compar
 @handles("modernize", *SIZED_KINDS)
 def resize(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     results = size_resources(rows, ctx.catalog, ctx.settings, MODES[rule.rule.action])
-    return {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
+    proposals = {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
+    if rule.rule.action == "upsize":
+        for rid, option in scale_out_options(rows, ctx.settings).items():
+            proposals[rid] = _with_scale_out(proposals[rid], option, rows.loc[[rid]].iloc[0])
+    return proposals
+
+
+def _with_scale_out(proposal: Proposal, option: dict[str, Any], row: pd.Series) -> Proposal:
+    """More instances of the current type beside the larger types; the finding itself when no larger type holds
+    the demand."""
+    if not proposal.blocked:
+        kept = proposal.options[:2]
+        proposal.options = [*kept, option | {"rank": len(kept) + 1}]
+        cheaper = option["monthly_cost"] < proposal.cost_after if proposal.cost_after is not None else False
+        proposal.notes.append(f"It scales out: {option['instance_type']} costs ${option['monthly_cost']:,.2f} a "
+                              f"month, {'less' if cheaper else 'more'} than {proposal.target}.")
+        return proposal
+    cost_after = monthly(option["hourly_price"], row, option["instances"])
+    return Proposal(target=option["instance_type"], cost_after=cost_after,
+                    options=[option | {"rank": 1}], risk=option["risk"], projected=option["projected_utilization"],
+                    demand=proposal.demand, price_estimated=option["price_estimated"],
+                    notes=[f"No larger type holds the demand; it scales out to {option['instances']} instances "
+                           f"({option['note']})."])
 
 
 class AcceleratorParameters(Parameters):
