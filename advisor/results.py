@@ -132,7 +132,8 @@ class Evidence(BaseModel):
 
 
 class Recommendation(_Frozen):
-    """One finding on one resource; money in USD per month (per run for jobs)."""
+    """One finding on one resource; money in USD per month (a job's: its run's cost at the window's run rate, see
+    ``evidence.run_rate``)."""
 
     resource_id: str
     kind: str

@@ -37,7 +37,8 @@ DERIVED_COLUMNS = (
     "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
     "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
     "has_elastic_inference", "ei_hourly", "spot_realised_pct", "training_hours", "invocations_idle_days",
-    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", *EVIDENCE_COLUMNS,
+    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", "runs_per_month",
+    *EVIDENCE_COLUMNS,
 )
 # A series sits at its capacity (its demand is censored: only known to be at least the capacity) when at least
 # this share of its samples is at 98 % or more.
@@ -72,6 +73,7 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Cata
     features = _add_evidence(features, index, start, end)
     features = _add_forecast(features, index, settings, start, end)
     features = _add_specs_and_prices(features, inventory, catalog)
+    features = _per_month(features, window_hours)
     features["has_memory_data"] = features.get("memory_samples", pd.Series(np.nan, index=features.index)).fillna(0) > 0
     features["network_demand"] = _sum_if_any(features, "network_in", "network_out", settings.network.statistic)
     features["iops_p99"] = features.get("total_iops_p99", pd.Series(np.nan, index=features.index))
@@ -187,11 +189,28 @@ def _add_specs_and_prices(features: pd.DataFrame, inventory: pd.DataFrame, catal
     return features
 
 
+def _per_month(features: pd.DataFrame, window_hours: float) -> pd.DataFrame:
+    """Jobs' money as a monthly rate: a run's cost x ``runs_per_month``, the runs seen in the window (one per job
+    resource) scaled to 730 hours. Every money column is then per month, whatever the kind.
+
+    A window shorter than the run itself counts as the run's length: a job repeated back to back costs at most
+    what its instances cost running all month.
+    """
+    per_run = features["kind"].map({k.id: k.per_run for k in kinds.all_kinds()}).fillna(False).astype(bool)
+    span = np.fmax(window_hours, features["hours_billed"].to_numpy(float))
+    rate = pd.Series(np.where(per_run, HOURS_PER_MONTH / span, np.nan), index=features.index)
+    features["runs_per_month"] = rate
+    for column in ("monthly_cost", "hours_billed"):
+        features[column] = features[column].where(~per_run, features[column] * rate)
+    return features
+
+
 def _price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
     """(hourly price of one unit, estimated?, monthly cost, billed hours, Elastic Inference hourly) - NaN if unknown.
 
     Billed hours are 730 a month for what runs all the time and the billable hours of a job's run (a kind
-    declared ``per_run``). The function comes from the kind's declared pricing (``PRICING``).
+    declared ``per_run``; :func:`_per_month` turns them into a monthly rate). The function comes from the kind's
+    declared pricing (``PRICING``).
     """
     pricing = kinds.get(row.kind).pricing
     return PRICING[pricing](row, catalog) if pricing else _UNPRICED

@@ -11,7 +11,7 @@ import pandas as pd
 from advisor.engine import evidence
 from advisor.engine.actions import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
-from advisor.model import Kind
+from advisor.model import HOURS_PER_MONTH, Kind
 from advisor.results import Recommendation
 from advisor.settings import Settings
 
@@ -101,6 +101,11 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                          f"{observed:.0f}% to {demand:.0f}%" +
                          (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
                           " (recurring weekly peak)"))
+    run_rate = _run_rate(row, proposal)
+    if run_rate:
+        notes.append(f"Money is a monthly rate: this run's cost x {run_rate['runs_per_month']:g} runs a month "
+                     f"(1 run in the {run_rate['window_days']:g}-day window; per run "
+                     f"${run_rate['cost_per_run']:,.2f} now, ${run_rate['savings_per_run']:,.2f} saved).")
     if not bool(row["has_memory_data"]) and row["kind"] == Kind.EC2_INSTANCE:
         notes.append("No memory metrics (CloudWatch agent not installed): memory is held at its current size.")
     evidence = {
@@ -122,7 +127,22 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                      "gpus": _round(row["gpus"]), "gpu_memory_gib": _round(row["gpu_memory_gib"])},
         "notes": [*notes, *proposal.notes],
     }
+    if run_rate:
+        evidence["run_rate"] = run_rate
     return evidence | proposal.evidence
+
+
+def _run_rate(row: Mapping[Hashable, Any], proposal: Proposal) -> dict[str, float] | None:
+    """The basis of a job's monthly figures: one run seen in the window, scaled to runs per month."""
+    rate = row.get("runs_per_month")
+    if rate is None or pd.isna(rate) or not rate:
+        return None
+    now = proposal.cost_now if proposal.cost_now is not None else _money(row["monthly_cost"])
+    after = proposal.cost_after if proposal.cost_after is not None else now
+    # the window's length as the rate saw it (a window shorter than the run counts as the run's length)
+    return {"runs_in_window": 1, "window_days": round(HOURS_PER_MONTH / float(rate) / 24, 1),
+            "runs_per_month": round(float(rate), 3), "cost_per_run": round(now / rate, 2),
+            "savings_per_run": round((now - after) / rate, 2)}
 
 
 def _present(value: Any) -> bool:

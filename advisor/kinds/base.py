@@ -65,7 +65,7 @@ class ResourceKind:
     lister: str | None = None  # "module:function" reading this kind's inventory from AWS (see inventory.Reading)
     pricing: Pricing | None = None
     service: Service | None = None  # set: the inventory must name an instance type the catalog knows and prices
-    per_run: bool = False  # priced per run (a job's billable hours) instead of 730 hours a month
+    per_run: bool = False  # billed per run (a job's billable hours), shown as a monthly rate of the window's runs
     needs_history: bool = False  # no recommendation without at least ``min_hours`` of metrics
     history_only_if: str | None = None  # a boolean features column: history is needed only where it is true
     metrics: tuple[CloudWatchMetric, ...] = ()

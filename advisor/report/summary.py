@@ -16,6 +16,9 @@ Counting rules (stated in the report too):
   matched exactly, then case-insensitively); resources without it are "(untagged)".
 * **Coverage** is each resource's share of the data window with samples (its best-covered metric); a resource
   in the features frame without any sample counts as 0 %.
+* Every money figure is **per month**. A training or tuning job is billed per run: its figures are its run's
+  cost at the window's run rate (one run in the window, scaled to 730 hours; ``evidence.run_rate``), so job
+  savings add to the headline in the same unit as the rest.
 * Money is rounded to cents; the annual figure is twelve times the rounded monthly one.
 """
 

@@ -190,15 +190,18 @@ def enable_early_stopping(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFra
     share = EarlyStoppingParameters.of(rule).share_saved
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
-        lagging = float(row["hourly_price"]) * float(row["count"]) * float(row["lagging_billable_seconds"]) / HOUR
+        lagging = (float(row["hourly_price"]) * float(row["count"]) * float(row["lagging_billable_seconds"]) / HOUR
+                   * float(row["runs_per_month"]))
         cost = float(row["monthly_cost"])
         out[rid] = Proposal(
             target="TrainingJobEarlyStoppingType=Auto", cost_after=cost - lagging * share, confidence=0.6,
             evidence={"tuning": {"training_jobs": _int(row["training_jobs"]), "total_cost": round(cost, 2),
                                  "lagging_jobs_cost": round(lagging, 2), "share_saved": share,
-                                 "cost_basis": "this tuning job's billable training time"}},
-            notes=[f"Training jobs whose objective lagged the median cost ${lagging:,.2f} of ${cost:,.2f}; with "
-                   f"early stopping they would have been stopped part-way (estimated {share:.0%} of that saved)."],
+                                 "cost_basis": "this tuning job's billable training time, per month at the window's "
+                                               "run rate"}},
+            notes=[f"Training jobs whose objective lagged the median cost ${lagging:,.2f} of ${cost:,.2f} a month at "
+                   f"this tuning job's run rate; with early stopping they would have been stopped part-way "
+                   f"(estimated {share:.0%} of that saved)."],
         )
     return out
 

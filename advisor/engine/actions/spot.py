@@ -86,7 +86,8 @@ def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
             evidence={"spot": {"savings_pct": round(saving * 100, 1), "interruption": band_label(
                 row["interruption_band"]), "basis": f"Spot Advisor figure for {str(row['instance_type'])[3:]} "
                                                     f"in {row['region']}", "checkpointing": _true(row["checkpointing"]),
-                               "cost_basis": "this run's billable time"}},
+                               "cost_basis": "this run's billable time, per month at the "
+                                                                 "window's run rate"}},
             notes=notes, confidence=0.8 if _true(row["checkpointing"]) else 0.6,
         )
     return out
@@ -97,7 +98,8 @@ def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFr
     """A job already on managed Spot: what it saved (1 - billable / training seconds). Nothing more to save."""
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
-        on_demand = float(row["hourly_price"]) * float(row["count"]) * float(row["training_seconds"]) / 3600
+        on_demand = (float(row["hourly_price"]) * float(row["count"]) * float(row["training_seconds"]) / 3600
+                     * float(row["runs_per_month"]))
         out[rid] = Proposal(evidence={"spot_realised": {
             "savings_pct": round(float(row["spot_realised_pct"]), 1),
             "saved": round(on_demand - float(row["monthly_cost"]), 2), "on_demand_cost": round(on_demand, 2),
