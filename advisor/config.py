@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from advisor.errors import ConfigError
 from advisor.settings import Settings, Statistic
@@ -72,8 +72,21 @@ class FiltersConfig(_Strict):
 
 
 class DiscountsConfig(_Strict):
-    flat_pct: float = Field(0.0, ge=0, le=100, description="discount on every on-demand price (Savings Plans)")
-    families: dict[str, float] = Field(default_factory=dict, description="per-family discount % (RIs, EC2 SPs)")
+    """Discounts by what they cover (see ``advisor.catalog.discounts``); EBS and Spot are never discounted."""
+
+    ec2_pct: float = Field(0.0, ge=0, le=100, description="% off EC2 on-demand compute (Compute Savings Plans)")
+    sagemaker_pct: float = Field(0.0, ge=0, le=100, description="% off SageMaker ML instances (SageMaker SPs)")
+    families: dict[str, float] = Field(default_factory=dict, description="per-EC2-family % (RIs, EC2 Instance SPs)")
+    flat_pct: float | None = Field(None, exclude=True, description="no longer accepted: use the scoped keys")
+
+    @field_validator("flat_pct")
+    @classmethod
+    def _no_flat_rate(cls, value: float | None) -> float | None:
+        if value is not None:  # one rate on everything discounted EBS and Spot too, which no plan covers
+            raise ValueError("a flat discount on every price is no longer accepted (no Savings Plan or reserved "
+                             "instance covers EBS or Spot): set ec2_pct (Compute Savings Plans), sagemaker_pct "
+                             "(SageMaker Savings Plans) and/or [discounts.families] (reserved instances) instead")
+        return value
 
     def model_post_init(self, _: Any) -> None:
         for family, pct in self.families.items():
@@ -197,7 +210,8 @@ def _settings(file: FileConfig, cli: dict[str, Any]) -> Settings:
     data["rule_overrides"] = file.rules.overrides
     data["include_tags"] = file.filters.include_tags
     data["exclude_tags"] = file.filters.exclude_tags
-    data["discount_flat_pct"] = file.discounts.flat_pct
+    data["discount_ec2_pct"] = file.discounts.ec2_pct
+    data["discount_sagemaker_pct"] = file.discounts.sagemaker_pct
     data["discount_families"] = file.discounts.families
     try:
         return Settings.model_validate(data)

@@ -216,6 +216,8 @@ class Summary(_Frozen):
     window_end: str | None
     price_list_date: str
     currency: str = "USD"
+    pricing: str = "on-demand"  # what the money is priced at: on-demand, or on-demand less the discounts listed
+    discounts: list[str] = []  # each discount applied, with its scope
     resources_analysed: int
     resources_skipped: int
     recommendations: int

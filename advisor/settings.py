@@ -52,9 +52,12 @@ class Settings(BaseModel):
                                                description="analyse only resources with one of these tag values")
     exclude_tags: dict[str, list[str]] = Field(default_factory=dict,
                                                description="leave out resources with any of these tag values")
-    discount_flat_pct: float = Field(0.0, ge=0, le=100, description="discount off every on-demand price")
-    discount_families: dict[str, float] = Field(default_factory=dict,
-                                                description="per-family discount % (reserved instances, EC2 SPs)")
+    discount_ec2_pct: float = Field(0.0, ge=0, le=100, description="% off EC2 on-demand compute (Compute Savings "
+                                    "Plans; Batch's instances included; not EBS, not Spot)")
+    discount_sagemaker_pct: float = Field(0.0, ge=0, le=100, description="% off SageMaker ML instances (SageMaker "
+                                          "Savings Plans; not managed Spot training)")
+    discount_families: dict[str, float] = Field(default_factory=dict, description="per-EC2-family % (reserved "
+                                                "instances, EC2 Instance Savings Plans); replaces discount_ec2_pct")
 
     def policy(self, dimension: str) -> MetricPolicy:
         return getattr(self, dimension)

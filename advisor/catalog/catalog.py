@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from advisor.catalog.discounts import NO_DISCOUNTS, Discounts
 from advisor.errors import CatalogError
 from advisor.resources import data_path
 from advisor.store.paths import user_catalog_dir
@@ -116,6 +117,27 @@ class Catalog:
         self.sources: list[dict[str, Any]] = metadata.get("sources", [])
         self._offered: dict[str, pd.DataFrame] = {}
         self._ratios: dict[str, float | None] = {}
+        self.discounts: Discounts = NO_DISCOUNTS  # see discounted()
+        self._views: dict[Discounts, Catalog] = {}
+
+    def discounted(self, discounts: Discounts) -> Catalog:
+        """This catalog as the user pays it: ``discounts`` apply wherever an on-demand price becomes a cost (the
+        engine's pricing, candidates and Batch prices read ``catalog.discounts``); lookups stay public prices.
+
+        One view per set of discounts, so tables cached per catalog (candidate types) are built once.
+        """
+        if not discounts:
+            return self._base()
+        base = self._base()
+        if discounts not in base._views:
+            view = Catalog(base.types, base.prices, base.metadata, base.ebs, base.sagemaker, base.path)
+            view.discounts, view._views = discounts, {NO_DISCOUNTS: base}
+            view._offered, view._ratios = base._offered, base._ratios
+            base._views[discounts] = view
+        return base._views[discounts]
+
+    def _base(self) -> Catalog:
+        return self._views.get(NO_DISCOUNTS, self)
 
     # -- lookups -----------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from advisor.catalog import Catalog
 from advisor.engine import recommendation, stats
 from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
 from advisor.engine.features import build_features, known_columns
-from advisor.engine.policy import apply_discounts, apply_rule_overrides, filter_by_tags
+from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags
 from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
 from advisor.errors import RuleError
 from advisor.model import (
@@ -44,6 +44,7 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
           window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
           problems: Iterable[str] = ()) -> AuditResult:
     settings = settings or Settings()
+    catalog = catalog.discounted(discounts(settings))
     rules = load_rule_set(settings) if rules is None else rules
     inventory, metrics = filter_by_tags(inventory, metrics, settings)
     window = window or _window_of(metrics)
@@ -54,7 +55,6 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
     fired = evaluate_rules(rules, analysable)
     context = ActionContext(catalog=catalog, settings=settings, window=window, features=analysable, series=index)
     found, unresolved = _recommend(fired, analysable, {r.id: r for r in rules}, context)
-    found, features = apply_discounts(found, features, settings)
     recommendations = sorted(found, key=lambda rec: (-rec.monthly_savings, rec.resource_id))
     with_findings = {rec.resource_id for rec in recommendations}
     for resource_id, reason in unresolved.items():

@@ -101,6 +101,10 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                          f"{observed:.0f}% to {demand:.0f}%" +
                          (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
                           " (recurring weekly peak)"))
+    discount = row.get("discount_pct")
+    if discount is not None and pd.notna(discount) and discount > 0:
+        notes.append(f"Costs are at your prices: {discount:g} % off on-demand for the current type ([discounts] in "
+                     "the configuration); a target at its own scope's discount; EBS and Spot at public prices.")
     run_rate = _run_rate(row, proposal)
     if run_rate:
         notes.append(f"Money is a monthly rate: this run's cost x {run_rate['runs_per_month']:g} runs a month "

@@ -19,6 +19,8 @@ Counting rules (stated in the report too):
 * Every money figure is **per month**. A training or tuning job is billed per run: its figures are its run's
   cost at the window's run rate (one run in the window, scaled to 730 hours; ``evidence.run_rate``), so job
   savings add to the headline in the same unit as the rest.
+* **Pricing**: on-demand prices, less the configured discounts where each applies (``pricing`` says which, and
+  ``discounts`` lists them with their scope); EBS and Spot are always at public prices.
 * Money is rounded to cents; the annual figure is twelve times the rounded monthly one.
 """
 
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.catalog.discounts import Discounts
 from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.results import (
     CostIncreases,
@@ -45,6 +48,7 @@ from advisor.results import (
 )
 
 TOP_N = 10
+PRICED_WITH_DISCOUNTS = "on-demand less your discounts (EBS and Spot at public prices)"
 UNKNOWN = "unknown"
 UNTAGGED = "(untagged)"
 DEFAULT_GROUP_TAG = "team"
@@ -171,6 +175,7 @@ def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> Summar
     recs = result.recommendations
     skipped = result.skipped.reindex(columns=SKIPPED_COLUMNS)
     counted = counted_savings_rows(recs)
+    discounts = Discounts.from_settings(result.settings).describe()
 
     skipped_ids = _resource_ids(skipped)
     seen = _resource_ids(result.inventory) | {rec.resource_id for rec in recs}
@@ -191,6 +196,8 @@ def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> Summar
         window_start=_iso(result.window_start),
         window_end=_iso(result.window_end),
         price_list_date=result.price_list_date,
+        pricing=PRICED_WITH_DISCOUNTS if discounts else "on-demand",
+        discounts=discounts,
         resources_analysed=len(analysed),
         resources_skipped=len(skipped_ids),
         recommendations=len(recs),

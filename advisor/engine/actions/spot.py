@@ -20,7 +20,7 @@ from pydantic import Field
 from advisor.catalog import INTERRUPTION_BANDS
 from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.candidates import candidates
-from advisor.engine.features import batch_vcpu_prices
+from advisor.engine.pricing import batch_vcpu_prices
 from advisor.model import Kind
 
 if TYPE_CHECKING:
@@ -76,13 +76,12 @@ def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
         saving = float(row["spot_savings_pct"]) / 100
-        cost = float(row["monthly_cost"])
         notes = [TRAINING_CONDITIONS]
         if not _true(row["checkpointing"]):
             notes.append("This job writes no checkpoints: add a CheckpointConfig before enabling Spot, or an "
                          "interruption restarts it from the beginning.")
         out[rid] = Proposal(
-            target="managed Spot training", cost_after=cost * (1 - saving),
+            target="managed Spot training", cost_after=monthly(row["spot_hourly"], row),
             evidence={"spot": {"savings_pct": round(saving * 100, 1), "interruption": band_label(
                 row["interruption_band"]), "basis": f"Spot Advisor figure for {str(row['instance_type'])[3:]} "
                                                     f"in {row['region']}", "checkpointing": _true(row["checkpointing"]),
@@ -174,7 +173,7 @@ def _ranked(frame: pd.DataFrame, t: SpotPoolParameters, ondemand_per_vcpu: float
     savings = frame["spot_savings_pct"].astype(float)
     pool = pd.DataFrame({"vcpus": frame["vcpus"].astype(float), "memory_gib": frame["memory_gib"].astype(float),
                          "band": frame["interruption_band"].astype(float), "savings_pct": savings,
-                         "ondemand": frame["hourly"], "spot": frame["hourly"] * (1 - savings / 100)})
+                         "ondemand": frame["hourly"], "spot": frame["list_hourly"] * (1 - savings / 100)})
     pool = pool.dropna(subset=["band", "savings_pct"])
     ceiling = ondemand_per_vcpu * (1 - t.min_savings_pct / 100)
     pool = pool[(pool["band"] <= t.max_band) & (pool["spot"] / pool["vcpus"] <= ceiling)]
