@@ -29,7 +29,7 @@ BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling")
 EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "gpu_censored", "gpu_memory_censored",
                     "memory_step")
 DERIVED_COLUMNS = (
-    "hourly_price", "ondemand_hourly", "discount_pct", "monthly_cost", "price_estimated", "hours_billed",
+    "hourly_price", "ondemand_hourly", "discount_pct", "monthly_cost", "price_estimated", "hours_billed", "running",
     "has_memory_data", "attached",
     "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
     "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
@@ -181,8 +181,23 @@ def _add_specs_and_prices(features: pd.DataFrame, inventory: pd.DataFrame, catal
     rows = [pricing.price(row, catalog) for row in inventory.itertuples(index=False)]
     prices = pd.DataFrame(rows, columns=list(pricing.COLUMNS), index=inventory["resource_id"].to_numpy())
     features = features.join(prices)
+    groups = [pricing.instance_groups(value) for value in inventory["instance_groups"]]
+    totals = pd.Series([sum(n for _, n in g) if g else np.nan for g in groups], index=features.index)
+    features["count"] = totals.fillna(features["count"])  # a cluster's instances are its groups'
+    features["running"] = _running(features)
+    # what is not running costs nothing now (a stopped instance, a failed endpoint, a variant at 0 instances)
+    features["monthly_cost"] = features["monthly_cost"].where(features["running"] | features["monthly_cost"].isna(),
+                                                              0.0)
     features["has_elastic_inference"] = accelerators.is_elastic_inference(features["accelerator_type"])
     return features
+
+
+def _running(features: pd.DataFrame) -> pd.Series:
+    """Whether the resource's instances run now: its kind calls its state active and (kinds priced by instance)
+    at least one instance runs."""
+    active = [kinds.get(kind).is_active(state) for kind, state in zip(features["kind"], features["state"], strict=True)]
+    by_instance = features["kind"].map({k.id: k.pricing == "instance" for k in kinds.all_kinds()}).fillna(False)
+    return pd.Series(active, index=features.index, dtype=bool) & ~(by_instance.astype(bool) & (features["count"] <= 0))
 
 
 def _per_month(features: pd.DataFrame, window_hours: float) -> pd.DataFrame:
@@ -205,7 +220,7 @@ def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """Spot Advisor savings % and interruption band of each resource's type (SageMaker ml.X as EC2 X)."""
     table = catalog.prices.assign(instance_type=catalog.prices["instance_type"].astype(str),
                                   region=catalog.prices["region"].astype(str))
-    table = table.set_index(["instance_type", "region"])[["spot_savings_pct", "interruption_band"]]
+    table = table.set_index(["instance_type", "region"])[["spot_savings_pct", "interruption_band"]].astype(float)
     base = features["instance_type"].astype(object).where(features["instance_type"].notna(), "").astype(str)
     key = pd.MultiIndex.from_arrays([base.str.removeprefix("ml.").to_numpy(), features["region"].astype(str)])
     found = table.reindex(key)
@@ -218,9 +233,31 @@ def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         if not per_vcpu.empty:
             features.at[resource_id, "spot_savings_pct"] = 100 * (1 - per_vcpu["spot"].mean() / per_vcpu["list"].mean())
             features.at[resource_id, "interruption_band"] = per_vcpu["band"].min()
+    for resource_id in features.index[features["instance_groups"].notna()]:  # a heterogeneous cluster
+        row = features.loc[resource_id]
+        features.loc[resource_id, ["spot_savings_pct", "interruption_band"]] = _cluster_spot(
+            pricing.instance_groups(row["instance_groups"]), str(row["region"]), table, catalog)
     # no discount covers Spot: its price comes from the public on-demand price
     features["spot_hourly"] = features["ondemand_hourly"] * (1 - features["spot_savings_pct"] / 100)
     return features
+
+
+def _cluster_spot(groups: list[tuple[str, float]], region: str, table: pd.DataFrame,
+                  catalog: Catalog) -> tuple[float, float]:
+    """A cluster's Spot savings % weighted by each group's public on-demand cost, and its highest interruption
+    band (managed Spot training runs the whole cluster on Spot)."""
+    weights, savings, bands = [], [], []
+    for name, n in groups:
+        base = name.removeprefix("ml.")
+        listed = catalog.hourly_price(base, region)
+        if (base, region) not in table.index or listed is None:
+            return np.nan, np.nan
+        weights.append(listed * n)
+        savings.append(float(table["spot_savings_pct"].loc[(base, region)]))
+        bands.append(float(table["interruption_band"].loc[(base, region)]))
+    if not sum(weights) or any(np.isnan(savings)):
+        return np.nan, np.nan
+    return float(np.average(savings, weights=weights)), float(np.max(bands))
 
 
 def _add_sagemaker(features: pd.DataFrame, index: stats.SeriesIndex, end: pd.Timestamp) -> pd.DataFrame:

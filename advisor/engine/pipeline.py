@@ -88,7 +88,8 @@ def _window_of(metrics: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     """Resources that get no recommendation, with the reason stated (never a guess)."""
     gates = {k.history_only_if for k in kinds.all_kinds() if k.history_only_if}
-    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "hours_observed", *sorted(gates)]
+    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "count", "hours_observed",
+               *sorted(gates)]
     reasons: dict[str, str] = {}
     for resource_id, row in features[columns].to_dict("index").items():
         reason = _skip_reason(kinds.get(row["kind"]), row, settings)
@@ -108,8 +109,10 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
             return f"no price for {row['instance_type']} in {row['region']} in the catalog"
     if kind.unpriced_reason and pd.isna(row["hourly_price"]):
         return kind.unpriced_reason.format_map(row)
-    if kind.active_states and row["state"] not in kind.active_states:
+    if not kind.is_active(row["state"]):
         return kind.inactive_reason.format_map(row)
+    if kind.pricing == "instance" and row["count"] <= 0:
+        return "no instances running (count 0): nothing is billed now"
     if not kind.needs_history or (kind.history_only_if and not row[kind.history_only_if]):
         return None
     hours = row["hours_observed"]

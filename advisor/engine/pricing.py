@@ -69,30 +69,61 @@ def _vcpu_hours_price(row: Any, catalog: Catalog) -> Price:
 
 
 def _instance_price(row: Any, catalog: Catalog) -> Price:
-    """An instance type on its kind's service list (EC2's, or SageMaker's), plus any Elastic Inference."""
+    """Instances of a type on its kind's service list (EC2's, or SageMaker's), plus any Elastic Inference.
+
+    A heterogeneous training cluster (``instance_groups``) is priced group by group: one unit is the mean price of
+    its instances. A job's billed hours are its billable time plus the time a warm pool kept its instances.
+    """
     if not text(row.instance_type):
         return UNPRICED
     kind = kinds.get(row.kind)
     service = kind.service or "ec2"
-    count = float(row.count)
-    ei_price, ei_est = _elastic_inference_price(row, catalog)
-    if service == "ec2":
-        listed = catalog.hourly_price(row.instance_type, row.region)
-        if listed is None:
-            return UNPRICED
-        est = ei_est
-    else:
-        found = catalog.sagemaker_hourly(row.instance_type, row.region)
+    groups = instance_groups(row.instance_groups) or [(str(row.instance_type), float(row.count))]
+    priced = []  # (public USD/h, paid USD/h, estimated?, instances) per group
+    for name, n in groups:
+        found = _listed(name, row.region, service, catalog)
         if found is None:
             return UNPRICED
-        listed, est = found[0], found[1] or ei_est
-    pct = catalog.discounts.pct(row.instance_type, service)
+        priced.append((found[0], found[0] * catalog.discounts.factor(name, service), found[1], n))
+    count = sum(group[3] for group in priced)
+    # one unit is the mean instance; nothing running (a variant at 0 instances) keeps its type's unit price
+    weights = [group[3] / count for group in priced] if count > 0 else [1.0] + [0.0] * (len(priced) - 1)
+    listed = sum(w * group[0] for w, group in zip(weights, priced, strict=True))
+    paid = sum(w * group[1] for w, group in zip(weights, priced, strict=True))
+    est = any(group[2] for group in priced)
+    ei_price, ei_est = _elastic_inference_price(row, catalog)
     extra = float(np.nan_to_num(ei_price))  # no discount covers Elastic Inference
-    hourly, ondemand = listed * (1 - pct / 100) + extra, listed + extra
+    hourly, ondemand = paid + extra, listed + extra
     hours = HOURS_PER_MONTH
     if kind.per_run:
-        hours = (number(row.billable_seconds) or number(row.training_seconds) or 0.0) / 3600.0
-    return Price(hourly, est, hourly * hours * count, hours, ei_price, ondemand, pct)
+        billed = number(row.billable_seconds) or number(row.training_seconds) or 0.0
+        hours = (billed + (number(row.warm_pool_seconds) or 0.0)) / 3600.0
+    pct = round(100 * (1 - paid / listed), 4) if listed else 0.0
+    return Price(hourly, est or ei_est, hourly * hours * count, hours, ei_price, ondemand, pct)
+
+
+def _listed(instance_type: str, region: str, service: str, catalog: Catalog) -> tuple[float, bool] | None:
+    """Public on-demand USD/hour of a type on a service's list and whether it is estimated (None: not priced)."""
+    if service == "ec2":
+        price = catalog.hourly_price(instance_type, region)
+        return None if price is None else (price, False)
+    return catalog.sagemaker_hourly(instance_type, region)
+
+
+def instance_groups(value: object) -> list[tuple[str, float]]:
+    """``"ml.p4d.24xlarge:2;ml.c5.4xlarge:4"`` as [(type, count), ...] (empty when not given).
+
+    The file source checks the text (``advisor.sources.domains.check_instance_groups``); the AWS collector writes
+    it from a training job's ``ResourceConfig.InstanceGroups``.
+    """
+    found = text(value)
+    if not found:
+        return []
+    groups = []
+    for part in found.split(";"):
+        name, _, count = part.strip().rpartition(":")
+        groups.append((name.strip(), float(count)))
+    return groups
 
 
 PRICING: dict[str, Callable[[Any, Catalog], Price]] = {

@@ -32,8 +32,20 @@ EI_OPTION_LABEL = "Elastic Inference-style (service ended April 2024: for compar
 @handles("upsize", *SIZED_KINDS)
 @handles("modernize", *SIZED_KINDS)
 def resize(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
-    results = size_resources(rows, ctx.catalog, ctx.settings, MODES[rule.rule.action])
-    return {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
+    rows, out = _without_clusters(rule, rows)
+    if not rows.empty:
+        results = size_resources(rows, ctx.catalog, ctx.settings, MODES[rule.rule.action])
+        out |= {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
+    return out
+
+
+def _without_clusters(rule: LoadedRule, rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Proposal]]:
+    """A heterogeneous training cluster (several instance groups) is not one type to resize: blocked with why."""
+    clusters = rows["instance_groups"].notna() if "instance_groups" in rows else pd.Series(False, index=rows.index)
+    blocked = {str(rid): Proposal(blocked=f"{rule.id}: a heterogeneous cluster ({groups}) is sized group by group, "
+                                          "not as one instance type")
+               for rid, groups in rows.loc[clusters, "instance_groups"].astype(str).items()}
+    return rows[~clusters], blocked
 
 
 class AcceleratorParameters(Parameters):
@@ -49,6 +61,9 @@ class AcceleratorParameters(Parameters):
 def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """CPU-only options when GPU p99 and the GPU memory maximum are both at most the parameters: dropping every GPU
     needs positive evidence that GPU memory is empty, so a missing GPU memory metric keeps a GPU."""
+    rows, blocked = _without_clusters(rule, rows)
+    if rows.empty:
+        return blocked
     training = (rows["kind"] == Kind.SAGEMAKER_TRAINING_JOB).to_numpy()
     parameters = AcceleratorParameters.of(rule)
     cpu_limit = -np.inf if parameters.cpu_only_gpu_p99 is None else parameters.cpu_only_gpu_p99
@@ -65,7 +80,7 @@ def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFra
         kept = proposal.options[:2]
         proposal.options = [*kept, option | {"rank": len(kept) + 1}]
         proposal.notes.append(accelerators.elastic_inference_notice())
-    return proposals
+    return proposals | blocked
 
 
 @handles("migrate_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT)

@@ -80,8 +80,15 @@ def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
         if not _true(row["checkpointing"]):
             notes.append("This job writes no checkpoints: add a CheckpointConfig before enabling Spot, or an "
                          "interruption restarts it from the beginning.")
+        # Spot applies to the training time; time a warm pool kept the instances stays at the on-demand price
+        warm = _warm_pool_hours(row)
+        cost_after = (monthly(row["spot_hourly"], row)
+                      + (float(row["hourly_price"]) - float(row["spot_hourly"])) * warm * float(row["count"]))
+        if warm:
+            notes.append(f"The warm pool's retained time ({warm:,.1f} h a month) is billed at the on-demand price "
+                         "and not reduced by Spot.")
         out[rid] = Proposal(
-            target="managed Spot training", cost_after=monthly(row["spot_hourly"], row),
+            target="managed Spot training", cost_after=cost_after,
             evidence={"spot": {"savings_pct": round(saving * 100, 1), "interruption": band_label(
                 row["interruption_band"]), "basis": f"Spot Advisor figure for {str(row['instance_type'])[3:]} "
                                                     f"in {row['region']}", "checkpointing": _true(row["checkpointing"]),
@@ -97,11 +104,12 @@ def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFr
     """A job already on managed Spot: what it saved (1 - billable / training seconds). Nothing more to save."""
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
-        on_demand = (float(row["hourly_price"]) * float(row["count"]) * float(row["training_seconds"]) / 3600
-                     * float(row["runs_per_month"]))
+        per_month = float(row["hourly_price"]) * float(row["count"]) / 3600 * float(row["runs_per_month"])
+        on_demand = per_month * float(row["training_seconds"])
+        saved = per_month * (float(row["training_seconds"]) - float(row["billable_seconds"]))
         out[rid] = Proposal(evidence={"spot_realised": {
             "savings_pct": round(float(row["spot_realised_pct"]), 1),
-            "saved": round(on_demand - float(row["monthly_cost"]), 2), "on_demand_cost": round(on_demand, 2),
+            "saved": round(saved, 2), "on_demand_cost": round(on_demand, 2),
             "billable_seconds": int(row["billable_seconds"]), "training_seconds": int(row["training_seconds"])}},
             confidence=0.9)
     return out
@@ -203,6 +211,14 @@ def _why_interruptible(ctx: ActionContext, row: pd.Series) -> str:
         if str(tags.get(key, "")).lower() in {v.lower() for v in values}:
             return f"tagged {key}={tags[key]}"
     return "interruptible"
+
+
+def _warm_pool_hours(row: pd.Series) -> float:
+    """Hours a month a job's warm pool kept its instances after the run (its run rate applied)."""
+    seconds = row.get("warm_pool_seconds")
+    if seconds is None or pd.isna(seconds):
+        return 0.0
+    return float(seconds) / 3600 * float(row["runs_per_month"])
 
 
 def _true(value) -> bool:
