@@ -57,6 +57,10 @@ PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_M
 INVENTORY_REQUIRED = ("resource_id", "kind", "region")
 INVENTORY_COLUMNS = (
     "resource_id", "kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state", "tags",
+    # what the instances run on and how they are paid: the platform (AWS's PlatformDetails: "Linux/UNIX",
+    # "Windows"...), tenancy (default|dedicated|host), a capacity reservation (an EC2 Capacity Reservation id, a
+    # SageMaker training plan or ML reservation ARN) and an Outposts rack (OutpostArn)
+    "platform", "tenancy", "capacity_reservation", "outpost",
     # ebs_volume
     "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to",
     # sagemaker_endpoint (weight: the variant's share of traffic)

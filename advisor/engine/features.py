@@ -30,6 +30,7 @@ EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "
                     "memory_step")
 DERIVED_COLUMNS = (
     "hourly_price", "ondemand_hourly", "discount_pct", "monthly_cost", "price_estimated", "hours_billed", "running",
+    "paid_capacity", "unpriced_reason",
     "has_memory_data", "attached",
     "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
     "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
@@ -77,7 +78,10 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Cata
     features["iops_used_pct"] = features["iops_p99"] / features["iops"].where(features["iops"] > 0) * 100
     features["attached"] = inv["attached_to"].notna() & (inv["attached_to"].astype(str).str.len() > 0)
     features["in_auto_scaling_group"] = [bool(t.get("aws:autoscaling:groupName")) for t in inv["tags"]]
-    features["interruptible"] = features["in_auto_scaling_group"] | _tagged(inv["tags"], settings.interruptible_tags)
+    # Spot is for on-demand capacity only: never for a Spot, Capacity Block or reserved instance
+    on_demand = (features["lifecycle"] == "on-demand") & features["paid_capacity"].isna()
+    features["interruptible"] = on_demand & (features["in_auto_scaling_group"]
+                                             | _tagged(inv["tags"], settings.interruptible_tags))
     features = _add_spot(features, catalog)
     features = _add_sagemaker(features, index, end)
     missing = [c for c in known_columns() if c not in features.columns]
@@ -184,6 +188,7 @@ def _add_specs_and_prices(features: pd.DataFrame, inventory: pd.DataFrame, catal
     groups = [pricing.instance_groups(value) for value in inventory["instance_groups"]]
     totals = pd.Series([sum(n for _, n in g) if g else np.nan for g in groups], index=features.index)
     features["count"] = totals.fillna(features["count"])  # a cluster's instances are its groups'
+    features["paid_capacity"] = [pricing.paid_capacity(row) for row in inventory.itertuples(index=False)]
     features["running"] = _running(features)
     # what is not running costs nothing now (a stopped instance, a failed endpoint, a variant at 0 instances)
     features["monthly_cost"] = features["monthly_cost"].where(features["running"] | features["monthly_cost"].isna(),

@@ -12,7 +12,7 @@ from advisor.catalog import Catalog
 from advisor.engine import recommendation, stats
 from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
 from advisor.engine.features import build_features, known_columns
-from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags
+from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags, not_cash
 from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
 from advisor.errors import RuleError
 from advisor.model import (
@@ -88,8 +88,8 @@ def _window_of(metrics: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     """Resources that get no recommendation, with the reason stated (never a guess)."""
     gates = {k.history_only_if for k in kinds.all_kinds() if k.history_only_if}
-    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "count", "hours_observed",
-               *sorted(gates)]
+    columns = ["kind", "instance_type", "vcpus", "hourly_price", "unpriced_reason", "region", "state", "count",
+               "hours_observed", *sorted(gates)]
     reasons: dict[str, str] = {}
     for resource_id, row in features[columns].to_dict("index").items():
         reason = _skip_reason(kinds.get(row["kind"]), row, settings)
@@ -106,7 +106,9 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
         if pd.isna(row["vcpus"]):
             return f"instance type {row['instance_type']} is not in the catalog"
         if pd.isna(row["hourly_price"]):
-            return f"no price for {row['instance_type']} in {row['region']} in the catalog"
+            reason = row["unpriced_reason"]
+            return reason if isinstance(reason, str) and reason else \
+                f"no price for {row['instance_type']} in {row['region']} in the catalog"
     if kind.unpriced_reason and pd.isna(row["hourly_price"]):
         return kind.unpriced_reason.format_map(row)
     if not kind.is_active(row["state"]):
@@ -153,5 +155,6 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
                 unresolved[resource_id] = (f"{loaded.id}: {proposal.target} would save ${row.monthly_savings:,.2f}"
                                            f" a month, under the rule's minimum of ${floor:,.2f}")
                 continue
-            rows.append(row)
+            paid = records[resource_id]["paid_capacity"]
+            rows.append(not_cash(row, paid) if isinstance(paid, str) else row)
     return rows, unresolved

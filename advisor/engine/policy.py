@@ -15,6 +15,7 @@ import pandas as pd
 from advisor.catalog import Discounts
 from advisor.engine.rules import LoadedRule, ParameterLookup, threshold_problem
 from advisor.errors import RuleError
+from advisor.results import Recommendation
 from advisor.settings import Settings
 
 
@@ -69,3 +70,23 @@ def apply_rule_overrides(rules: list[LoadedRule], overrides: dict[str, dict[str,
 def discounts(settings: Settings) -> Discounts:
     """The configured discounts, each for its own scope (EC2 compute, SageMaker, EC2 families)."""
     return Discounts.of(settings.discount_ec2_pct, settings.discount_sagemaker_pct, settings.discount_families)
+
+
+def not_cash(rec: Recommendation, paid: str) -> Recommendation:
+    """A saving on capacity already paid for (``paid``: a Capacity Block, a capacity reservation, a Dedicated Host,
+    an Outposts rack, a training plan) is not cash: the change frees that capacity, the bill stays until the
+    reservation itself is cancelled or resized. The finding keeps its advice with no saving and states the capacity
+    freed; cost increases stay as they are."""
+    freed = rec.monthly_savings
+    if freed <= 0:
+        return rec
+    note = (f"Runs on capacity already paid for ({paid}): this change frees ${freed:,.2f} a month of that capacity "
+            "for other work but does not cut the bill; cancel or resize the reservation to save.")
+    evidence = rec.evidence.model_copy(update={
+        "notes": [*rec.evidence.notes, note],
+        "reserved_capacity": {"paid_for": paid, "cash_saving": False, "capacity_freed_monthly": freed}})
+    options = [option.updated(monthly_savings=0.0, capacity_freed=option.monthly_savings)
+               if option.monthly_savings is not None and option.monthly_savings > 0 else option
+               for option in rec.options]
+    return rec.model_copy(update={"monthly_cost_after": rec.monthly_cost_now, "monthly_savings": 0.0,
+                                  "evidence": evidence, "options": options})

@@ -32,11 +32,38 @@ class Price(NamedTuple):
     ei_hourly: float  # an Elastic Inference attachment's USD/hour
     ondemand: float  # USD/hour of one unit at the public on-demand price (Spot is priced from it)
     discount_pct: float  # the discount in ``hourly`` (0 when none applies)
+    unpriced: str | None = None  # why there is no price, when the reason is more than a missing catalog row
 
 
 COLUMNS = ("hourly_price", "price_estimated", "monthly_cost", "hours_billed", "ei_hourly", "ondemand_hourly",
-           "discount_pct")
+           "discount_pct", "unpriced_reason")
 UNPRICED = Price(np.nan, False, np.nan, HOURS_PER_MONTH, np.nan, np.nan, 0.0)
+# Capacity paid for whether or not the instance runs on it: stopping or shrinking the instance frees the capacity
+# for other work, it does not cut the bill (cancelling or resizing the reservation does). Capacity Blocks and
+# training plans are paid upfront; an On-Demand Capacity Reservation is billed at the on-demand rate, used or not;
+# a Dedicated Host is billed per host; an Outposts rack is bought for its term; Scheduled Instances are bought for
+# their schedule. (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/capacity-reservations-pricing-billing.html)
+PAID_LIFECYCLES = {"capacity-block": "an EC2 Capacity Block", "scheduled": "a Scheduled Instance reservation",
+                   "interruptible-capacity-reservation": "an interruptible Capacity Reservation"}
+
+
+def paid_capacity(row: Any) -> str | None:
+    """What already pays for the resource's capacity (a phrase for notes), or None for pay-as-you-go capacity."""
+    lifecycle = text(row.lifecycle) or "on-demand"
+    if lifecycle in PAID_LIFECYCLES:
+        return PAID_LIFECYCLES[lifecycle]
+    if text(row.tenancy) == "host":
+        return "a Dedicated Host"
+    if text(row.outpost):
+        return "an AWS Outposts rack"
+    reservation = text(row.capacity_reservation)
+    if not reservation:
+        return None
+    if ":training-plan/" in reservation:
+        return f"SageMaker training plan {reservation.rsplit('/', 1)[-1]}"
+    if reservation.startswith("arn:"):
+        return f"SageMaker capacity reservation {reservation.rsplit('/', 1)[-1]}"
+    return f"On-Demand Capacity Reservation {reservation}"
 
 
 def price(row: Any, catalog: Catalog) -> Price:
@@ -78,6 +105,9 @@ def _instance_price(row: Any, catalog: Catalog) -> Price:
         return UNPRICED
     kind = kinds.get(row.kind)
     service = kind.service or "ec2"
+    if text(row.tenancy) == "dedicated":  # Dedicated Instances have their own rates (and a per-region fee)
+        return UNPRICED._replace(unpriced="no price for dedicated tenancy in the catalog (Dedicated Instances are "
+                                          "billed at their own rates)")
     groups = instance_groups(row.instance_groups) or [(str(row.instance_type), float(row.count))]
     priced = []  # (public USD/h, paid USD/h, estimated?, instances) per group
     for name, n in groups:
@@ -99,7 +129,11 @@ def _instance_price(row: Any, catalog: Catalog) -> Price:
         billed = number(row.billable_seconds) or number(row.training_seconds) or 0.0
         hours = (billed + (number(row.warm_pool_seconds) or 0.0)) / 3600.0
     pct = round(100 * (1 - paid / listed), 4) if listed else 0.0
-    return Price(hourly, est or ei_est, hourly * hours * count, hours, ei_price, ondemand, pct)
+    # capacity bought at its own price (a Capacity Block, a host, a rack, a plan): the on-demand rate estimates it;
+    # an On-Demand Capacity Reservation is billed at exactly that rate
+    reserved = paid_capacity(row)
+    prepaid = reserved is not None and not reserved.startswith("On-Demand Capacity Reservation")
+    return Price(hourly, est or ei_est or prepaid, hourly * hours * count, hours, ei_price, ondemand, pct)
 
 
 def _listed(instance_type: str, region: str, service: str, catalog: Catalog) -> tuple[float, bool] | None:

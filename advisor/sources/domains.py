@@ -53,7 +53,9 @@ INVENTORY_NUMBERS: dict[str, Numeric] = {
 BOOLEANS = {"true": True, "1": True, "1.0": True, "yes": True, "false": False, "0": False, "0.0": False, "no": False}
 INVENTORY_BOOLEANS = ("managed_spot", "checkpointing", "autoscaling")
 INVENTORY_CHOICES: dict[str, tuple[str, ...]] = {
-    "lifecycle": ("on-demand", "spot"),
+    # AWS's InstanceLifecycle values, "on-demand" where it gives none
+    "lifecycle": ("on-demand", "spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"),
+    "tenancy": ("default", "dedicated", "host"),
     "early_stopping": ("Off", "Auto"),
     "endpoint_type": ("realtime", "async", "serverless"),
 }

@@ -16,6 +16,7 @@ from advisor.sources.aws.inventory import (
     TrainingJobs,
     collect_inventory,
     ebs_volumes,
+    ec2_instances,
     lagging_billable_seconds,
     sagemaker_endpoints,
 )
@@ -264,6 +265,7 @@ def test_variant_weights_come_from_the_live_current_weight() -> None:
 
 KEYS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "y"}
 CREATED = datetime(2026, 11, 1, tzinfo=UTC)
+PLAN = "arn:aws:sagemaker:us-east-1:123456789012:training-plan/gpu-week"
 
 
 def _endpoint_responses(stub: Stubber, name: str, status: str, live: list[dict] | None, config: dict) -> None:
@@ -318,7 +320,8 @@ def test_endpoint_variants_count_the_instances_running_now() -> None:
 
 def test_heterogeneous_cluster_groups_and_warm_pool_time_are_read() -> None:
     """DescribeTrainingJob's real shapes for a heterogeneous cluster (``ResourceConfig.InstanceGroups``, no
-    ``InstanceType``) and a job whose warm pool kept its instances (``WarmPoolStatus``), which moto does not give."""
+    ``InstanceType``) and a job on a training plan whose warm pool kept its instances (``TrainingPlanArn``,
+    ``WarmPoolStatus``), which moto does not give."""
     client, stub = _stubbed_tuning_client()
     end = CREATED + timedelta(hours=5)
     stub.add_response("list_training_jobs", {"TrainingJobSummaries": [{
@@ -339,7 +342,7 @@ def test_heterogeneous_cluster_groups_and_warm_pool_time_are_read() -> None:
     stub.add_response("describe_training_job", {
         "TrainingJobName": "warm", "TrainingJobArn": "arn:aws:sagemaker:us-east-1:1:training-job/warm", **common,
         "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50,
-                           "KeepAlivePeriodInSeconds": 3600},
+                           "KeepAlivePeriodInSeconds": 3600, "TrainingPlanArn": PLAN},
         "WarmPoolStatus": {"Status": "Terminated", "ResourceRetainedBillableTimeInSeconds": 3600}},
         {"TrainingJobName": "warm"})
     with stub:
@@ -350,3 +353,38 @@ def test_heterogeneous_cluster_groups_and_warm_pool_time_are_read() -> None:
     assert (hetero["instance_type"], hetero["count"], hetero["instance_groups"]) == (
         "ml.p4d.24xlarge", 6, "ml.p4d.24xlarge:2;ml.c5.4xlarge:4")
     assert (warm["instance_groups"], warm["warm_pool_seconds"], warm["billable_seconds"]) == (None, 3600, 18000)
+    assert (hetero["capacity_reservation"], warm["capacity_reservation"]) == (None, PLAN)
+
+
+def test_purchase_option_tenancy_reservation_and_outpost_are_read() -> None:
+    """DescribeInstances' real shapes moto does not produce: an instance in an EC2 Capacity Block
+    (``InstanceLifecycle`` capacity-block, ``CapacityReservationId``), one in an On-Demand Capacity Reservation, one
+    on a Dedicated Host, one on an Outposts rack and a Windows instance (``PlatformDetails``)."""
+    client = boto3.client("ec2", **KEYS)
+    stub = Stubber(client)
+
+    def instance(iid: str, **fields) -> dict:
+        return {"InstanceId": iid, "InstanceType": "p5.48xlarge", "State": {"Code": 16, "Name": "running"},
+                "LaunchTime": CREATED, "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
+                "PlatformDetails": "Linux/UNIX", "Architecture": "x86_64", **fields}
+
+    stub.add_response("describe_instances", {"Reservations": [{"ReservationId": "r-1", "Instances": [
+        instance("i-block", InstanceLifecycle="capacity-block", CapacityReservationId="cr-block"),
+        instance("i-odcr", CapacityReservationId="cr-0odcr"),
+        instance("i-host", Placement={"AvailabilityZone": "us-east-1a", "Tenancy": "host", "HostId": "h-1"}),
+        instance("i-rack", OutpostArn="arn:aws:outposts:us-east-1:123456789012:outpost/op-1"),
+        instance("i-win", InstanceType="m5.xlarge", PlatformDetails="Windows", Platform="windows"),
+    ]}]})
+    reading = Reading(lambda service: client, Window.build(days=1, end=CREATED))
+    with stub:
+        rows = {row["resource_id"]: row for row in ec2_instances(reading)}
+    assert reading.problems == []
+    got = {rid: (r["lifecycle"], r["capacity_reservation"], r["tenancy"], r["outpost"], r["platform"])
+           for rid, r in rows.items()}
+    assert got == {
+        "i-block": ("capacity-block", "cr-block", "default", None, "Linux/UNIX"),
+        "i-odcr": ("on-demand", "cr-0odcr", "default", None, "Linux/UNIX"),
+        "i-host": ("on-demand", None, "host", None, "Linux/UNIX"),
+        "i-rack": ("on-demand", None, "default", "arn:aws:outposts:us-east-1:123456789012:outpost/op-1", "Linux/UNIX"),
+        "i-win": ("on-demand", None, "default", None, "Windows"),
+    }

@@ -28,6 +28,7 @@ SKIPPED = [
     (EC2, "count", "2.5", "field count: '2.5' is not a whole number"),
     (EC2, "count", "many", "field count: 'many' is not a whole number"),
     (EC2, "lifecycle", "reserved", "field lifecycle: unknown value 'reserved'"),
+    (EC2, "tenancy", "shared", "field tenancy: unknown value 'shared' (expected one of default, dedicated, host)"),
     (EC2, "tags", "{not json", "field tags: tags is not valid JSON"),
     (EBS, "volume_type", "gp4", "field volume_type: unknown value 'gp4' (expected one of gp2, gp3"),
     (EBS, "size_gib", "-5", "field size_gib: '-5' is not a number from 1 to 65536"),
@@ -66,6 +67,8 @@ INERT = [
     (EC2, "accelerator_type", "eia9.gigantic"),
     (BATCH, "allocation_strategy", "WHATEVER"),
     (NOTEBOOK, "instance_type", "ml.t9.huge"),
+    (EC2, "capacity_reservation", "\x1b[31mcr-0evil"),
+    (EC2, "outpost", "=HYPERLINK(\"http://x\")"),
 ]
 
 

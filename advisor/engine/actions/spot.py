@@ -34,6 +34,17 @@ TRAINING_CONDITIONS = (
 PER_VCPU_HOURS = 1000.0
 
 
+def not_on_demand(rule: LoadedRule, row: pd.Series) -> str | None:
+    """Why a resource is no Spot candidate whatever a rule says: its capacity is already paid for (a Capacity
+    Block, a reservation, a plan) or it is not on-demand capacity (already Spot, scheduled); None when it is."""
+    paid = row.get("paid_capacity")
+    if isinstance(paid, str):
+        return f"{rule.id}: runs on capacity already paid for ({paid}), never moved to Spot"
+    if str(row["lifecycle"]) != "on-demand":
+        return f"{rule.id}: runs on {row['lifecycle']} capacity, not on-demand"
+    return None
+
+
 def band_label(band: float) -> str | None:
     return None if band is None or pd.isna(band) else INTERRUPTION_BANDS[int(band)]
 
@@ -52,6 +63,9 @@ class SpotPoolParameters(Parameters):
 def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
+        if (why := not_on_demand(rule, row)) is not None:
+            out[rid] = Proposal(blocked=why)
+            continue
         pool = spot_pool(ctx, rule, row)
         if pool.empty:
             out[rid] = Proposal(blocked=f"{rule.id}: no type of the same shape has Spot data in an interruption band "
@@ -75,6 +89,9 @@ def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[s
 def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
+        if (why := not_on_demand(rule, row)) is not None:
+            out[rid] = Proposal(blocked=why)
+            continue
         saving = float(row["spot_savings_pct"]) / 100
         notes = [TRAINING_CONDITIONS]
         if not _true(row["checkpointing"]):

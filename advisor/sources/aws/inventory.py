@@ -2,7 +2,7 @@
 
 Each resource kind names its lister here (``advisor.kinds``: ``lister="advisor.sources.aws.inventory:NAME"``);
 a lister takes a :class:`Reading` and returns plain dicts with the columns of ``advisor.model.INVENTORY_COLUMNS``
-(plus a few EC2 extras: platform, architecture, launch_time, autoscaling_group); ``collect_inventory`` adds
+(plus a few EC2 extras: architecture, launch_time, autoscaling_group); ``collect_inventory`` adds
 account and region. States are AWS's own words (``running``, ``InService``, ``ENABLED``...).
 
 Failures are contained per object: an endpoint deleted while the region is read, an endpoint whose config was
@@ -96,9 +96,12 @@ def _instance_rows(instance: dict[str, Any]) -> list[Row]:
     return [{
         "resource_id": instance["InstanceId"], "kind": Kind.EC2_INSTANCE.value,
         "name": tags.get("Name") or instance["InstanceId"], "instance_type": instance["InstanceType"],
-        "count": 1, "lifecycle": "spot" if instance.get("InstanceLifecycle") == "spot" else "on-demand",
+        # AWS's purchase option: spot, scheduled, capacity-block, interruptible-capacity-reservation; none is on-demand
+        "count": 1, "lifecycle": instance.get("InstanceLifecycle") or "on-demand",
         "state": state, "tags": tags,
         "platform": instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX",
+        "tenancy": (instance.get("Placement") or {}).get("Tenancy") or "default",
+        "capacity_reservation": instance.get("CapacityReservationId"), "outpost": instance.get("OutpostArn"),
         "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
         "autoscaling_group": tags.get("aws:autoscaling:groupName"),
     }]
@@ -184,6 +187,9 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
             "weight": live_weight(variant) / total_weight,
             "endpoint_type": "serverless" if variant.get("ServerlessConfig") else endpoint_type,
             "autoscaling": (bool(target) and scaling_id in policies) or managed_on,
+            # capacity bought in advance: a training plan or ML capacity reservation serving the variant
+            "capacity_reservation": (live.get("CapacityReservationConfig") or variant.get("CapacityReservationConfig")
+                                     or {}).get("MlReservationArn"),
             "min_count": managed.get("MinInstanceCount") if managed_on else target.get("MinCapacity"),
             "max_count": managed.get("MaxInstanceCount") if managed_on else target.get("MaxCapacity"),
         })
@@ -221,6 +227,8 @@ def _training_row(job: dict[str, Any]) -> Row:
         "managed_spot": spot, "checkpointing": bool(job.get("CheckpointConfig")),
         "training_seconds": job.get("TrainingTimeInSeconds"), "billable_seconds": job.get("BillableTimeInSeconds"),
         "warm_pool_seconds": warm_pool, "launch_time": _iso(job.get("TrainingStartTime")),
+        # a SageMaker training plan: capacity bought in advance for the job
+        "capacity_reservation": (job.get("ResourceConfig") or {}).get("TrainingPlanArn"),
     }
 
 
@@ -288,6 +296,7 @@ def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[st
     return {
         "resource_id": name, "kind": Kind.SAGEMAKER_TUNING_JOB.value, "name": name,
         "instance_type": instance_type, "count": count, "instance_groups": groups,
+        "capacity_reservation": (definition.get("ResourceConfig") or {}).get("TrainingPlanArn"),
         "lifecycle": "spot" if spot else "on-demand", "state": tuning.get("HyperParameterTuningJobStatus"), "tags": {},
         "managed_spot": spot, "checkpointing": bool(definition.get("CheckpointConfig")),
         "early_stopping": "Hyperband" if hyperband else config.get("TrainingJobEarlyStoppingType", "Off"),
