@@ -5,15 +5,16 @@
 
 Inputs (shared/data/catalog, described in shared/data/README.md §3):
 
-* vantage parquet (or its Linux-only csv.gz): Linux on-demand and spot prices per type × region, plus specs.
+* vantage parquet (or its Linux-only csv.gz): Linux on-demand prices per type × region, plus specs, and (parquet
+  only) the other platforms' on-demand prices, stored as their premium over Linux in platform_prices.parquet.
   Its date is the price-list date of the catalog.
 * moto 5.2.5 ``instance_types.json.gz``: AWS DescribeInstanceTypes records (GPU/accelerator models, arch,
   burstable, network and EBS baselines). Specs come from here first, from vantage for the few types moto lacks.
 * Spot Instance Advisor feed: savings % ('s') and interruption band ('r') per region × type (Linux).
 
-Writes instance_types.parquet, prices.parquet, sagemaker_prices.csv and catalog.json; ebs_prices.csv is
-hand-written and only validated here. Local Zone and Wavelength locations (``us-east-1-bos-1``...) are left
-out: they are not regions, and an instance there reports its parent region anyway.
+Writes instance_types.parquet, prices.parquet, platform_prices.parquet, sagemaker_prices.csv and catalog.json;
+ebs_prices.csv is hand-written and only validated here. Local Zone and Wavelength locations (``us-east-1-bos-1``...)
+are left out: they are not regions, and an instance there reports its parent region anyway.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from advisor.catalog.catalog import (  # noqa: E402
+    PLATFORM_FILE,
+    PLATFORMS,
     PRICE_COLUMNS,
     REFERENCE_REGION,
     REGION_BASKET,
@@ -57,7 +60,8 @@ PRICE_LIST_DATE = "2026-07-05"
 SOURCES: dict[str, dict[str, Any]] = {
     "vantage": {
         "name": "vantage",
-        "what": "EC2 Linux on-demand and spot prices per type and region; fallback specs",
+        "what": "EC2 on-demand prices per type and region (Linux, and each other platform's premium over Linux: "
+                "RHEL, SUSE, Ubuntu Pro, Windows, SQL Server); fallback specs",
         "repo": "jawaadjariwala/AWS-EC2-Pricing-Landscape-Analysis",
         "commit": "b7dbceba0649cdc693d50de8a96e696b281e847a",
         "file_commit": "cbe0a516e46dee177791ba3a7c21d681aa5b2e9a",
@@ -192,6 +196,34 @@ def load_vantage(folder: Path) -> tuple[pd.DataFrame, Path]:
         return frame.drop(columns=["operating_system"]), parquet
     csv = folder / VANTAGE_CSV
     return pd.read_csv(csv), csv
+
+
+def build_platforms(folder: Path, prices: pd.DataFrame) -> pd.DataFrame:
+    """Per type x region priced in ``prices``: the USD/hour each other platform (RHEL, SUSE, Windows, SQL Server...)
+    costs above Linux, from the same vantage snapshot (its parquet; the Linux-only csv.gz has none). Stored as the
+    premium over Linux, which is nearly constant along a family, so the table stays small."""
+    parquet = folder / VANTAGE_PARQUET
+    columns = ["instance_type", "region"]
+    if not parquet.is_file():
+        print(f"warning: {parquet.name} not found: no platform prices (only Linux/UNIX instances will be priced)",
+              file=sys.stderr)
+        return pd.DataFrame(columns=columns)
+    frame = pd.read_parquet(parquet, columns=["instance_type", "region_code", "operating_system",
+                                              "ondemand_usd_per_hour"])
+    frame = frame[frame["operating_system"].isin(set(PLATFORMS.values()) - {"linux"})
+                  & (frame["ondemand_usd_per_hour"] > 0)]
+    wide = frame.pivot_table(index=["instance_type", "region_code"], columns="operating_system",
+                             values="ondemand_usd_per_hour", aggfunc="first")
+    wide.index = wide.index.set_names(columns)
+    linux = prices.assign(instance_type=prices["instance_type"].astype(str), region=prices["region"].astype(str)
+                          ).set_index(columns)["ondemand_hourly"]
+    premiums = wide.reindex(linux.index).sub(linux, axis=0).round(6)
+    premiums = premiums.dropna(how="all")
+    premiums.columns = premiums.columns.astype(str)
+    out = premiums.reset_index()
+    for column in columns:
+        out[column] = out[column].astype("category")
+    return out
 
 
 def load_spot_advisor(folder: Path) -> pd.DataFrame:
@@ -435,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     moto = json.loads(gzip.decompress((folder / MOTO_TYPES).read_bytes()))
     types = build_types(vantage, moto)
     prices, dropped = build_prices(vantage, load_spot_advisor(folder))
+    platforms = build_platforms(folder, prices)
     ebs = check_ebs(OUT / "ebs_prices.csv")
 
     empty_sagemaker = pd.DataFrame(columns=["instance_type", "region", "hourly", "estimated"])
@@ -471,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows_with_spot_band": int(prices["interruption_band"].notna().sum()),
             "sagemaker_rows": len(sagemaker),
             "ebs_rows": len(ebs),
+            "platform_rows": len(platforms),
         },
         "dropped": dropped,
         "region_basket": list(REGION_BASKET),
@@ -484,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     written = [
         atomic_write_bytes(OUT / "instance_types.parquet", parquet_bytes(types)),
         atomic_write_bytes(OUT / "prices.parquet", parquet_bytes(prices)),
+        atomic_write_bytes(OUT / PLATFORM_FILE, parquet_bytes(platforms)),
         atomic_write_text(OUT / "sagemaker_prices.csv", sagemaker.to_csv(index=False)),
         atomic_write_text(OUT / "catalog.json", json.dumps(metadata, indent=2, ensure_ascii=False) + "\n"),
     ]

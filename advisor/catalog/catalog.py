@@ -8,6 +8,8 @@ Files in ``advisor/data/catalog/``:
   physical-GPU equivalents (0.125 for a g6f.large's eighth of an L4, 8 for a p5.48xlarge).
 * ``prices.parquet``: one row per type × region with a positive Linux on-demand price; a type is *offered*
   in a region exactly when it has such a row.
+* ``platform_prices.parquet`` (optional): per type × region, what each other platform (RHEL, SUSE, Ubuntu Pro,
+  Windows, SQL Server: ``PLATFORMS``) costs per hour above Linux; without it only Linux/UNIX is priced.
 * ``ebs_prices.csv`` and ``sagemaker_prices.csv``: hand-sourced tables; rows with ``estimated`` true are derived.
 * ``catalog.json``: sources with their dates, the price-list date, counts and the SageMaker markups.
 
@@ -49,10 +51,29 @@ PRICE_COLUMNS = (
 # ec2-previous-generation.html: P2 with NVIDIA K80, P3/P3dn with V100, G3/G3s with M60), while the price list and
 # DescribeInstanceTypes still call them current: never a target, and a modernisation finding of their own.
 RETIRED_GPU_FAMILIES = ("p2", "p3", "p3dn", "g3", "g3s")
+# The platforms EC2 prices differently, by the PlatformDetails AWS reports for an instance (DescribeInstances),
+# and their column in platform_prices.parquet (the price-list operating system, vantage's key). A BYOL platform is
+# billed at the Linux/UNIX rate (the licence is paid elsewhere). A platform not listed here has no price.
+LINUX = "Linux/UNIX"
+PLATFORMS = {
+    LINUX: "linux", "Red Hat BYOL Linux": "linux",
+    "Red Hat Enterprise Linux": "rhel", "Red Hat Enterprise Linux with HA": "rhelHA",
+    "Red Hat Enterprise Linux with SQL Server Standard": "rhelSQL",
+    "Red Hat Enterprise Linux with SQL Server Web": "rhelSQLWeb",
+    "Red Hat Enterprise Linux with SQL Server Enterprise": "rhelSQLEnterprise",
+    "Red Hat Enterprise Linux with HA and SQL Server Standard": "rhelHASQL",
+    "Red Hat Enterprise Linux with HA and SQL Server Enterprise": "rhelHASQLEnterprise",
+    "SUSE Linux": "sles", "Ubuntu Pro": "ubuntu",
+    "Windows": "mswin", "Windows with SQL Server Standard": "mswinSQL",
+    "Windows with SQL Server Web": "mswinSQLWeb", "Windows with SQL Server Enterprise": "mswinSQLEnterprise",
+    "Linux with SQL Server Standard": "linuxSQL", "Linux with SQL Server Web": "linuxSQLWeb",
+    "Linux with SQL Server Enterprise": "linuxSQLEnterprise",
+}
 # Spot Instance Advisor interruption-frequency bands, indexed by its 'r' value.
 INTERRUPTION_BANDS = ("<5%", "5-10%", "10-15%", "15-20%", ">20%")
 
 _FILES = ("instance_types.parquet", "prices.parquet", "catalog.json", "ebs_prices.csv", "sagemaker_prices.csv")
+PLATFORM_FILE = "platform_prices.parquet"  # optional: without it only Linux/UNIX instances are priced
 
 
 def sagemaker_price_class(spec: pd.Series) -> str:
@@ -106,6 +127,7 @@ class Catalog:
         ebs: pd.DataFrame,
         sagemaker: pd.DataFrame,
         path: Path | None = None,
+        platforms: pd.DataFrame | None = None,
     ) -> None:
         self.types = types
         self.prices = prices
@@ -113,6 +135,8 @@ class Catalog:
         self.ebs = ebs
         self.sagemaker = sagemaker
         self.path = path
+        # instance_type, region and one column per non-Linux platform key: USD/hour above the Linux price
+        self.platforms = platforms if platforms is not None else pd.DataFrame(columns=["instance_type", "region"])
         self.price_list_date: str = metadata.get("price_list_date", "unknown")
         self.sources: list[dict[str, Any]] = metadata.get("sources", [])
         self._offered: dict[str, pd.DataFrame] = {}
@@ -130,7 +154,8 @@ class Catalog:
             return self._base()
         base = self._base()
         if discounts not in base._views:
-            view = Catalog(base.types, base.prices, base.metadata, base.ebs, base.sagemaker, base.path)
+            view = Catalog(base.types, base.prices, base.metadata, base.ebs, base.sagemaker, base.path,
+                           base.platforms)
             view.discounts, view._views = discounts, {NO_DISCOUNTS: base}
             view._offered, view._ratios = base._offered, base._ratios
             base._views[discounts] = view
@@ -173,9 +198,35 @@ class Catalog:
             return None
         return self.types.loc[[name]].iloc[0]
 
-    def hourly_price(self, instance_type: str, region: str) -> float | None:
-        """EC2 Linux on-demand USD/hour, or None where the type is not offered in the region."""
-        return self._ondemand.get((instance_type, region))
+    @cached_property
+    def _premiums(self) -> dict[tuple[str, str, str], float]:
+        frame = self.platforms.astype({"instance_type": str, "region": str})
+        out: dict[tuple[str, str, str], float] = {}
+        for key in frame.columns.drop(["instance_type", "region"]):
+            known = frame[frame[key].notna()]
+            out.update(zip(zip(known["instance_type"], known["region"], [str(key)] * len(known), strict=True),
+                           known[key].astype(float), strict=True))
+        return out
+
+    def hourly_price(self, instance_type: str, region: str, platform: str | None = None) -> float | None:
+        """EC2 on-demand USD/hour on ``platform`` (AWS's PlatformDetails; Linux/UNIX by default), or None where the
+        type is not offered in the region or the catalog has no price for that platform."""
+        linux = self._ondemand.get((instance_type, region))
+        key = PLATFORMS.get(platform or LINUX)
+        if linux is None or key is None or key == "linux":
+            return linux if key is not None else None
+        premium = self._premiums.get((instance_type, region, key))
+        return None if premium is None else round(linux + premium, 6)
+
+    def spot_savings(self, instance_type: str, region: str) -> float | None:
+        """The Spot Instance Advisor's savings % off on-demand (Linux) for a type in a region, or None."""
+        return self._spot.get((instance_type, region))
+
+    @cached_property
+    def _spot(self) -> dict[tuple[str, str], float]:
+        frame = self.prices.dropna(subset=["spot_savings_pct"])
+        return dict(zip(zip(frame["instance_type"].astype(str), frame["region"].astype(str), strict=True),
+                        frame["spot_savings_pct"].astype(float), strict=True))
 
     def region_ratio(self, region: str) -> float | None:
         """Price level of ``region`` relative to us-east-1 over ``REGION_BASKET`` (None if no basket type)."""
@@ -281,6 +332,7 @@ class Catalog:
                 "graviton_types": int(types["processor"].astype(str).str.contains("Graviton").sum()),
                 "sagemaker_rows": len(self.sagemaker),
                 "ebs_rows": len(self.ebs),
+                "platform_rows": len(self.platforms),
             },
             "regions": self.regions,
         }
@@ -351,7 +403,8 @@ def _read(path: Path) -> Catalog:
     metadata = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
     ebs = pd.read_csv(path / "ebs_prices.csv")
     sagemaker = pd.read_csv(path / "sagemaker_prices.csv")
-    return Catalog(types, prices, metadata, ebs, sagemaker, path=path)
+    platforms = pd.read_parquet(path / PLATFORM_FILE) if (path / PLATFORM_FILE).is_file() else None
+    return Catalog(types, prices, metadata, ebs, sagemaker, path=path, platforms=platforms)
 
 
 @lru_cache(maxsize=1)

@@ -22,7 +22,14 @@ from typing import Any
 
 import pandas as pd
 
-from advisor.catalog.catalog import PRICE_COLUMNS, TYPE_COLUMNS, Catalog, load_catalog, sagemaker_price_class
+from advisor.catalog.catalog import (
+    PLATFORM_FILE,
+    PRICE_COLUMNS,
+    TYPE_COLUMNS,
+    Catalog,
+    load_catalog,
+    sagemaker_price_class,
+)
 
 PRICING_REGION = "us-east-1"  # the Price List API is served from us-east-1 (also eu-central-1, ap-south-1)
 EC2_FILTERS = {"productFamily": "Compute Instance", "operatingSystem": "Linux", "tenancy": "Shared",
@@ -268,22 +275,25 @@ def refresh_catalog(ec2_for: Clients, pricing: Any, regions: list[str], dest: Pa
              f"prices for {', '.join(regions)}", "date": today},
             {"name": "ec2_api", "what": "DescribeInstanceTypes, DescribeInstanceTypeOfferings, "
              "DescribeSpotPriceHistory", "date": today},
-            {"name": "previous_catalog", "what": "regions not refreshed, Spot Instance Advisor bands, EBS limits",
-             "date": base.price_list_date, "path": str(base.path) if base.path else None},
+            {"name": "previous_catalog", "what": "regions not refreshed, Spot Instance Advisor bands, EBS limits, "
+             "other platforms' premiums over Linux", "date": base.price_list_date,
+             "path": str(base.path) if base.path else None},
         ],
         "sagemaker_markups": markups,
     }
-    return _write(dest, types, new_prices, new_sagemaker, new_ebs, metadata)
+    return _write(dest, types, new_prices, new_sagemaker, new_ebs, metadata, base.platforms)
 
 
 def _write(dest: Path, types: pd.DataFrame, prices: pd.DataFrame, sagemaker: pd.DataFrame, ebs: pd.DataFrame,
-           metadata: dict[str, Any]) -> Path:
+           metadata: dict[str, Any], platforms: pd.DataFrame | None = None) -> Path:
     """Write into a sibling temporary directory, then swap it in: readers never see a half-written catalog."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".catalog-", dir=dest.parent))
     try:
         types.to_parquet(staging / "instance_types.parquet", index=False)
         prices.to_parquet(staging / "prices.parquet", index=False)
+        if platforms is not None and len(platforms):
+            platforms.to_parquet(staging / PLATFORM_FILE, index=False)
         sagemaker.to_csv(staging / "sagemaker_prices.csv", index=False)
         ebs.to_csv(staging / "ebs_prices.csv", index=False)
         (staging / "catalog.json").write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from advisor import kinds
 from advisor.catalog import Catalog
+from advisor.catalog.catalog import LINUX
 from advisor.engine import accelerators
 from advisor.errors import CatalogError
 from advisor.model import HOURS_PER_MONTH
@@ -90,7 +91,14 @@ def _vcpu_hours_price(row: Any, catalog: Catalog) -> Price:
     per_vcpu = batch_vcpu_prices(row.instance_type, row.region, catalog)
     if per_vcpu.empty:
         return UNPRICED
-    hourly, ondemand = float(per_vcpu["ondemand"].mean()), float(per_vcpu["list"].mean())
+    ondemand = float(per_vcpu["list"].mean())
+    if text(row.lifecycle) == "spot":  # a Spot environment pays the Spot price, which no discount covers
+        hourly = float(per_vcpu["spot"].mean())
+        if np.isnan(hourly):
+            return UNPRICED._replace(unpriced=f"no Spot price for the environment's types in {row.region}")
+        return Price(hourly, False, hourly * (number(row.vcpu_hours) or np.nan), HOURS_PER_MONTH, np.nan, ondemand,
+                     0.0)
+    hourly = float(per_vcpu["ondemand"].mean())
     return Price(hourly, False, hourly * (number(row.vcpu_hours) or np.nan), HOURS_PER_MONTH, np.nan, ondemand,
                  round(100 * (1 - hourly / ondemand), 4))
 
@@ -111,10 +119,13 @@ def _instance_price(row: Any, catalog: Catalog) -> Price:
     groups = instance_groups(row.instance_groups) or [(str(row.instance_type), float(row.count))]
     priced = []  # (public USD/h, paid USD/h, estimated?, instances) per group
     for name, n in groups:
-        found = _listed(name, row.region, service, catalog)
+        found = _listed(name, row.region, service, catalog, platform_of(row))
         if found is None:
-            return UNPRICED
-        priced.append((found[0], found[0] * catalog.discounts.factor(name, service), found[1], n))
+            return UNPRICED._replace(unpriced=_why_unpriced(name, row, catalog))
+        unit = basis_hourly(name, row, catalog, found[0])
+        if unit is None:
+            return UNPRICED._replace(unpriced=_why_unpriced(name, row, catalog))
+        priced.append((found[0], unit, found[1], n))
     count = sum(group[3] for group in priced)
     # one unit is the mean instance; nothing running (a variant at 0 instances) keeps its type's unit price
     weights = [group[3] / count for group in priced] if count > 0 else [1.0] + [0.0] * (len(priced) - 1)
@@ -128,7 +139,7 @@ def _instance_price(row: Any, catalog: Catalog) -> Price:
     if kind.per_run:
         billed = number(row.billable_seconds) or number(row.training_seconds) or 0.0
         hours = (billed + (number(row.warm_pool_seconds) or 0.0)) / 3600.0
-    pct = round(100 * (1 - paid / listed), 4) if listed else 0.0
+    pct = round(100 * (1 - paid / listed), 4) if listed and not on_spot(row) else 0.0
     # capacity bought at its own price (a Capacity Block, a host, a rack, a plan): the on-demand rate estimates it;
     # an On-Demand Capacity Reservation is billed at exactly that rate
     reserved = paid_capacity(row)
@@ -136,12 +147,52 @@ def _instance_price(row: Any, catalog: Catalog) -> Price:
     return Price(hourly, est or ei_est or prepaid, hourly * hours * count, hours, ei_price, ondemand, pct)
 
 
-def _listed(instance_type: str, region: str, service: str, catalog: Catalog) -> tuple[float, bool] | None:
-    """Public on-demand USD/hour of a type on a service's list and whether it is estimated (None: not priced)."""
+def _listed(instance_type: str, region: str, service: str, catalog: Catalog,
+            platform: str = LINUX) -> tuple[float, bool] | None:
+    """Public on-demand USD/hour of a type on a service's list (EC2's at the platform) and whether it is estimated
+    (None: not priced)."""
     if service == "ec2":
-        price = catalog.hourly_price(instance_type, region)
+        price = catalog.hourly_price(instance_type, region, platform)
         return None if price is None else (price, False)
     return catalog.sagemaker_hourly(instance_type, region)
+
+
+def platform_of(row: Any) -> str:
+    """The EC2 platform a resource runs (AWS's PlatformDetails), Linux/UNIX when not given."""
+    return text(getattr(row, "platform", None)) or LINUX
+
+
+def on_spot(row: Any) -> bool:
+    """An EC2 instance bought as a Spot Instance (a SageMaker job's managed Spot is billed by its billable time)."""
+    return (kinds.get(row.kind).service or "ec2") == "ec2" and text(row.lifecycle) == "spot"
+
+
+def basis_hourly(instance_type: str, row: Any, catalog: Catalog, listed: float | None = None) -> float | None:
+    """USD/hour of ``instance_type`` as ``row``'s resource buys it: on its platform, at the Spot price for a Spot
+    Instance (the Spot Instance Advisor's savings %, published for Linux), else on-demand less the user's discount
+    for its scope. None where the catalog has no such price. ``listed``: the on-demand price, when known."""
+    service = kinds.get(row.kind).service or "ec2"
+    platform = platform_of(row) if service == "ec2" else LINUX
+    if listed is None:
+        found = _listed(instance_type, row.region, service, catalog, platform)
+        if found is None:
+            return None
+        listed = found[0]
+    if on_spot(row):
+        savings = catalog.spot_savings(instance_type, row.region)
+        return None if savings is None or platform != LINUX else listed * (1 - savings / 100)
+    return listed * catalog.discounts.factor(instance_type, service)
+
+
+def _why_unpriced(instance_type: str, row: Any, catalog: Catalog) -> str | None:
+    """The reason a type has no price for this resource when it is the platform or the purchase option (None: the
+    type is not in the region's price list at all, which the pipeline says itself)."""
+    if catalog.hourly_price(instance_type, row.region) is None or (kinds.get(row.kind).service or "ec2") != "ec2":
+        return None
+    platform = platform_of(row)
+    if catalog.hourly_price(instance_type, row.region, platform) is None:
+        return f"no price for platform {platform} of {instance_type} in {row.region} in the catalog"
+    return f"no Spot price for {instance_type} ({platform}) in {row.region} in the catalog"
 
 
 def instance_groups(value: object) -> list[tuple[str, float]]:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.catalog.catalog import LINUX
 from advisor.engine import evidence
 from advisor.engine.actions import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
@@ -101,6 +102,11 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                          f"{observed:.0f}% to {demand:.0f}%" +
                          (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
                           " (recurring weekly peak)"))
+    if row["kind"] == Kind.EC2_INSTANCE and str(row.get("lifecycle")) == "spot":
+        notes.append("A Spot Instance: costs are at the Spot price (the Spot Instance Advisor's savings off "
+                     "on-demand for each type), before and after.")
+    elif row["kind"] == Kind.EC2_INSTANCE and platform_of_row(row) != LINUX:
+        notes.append(f"Costs are at the {platform_of_row(row)} on-demand price of each type, before and after.")
     discount = row.get("discount_pct")
     if discount is not None and pd.notna(discount) and discount > 0:
         notes.append(f"Costs are at your prices: {discount:g} % off on-demand for the current type ([discounts] in "
@@ -134,6 +140,11 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
     if run_rate:
         evidence["run_rate"] = run_rate
     return evidence | proposal.evidence
+
+
+def platform_of_row(row: Mapping[Hashable, Any]) -> str:
+    platform = row.get("platform")
+    return platform if isinstance(platform, str) and platform else LINUX
 
 
 def _run_rate(row: Mapping[Hashable, Any], proposal: Proposal) -> dict[str, float] | None:

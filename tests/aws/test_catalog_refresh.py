@@ -88,6 +88,9 @@ def test_refresh_writes_a_dated_local_catalog_that_is_preferred(aws: str) -> Non
     assert local.hourly_price("g5.xlarge", "us-east-1") == pytest.approx(1.01)  # second page
     assert local.hourly_price("m5.xlarge", "eu-west-1") == bundled.hourly_price("m5.xlarge", "eu-west-1")  # kept
     assert local.hourly_price("m6i.xlarge", "us-east-1") is None  # not priced by the refresh: not offered
+    # other platforms keep the previous catalog's premium over Linux, on the refreshed Linux price
+    windows = bundled.hourly_price("m5.xlarge", "us-east-1", "Windows") - bundled.hourly_price("m5.xlarge", "us-east-1")
+    assert local.hourly_price("m5.xlarge", "us-east-1", "Windows") == pytest.approx(0.20 + windows)
     assert local.sagemaker_hourly("ml.m5.xlarge", "us-east-1") == (pytest.approx(0.24), False)  # hosting only
     gp3 = local.ebs[(local.ebs["volume_type"] == "gp3") & (local.ebs["region"] == "us-east-1")].iloc[0]
     assert (gp3["per_gib_month"], gp3["per_iops_month"], gp3["per_mibps_month"]) == pytest.approx((0.08, 0.005,

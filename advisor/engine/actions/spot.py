@@ -18,9 +18,10 @@ import pandas as pd
 from pydantic import Field
 
 from advisor.catalog import INTERRUPTION_BANDS
+from advisor.catalog.catalog import LINUX
 from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.candidates import candidates
-from advisor.engine.pricing import batch_vcpu_prices
+from advisor.engine.pricing import batch_vcpu_prices, platform_of
 from advisor.model import Kind
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def not_on_demand(rule: LoadedRule, row: pd.Series) -> str | None:
         return f"{rule.id}: runs on capacity already paid for ({paid}), never moved to Spot"
     if str(row["lifecycle"]) != "on-demand":
         return f"{rule.id}: runs on {row['lifecycle']} capacity, not on-demand"
+    if row["kind"] == Kind.EC2_INSTANCE and platform_of(row) != LINUX:
+        return f"{rule.id}: the catalog's Spot figures are for {LINUX}, not {platform_of(row)}"
     return None
 
 
