@@ -94,6 +94,10 @@ class DiscountsConfig(_Strict):
                 raise ValueError(f"families.{family}: a discount must be between 0 and 100 %, got {pct}")
 
 
+class CatalogConfig(_Strict):
+    max_age_days: float = Field(180.0, gt=0, description="flag a price source older than this many days")
+
+
 class OutputConfig(_Strict):
     dir: Path = Path("advisor-report")
     retention: int = Field(30, ge=1, description="dated reports (runs) to keep in the output directory")
@@ -124,6 +128,7 @@ class FileConfig(_Strict):
     rules: RulesConfig = RulesConfig()
     filters: FiltersConfig = FiltersConfig()
     discounts: DiscountsConfig = DiscountsConfig()
+    catalog: CatalogConfig = CatalogConfig()
     output: OutputConfig = OutputConfig()
     store: StoreConfig = StoreConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -213,6 +218,7 @@ def _settings(file: FileConfig, cli: dict[str, Any]) -> Settings:
     data["discount_ec2_pct"] = file.discounts.ec2_pct
     data["discount_sagemaker_pct"] = file.discounts.sagemaker_pct
     data["discount_families"] = file.discounts.families
+    data["catalog_max_age_days"] = file.catalog.max_age_days
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

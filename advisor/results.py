@@ -159,6 +159,7 @@ class Recommendation(_Frozen):
     options: list[Option] = []
     price_estimated: bool = False
     price_list_date: str | None = None
+    price_dates: dict[str, str | None] = {}  # each price source behind the figures -> its date (None: undated)
 
     @field_serializer("risk")
     def _risk_as_number(self, risk: int | None) -> float | None:
@@ -218,6 +219,7 @@ class Summary(_Frozen):
     currency: str = "USD"
     pricing: str = "on-demand"  # what the money is priced at: on-demand, or on-demand less the discounts listed
     discounts: list[str] = []  # each discount applied, with its scope
+    price_warnings: list[str] = []  # price sources older than [catalog] max_age_days when the audit ran
     resources_analysed: int
     resources_skipped: int
     recommendations: int

@@ -59,5 +59,8 @@ class Settings(BaseModel):
     discount_families: dict[str, float] = Field(default_factory=dict, description="per-EC2-family % (reserved "
                                                 "instances, EC2 Instance Savings Plans); replaces discount_ec2_pct")
 
+    catalog_max_age_days: float = Field(180.0, gt=0, description="a price source older than this many days is "
+                                        "flagged in the report and in `advisor catalog info`")
+
     def policy(self, dimension: str) -> MetricPolicy:
         return getattr(self, dimension)

@@ -29,6 +29,9 @@ sagemaker_pct = 15
 [discounts.families]
 m5 = 28
 
+[catalog]
+max_age_days = 90
+
 [output]
 retention = 5
 """
@@ -49,6 +52,7 @@ def test_file_values_reach_the_settings_with_their_origin(tmp_path):
     assert s.disabled_rules == ["ec2-previous-generation"]
     assert s.rule_overrides == {"ec2-overprovisioned": {"cpu_below": 35.0}}
     assert s.discount_ec2_pct == 10 and s.discount_sagemaker_pct == 15 and s.discount_families == {"m5": 28}
+    assert s.catalog_max_age_days == 90
     assert config.file.aws.regions == ["us-east-1", "eu-west-1"] and config.file.output.retention == 5
     origins = {key: origin for key, _, origin in config.rows()}
     assert origins["sizing.cpu.headroom_pct"] == f"{path}:9"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,11 @@ PLATFORMS = {
     "Linux with SQL Server Standard": "linuxSQL", "Linux with SQL Server Web": "linuxSQLWeb",
     "Linux with SQL Server Enterprise": "linuxSQLEnterprise",
 }
+# The kinds of money figure a source of catalog.json provides (its "prices" list), for people.
+PRICE_FIGURES = {"ec2_ondemand": "EC2 on-demand prices", "platform": "other platforms' prices",
+                 "spot": "Spot savings and interruption bands", "sagemaker": "SageMaker prices",
+                 "ebs": "EBS prices", "elastic_inference": "Elastic Inference prices"}
+DEFAULT_MAX_AGE_DAYS = 180.0  # a price source older than this is flagged ([catalog] max_age_days)
 # Spot Instance Advisor interruption-frequency bands, indexed by its 'r' value.
 INTERRUPTION_BANDS = ("<5%", "5-10%", "10-15%", "15-20%", ">20%")
 
@@ -110,6 +116,35 @@ def _python(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def source_date(value: object) -> date | None:
+    """A source's date: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (their first day); None when unknown."""
+    text = str(value or "")
+    for pattern, suffix in (("%Y-%m-%d", ""), ("%Y-%m-%d", "-01"), ("%Y-%m-%d", "-01-01")):
+        try:
+            return datetime.strptime(text + suffix, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def stale_sources(sources: list[dict[str, Any]], now: datetime, max_age_days: float) -> list[str]:
+    """A warning per price source (one with a ``prices`` list) older than ``max_age_days`` at ``now``. A year-only
+    date counts from its first day, so a source is never called younger than it may be; an undated one is left out
+    (its date is stated as unknown wherever it is listed)."""
+    warnings = []
+    for source in sources:
+        figures = source.get("prices") or []
+        dated = source_date(source.get("date"))
+        if not figures or dated is None:
+            continue
+        age = (now.date() - dated).days
+        if age > max_age_days:
+            what = ", ".join(PRICE_FIGURES.get(f, f) for f in figures)
+            warnings.append(f"{source['name']} ({what}) is dated {source['date']}: {age} days old, more than "
+                            f"{max_age_days:g}; these figures may have changed since")
+    return warnings
 
 
 def _strip_ml(instance_type: str) -> str:
@@ -310,10 +345,25 @@ class Catalog:
         cost += max(0.0, mibps - rate("included_mibps")) * rate("per_mibps_month")
         return round(cost * factor, 4), estimated
 
+    # -- sources and their dates -------------------------------------------------------------------------
+
+    def price_source(self, figure: str) -> dict[str, Any] | None:
+        """The source of a kind of money figure (``PRICE_FIGURES``), from the sources' ``prices`` lists."""
+        return next((source for source in self.sources if figure in (source.get("prices") or [])), None)
+
+    def price_dates(self, figures: list[str]) -> dict[str, str | None]:
+        """Source name -> date, for the sources of these figures (in order, once each)."""
+        found = (self.price_source(figure) for figure in figures)
+        return {str(source["name"]): source.get("date") for source in found if source is not None}
+
+    def stale_sources(self, now: datetime, max_age_days: float) -> list[str]:
+        return stale_sources(self.sources, now, max_age_days)
+
     # -- reporting ---------------------------------------------------------------------------------------
 
-    def info(self) -> dict[str, Any]:
-        """What ``advisor catalog info`` shows: price-list date, sources with dates, counts."""
+    def info(self, now: datetime | None = None, max_age_days: float = DEFAULT_MAX_AGE_DAYS) -> dict[str, Any]:
+        """What ``advisor catalog info`` shows: price-list date, sources with dates, counts, and a warning per price
+        source older than ``max_age_days`` at ``now`` (default: the current time)."""
         types = self.types
         priced = set(self.prices["instance_type"].astype(str))
         return {
@@ -321,6 +371,7 @@ class Catalog:
             "price_list_date": self.price_list_date,
             "built_at": self.metadata.get("built_at"),
             "path": str(self.path) if self.path else None,
+            "warnings": self.stale_sources(now or datetime.now(UTC), max_age_days),
             "sources": self.sources,
             "counts": {
                 "instance_types": len(types),

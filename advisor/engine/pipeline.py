@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from advisor import kinds
 from advisor.catalog import Catalog
-from advisor.engine import recommendation, stats
+from advisor.engine import pricing, recommendation, stats
 from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
 from advisor.engine.features import build_features, known_columns
 from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags, not_cash
@@ -42,7 +43,8 @@ def load_rule_set(settings: Settings) -> list[LoadedRule]:
 def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings | None = None,
           rules: list[LoadedRule] | None = None, source_label: str = "",
           window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-          problems: Iterable[str] = ()) -> AuditResult:
+          problems: Iterable[str] = (), now: datetime | None = None) -> AuditResult:
+    """``now`` dates the result (and so the age of its price sources); the current time by default."""
     settings = settings or Settings()
     catalog = catalog.discounted(discounts(settings))
     rules = load_rule_set(settings) if rules is None else rules
@@ -75,6 +77,7 @@ def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, sett
                 "condition": r.describe_condition(), "file": r.path.name} for r in rules],
         settings=settings.model_dump(mode="json"),
         problems=list(problems),
+        generated_at=now or datetime.now(UTC),
     )
 
 
@@ -149,8 +152,10 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
             if proposal.blocked:
                 unresolved[resource_id] = proposal.blocked
                 continue
-            row = recommendation.build(loaded, records[resource_id] | {"resource_id": resource_id}, proposal,
-                                       context.settings, context.window, context.catalog.price_list_date)
+            record = records[resource_id] | {"resource_id": resource_id}
+            dates = context.catalog.price_dates(pricing.figures(record, loaded.rule.action))
+            row = recommendation.build(loaded, record, proposal, context.settings, context.window,
+                                       context.catalog.price_list_date, dates)
             if floor is not None and row.monthly_savings < floor:
                 unresolved[resource_id] = (f"{loaded.id}: {proposal.target} would save ${row.monthly_savings:,.2f}"
                                            f" a month, under the rule's minimum of ${floor:,.2f}")

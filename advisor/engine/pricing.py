@@ -9,7 +9,7 @@ priced from it and no discount covers Spot.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -147,6 +147,26 @@ def _instance_price(row: Any, catalog: Catalog) -> Price:
     return Price(hourly, est or ei_est or prepaid, hourly * hours * count, hours, ei_price, ondemand, pct)
 
 
+def figures(row: Any, action: str) -> list[str]:
+    """The kinds of catalog figure a finding's money rests on (``advisor.catalog.catalog.PRICE_FIGURES``), so each
+    can be dated by its own source: the resource's price list, Spot figures for Spot prices and Spot advice, the
+    Elastic Inference table for an attachment."""
+    kind = kinds.get(_get(row, "kind"))
+    spot = action == "use_spot" or on_spot(row) or (kind.pricing == "vcpu_hours" and text(_get(row, "lifecycle"))
+                                                     == "spot")
+    if kind.pricing == "volume":
+        found = ["ebs"]
+    elif kind.service in ("hosting", "training"):
+        found = ["sagemaker", "ec2_ondemand"]  # SageMaker prices not sourced are EC2's x a markup
+    else:
+        found = ["ec2_ondemand"] + (["platform"] if platform_of(row) != LINUX else [])
+    if spot:
+        found.append("spot")
+    if text(_get(row, "accelerator_type")) and pd.notna(_get(row, "ei_hourly")):
+        found.append("elastic_inference")
+    return found
+
+
 def _listed(instance_type: str, region: str, service: str, catalog: Catalog,
             platform: str = LINUX) -> tuple[float, bool] | None:
     """Public on-demand USD/hour of a type on a service's list (EC2's at the platform) and whether it is estimated
@@ -157,14 +177,19 @@ def _listed(instance_type: str, region: str, service: str, catalog: Catalog,
     return catalog.sagemaker_hourly(instance_type, region)
 
 
+def _get(row: Any, name: str) -> Any:
+    """A column of a row given as a mapping (a features record) or with attributes (a namedtuple, a Series)."""
+    return row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
+
+
 def platform_of(row: Any) -> str:
     """The EC2 platform a resource runs (AWS's PlatformDetails), Linux/UNIX when not given."""
-    return text(getattr(row, "platform", None)) or LINUX
+    return text(_get(row, "platform")) or LINUX
 
 
 def on_spot(row: Any) -> bool:
     """An EC2 instance bought as a Spot Instance (a SageMaker job's managed Spot is billed by its billable time)."""
-    return (kinds.get(row.kind).service or "ec2") == "ec2" and text(row.lifecycle) == "spot"
+    return (kinds.get(_get(row, "kind")).service or "ec2") == "ec2" and text(_get(row, "lifecycle")) == "spot"
 
 
 def basis_hourly(instance_type: str, row: Any, catalog: Catalog, listed: float | None = None) -> float | None:

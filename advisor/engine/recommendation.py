@@ -21,7 +21,8 @@ EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network
 
 
 def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, settings: Settings,
-          window: tuple[pd.Timestamp, pd.Timestamp], price_list_date: str | None = None) -> Recommendation:
+          window: tuple[pd.Timestamp, pd.Timestamp], price_list_date: str | None = None,
+          price_dates: Mapping[str, str | None] | None = None) -> Recommendation:
     action = loaded.rule.action
     cost_now = proposal.cost_now if proposal.cost_now is not None else _money(row["monthly_cost"])
     cost_after = proposal.cost_after if proposal.cost_after is not None else cost_now
@@ -55,6 +56,7 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
         "options": proposal.options,
         "price_estimated": bool(row["price_estimated"]) or proposal.price_estimated,
         "price_list_date": price_list_date,
+        "price_dates": dict(price_dates or {}),
     })
 
 

@@ -21,6 +21,8 @@ Counting rules (stated in the report too):
   savings add to the headline in the same unit as the rest.
 * **Pricing**: on-demand prices, less the configured discounts where each applies (``pricing`` says which, and
   ``discounts`` lists them with their scope); EBS and Spot are always at public prices.
+* **Dates**: every recommendation carries the date of each price source behind its figures (``price_dates``); a
+  price source older than ``[catalog] max_age_days`` (180) when the audit ran is listed in ``price_warnings``.
 * Money is rounded to cents; the annual figure is twelve times the rounded monthly one.
 """
 
@@ -35,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.catalog.catalog import DEFAULT_MAX_AGE_DAYS, stale_sources
 from advisor.catalog.discounts import Discounts
 from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.results import (
@@ -198,6 +201,8 @@ def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> Summar
         price_list_date=result.price_list_date,
         pricing=PRICED_WITH_DISCOUNTS if discounts else "on-demand",
         discounts=discounts,
+        price_warnings=stale_sources(result.catalog_sources, result.generated_at,
+                                     float(result.settings.get("catalog_max_age_days") or DEFAULT_MAX_AGE_DAYS)),
         resources_analysed=len(analysed),
         resources_skipped=len(skipped_ids),
         recommendations=len(recs),
