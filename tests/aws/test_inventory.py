@@ -359,7 +359,8 @@ def test_heterogeneous_cluster_groups_and_warm_pool_time_are_read() -> None:
 def test_purchase_option_tenancy_reservation_and_outpost_are_read() -> None:
     """DescribeInstances' real shapes moto does not produce: an instance in an EC2 Capacity Block
     (``InstanceLifecycle`` capacity-block, ``CapacityReservationId``), one in an On-Demand Capacity Reservation, one
-    on a Dedicated Host, one on an Outposts rack and a Windows instance (``PlatformDetails``)."""
+    on a Dedicated Host, one on an Outposts rack and Windows instances (``PlatformDetails``, or only ``Platform``
+    "windows")."""
     client = boto3.client("ec2", **KEYS)
     stub = Stubber(client)
 
@@ -374,6 +375,8 @@ def test_purchase_option_tenancy_reservation_and_outpost_are_read() -> None:
         instance("i-host", Placement={"AvailabilityZone": "us-east-1a", "Tenancy": "host", "HostId": "h-1"}),
         instance("i-rack", OutpostArn="arn:aws:outposts:us-east-1:123456789012:outpost/op-1"),
         instance("i-win", InstanceType="m5.xlarge", PlatformDetails="Windows", Platform="windows"),
+        {k: v for k, v in instance("i-old-win", InstanceType="m5.xlarge", Platform="windows").items()
+         if k != "PlatformDetails"},  # only the older Platform field
     ]}]})
     reading = Reading(lambda service: client, Window.build(days=1, end=CREATED))
     with stub:
@@ -387,4 +390,5 @@ def test_purchase_option_tenancy_reservation_and_outpost_are_read() -> None:
         "i-host": ("on-demand", None, "host", None, "Linux/UNIX"),
         "i-rack": ("on-demand", None, "default", "arn:aws:outposts:us-east-1:123456789012:outpost/op-1", "Linux/UNIX"),
         "i-win": ("on-demand", None, "default", None, "Windows"),
+        "i-old-win": ("on-demand", None, "default", None, "Windows"),
     }

@@ -99,7 +99,10 @@ def _instance_rows(instance: dict[str, Any]) -> list[Row]:
         # AWS's purchase option: spot, scheduled, capacity-block, interruptible-capacity-reservation; none is on-demand
         "count": 1, "lifecycle": instance.get("InstanceLifecycle") or "on-demand",
         "state": state, "tags": tags,
-        "platform": instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX",
+        # PlatformDetails names the billed platform ("Red Hat Enterprise Linux", "Windows with SQL Server Web"...);
+        # without it, Platform is "windows" for Windows instances and absent for Linux/UNIX
+        "platform": instance.get("PlatformDetails") or ("Windows" if instance.get("Platform") == "windows"
+                                                        else "Linux/UNIX"),
         "tenancy": (instance.get("Placement") or {}).get("Tenancy") or "default",
         "capacity_reservation": instance.get("CapacityReservationId"), "outpost": instance.get("OutpostArn"),
         "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
