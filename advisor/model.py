@@ -57,12 +57,19 @@ PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_M
 INVENTORY_REQUIRED = ("resource_id", "kind", "region")
 INVENTORY_COLUMNS = (
     "resource_id", "kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state", "tags",
+    # what the instances run on and how they are paid: the platform (AWS's PlatformDetails: "Linux/UNIX",
+    # "Windows"...), tenancy (default|dedicated|host), a capacity reservation (an EC2 Capacity Reservation id, a
+    # SageMaker training plan or ML reservation ARN) and an Outposts rack (OutpostArn)
+    "platform", "tenancy", "capacity_reservation", "outpost",
     # ebs_volume
     "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to",
     # sagemaker_endpoint (weight: the variant's share of traffic)
     "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight",
-    # sagemaker_training_job (and the totals of a tuning job's training jobs)
-    "managed_spot", "checkpointing", "billable_seconds", "training_seconds",
+    # sagemaker_endpoint: realtime|async|serverless (an async endpoint may scale its instances to 0)
+    "endpoint_type",
+    # sagemaker_training_job (and the totals of a tuning job's training jobs); instance_groups: a heterogeneous
+    # cluster's "TYPE:COUNT;TYPE:COUNT"; warm_pool_seconds: billed time a warm pool kept the instances after the job
+    "managed_spot", "checkpointing", "billable_seconds", "training_seconds", "instance_groups", "warm_pool_seconds",
     # sagemaker_tuning_job: early_stopping Off|Auto|Hyperband (which stops trials itself); billable seconds of jobs
     # whose objective lagged the median
     "early_stopping", "training_jobs", "lagging_billable_seconds",
@@ -118,7 +125,7 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
     inv["lifecycle"] = inv["lifecycle"].fillna("on-demand")
     for column in ("size_gib", "iops", "throughput_mibps", "min_count", "max_count", "billable_seconds",
                    "training_seconds", "weight", "training_jobs", "lagging_billable_seconds", "max_vcpus",
-                   "vcpu_hours"):
+                   "vcpu_hours", "warm_pool_seconds"):
         inv[column] = pd.to_numeric(inv[column], errors="coerce")
     try:
         inv["tags"] = pd.Series([parse_tags(v) for v in inv["tags"]], index=inv.index, dtype=object)

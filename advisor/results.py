@@ -133,7 +133,8 @@ class Evidence(BaseModel):
 
 
 class Recommendation(_Frozen):
-    """One finding on one resource; money in USD per month (per run for jobs)."""
+    """One finding on one resource; money in USD per month (a job's: its run's cost at the window's run rate, see
+    ``evidence.run_rate``)."""
 
     resource_id: str
     kind: str
@@ -159,6 +160,7 @@ class Recommendation(_Frozen):
     options: list[Option] = []
     price_estimated: bool = False
     price_list_date: str | None = None
+    price_dates: dict[str, str | None] = {}  # each price source behind the figures -> its date (None: undated)
 
     @field_serializer("risk")
     def _risk_as_number(self, risk: int | None) -> float | None:
@@ -295,6 +297,9 @@ class Summary(_Frozen):
     window_end: str | None
     price_list_date: str
     currency: str = "USD"
+    pricing: str = "on-demand"  # what the money is priced at: on-demand, or on-demand less the discounts listed
+    discounts: list[str] = []  # each discount applied, with its scope
+    price_warnings: list[str] = []  # price sources older than [catalog] max_age_days when the audit ran
     resources_analysed: int
     resources_skipped: int
     recommendations: int

@@ -192,10 +192,13 @@
     return section;
   }
 
-  function optionsSection(options) {
+  function optionsSection(options, priceDates) {
     var section = el("section", "full");
-    section.appendChild(el("h3", null, "Options (monthly, prices as of " + (app.meta.price_list_date || "unknown") +
-      ")"));
+    var dates = Object.keys(priceDates || {}).map(function (name) {
+      return name + " " + (priceDates[name] || "undated");
+    });
+    section.appendChild(el("h3", null, "Options (monthly, prices as of " + (dates.length ? dates.join(", ") :
+      (app.meta.price_list_date || "unknown")) + ")"));
     if (!options.length) {
       section.appendChild(el("p", "empty", "No alternative options."));
       return section;
@@ -235,7 +238,7 @@
     var grid = td.appendChild(el("div", "detail-grid"));
     grid.appendChild(whySection(rec, evidence));
     grid.appendChild(evidenceSection(evidence));
-    grid.appendChild(optionsSection(info.options || []));
+    grid.appendChild(optionsSection(info.options || [], info.price_dates));
     var drill = grid.appendChild(el("section", "full"));
     drill.appendChild(el("h3", null, "Utilization"));
     drill.appendChild(el("div", "drill"));

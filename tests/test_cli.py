@@ -162,6 +162,18 @@ def test_rules_list_check_explain_and_catalog_commands():
     assert show.exit_code == 0 and "0.526" in show.stdout
 
 
+def test_catalog_info_warns_about_price_sources_older_than_the_configured_age(tmp_path, monkeypatch):
+    """[catalog] max_age_days sets the limit; every dated price source is older than one day, none than a million."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("[catalog]\nmax_age_days = 1\n")
+    strict = runner.invoke(app, ["catalog", "info"])
+    assert strict.exit_code == 0
+    assert "warning: spot_advisor (Spot savings and interruption bands) is dated 2025-06-28" in strict.stdout
+    (tmp_path / "advisor.toml").write_text("[catalog]\nmax_age_days = 1000000\n")
+    relaxed = runner.invoke(app, ["catalog", "info", "--format", "json"])
+    assert relaxed.exit_code == 0 and json.loads(relaxed.stdout)["warnings"] == []
+
+
 @pytest.mark.parametrize(("command", "check"), [
     (["rules", "list"], lambda doc: any(r["id"] == "ec2-idle" and r["action"] == "stop" and r["line"] > 0
                                         and r["file"].endswith(".yaml") for r in doc)),

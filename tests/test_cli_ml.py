@@ -20,7 +20,8 @@ MIB = 2**20
 EXPECTED = {
     "i-gpu": ("ec2-gpu-underused", "rightsize_accelerator", "g4dn.xlarge", ">0"),
     "ei/AllTraffic": ("sagemaker-elastic-inference", "migrate_accelerator", "ml.inf1.xlarge", -73.0),
-    "job-od": ("sagemaker-training-managed-spot", "use_spot", "managed Spot training", 61.2),
+    # jobs: one run in the 14-day window as a monthly rate (x 730 / 335.9 h): 61.20 and 0.46 a run
+    "job-od": ("sagemaker-training-managed-spot", "use_spot", "managed Spot training", 133.0),
     "job-spot": ("sagemaker-training-spot-realised", "info", None, 0.0),
     "i-asg": ("ec2-spot-interruptible", "use_spot", "*", ">0"),
     "ce-od": ("batch-spot-compute-environment", "use_spot", "SPOT_CAPACITY_OPTIMIZED: *", ">0"),
@@ -31,7 +32,7 @@ EXPECTED = {
     "burst/AllTraffic": ("sagemaker-endpoint-bursty", "scale_to_zero", "asynchronous inference (scale to 0)", ">0"),
     "ab/test": ("sagemaker-endpoint-ab-variant", "rightsize_variant", "ml.m5.xlarge x1", 167.9),
     "nb-idle": ("sagemaker-notebook-idle", "stop", "stop", 36.35),
-    "hpo": ("sagemaker-tuning-early-stopping", "enable_early_stopping", "TrainingJobEarlyStoppingType=Auto", 0.46),
+    "hpo": ("sagemaker-tuning-early-stopping", "enable_early_stopping", "TrainingJobEarlyStoppingType=Auto", 1.0),
 }
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from advisor import kinds
 from advisor.catalog import Catalog
-from advisor.engine import recommendation, stats
+from advisor.engine import pricing, recommendation, stats
 from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
 from advisor.engine.features import build_features, known_columns
-from advisor.engine.policy import apply_discounts, apply_rule_overrides, filter_by_tags
+from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags, not_cash
 from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
 from advisor.errors import RuleError
 from advisor.model import (
@@ -56,6 +57,8 @@ class Analysis:
 
 def analyse(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings,
             rules: list[LoadedRule], window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> Analysis:
+    """The features of every resource and which rules fired, priced at the discounts the settings give."""
+    catalog = catalog.discounted(discounts(settings))
     inventory, metrics = filter_by_tags(inventory, metrics, settings)
     window = window or _window_of(metrics)
     index = stats.index_series(metrics)
@@ -75,25 +78,25 @@ def findings(analysis: Analysis, settings: Settings | None = None,
     context = analysis.context if settings is None else replace(analysis.context, settings=settings)
     fired = analysis.fired if rule_ids is None else analysis.fired[analysis.fired["rule"].isin(list(rule_ids))]
     found, unresolved = _recommend(fired, context.features, analysis.rules, context)
-    found, _ = apply_discounts(found, analysis.features, context.settings)
     return found, unresolved
 
 
 def audit(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalog, settings: Settings | None = None,
           rules: list[LoadedRule] | None = None, source_label: str = "",
           window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-          problems: Iterable[str] = ()) -> AuditResult:
+          problems: Iterable[str] = (), now: datetime | None = None) -> AuditResult:
+    """``now`` dates the result (and so the age of its price sources); the current time by default."""
     settings = settings or Settings()
     rules = load_rule_set(settings) if rules is None else rules
-    return audit_of(analyse(inventory, metrics, catalog, settings, rules, window), source_label, problems)
+    return audit_of(analyse(inventory, metrics, catalog, settings, rules, window), source_label, problems, now=now)
 
 
 def audit_of(analysis: Analysis, source_label: str = "", problems: Iterable[str] = (),
-             settings: Settings | None = None) -> AuditResult:
+             settings: Settings | None = None, now: datetime | None = None) -> AuditResult:
     """The audit's result from an analysis (with other sizing ``settings`` than the analysis', when given)."""
     settings = settings or analysis.context.settings
     found, unresolved = findings(analysis, settings)
-    _, features = apply_discounts([], analysis.features, settings)
+    features = analysis.features
     recommendations = sorted(found, key=lambda rec: (-rec.monthly_savings, rec.resource_id))
     with_findings = {rec.resource_id for rec in recommendations}
     skipped = dict(analysis.skipped)
@@ -115,6 +118,7 @@ def audit_of(analysis: Analysis, source_label: str = "", problems: Iterable[str]
                 "condition": r.describe_condition(), "file": r.path.name} for r in analysis.rules.values()],
         settings=settings.model_dump(mode="json"),
         problems=list(problems),
+        generated_at=now or datetime.now(UTC),
     )
 
 
@@ -128,7 +132,8 @@ def _window_of(metrics: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     """Resources that get no recommendation, with the reason stated (never a guess)."""
     gates = {k.history_only_if for k in kinds.all_kinds() if k.history_only_if}
-    columns = ["kind", "instance_type", "vcpus", "hourly_price", "region", "state", "hours_observed", *sorted(gates)]
+    columns = ["kind", "instance_type", "vcpus", "hourly_price", "unpriced_reason", "region", "state", "count",
+               "hours_observed", *sorted(gates)]
     reasons: dict[str, str] = {}
     for resource_id, row in features[columns].to_dict("index").items():
         reason = _skip_reason(kinds.get(row["kind"]), row, settings)
@@ -145,11 +150,15 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
         if pd.isna(row["vcpus"]):
             return f"instance type {row['instance_type']} is not in the catalog"
         if pd.isna(row["hourly_price"]):
-            return f"no price for {row['instance_type']} in {row['region']} in the catalog"
+            reason = row["unpriced_reason"]
+            return reason if isinstance(reason, str) and reason else \
+                f"no price for {row['instance_type']} in {row['region']} in the catalog"
     if kind.unpriced_reason and pd.isna(row["hourly_price"]):
         return kind.unpriced_reason.format_map(row)
-    if kind.active_states and row["state"] not in kind.active_states:
+    if not kind.is_active(row["state"]):
         return kind.inactive_reason.format_map(row)
+    if kind.pricing == "instance" and row["count"] <= 0:
+        return "no instances running (count 0): nothing is billed now"
     if not kind.needs_history or (kind.history_only_if and not row[kind.history_only_if]):
         return None
     hours = row["hours_observed"]
@@ -185,11 +194,14 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
             if proposal.blocked:
                 unresolved[resource_id] = proposal.blocked
                 continue
-            row = recommendation.build(loaded, records[resource_id] | {"resource_id": resource_id}, proposal,
-                                       context.settings, context.window, context.catalog.price_list_date)
+            record = records[resource_id] | {"resource_id": resource_id}
+            dates = context.catalog.price_dates(pricing.figures(record, loaded.rule.action))
+            row = recommendation.build(loaded, record, proposal, context.settings, context.window,
+                                       context.catalog.price_list_date, dates)
             if floor is not None and row.monthly_savings < floor:
                 unresolved[resource_id] = (f"{loaded.id}: {proposal.target} would save ${row.monthly_savings:,.2f}"
                                            f" a month, under the rule's minimum of ${floor:,.2f}")
                 continue
-            rows.append(row)
+            paid = records[resource_id]["paid_capacity"]
+            rows.append(not_cash(row, paid) if isinstance(paid, str) else row)
     return rows, unresolved

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.catalog.catalog import LINUX
 from advisor.engine import confidence, evidence
 from advisor.engine.actions import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
-from advisor.model import Kind
+from advisor.model import HOURS_PER_MONTH, Kind
 from advisor.results import Recommendation
 from advisor.settings import Settings
 
@@ -21,7 +22,8 @@ EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network
 
 
 def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, settings: Settings,
-          window: tuple[pd.Timestamp, pd.Timestamp], price_list_date: str | None = None) -> Recommendation:
+          window: tuple[pd.Timestamp, pd.Timestamp], price_list_date: str | None = None,
+          price_dates: Mapping[str, str | None] | None = None) -> Recommendation:
     action = loaded.rule.action
     cost_now = proposal.cost_now if proposal.cost_now is not None else _money(row["monthly_cost"])
     cost_after = proposal.cost_after if proposal.cost_after is not None else cost_now
@@ -55,6 +57,7 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
         "options": proposal.options,
         "price_estimated": bool(row["price_estimated"]) or proposal.price_estimated,
         "price_list_date": price_list_date,
+        "price_dates": dict(price_dates or {}),
     })
 
 
@@ -102,6 +105,20 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
             notes.append(f"The {settings.sizing.horizon_days}-day forecast raises {metric} demand from "
                          f"{observed:.0f}% to {observed + raised:.0f}%" + (" (rising trend)" if bool(
                              row.get(f"{metric}_trend_significant")) else " (recurring weekly peak)"))
+    if row["kind"] == Kind.EC2_INSTANCE and str(row.get("lifecycle")) == "spot":
+        notes.append("A Spot Instance: costs are at the Spot price (the Spot Instance Advisor's savings off "
+                     "on-demand for each type), before and after.")
+    elif row["kind"] == Kind.EC2_INSTANCE and platform_of_row(row) != LINUX:
+        notes.append(f"Costs are at the {platform_of_row(row)} on-demand price of each type, before and after.")
+    discount = row.get("discount_pct")
+    if discount is not None and pd.notna(discount) and discount > 0:
+        notes.append(f"Costs are at your prices: {discount:g} % off on-demand for the current type ([discounts] in "
+                     "the configuration); a target at its own scope's discount; EBS and Spot at public prices.")
+    run_rate = _run_rate(row, proposal)
+    if run_rate:
+        notes.append(f"Money is a monthly rate: this run's cost x {run_rate['runs_per_month']:g} runs a month "
+                     f"(1 run in the {run_rate['window_days']:g}-day window; per run "
+                     f"${run_rate['cost_per_run']:,.2f} now, ${run_rate['savings_per_run']:,.2f} saved).")
     if not bool(row["has_memory_data"]) and row["kind"] == Kind.EC2_INSTANCE:
         notes.append("No memory metrics (CloudWatch agent not installed): memory is held at its current size.")
     evidence = {
@@ -123,6 +140,8 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                      "gpus": _round(row["gpus"]), "gpu_memory_gib": _round(row["gpu_memory_gib"])},
         "notes": [*notes, *proposal.notes],
     }
+    if run_rate:
+        evidence["run_rate"] = run_rate
     return evidence | proposal.evidence
 
 
@@ -142,6 +161,24 @@ def _nan(value: Any) -> bool:
 
 def _yes(value: Any) -> bool:
     return not _nan(value) and bool(value)
+
+
+def platform_of_row(row: Mapping[Hashable, Any]) -> str:
+    platform = row.get("platform")
+    return platform if isinstance(platform, str) and platform else LINUX
+
+
+def _run_rate(row: Mapping[Hashable, Any], proposal: Proposal) -> dict[str, float] | None:
+    """The basis of a job's monthly figures: one run seen in the window, scaled to runs per month."""
+    rate = row.get("runs_per_month")
+    if rate is None or pd.isna(rate) or not rate:
+        return None
+    now = proposal.cost_now if proposal.cost_now is not None else _money(row["monthly_cost"])
+    after = proposal.cost_after if proposal.cost_after is not None else now
+    # the window's length as the rate saw it (a window shorter than the run counts as the run's length)
+    return {"runs_in_window": 1, "window_days": round(HOURS_PER_MONTH / float(rate) / 24, 1),
+            "runs_per_month": round(float(rate), 3), "cost_per_run": round(now / rate, 2),
+            "savings_per_run": round((now - after) / rate, 2)}
 
 
 def _present(value: Any) -> bool:

@@ -1,5 +1,7 @@
 """SageMaker endpoints, one resource per production variant; SageMaker reports per-instance usage summed over
-vCPUs and GPUs (scaled back to 0-100), and the variant's invocations."""
+vCPUs and GPUs (scaled back to 0-100), and the variant's invocations. A variant's cost is its running instances
+(``count``: DescribeEndpoint's CurrentInstanceCount): a variant at 0 (an asynchronous endpoint scaled to zero) or a
+failed endpoint costs nothing now."""
 
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ KIND = ResourceKind(
     pricing="instance",
     service="hosting",
     needs_history=True,
+    # EndpointStatus values with no instances running (a variant's instances are in CurrentInstanceCount)
+    inactive_states=("Failed", "OutOfService", "Deleting"),
+    inactive_reason="endpoint is {state}: no instances to bill",
     metrics=(
         CloudWatchMetric(_ENDPOINTS, "CPUUtilization", "cpu", scale=Scale.PER_VCPU),
         CloudWatchMetric(_ENDPOINTS, "MemoryUtilization", "memory"),

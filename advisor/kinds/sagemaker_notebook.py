@@ -16,6 +16,8 @@ KIND = ResourceKind(
     pricing="instance",
     service="hosting",
     needs_history=True,
+    inactive_states=("Stopped", "Stopping", "Failed", "Deleting"),  # NotebookInstanceStatus: no instance billed
+    inactive_reason="notebook instance is {state}: no instance to bill",
     no_metrics_reason="SageMaker publishes no utilization for notebook instances",
     color="#d97706",
 )

@@ -157,6 +157,8 @@ def _check_cell(column: str, value: object, row: dict, volume_types: tuple[str, 
         return domains.check_choice(str(value).strip().lower(), volume_types)
     if column == "tags":
         return domains.check_tags(value)
+    if column == "instance_groups":
+        return domains.check_instance_groups(value)
     return (None if domains.blank(value) else str(value)), None
 
 

@@ -16,6 +16,7 @@ from advisor.sources.aws.inventory import (
     TrainingJobs,
     collect_inventory,
     ebs_volumes,
+    ec2_instances,
     lagging_billable_seconds,
     sagemaker_endpoints,
 )
@@ -258,3 +259,136 @@ def test_variant_weights_come_from_the_live_current_weight() -> None:
         rows = sagemaker_endpoints(reading)
     assert reading.problems == []
     assert [(r["variant"], r["weight"], r["count"]) for r in rows] == [("A", 0.9, 2), ("B", 0.1, 1)]
+
+
+# ------------------------------------------------------------ what runs now (Stubber: shapes moto does not produce)
+
+KEYS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "y"}
+CREATED = datetime(2026, 11, 1, tzinfo=UTC)
+PLAN = "arn:aws:sagemaker:us-east-1:123456789012:training-plan/gpu-week"
+
+
+def _endpoint_responses(stub: Stubber, name: str, status: str, live: list[dict] | None, config: dict) -> None:
+    """DescribeEndpoint (``live``: its ProductionVariants, None when AWS gives none) and DescribeEndpointConfig."""
+    described = {"EndpointName": name, "EndpointArn": f"arn:aws:sagemaker:us-east-1:1:endpoint/{name}",
+                 "EndpointConfigName": f"{name}-config", "EndpointStatus": status, "CreationTime": CREATED,
+                 "LastModifiedTime": CREATED}
+    if live is not None:
+        described["ProductionVariants"] = live
+    stub.add_response("describe_endpoint", described, {"EndpointName": name})
+    stub.add_response("describe_endpoint_config", {
+        "EndpointConfigName": f"{name}-config", "CreationTime": CREATED,
+        "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:1:endpoint-config/{name}", **config},
+        {"EndpointConfigName": f"{name}-config"})
+
+
+def test_endpoint_variants_count_the_instances_running_now() -> None:
+    """Real DescribeEndpoint shapes moto does not produce: a ``Failed`` endpoint (no live variants), an asynchronous
+    endpoint scaled to zero (``CurrentInstanceCount`` 0, ``AsyncInferenceConfig`` in its config) and a variant with
+    ``ManagedInstanceScaling`` (SageMaker scales it between 1 and 4 instances without a scalable target)."""
+    sagemaker, scaling = boto3.client("sagemaker", **KEYS), boto3.client("application-autoscaling", **KEYS)
+    stubs = Stubber(sagemaker), Stubber(scaling)
+    names = ("broken", "queue", "managed")
+    stubs[0].add_response("list_endpoints", {"Endpoints": [{
+        "EndpointName": n, "EndpointArn": f"arn:aws:sagemaker:us-east-1:1:endpoint/{n}", "CreationTime": CREATED,
+        "LastModifiedTime": CREATED, "EndpointStatus": "InService"} for n in names]})
+    stubs[1].add_response("describe_scalable_targets", {"ScalableTargets": []})
+    stubs[1].add_response("describe_scaling_policies", {"ScalingPolicies": []})
+    variant = {"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.g5.xlarge", "InitialInstanceCount": 2,
+               "InitialVariantWeight": 1.0}
+    _endpoint_responses(stubs[0], "broken", "Failed", None, {"ProductionVariants": [variant]})
+    _endpoint_responses(stubs[0], "queue", "InService", [
+        {"VariantName": "AllTraffic", "CurrentWeight": 1.0, "DesiredWeight": 1.0, "CurrentInstanceCount": 0,
+         "DesiredInstanceCount": 0}],
+        {"ProductionVariants": [variant], "AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://b/out"}}})
+    scaling_config = {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 4}
+    _endpoint_responses(stubs[0], "managed", "InService", [
+        {"VariantName": "AllTraffic", "CurrentWeight": 1.0, "DesiredWeight": 1.0, "CurrentInstanceCount": 3,
+         "DesiredInstanceCount": 3, "ManagedInstanceScaling": scaling_config}],
+        {"ProductionVariants": [{**variant, "ManagedInstanceScaling": scaling_config}]})
+    reading = Reading(lambda service: scaling if service == "application-autoscaling" else sagemaker,
+                      Window.build(days=1, end=CREATED))
+    with stubs[0], stubs[1]:
+        rows = {row["endpoint"]: row for row in sagemaker_endpoints(reading)}
+    assert reading.problems == []
+    assert (rows["broken"]["state"], rows["broken"]["count"]) == ("Failed", 0)  # not the config's initial 2
+    assert (rows["queue"]["endpoint_type"], rows["queue"]["count"]) == ("async", 0)
+    managed = rows["managed"]
+    assert (managed["endpoint_type"], managed["count"], managed["autoscaling"], managed["min_count"],
+            managed["max_count"]) == ("realtime", 3, True, 1, 4)
+
+
+def test_heterogeneous_cluster_groups_and_warm_pool_time_are_read() -> None:
+    """DescribeTrainingJob's real shapes for a heterogeneous cluster (``ResourceConfig.InstanceGroups``, no
+    ``InstanceType``) and a job on a training plan whose warm pool kept its instances (``TrainingPlanArn``,
+    ``WarmPoolStatus``), which moto does not give."""
+    client, stub = _stubbed_tuning_client()
+    end = CREATED + timedelta(hours=5)
+    stub.add_response("list_training_jobs", {"TrainingJobSummaries": [{
+        "TrainingJobName": n, "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/{n}",
+        "CreationTime": CREATED, "TrainingEndTime": end, "TrainingJobStatus": "Completed"}
+        for n in ("hetero", "warm")]})
+    common = {"TrainingJobStatus": "Completed", "SecondaryStatus": "Completed", "CreationTime": CREATED,
+              "AlgorithmSpecification": {"TrainingInputMode": "File"}, "TrainingStartTime": CREATED,
+              "TrainingEndTime": end, "ModelArtifacts": {"S3ModelArtifacts": "s3://b/m.tar.gz"},
+              "StoppingCondition": {"MaxRuntimeInSeconds": 36000}, "TrainingTimeInSeconds": 18000,
+              "BillableTimeInSeconds": 18000}
+    stub.add_response("describe_training_job", {
+        "TrainingJobName": "hetero", "TrainingJobArn": "arn:aws:sagemaker:us-east-1:1:training-job/hetero", **common,
+        "ResourceConfig": {"VolumeSizeInGB": 100, "InstanceGroups": [
+            {"InstanceType": "ml.p4d.24xlarge", "InstanceCount": 2, "InstanceGroupName": "gpu"},
+            {"InstanceType": "ml.c5.4xlarge", "InstanceCount": 4, "InstanceGroupName": "data"}]}},
+        {"TrainingJobName": "hetero"})
+    stub.add_response("describe_training_job", {
+        "TrainingJobName": "warm", "TrainingJobArn": "arn:aws:sagemaker:us-east-1:1:training-job/warm", **common,
+        "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50,
+                           "KeepAlivePeriodInSeconds": 3600, "TrainingPlanArn": PLAN},
+        "WarmPoolStatus": {"Status": "Terminated", "ResourceRetainedBillableTimeInSeconds": 3600}},
+        {"TrainingJobName": "warm"})
+    with stub:
+        rows = {r["resource_id"]: r for r in TrainingJobs(lambda service: client).rows(
+            Window.build(days=1, end=end + timedelta(hours=1)))}
+    stub.assert_no_pending_responses()
+    hetero, warm = rows["hetero"], rows["warm"]
+    assert (hetero["instance_type"], hetero["count"], hetero["instance_groups"]) == (
+        "ml.p4d.24xlarge", 6, "ml.p4d.24xlarge:2;ml.c5.4xlarge:4")
+    assert (warm["instance_groups"], warm["warm_pool_seconds"], warm["billable_seconds"]) == (None, 3600, 18000)
+    assert (hetero["capacity_reservation"], warm["capacity_reservation"]) == (None, PLAN)
+
+
+def test_purchase_option_tenancy_reservation_and_outpost_are_read() -> None:
+    """DescribeInstances' real shapes moto does not produce: an instance in an EC2 Capacity Block
+    (``InstanceLifecycle`` capacity-block, ``CapacityReservationId``), one in an On-Demand Capacity Reservation, one
+    on a Dedicated Host, one on an Outposts rack and Windows instances (``PlatformDetails``, or only ``Platform``
+    "windows")."""
+    client = boto3.client("ec2", **KEYS)
+    stub = Stubber(client)
+
+    def instance(iid: str, **fields) -> dict:
+        return {"InstanceId": iid, "InstanceType": "p5.48xlarge", "State": {"Code": 16, "Name": "running"},
+                "LaunchTime": CREATED, "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
+                "PlatformDetails": "Linux/UNIX", "Architecture": "x86_64", **fields}
+
+    stub.add_response("describe_instances", {"Reservations": [{"ReservationId": "r-1", "Instances": [
+        instance("i-block", InstanceLifecycle="capacity-block", CapacityReservationId="cr-block"),
+        instance("i-odcr", CapacityReservationId="cr-0odcr"),
+        instance("i-host", Placement={"AvailabilityZone": "us-east-1a", "Tenancy": "host", "HostId": "h-1"}),
+        instance("i-rack", OutpostArn="arn:aws:outposts:us-east-1:123456789012:outpost/op-1"),
+        instance("i-win", InstanceType="m5.xlarge", PlatformDetails="Windows", Platform="windows"),
+        {k: v for k, v in instance("i-old-win", InstanceType="m5.xlarge", Platform="windows").items()
+         if k != "PlatformDetails"},  # only the older Platform field
+    ]}]})
+    reading = Reading(lambda service: client, Window.build(days=1, end=CREATED))
+    with stub:
+        rows = {row["resource_id"]: row for row in ec2_instances(reading)}
+    assert reading.problems == []
+    got = {rid: (r["lifecycle"], r["capacity_reservation"], r["tenancy"], r["outpost"], r["platform"])
+           for rid, r in rows.items()}
+    assert got == {
+        "i-block": ("capacity-block", "cr-block", "default", None, "Linux/UNIX"),
+        "i-odcr": ("on-demand", "cr-0odcr", "default", None, "Linux/UNIX"),
+        "i-host": ("on-demand", None, "host", None, "Linux/UNIX"),
+        "i-rack": ("on-demand", None, "default", "arn:aws:outposts:us-east-1:123456789012:outpost/op-1", "Linux/UNIX"),
+        "i-win": ("on-demand", None, "default", None, "Windows"),
+        "i-old-win": ("on-demand", None, "default", None, "Windows"),
+    }

@@ -17,6 +17,8 @@ from advisor.results import recommendations_frame
 from advisor.settings import RulesConfig, Settings, SpotConfig
 
 H = 730.0
+# A job's money is a monthly rate: one run in the fleet's 14-day window (first to last 5-minute sample)
+RUNS = H / (14 * 24 - 5 / 60)
 
 
 def _run(fleet: FleetBuilder, catalog, settings: Settings | None = None):
@@ -138,10 +140,37 @@ def test_training_job_without_spot_saves_the_spot_advisor_discount(catalog):
               checkpointing=True, training_seconds=36000, billable_seconds=36000,
               metrics={"cpu": _flat(fleet, 30)[-run:], "gpu": _flat(fleet, 90)[-run:]})
     rec = _rec(_run(fleet, catalog), "job-1", "sagemaker-training-managed-spot")
-    assert rec["monthly_cost_now"] == pytest.approx(3.825 * 2 * 10, abs=0.01)  # 76.50 for the run
-    assert rec["monthly_savings"] == pytest.approx(76.5 * 0.80, abs=0.01)  # p3.2xlarge Spot: 80 % off
+    assert rec["monthly_cost_now"] == pytest.approx(3.825 * 2 * 10 * RUNS, abs=0.01)  # 76.50 a run, 2.17 a month
+    assert rec["monthly_savings"] == pytest.approx(76.5 * 0.80 * RUNS, abs=0.01)  # p3.2xlarge Spot: 80 % off
+    basis = rec["evidence"]["run_rate"]
+    assert basis == {"runs_in_window": 1, "window_days": 14.0, "runs_per_month": round(RUNS, 3),
+                     "cost_per_run": 76.5, "savings_per_run": 61.2}
+    assert any("monthly rate" in n and "14-day window" in n for n in rec["evidence"]["notes"])
     assert rec["evidence"]["spot"]["savings_pct"] == 80.0
     assert any("/opt/ml/checkpoints" in n and "MaxWaitTimeInSeconds" in n for n in rec["evidence"]["notes"])
+
+
+def test_job_savings_join_the_monthly_headline_as_a_monthly_rate(catalog):
+    """A run's saving is not a month's: the headline adds the job at its run rate, in the same unit as the rest."""
+    from advisor.report.summary import summarize
+
+    fleet = FleetBuilder()
+    fleet.add("job-1", "sagemaker_training_job", instance_type="ml.p3.2xlarge", count=2, managed_spot=False,
+              checkpointing=True, training_seconds=36000, billable_seconds=36000,
+              metrics={"cpu": _flat(fleet, 30)[-120:], "gpu": _flat(fleet, 90)[-120:]})
+    quiet = fleet.noise(5, 20)
+    fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(1, 2), network_in=quiet,
+              network_out=quiet)
+    result = _run(fleet, catalog)
+    summary = summarize(result)
+    job = _rec(result, "job-1", "sagemaker-training-managed-spot")
+    idle = _rec(result, "i-idle", "ec2-idle")
+    per_run = 3.825 * 2 * 10 * 0.80  # 61.20 saved on the one run seen
+    assert job["monthly_savings"] == pytest.approx(per_run * RUNS, abs=0.01)
+    assert job["evidence"]["run_rate"]["savings_per_run"] == pytest.approx(per_run, abs=0.01)
+    assert summary.total_monthly_savings == pytest.approx(job["monthly_savings"] + idle["monthly_savings"], abs=0.01)
+    assert summary.monthly_spend_covered == pytest.approx(job["monthly_cost_now"] + idle["monthly_cost_now"],
+                                                          abs=0.01)
 
 
 def test_training_job_on_spot_reports_its_realised_saving(catalog):
@@ -153,7 +182,7 @@ def test_training_job_on_spot_reports_its_realised_saving(catalog):
     assert (rec["action"], rec["monthly_savings"]) == ("info", 0.0)
     realised = rec["evidence"]["spot_realised"]
     assert realised["savings_pct"] == 60.0  # 1 - 14400 / 36000
-    assert realised["saved"] == pytest.approx(3.825 * 6, abs=0.01)  # 6 of 10 hours not billed
+    assert realised["saved"] == pytest.approx(3.825 * 6 * RUNS, abs=0.01)  # 6 of 10 hours not billed, a month
 
 
 def test_lone_instance_never_gets_spot_but_a_tagged_one_does(catalog):
@@ -304,9 +333,9 @@ def test_tuning_job_without_early_stopping_shows_the_lagging_jobs_cost(catalog):
               metrics={})
     rec = _rec(_run(fleet, catalog), "hpo-1", "sagemaker-tuning-early-stopping")
     assert rec["target"] == "TrainingJobEarlyStoppingType=Auto"
-    assert rec["monthly_cost_now"] == pytest.approx(0.23 * 10)  # 2.30 for the tuning job
-    assert rec["evidence"]["tuning"]["lagging_jobs_cost"] == pytest.approx(0.23 * 4)
-    assert rec["monthly_savings"] == pytest.approx(0.23 * 4 * 0.5)  # share_saved 0.5
+    assert rec["monthly_cost_now"] == pytest.approx(0.23 * 10 * RUNS, abs=0.01)  # 2.30 for the tuning job
+    assert rec["evidence"]["tuning"]["lagging_jobs_cost"] == pytest.approx(0.23 * 4 * RUNS, abs=0.01)
+    assert rec["monthly_savings"] == pytest.approx(0.23 * 4 * 0.5 * RUNS, abs=0.01)  # share_saved 0.5
 
 
 def test_min_monthly_savings_drops_changes_that_do_not_pay(catalog, tmp_path):

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from advisor.engine import accelerators
+from advisor.catalog.catalog import LINUX
+from advisor.engine import accelerators, pricing
 from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.candidates import candidates, service_of
 from advisor.engine.sizing import Mode, Scope, SizingResult, demand_frame, scale_out_options, size_resources
@@ -32,12 +33,14 @@ EI_OPTION_LABEL = "Elastic Inference-style (service ended April 2024: for compar
 @handles("upsize", *SIZED_KINDS)
 @handles("modernize", *SIZED_KINDS)
 def resize(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
-    results = size_resources(rows, ctx.catalog, ctx.settings, MODES[rule.rule.action])
-    proposals = {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
-    if rule.rule.action == "upsize":
-        for rid, option in scale_out_options(rows, ctx.settings).items():
-            proposals[rid] = _with_scale_out(proposals[rid], option, rows.loc[[rid]].iloc[0])
-    return proposals
+    rows, out = _without_clusters(rule, rows)
+    if not rows.empty:
+        results = _size(ctx, rule, rows, MODES[rule.rule.action])
+        out |= {rid: _proposal(rule, rows, rid, result) for rid, result in results.items()}
+        if rule.rule.action == "upsize":
+            for rid, option in scale_out_options(rows, ctx.settings).items():
+                out[rid] = _with_scale_out(out[rid], option, rows.loc[[rid]].iloc[0])
+    return out
 
 
 def _with_scale_out(proposal: Proposal, option: dict[str, Any], row: pd.Series) -> Proposal:
@@ -58,6 +61,66 @@ def _with_scale_out(proposal: Proposal, option: dict[str, Any], row: pd.Series) 
                            f"({option['note']})."])
 
 
+def _size(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame, mode: Mode,
+          scope: Scope | None = None) -> dict[str, SizingResult]:
+    """Size ``rows``; an EC2 instance bought otherwise than Linux on-demand (another platform, a Spot Instance) is
+    sized on the Linux on-demand prices the candidates carry, then its target and options are priced as it buys
+    them (:func:`advisor.engine.pricing.basis_hourly`)."""
+    special = [rid for rid, row in resources(rows) if row["kind"] == Kind.EC2_INSTANCE
+               and (pricing.platform_of(row) != LINUX or pricing.on_spot(row))]
+    view = rows
+    if special:
+        view = rows.copy()
+        for rid in special:
+            row = rows.loc[rid]
+            listed = ctx.catalog.hourly_price(str(row["instance_type"]), str(row["region"]))
+            extra = float(np.nan_to_num(row["ei_hourly"]))
+            view.loc[rid, "hourly_price"] = (np.nan if listed is None else
+                                             listed * ctx.catalog.discounts.factor(row["instance_type"]) + extra)
+    results = size_resources(view, ctx.catalog, ctx.settings, mode, scope=scope)
+    for rid in special:
+        results[rid] = _at_basis(rows.loc[[rid]].iloc[0], results[rid], ctx, mode)
+    return results
+
+
+def _at_basis(row: pd.Series, result: SizingResult, ctx: ActionContext, mode: Mode) -> SizingResult:
+    """The sizing's options priced as the instance buys them; an option without such a price, or one that no longer
+    saves where the mode must save, is dropped. The target stays the sizing's choice, if it survives."""
+    basis = "Spot" if pricing.on_spot(row) else f"{pricing.platform_of(row)} on-demand"
+    now = float(row["hourly_price"])
+    units = float(row["hours_billed"]) * float(row["count"])
+    options = []
+    for option in result.options:
+        name = str(option["instance_type"])
+        hourly, listed = pricing.basis_hourly(name, row, ctx.catalog), ctx.catalog.hourly_price(name, row["region"])
+        if hourly is None or listed is None:
+            continue
+        # keep what is priced beside the type (an Elastic Inference attachment)
+        hourly += option["hourly_price"] - listed * ctx.catalog.discounts.factor(name)
+        if mode != "up" and hourly >= now - 1e-9:
+            continue
+        options.append({**option, "hourly_price": round(hourly, 4), "monthly_cost": round(hourly * units, 2),
+                        "monthly_savings": round((now - hourly) * units, 2), "price_basis": basis})
+    for rank, option in enumerate(options, start=1):
+        option["rank"] = rank
+    target = next((o for o in options if o["instance_type"] == result.target), None)
+    if target is None:
+        note = (f"no target saves at the instance's {basis} price" if result.target is not None else result.note)
+        return SizingResult(result.resource_id, None, None, options=options, demand=result.demand, note=note)
+    return SizingResult(result.resource_id, result.target, target["hourly_price"],
+                        projected_utilization=result.projected_utilization, risk=result.risk, options=options,
+                        demand=result.demand, price_estimated=result.price_estimated)
+
+
+def _without_clusters(rule: LoadedRule, rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Proposal]]:
+    """A heterogeneous training cluster (several instance groups) is not one type to resize: blocked with why."""
+    clusters = rows["instance_groups"].notna() if "instance_groups" in rows else pd.Series(False, index=rows.index)
+    blocked = {str(rid): Proposal(blocked=f"{rule.id}: a heterogeneous cluster ({groups}) is sized group by group, "
+                                          "not as one instance type")
+               for rid, groups in rows.loc[clusters, "instance_groups"].astype(str).items()}
+    return rows[~clusters], blocked
+
+
 class AcceleratorParameters(Parameters):
     cpu_only_gpu_p99: float | None = Field(
         None, ge=0, le=100, description="GPU p99 (%) at or under which CPU-only types are offered too (unset: never)")
@@ -71,13 +134,16 @@ class AcceleratorParameters(Parameters):
 def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """CPU-only options when GPU p99 and the GPU memory maximum are both at most the parameters: dropping every GPU
     needs positive evidence that GPU memory is empty, so a missing GPU memory metric keeps a GPU."""
+    rows, blocked = _without_clusters(rule, rows)
+    if rows.empty:
+        return blocked
     training = (rows["kind"] == Kind.SAGEMAKER_TRAINING_JOB).to_numpy()
     parameters = AcceleratorParameters.of(rule)
     cpu_limit = -np.inf if parameters.cpu_only_gpu_p99 is None else parameters.cpu_only_gpu_p99
     empty = rows["gpu_memory_max"].to_numpy(float) <= parameters.cpu_only_gpu_memory_max  # NaN compares False
     scope = Scope(neuron=np.where(training, "trainium", "inferentia"),
                   cpu_only=(rows["gpu_p99"].to_numpy(float) <= cpu_limit) & empty)
-    results = size_resources(rows, ctx.catalog, ctx.settings, "down", scope=scope)
+    results = _size(ctx, rule, rows, "down", scope)
     proposals = {rid: _proposal(rule, rows, rid, _or_alternative(result)) for rid, result in results.items()}
     endpoints = rows[rows["kind"] == Kind.SAGEMAKER_ENDPOINT]
     for rid, option in _elastic_inference_options(ctx, endpoints).items():
@@ -87,12 +153,12 @@ def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFra
         kept = proposal.options[:2]
         proposal.options = [*kept, option | {"rank": len(kept) + 1}]
         proposal.notes.append(accelerators.elastic_inference_notice())
-    return proposals
+    return proposals | blocked
 
 
 @handles("migrate_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT)
 def migrate_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
-    results = size_resources(rows, ctx.catalog, ctx.settings, "up", scope=Scope(migrate_ei=True))
+    results = _size(ctx, rule, rows, "up", Scope(migrate_ei=True))
     proposals = {}
     for rid, result in results.items():
         proposal = _proposal(rule, rows, rid, result)

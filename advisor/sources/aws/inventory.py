@@ -2,7 +2,7 @@
 
 Each resource kind names its lister here (``advisor.kinds``: ``lister="advisor.sources.aws.inventory:NAME"``);
 a lister takes a :class:`Reading` and returns plain dicts with the columns of ``advisor.model.INVENTORY_COLUMNS``
-(plus a few EC2 extras: platform, architecture, launch_time, autoscaling_group); ``collect_inventory`` adds
+(plus a few EC2 extras: architecture, launch_time, autoscaling_group); ``collect_inventory`` adds
 account and region. States are AWS's own words (``running``, ``InService``, ``ENABLED``...).
 
 Failures are contained per object: an endpoint deleted while the region is read, an endpoint whose config was
@@ -96,9 +96,15 @@ def _instance_rows(instance: dict[str, Any]) -> list[Row]:
     return [{
         "resource_id": instance["InstanceId"], "kind": Kind.EC2_INSTANCE.value,
         "name": tags.get("Name") or instance["InstanceId"], "instance_type": instance["InstanceType"],
-        "count": 1, "lifecycle": "spot" if instance.get("InstanceLifecycle") == "spot" else "on-demand",
+        # AWS's purchase option: spot, scheduled, capacity-block, interruptible-capacity-reservation; none is on-demand
+        "count": 1, "lifecycle": instance.get("InstanceLifecycle") or "on-demand",
         "state": state, "tags": tags,
-        "platform": instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX",
+        # PlatformDetails names the billed platform ("Red Hat Enterprise Linux", "Windows with SQL Server Web"...);
+        # without it, Platform is "windows" for Windows instances and absent for Linux/UNIX
+        "platform": instance.get("PlatformDetails") or ("Windows" if instance.get("Platform") == "windows"
+                                                        else "Linux/UNIX"),
+        "tenancy": (instance.get("Placement") or {}).get("Tenancy") or "default",
+        "capacity_reservation": instance.get("CapacityReservationId"), "outpost": instance.get("OutpostArn"),
         "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
         "autoscaling_group": tags.get("aws:autoscaling:groupName"),
     }]
@@ -163,20 +169,32 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
                                                                  variant.get("InitialVariantWeight", 1.0)))
 
     total_weight = sum(live_weight(v) for v in variants) or 1.0
+    endpoint_type = "async" if config.get("AsyncInferenceConfig") else "realtime"
     rows = []
     for variant in variants:
         variant_name = variant["VariantName"]
         scaling_id = f"endpoint/{name}/variant/{variant_name}"
         target = targets.get(scaling_id, {})
-        count = current.get(variant_name, {}).get("CurrentInstanceCount", variant.get("InitialInstanceCount"))
+        live = current.get(variant_name, {})
+        # the instances running now: none for a variant AWS does not describe as live (a failed endpoint) or one
+        # scaled to 0 (an asynchronous endpoint); the config's InitialInstanceCount is not what runs
+        count = live.get("CurrentInstanceCount") or 0
+        # SageMaker-managed instance scaling (inference components) is auto scaling without a scalable target
+        managed = live.get("ManagedInstanceScaling") or variant.get("ManagedInstanceScaling") or {}
+        managed_on = managed.get("Status") == "ENABLED"
         rows.append({
             "resource_id": f"{name}/{variant_name}", "kind": Kind.SAGEMAKER_ENDPOINT.value,
             "name": f"{name}/{variant_name}", "instance_type": variant.get("InstanceType"),
-            "count": count if count is not None else 0, "state": endpoint.get("EndpointStatus"), "tags": {},
+            "count": count, "state": endpoint.get("EndpointStatus"), "tags": {},
             "endpoint": name, "variant": variant_name, "accelerator_type": variant.get("AcceleratorType"),
             "weight": live_weight(variant) / total_weight,
-            "autoscaling": bool(target) and scaling_id in policies,
-            "min_count": target.get("MinCapacity"), "max_count": target.get("MaxCapacity"),
+            "endpoint_type": "serverless" if variant.get("ServerlessConfig") else endpoint_type,
+            "autoscaling": (bool(target) and scaling_id in policies) or managed_on,
+            # capacity bought in advance: a training plan or ML capacity reservation serving the variant
+            "capacity_reservation": (live.get("CapacityReservationConfig") or variant.get("CapacityReservationConfig")
+                                     or {}).get("MlReservationArn"),
+            "min_count": managed.get("MinInstanceCount") if managed_on else target.get("MinCapacity"),
+            "max_count": managed.get("MaxInstanceCount") if managed_on else target.get("MaxCapacity"),
         })
     return rows
 
@@ -187,24 +205,33 @@ def _ran_in(window: Window, start: datetime | None, end: datetime | None) -> boo
     return start < window.end and end >= window.start
 
 
-def _job_definition(job: dict[str, Any]) -> tuple[str | None, int]:
+def _job_definition(job: dict[str, Any]) -> tuple[str | None, int, str | None]:
+    """(instance type, instances, instance groups) of a job's ResourceConfig. A heterogeneous cluster
+    (``InstanceGroups``) is named by its first group's type and priced group by group (``TYPE:COUNT;...``)."""
     config = job.get("ResourceConfig", {})
     if config.get("InstanceType"):
-        return config["InstanceType"], int(config.get("InstanceCount", 1))
+        return config["InstanceType"], int(config.get("InstanceCount", 1)), None
     groups = config.get("InstanceGroups") or []
-    return (groups[0]["InstanceType"], sum(int(g.get("InstanceCount", 1)) for g in groups)) if groups else (None, 0)
+    if not groups:
+        return None, 0, None
+    described = ";".join(f"{g['InstanceType']}:{int(g.get('InstanceCount', 1))}" for g in groups)
+    return groups[0]["InstanceType"], sum(int(g.get("InstanceCount", 1)) for g in groups), described
 
 
 def _training_row(job: dict[str, Any]) -> Row:
-    instance_type, count = _job_definition(job)
+    instance_type, count, groups = _job_definition(job)
     spot = bool(job.get("EnableManagedSpotTraining"))
+    # a warm pool keeps the instances after the job for KeepAlivePeriodInSeconds, billed at the instance rate
+    warm_pool = (job.get("WarmPoolStatus") or {}).get("ResourceRetainedBillableTimeInSeconds")
     return {
         "resource_id": job["TrainingJobName"], "kind": Kind.SAGEMAKER_TRAINING_JOB.value,
-        "name": job["TrainingJobName"], "instance_type": instance_type, "count": count,
+        "name": job["TrainingJobName"], "instance_type": instance_type, "count": count, "instance_groups": groups,
         "lifecycle": "spot" if spot else "on-demand", "state": job.get("TrainingJobStatus"), "tags": {},
         "managed_spot": spot, "checkpointing": bool(job.get("CheckpointConfig")),
         "training_seconds": job.get("TrainingTimeInSeconds"), "billable_seconds": job.get("BillableTimeInSeconds"),
-        "launch_time": _iso(job.get("TrainingStartTime")),
+        "warm_pool_seconds": warm_pool, "launch_time": _iso(job.get("TrainingStartTime")),
+        # a SageMaker training plan: capacity bought in advance for the job
+        "capacity_reservation": (job.get("ResourceConfig") or {}).get("TrainingPlanArn"),
     }
 
 
@@ -259,7 +286,7 @@ class TrainingJobs:
 def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[str, Any]]]) -> Row:
     config = tuning.get("HyperParameterTuningJobConfig", {})
     definition = tuning.get("TrainingJobDefinition") or (tuning.get("TrainingJobDefinitions") or [{}])[0]
-    instance_type, count = _job_definition(definition)
+    instance_type, count, groups = _job_definition(definition)
     spot = bool(definition.get("EnableManagedSpotTraining"))
     # a multi-definition job states its objective per definition (TrainingJobDefinitions[].TuningObjective)
     objective = config.get("HyperParameterTuningJobObjective") or definition.get("TuningObjective") or {}
@@ -271,8 +298,9 @@ def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[st
     name = tuning["HyperParameterTuningJobName"]
     return {
         "resource_id": name, "kind": Kind.SAGEMAKER_TUNING_JOB.value, "name": name,
-        "instance_type": instance_type, "count": count, "lifecycle": "spot" if spot else "on-demand",
-        "state": tuning.get("HyperParameterTuningJobStatus"), "tags": {},
+        "instance_type": instance_type, "count": count, "instance_groups": groups,
+        "capacity_reservation": (definition.get("ResourceConfig") or {}).get("TrainingPlanArn"),
+        "lifecycle": "spot" if spot else "on-demand", "state": tuning.get("HyperParameterTuningJobStatus"), "tags": {},
         "managed_spot": spot, "checkpointing": bool(definition.get("CheckpointConfig")),
         "early_stopping": "Hyperband" if hyperband else config.get("TrainingJobEarlyStoppingType", "Off"),
         "training_jobs": len(jobs),
