@@ -68,6 +68,8 @@ INVENTORY_COLUMNS = (
     "early_stopping", "training_jobs", "lagging_billable_seconds",
     # batch_compute_environment: instance_type holds the allowed types, comma-separated
     "allocation_strategy", "max_vcpus", "vcpu_hours",
+    # set by the AWS source: {metric: periods} counted as zero because AWS publishes the metric only with activity
+    "measured_zeros",
 )
 METRICS_COLUMNS = ("resource_id", "metric", "timestamp", "value")
 

@@ -101,6 +101,12 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                          f"{observed:.0f}% to {demand:.0f}%" +
                          (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
                           " (recurring weekly peak)"))
+    zeros = row.get("measured_zeros")
+    if isinstance(zeros, dict) and zeros:
+        notes.append("Measured zeros: " + ", ".join(f"{count:,} periods of {metric}" for metric, count in
+                                                   sorted(zeros.items()))
+                     + " had no datapoint and count as zero: AWS publishes these counters only when there is "
+                       "activity, the resource was active then and CloudWatch answered those periods in full.")
     if not bool(row["has_memory_data"]) and row["kind"] == Kind.EC2_INSTANCE:
         notes.append("No memory metrics (CloudWatch agent not installed): memory is held at its current size.")
     evidence = {
@@ -122,6 +128,8 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                      "gpus": _round(row["gpus"]), "gpu_memory_gib": _round(row["gpu_memory_gib"])},
         "notes": [*notes, *proposal.notes],
     }
+    if isinstance(zeros, dict) and zeros:
+        evidence["measured_zeros"] = dict(zeros)
     return evidence | proposal.evidence
 
 

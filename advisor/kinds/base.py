@@ -28,6 +28,8 @@ Pricing = Literal["instance", "volume", "vcpu_hours"]
 # (resource_id, member) of a CloudWatch series from its dimensions, or None when it is not this kind's series.
 # The member tells apart the parts averaged into one resource's metric (an instance's GPUs, a job's hosts).
 Owner = Callable[[Mapping[str, str]], tuple[str, str] | None]
+# The dimension sets of a resource's series, known from its inventory row without asking ListMetrics ([]: none).
+Dimensions = Callable[[Mapping[str, Any]], list[dict[str, str]]]
 
 
 class Scale(StrEnum):
@@ -50,6 +52,10 @@ class CloudWatchMetric:
     stats: tuple[str, ...] = GAUGE
     scale: Scale = Scale.NONE
     part: str = ""  # "used" / "total": the two halves of GPU memory % = used / total
+    # AWS publishes it only when there is activity (a counter such as Invocations): while the resource is active,
+    # a period CloudWatch answered without a datapoint is a measured zero, and ListMetrics (which lists only
+    # series with data in the last two weeks) is not asked whether it exists.
+    zero_when_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class ResourceKind:
     history_only_if: str | None = None  # a boolean features column: history is needed only where it is true
     metrics: tuple[CloudWatchMetric, ...] = ()
     owner: Owner | None = None
+    # Series queried by their known dimensions where ListMetrics does not list them: a zero_when_absent metric,
+    # and every metric of a resource ListMetrics lists nothing for (a job that ended over two weeks ago).
+    dimensions: Dimensions | None = None
     no_metrics_reason: str | None = None  # why a kind that needs history has no CloudWatch metric to read
     unpriced_reason: str | None = None  # skip reason when no hourly price could be found
     active_states: tuple[str, ...] = ()  # when set, a resource in another state is skipped with ``inactive_reason``

@@ -1,7 +1,10 @@
 """CloudWatch: which series exist, the fewest GetMetricData calls to fetch them, the fetch, and normalisation.
 
 * ``discover``: ListMetrics (paginated, per namespace and metric) tells which series exist, so a metric that is
-  not published (no CloudWatch agent, no GPU) is absent, never zero.
+  not published (no CloudWatch agent, no GPU) is absent, never zero. ListMetrics lists only series with data in
+  the last two weeks, so series a kind knows the dimensions of are queried too where it lists none.
+* ``measured_zeros``: a counter AWS publishes only with activity (SageMaker Invocations, EBS I/O on Xen
+  instances) is zero, not absent, in the periods CloudWatch answered while the resource was active.
 * ``plan_calls``: GetMetricData takes up to 500 queries and returns up to 100,800 datapoints per call, and all
   queries of a call share one StartTime/EndTime. Series that need the same range are packed into calls; when a
   range holds so many periods that the datapoint limit leaves room for few queries, the range is cut into time
@@ -20,7 +23,7 @@ import json
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -78,15 +81,18 @@ class Query:
                 "ReturnData": True}
 
 
-def discover(cloudwatch: Any, resources: Iterable[tuple[str, str]]) -> list[Series]:
-    """The series that exist for ``(resource_id, kind)`` pairs, one per resource, source and member.
+def discover(cloudwatch: Any, resources: Iterable[Mapping[str, Any]]) -> list[Series]:
+    """The series that exist for inventory rows (``resource_id``, ``kind``...), one per resource, source and member.
 
     When a metric is published under several dimension sets (the agent's ``append_dimensions``), the one with
     the fewest dimensions is read. Duplicate listings (moto lists multi-dimension metrics once per datum) collapse.
+    ListMetrics lists only series with data in the last two weeks, so series of a kind's known dimensions are
+    added where it lists none (see :func:`known_series`).
     """
+    rows = list(resources)
     wanted: dict[str, set[str]] = defaultdict(set)
-    for resource_id, kind in resources:
-        wanted[str(kind)].add(resource_id)
+    for row in rows:
+        wanted[str(row["kind"])].add(str(row["resource_id"]))
     found: dict[tuple[str, Source, str], set[tuple[tuple[str, str], ...]]] = defaultdict(set)
     paginator = cloudwatch.get_paginator("list_metrics")
     for source in sources():
@@ -98,8 +104,36 @@ def discover(cloudwatch: Any, resources: Iterable[tuple[str, str]]) -> list[Seri
                 belongs = owner(source.kind, dict(dims))
                 if belongs and belongs[0] in wanted[source.kind]:
                     found[(belongs[0], source, belongs[1])].add(dims)
+    found.update(known_series(rows, {(rid, source) for rid, source, _ in found}))
     return [Series(resource_id, source, min(options, key=lambda d: (len(d), d)))
             for (resource_id, source, _), options in sorted(found.items(), key=lambda item: _sort_key(item[0]))]
+
+
+def known_series(rows: Iterable[Mapping[str, Any]], listed: set[tuple[str, Source]]
+                 ) -> dict[tuple[str, Source, str], set[tuple[tuple[str, str], ...]]]:
+    """Series ListMetrics did not list but the kind knows the dimensions of (``ResourceKind.dimensions``).
+
+    A zero-when-absent metric (a counter AWS publishes only with activity) is queried whenever it is not listed;
+    every metric is queried for a resource ListMetrics lists nothing for (a training job that ended more than two
+    weeks ago). A query for a series that does not exist answers ``Complete`` without data: absent, as before.
+    """
+    seen = {resource_id for resource_id, _ in listed}
+    by_kind: dict[str, list[Source]] = defaultdict(list)
+    for source in sources():
+        by_kind[source.kind].append(source)
+    out: dict[tuple[str, Source, str], set[tuple[tuple[str, str], ...]]] = {}
+    for row in rows:
+        kind = kinds.get(str(row["kind"]))
+        resource_id = str(row["resource_id"])
+        if kind.dimensions is None:
+            continue
+        for dims in kind.dimensions(row):
+            member = (owner(kind.id, dims) or ("", ""))[1]
+            for source in by_kind[kind.id]:
+                if (resource_id, source) in listed or (resource_id in seen and not source.zero_when_absent):
+                    continue
+                out[(resource_id, source, member)] = {tuple(dims.items())}
+    return out
 
 
 def _sort_key(key: tuple[str, Source, str]) -> tuple[str, str, str, str]:
@@ -274,6 +308,59 @@ def _page(response: dict[str, Any], series_ids: np.ndarray) -> pd.DataFrame:
                          "value": np.concatenate(values)})
 
 
+# ------------------------------------------------------------------------------------------ measured zeros
+
+
+Fetch = Callable[[np.ndarray], dict[int, list[tuple[int, int]]]]  # series ids -> ranges logged as fetched
+
+
+def measured_zeros(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFrame, fetched: Fetch,
+                   start: int, end: int) -> tuple[pd.DataFrame, dict[tuple[str, str, str], dict[str, int]]]:
+    """Zero datapoints where a zero-when-absent metric of an active resource has none, and how many per resource.
+
+    A counter AWS publishes only with activity (SageMaker Invocations, EBS VolumeReadOps on Xen instances) has
+    no datapoint for a quiet period. Such a period is a measured zero only when the resource was active then
+    (``metrics_since`` of its inventory row: an endpoint's last change while serving, a volume's attachment) and
+    CloudWatch answered ``Complete`` for it (logged as fetched); any other missing period stays unknown.
+    Returns the points with the zeros added and ``(account, region, resource_id) -> {metric: zero periods}``.
+    """
+    if series.empty or "metrics_since" not in inventory.columns:
+        return points, {}
+    by_name = {(s.kind, s.namespace, s.name): s for s in sources() if s.zero_when_absent}
+    since: dict[tuple[str, str, str], tuple[str, int]] = {}
+    for account, region, rid, kind, moment in zip(*(inventory[c] for c in ("account", "region", "resource_id",
+                                                                           "kind", "metrics_since")), strict=True):
+        if isinstance(moment, str) and moment:
+            since[(str(account), str(region), str(rid))] = (str(kind), int(pd.Timestamp(moment).timestamp()))
+    chosen = []
+    for row in series.to_dict("records"):
+        key = (str(row["account"]), str(row["region"]), str(row["resource_id"]))
+        if key in since and (since[key][0], row["namespace"], row["metric_name"]) in by_name:
+            chosen.append((row, key, by_name[(since[key][0], row["namespace"], row["metric_name"])]))
+    if not chosen:
+        return points, {}
+    ids = np.asarray([row["series_id"] for row, _, _ in chosen], dtype=np.int64)
+    ranges = fetched(ids)
+    mine = points[points["series_id"].isin(ids)]
+    present = mine.groupby("series_id")["ts"].unique() if not mine.empty else pd.Series(dtype=object)
+    added: list[pd.DataFrame] = []
+    counts: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    for row, key, source in chosen:
+        period = int(row["period"])
+        first = max(start, -(-since[key][1] // period) * period)  # the first whole period while active
+        stamps = np.arange(first, end, period, dtype=np.int64)
+        answered = np.zeros(len(stamps), dtype=bool)
+        for low, high in ranges.get(int(row["series_id"]), []):
+            answered |= (stamps >= low) & (stamps + period <= high)
+        have = present.get(row["series_id"])
+        zeros = stamps[answered & ~np.isin(stamps, have if have is not None else [])]
+        counts[key][source.metric] = max(counts[key].get(source.metric, 0), len(zeros))
+        added.append(pd.DataFrame({"series_id": row["series_id"], "ts": zeros, "value": 0.0}))
+    filled = pd.concat([points, *added], ignore_index=True) if added else points
+    return filled, {key: {m: n for m, n in found.items() if n} for key, found in counts.items()
+                    if any(found.values())}
+
+
 # ---------------------------------------------------------------------------------------------- normalize
 
 
@@ -306,7 +393,8 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
              for account, region, rid, kind, instance_type in zip(*(inventory[c] for c in described), strict=True)}
     by_name = {(s.kind, s.namespace, s.name): s for s in sources()}
     rows, problems = [], set()
-    for s in series.to_dict("records"):
+    # a series queried by its known dimensions may have no data (a CPU job's GPU metrics): nothing to normalise
+    for s in series[series["series_id"].isin(points["series_id"].unique())].to_dict("records"):
         kind, instance_type = types.get((s["account"], s["region"], s["resource_id"]), (None, None))
         source = by_name.get((kind, s["namespace"], s["metric_name"]))
         if source is None:

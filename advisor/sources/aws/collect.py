@@ -26,6 +26,7 @@ from advisor.sources.aws.cloudwatch import (
     Query,
     discover,
     fetch_call,
+    measured_zeros,
     missing_ranges,
     normalize,
     plan_calls,
@@ -120,7 +121,7 @@ class _Run:
         result = _Target(rows=len(rows), problems=problems)
         cloudwatch = client("cloudwatch")
         try:
-            series = discover(cloudwatch, [(r["resource_id"], r["kind"]) for r in rows])
+            series = discover(cloudwatch, rows)
         except Exception as exc:  # expected (AWS) or not, the region's inventory is kept
             result.problems.append(f"{prefix}: CloudWatch metrics not collected: ListMetrics failed "
                                    f"({describe_error(exc)})")
@@ -247,6 +248,10 @@ def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple
         raw = pd.DataFrame(columns=[*INVENTORY_REQUIRED, "account", "instance_type"])
     window = collection.window
     series, points = store.load_points(collection.targets, window.period, epoch(window.start), epoch(window.end))
+    points, zeros = measured_zeros(series, points, raw, store.fetched, epoch(window.start), epoch(window.end))
+    raw["measured_zeros"] = pd.Series([zeros.get((str(a), str(r), str(i))) for a, r, i in
+                                       zip(raw["account"], raw["region"], raw["resource_id"], strict=True)],
+                                      index=raw.index, dtype=object)
     metrics, problems = normalize(series, points, raw, catalog, window.period)
     raw, metrics = _qualify_duplicates(raw, metrics)
     inventory = normalize_inventory(raw, "AWS inventory")

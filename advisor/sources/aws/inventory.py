@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from advisor import kinds
+from advisor.kinds.sagemaker_endpoint import SERVING_STATES
 from advisor.model import Kind
 from advisor.sources.aws.session import AWS_ERRORS, describe_error
 from advisor.sources.aws.window import Window
@@ -114,11 +115,14 @@ def _volume_rows(volume: dict[str, Any]) -> list[Row]:
     # an ECS/Fargate task's volume has no InstanceId: its attachment names the task in AssociatedResource
     attached = [a.get("InstanceId") or a.get("AssociatedResource") for a in volume.get("Attachments", [])
                 if a.get("InstanceId") or a.get("AssociatedResource")]
+    # EBS reports I/O only while attached: from the first attachment, a period without I/O data is a measured zero
+    since = min((a["AttachTime"] for a in volume.get("Attachments", []) if a.get("AttachTime")), default=None)
     return [{
         "resource_id": volume["VolumeId"], "kind": Kind.EBS_VOLUME.value,
         "name": tags.get("Name") or volume["VolumeId"], "count": 1, "state": volume.get("State"), "tags": tags,
         "volume_type": volume.get("VolumeType"), "size_gib": volume.get("Size"), "iops": volume.get("Iops"),
         "throughput_mibps": volume.get("Throughput"), "attached_to": ",".join(attached) or None,
+        "metrics_since": _iso(since) if volume.get("State") == "in-use" else None,
     }]
 
 
@@ -163,6 +167,10 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
                                                                  variant.get("InitialVariantWeight", 1.0)))
 
     total_weight = sum(live_weight(v) for v in variants) or 1.0
+    # a serving variant is known to run as configured since the endpoint's last change; from then on a period
+    # without an Invocations datapoint is a measured zero (SageMaker publishes it only when there are requests)
+    serving = endpoint.get("EndpointStatus") in SERVING_STATES
+    since = endpoint.get("LastModifiedTime") or endpoint.get("CreationTime")
     rows = []
     for variant in variants:
         variant_name = variant["VariantName"]
@@ -177,6 +185,7 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
             "weight": live_weight(variant) / total_weight,
             "autoscaling": bool(target) and scaling_id in policies,
             "min_count": target.get("MinCapacity"), "max_count": target.get("MaxCapacity"),
+            "metrics_since": _iso(since) if serving else None,
         })
     return rows
 
