@@ -57,8 +57,8 @@ PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_M
 INVENTORY_REQUIRED = ("resource_id", "kind", "region")
 INVENTORY_COLUMNS = (
     "resource_id", "kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state", "tags",
-    # ebs_volume
-    "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to",
+    # ebs_volume (multi_attach: io1/io2 Multi-Attach enabled)
+    "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to", "multi_attach",
     # sagemaker_endpoint (weight: the variant's share of traffic)
     "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight",
     # sagemaker_training_job (and the totals of a tuning job's training jobs)

@@ -26,7 +26,7 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
     cost_after = proposal.cost_after if proposal.cost_after is not None else cost_now
     score = proposal.confidence if proposal.confidence is not None else _confidence(row, action)
     limits = evidence.assess(loaded, row, settings)
-    score = min(score, limits.cap)
+    score = min(score, limits.cap, proposal.confidence_cap)
     proposal.notes.extend(limits.notes)
     current = row["instance_type"] if _present(row["instance_type"]) else row["volume_type"]
     return Recommendation.model_validate({

@@ -56,6 +56,9 @@ class CloudWatchMetric:
     # a period CloudWatch answered without a datapoint is a measured zero, and ListMetrics (which lists only
     # series with data in the last two weeks) is not asked whether it exists.
     zero_when_absent: bool = False
+    # Read at this period (seconds) when CloudWatch still holds it, even if the window's period is coarser: EBS
+    # I/O counters are sums per minute, so per-minute sums show the peak a 5-minute average hides. 0: the window's.
+    period: int = 0
 
 
 @dataclass(frozen=True)

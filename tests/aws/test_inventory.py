@@ -40,6 +40,7 @@ def test_every_kind_is_read_with_its_fields(seed: Seeder) -> None:
     spot = seed.instance("g4dn.xlarge", spot=True)
     attached = seed.volume("gp3", 200, attach_to=web, Iops=4000, Throughput=250)
     loose = seed.volume("gp2", 50)
+    shared = seed.volume("io2", 100, attach_to=web, Iops=1000, MultiAttachEnabled=True)
     seed.endpoint("ranker", [
         {"VariantName": "A", "InitialInstanceCount": 2, "InstanceType": "ml.g4dn.xlarge", "InitialVariantWeight": 3},
         {"VariantName": "B", "InitialInstanceCount": 1, "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 1,
@@ -65,6 +66,9 @@ def test_every_kind_is_read_with_its_fields(seed: Seeder) -> None:
     assert (rows[attached]["volume_type"], rows[attached]["size_gib"], rows[attached]["iops"],
             rows[attached]["throughput_mibps"], rows[attached]["attached_to"]) == ("gp3", 200, 4000, 250, web)
     assert rows[loose]["attached_to"] is None and rows[loose]["volume_type"] == "gp2"
+    assert rows[shared]["multi_attach"] is True and rows[attached]["multi_attach"] is False
+    # from its attachment, an in-use volume's missing I/O datapoints are measured zeros; a loose one has none
+    assert rows[attached]["metrics_since"] and rows[loose]["metrics_since"] is None
 
     a, b = rows["ranker/A"], rows["ranker/B"]
     assert (a["kind"], a["endpoint"], a["variant"], a["instance_type"], a["count"]) == (

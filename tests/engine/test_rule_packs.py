@@ -129,8 +129,10 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
     "ebs-idle": ({"kind": "ebs_volume", "attached": True, "days_observed": 10.0, "total_iops_max": 0.2}, {
         "io": lambda t: {"total_iops_max": t["max_iops"] + EPS},
         "days": lambda t: {"days_observed": t["min_days"] - EPS}}),
-    "ebs-gp2-burst-draining": ({"kind": "ebs_volume", "volume_type": "gp2", "burst_balance_min": 5.0}, {
+    "ebs-gp2-burst-draining": ({"kind": "ebs_volume", "volume_type": "gp2", "size_gib": 500.0,
+                                "burst_balance_min": 5.0}, {
         "balance": lambda t: {"burst_balance_min": t["burst_balance_below"] + EPS},
+        "1,000 GiB and more do not burst": lambda t: {"size_gib": t["max_size_gib"]},
         "gp3": lambda t: {"volume_type": "gp3"}}),
     "ebs-io-overprovisioned": ({"kind": "ebs_volume", "volume_type": "io2", "iops_used_pct": 10.0}, {
         "used": lambda t: {"iops_used_pct": t["iops_used_below"] + EPS},

@@ -39,7 +39,7 @@ from advisor.store.cache import Store
 MAX_QUERIES = 500
 MAX_POINTS = 100_800
 # CloudWatch statistic -> the ``stat`` column: a per-period Sum divided by the period is the period's mean rate.
-STAT_NAMES = {"Average": "avg", "Maximum": "max", "Sum": "avg"}
+STAT_NAMES = {"Average": "avg", "Maximum": "max", "Minimum": "min", "Sum": "avg"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class Series:
 class Query:
     series: Series
     stat: str
+    period: int = 0  # 0: the window's period
 
     def request(self, query_id: str, period: int) -> dict[str, Any]:
         metric = {"Namespace": self.series.source.namespace, "MetricName": self.series.source.name,
@@ -140,18 +141,27 @@ def _sort_key(key: tuple[str, Source, str]) -> tuple[str, str, str, str]:
     return key[0], key[1].namespace, key[1].name, key[2]
 
 
-def queries_for(series: Iterable[Series]) -> list[Query]:
-    return [Query(s, stat) for s in series for stat in s.source.stats]
+def source_period(source: CloudWatchMetric, period: int, finest: int) -> int:
+    """The period a source is read at: its own when declared finer than the window's ``period`` and CloudWatch
+    still holds it (``finest``), else the window's."""
+    return max(source.period, finest) if 0 < source.period < period else period
+
+
+def queries_for(series: Iterable[Series], period: int = 0, finest: int = 0) -> list[Query]:
+    """Each series' queries, one per declared statistic, at :func:`source_period` (0: the window's period)."""
+    return [Query(s, stat, source_period(s.source, period, finest) if period else 0)
+            for s in series for stat in s.source.stats]
 
 
 def series_keys(queries: list[Query], account: str, region: str, period: int) -> pd.DataFrame:
-    """The store's identity of each query's series (``advisor.store.cache.SERIES_KEY`` columns)."""
+    """The store's identity of each query's series (``advisor.store.cache.SERIES_KEY`` columns); ``period`` is
+    that of the queries that name none."""
     return pd.DataFrame({
         "account": account, "region": region, "resource_id": [q.series.resource_id for q in queries],
         "namespace": [q.series.source.namespace for q in queries],
         "metric_name": [q.series.source.name for q in queries],
         "dimensions": [json.dumps(q.series.dimensions) for q in queries],
-        "stat": [q.stat for q in queries], "period": period,
+        "stat": [q.stat for q in queries], "period": [q.period or period for q in queries],
     })
 
 
@@ -377,8 +387,8 @@ def _divisor(source: Source, period: int, spec: pd.Series | None) -> float | Non
     return count if count > 0 else None
 
 
-def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFrame, catalog: Catalog,
-              period: int) -> tuple[pd.DataFrame, list[str]]:
+def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFrame,
+              catalog: Catalog) -> tuple[pd.DataFrame, list[str]]:
     """Raw stored series -> rows ``account, region, resource_id, metric, stat, timestamp, value`` (DESIGN §2).
 
     Per-GPU and per-host series are averaged per timestamp; GPU memory % is used / total per GPU, then
@@ -401,7 +411,7 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
             continue
         known = isinstance(instance_type, str) and instance_type
         spec = catalog.spec(instance_type) if known and source.scale in (Scale.PER_VCPU, Scale.PER_GPU) else None
-        divisor = _divisor(source, period, spec)
+        divisor = _divisor(source, int(s["period"]), spec)
         if divisor is None:
             problems.add(f"{s['resource_id']}: {source.namespace} {source.name} not normalised: "
                          f"{instance_type if known else 'no instance type'} has no {source.scale.value[4:]} "

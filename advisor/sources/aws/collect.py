@@ -32,6 +32,8 @@ from advisor.sources.aws.cloudwatch import (
     plan_calls,
     queries_for,
     series_keys,
+    source_period,
+    sources,
 )
 from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory
 from advisor.sources.aws.session import (
@@ -126,7 +128,7 @@ class _Run:
             result.problems.append(f"{prefix}: CloudWatch metrics not collected: ListMetrics failed "
                                    f"({describe_error(exc)})")
             return result
-        queries = queries_for(series)
+        queries = queries_for(series, self.window.period, self.window.finest)
         result.series, result.queries = len(series), len(queries)
         calls, ids = self._plan(queries, account.account_id, region)
         result.planned = len(calls)
@@ -156,13 +158,15 @@ class _Run:
         ids = self.store.series_ids(series_keys(queries, account, region, window.period))
         fetched = self.store.fetched(ids)
         start, end = epoch(window.start), epoch(window.end)
-        needs, refetch = [], []
+        needs: dict[int, list[tuple[int, int, int]]] = {}  # per period: every query of a call shares its period
+        refetch = []
         for index, series_id in enumerate(ids):
             for low, high in missing_ranges(fetched.get(int(series_id), []), start, end):
-                needs.append((index, low, high))
+                needs.setdefault(queries[index].period or window.period, []).append((index, low, high))
                 refetch.append((int(series_id), low, high))
         self.store.forget(pd.DataFrame(refetch, columns=["series_id", "start_ts", "end_ts"]))
-        return plan_calls(needs, window.period, *self.limits), ids
+        return [call for period, wanted in sorted(needs.items())
+                for call in plan_calls(wanted, period, *self.limits)], ids
 
     def _call(self, cloudwatch: Any, call: Call, queries: list[Query], ids: Any) -> Fetched:
         fetched = fetch_call(cloudwatch, call, queries, ids, self.store, epoch(self.window.settled), self.stop)
@@ -247,12 +251,16 @@ def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple
     if raw.empty:
         raw = pd.DataFrame(columns=[*INVENTORY_REQUIRED, "account", "instance_type"])
     window = collection.window
-    series, points = store.load_points(collection.targets, window.period, epoch(window.start), epoch(window.end))
+    periods = sorted({window.period, *(source_period(s, window.period, window.finest) for s in sources())})
+    loaded = [store.load_points(collection.targets, period, epoch(window.start), epoch(window.end))
+              for period in periods]
+    series = pd.concat([frame for frame, _ in loaded], ignore_index=True)
+    points = pd.concat([frame for _, frame in loaded], ignore_index=True)
     points, zeros = measured_zeros(series, points, raw, store.fetched, epoch(window.start), epoch(window.end))
     raw["measured_zeros"] = pd.Series([zeros.get((str(a), str(r), str(i))) for a, r, i in
                                        zip(raw["account"], raw["region"], raw["resource_id"], strict=True)],
                                       index=raw.index, dtype=object)
-    metrics, problems = normalize(series, points, raw, catalog, window.period)
+    metrics, problems = normalize(series, points, raw, catalog)
     raw, metrics = _qualify_duplicates(raw, metrics)
     inventory = normalize_inventory(raw, "AWS inventory")
     return inventory, normalize_metrics(metrics.drop(columns=["account", "region"]), "CloudWatch metrics"), problems

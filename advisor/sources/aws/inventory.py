@@ -122,6 +122,7 @@ def _volume_rows(volume: dict[str, Any]) -> list[Row]:
         "name": tags.get("Name") or volume["VolumeId"], "count": 1, "state": volume.get("State"), "tags": tags,
         "volume_type": volume.get("VolumeType"), "size_gib": volume.get("Size"), "iops": volume.get("Iops"),
         "throughput_mibps": volume.get("Throughput"), "attached_to": ",".join(attached) or None,
+        "multi_attach": bool(volume.get("MultiAttachEnabled")),
         "metrics_since": _iso(since) if volume.get("State") == "in-use" else None,
     }]
 
