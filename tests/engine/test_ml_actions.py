@@ -144,6 +144,17 @@ def test_training_job_without_spot_saves_the_spot_advisor_discount(catalog):
     assert any("/opt/ml/checkpoints" in n and "MaxWaitTimeInSeconds" in n for n in rec["evidence"]["notes"])
 
 
+def test_on_demand_job_with_billable_seconds_only_still_gets_managed_spot(catalog):
+    """An on-demand job's training time equals its billable time: a file source may give only billable_seconds."""
+    fleet = FleetBuilder()
+    fleet.add("job-b", "sagemaker_training_job", instance_type="ml.p3.2xlarge", count=1, managed_spot=False,
+              checkpointing=True, billable_seconds=7200, metrics={"cpu": _flat(fleet, 30)[-24:]})
+    rec = _rec(_run(fleet, catalog), "job-b", "sagemaker-training-managed-spot")
+    assert rec["monthly_cost_now"] == pytest.approx(3.825 * 2, abs=0.01)  # the 2-hour run
+    assert rec["monthly_savings"] == pytest.approx(3.825 * 2 * 0.80, abs=0.01)
+    assert rec["rationale"].startswith("This 2.0-hour run on 1 x ml.p3.2xlarge used on-demand capacity")
+
+
 def test_training_job_on_spot_reports_its_realised_saving(catalog):
     fleet = FleetBuilder()
     fleet.add("job-2", "sagemaker_training_job", instance_type="ml.p3.2xlarge", count=1, managed_spot=True,

@@ -108,9 +108,9 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "lone instance": lambda t: {"interruptible": False},
         "already spot": lambda t: {"lifecycle": "spot"}}),
     "sagemaker-training-managed-spot": ({"kind": "sagemaker_training_job", "managed_spot": False,
-                                         "spot_savings_pct": 60.0, "training_hours": 3.0}, {
+                                         "spot_savings_pct": 60.0, "hours_billed": 3.0}, {
         "savings": lambda t: {"spot_savings_pct": t["min_savings_pct"] - EPS},
-        "short job": lambda t: {"training_hours": t["min_training_hours"] - EPS},
+        "short job": lambda t: {"hours_billed": t["min_training_hours"] - EPS},
         "already spot": lambda t: {"managed_spot": True},
         "unknown": lambda t: {"managed_spot": None}}),
     "sagemaker-training-spot-realised": ({"kind": "sagemaker_training_job", "managed_spot": True,
