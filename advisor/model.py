@@ -59,8 +59,10 @@ INVENTORY_COLUMNS = (
     "resource_id", "kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state", "tags",
     # ebs_volume (multi_attach: io1/io2 Multi-Attach enabled)
     "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to", "multi_attach",
-    # sagemaker_endpoint (weight: the variant's share of traffic)
-    "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight",
+    # sagemaker_endpoint (weight: the variant's share of traffic; variant_role: production or shadow;
+    # scaling_suspended: its scalable target's dynamic scaling is suspended)
+    "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight", "variant_role",
+    "scaling_suspended",
     # sagemaker_training_job (and the totals of a tuning job's training jobs)
     "managed_spot", "checkpointing", "billable_seconds", "training_seconds",
     # sagemaker_tuning_job: early_stopping Off|Auto|Hyperband (which stops trials itself); billable seconds of jobs

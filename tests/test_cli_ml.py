@@ -29,7 +29,7 @@ EXPECTED = {
     "vol-loose": ("ebs-unattached", "delete", "delete", 10.0),
     "one/AllTraffic": ("sagemaker-endpoint-single-instance", "add_instance", "ml.c5.xlarge x2", -148.63),
     "burst/AllTraffic": ("sagemaker-endpoint-bursty", "scale_to_zero", "asynchronous inference (scale to 0)", ">0"),
-    "ab/test": ("sagemaker-endpoint-ab-variant", "rightsize_variant", "ml.m5.xlarge x1", 167.9),
+    "ab/test": ("sagemaker-endpoint-ab-variant", "rightsize_variant", "ml.m5.xlarge x2", 335.8),
     "nb-idle": ("sagemaker-notebook-idle", "stop", "stop", 36.35),
     "hpo": ("sagemaker-tuning-early-stopping", "enable_early_stopping", "TrainingJobEarlyStoppingType=Auto", 0.46),
 }
@@ -52,8 +52,8 @@ def ml_dir(tmp_path_factory) -> Path:
     endpoint("one/AllTraffic", "ml.c5.xlarge", 1, flat(99, 101))
     hour = (np.arange(fleet.n) % STEPS_PER_DAY) // 12
     endpoint("burst/AllTraffic", "ml.c5.2xlarge", 2, np.where(hour == 2, 500.0, 0.0))
-    endpoint("ab/main", "ml.m5.xlarge", 2, np.full(fleet.n, 200.0), weight=0.9)
-    endpoint("ab/test", "ml.m5.xlarge", 2, np.full(fleet.n, 10.0), weight=0.1)
+    endpoint("ab/main", "ml.m5.xlarge", 4, np.full(fleet.n, 400.0), weight=0.9)
+    endpoint("ab/test", "ml.m5.xlarge", 4, np.full(fleet.n, 10.0), weight=0.1)
     fleet.add("job-od", "sagemaker_training_job", instance_type="ml.p3.2xlarge", count=2, managed_spot=False,
               checkpointing=True, training_seconds=36000, billable_seconds=36000, metrics={"cpu": flat(30, 31)[-120:]})
     fleet.add("job-spot", "sagemaker_training_job", instance_type="ml.p3.2xlarge", count=1, managed_spot=True,

@@ -262,3 +262,61 @@ def test_variant_weights_come_from_the_live_current_weight() -> None:
         rows = sagemaker_endpoints(reading)
     assert reading.problems == []
     assert [(r["variant"], r["weight"], r["count"]) for r in rows] == [("A", 0.9, 2), ("B", 0.1, 1)]
+
+
+def test_suspended_or_pinned_scaling_is_not_auto_scaling(seed: Seeder) -> None:
+    variant = {"VariantName": "A", "InitialInstanceCount": 2, "InstanceType": "ml.m5.xlarge"}
+    for name in ("scaling", "paused", "pinned"):
+        seed.endpoint(name, [variant])
+    seed.autoscale("scaling", "A", 2, 6)
+    seed.autoscale("paused", "A", 2, 6)
+    seed.autoscale("pinned", "A", 4, 4)
+    seed.client("application-autoscaling").register_scalable_target(  # updates the target: scale-in suspended
+        ServiceNamespace="sagemaker", ResourceId="endpoint/paused/variant/A",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        SuspendedState={"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False,
+                        "ScheduledScalingSuspended": False})
+    rows = _inventory()
+    assert (rows["scaling/A"]["autoscaling"], rows["scaling/A"]["scaling_suspended"]) == (True, False)
+    assert (rows["paused/A"]["autoscaling"], rows["paused/A"]["scaling_suspended"]) == (False, True)
+    assert (rows["pinned/A"]["autoscaling"], rows["pinned/A"]["min_count"], rows["pinned/A"]["max_count"]) == (
+        False, 4, 4)
+
+
+def test_shadow_variants_are_inventoried() -> None:
+    """moto keeps no ``ShadowProductionVariants``: DescribeEndpointConfig's and DescribeEndpoint's real shapes for an
+    endpoint with a shadow variant (its own instances, a sampling weight, live ``CurrentInstanceCount``) are
+    replayed with Stubber."""
+    keys = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "y"}
+    sagemaker, scaling = boto3.client("sagemaker", **keys), boto3.client("application-autoscaling", **keys)
+    stubs = Stubber(sagemaker), Stubber(scaling)
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+    stubs[0].add_response("list_endpoints", {"Endpoints": [{
+        "EndpointName": "ranker", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ranker",
+        "CreationTime": created, "LastModifiedTime": created, "EndpointStatus": "InService"}]})
+    stubs[1].add_response("describe_scalable_targets", {"ScalableTargets": []})
+    stubs[1].add_response("describe_scaling_policies", {"ScalingPolicies": []})
+    stubs[0].add_response("describe_endpoint", {
+        "EndpointName": "ranker", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ranker",
+        "EndpointConfigName": "ranker-config", "EndpointStatus": "InService", "CreationTime": created,
+        "LastModifiedTime": created,
+        "ProductionVariants": [{"VariantName": "main", "CurrentWeight": 1.0, "CurrentInstanceCount": 3}],
+        "ShadowProductionVariants": [{"VariantName": "candidate", "CurrentWeight": 0.5, "CurrentInstanceCount": 2}]})
+    stubs[0].add_response("describe_endpoint_config", {
+        "EndpointConfigName": "ranker-config", "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:endpoint-config/r",
+        "CreationTime": created,
+        "ProductionVariants": [{"VariantName": "main", "ModelName": "m1", "InstanceType": "ml.g5.xlarge",
+                                "InitialInstanceCount": 3, "InitialVariantWeight": 1.0}],
+        "ShadowProductionVariants": [{"VariantName": "candidate", "ModelName": "m2", "InstanceType": "ml.g5.2xlarge",
+                                      "InitialInstanceCount": 1, "InitialVariantWeight": 0.5}]})
+    reading = Reading(lambda service: scaling if service == "application-autoscaling" else sagemaker,
+                      Window.build(days=1))
+    with stubs[0], stubs[1]:
+        rows = {row["variant"]: row for row in sagemaker_endpoints(reading)}
+    assert reading.problems == []
+    main, shadow = rows["main"], rows["candidate"]
+    assert (main["variant_role"], main["count"], main["weight"]) == ("production", 3, 1.0)
+    # the shadow variant's own instances are paid for; it takes a copy of a sample of the traffic, so no share
+    assert (shadow["variant_role"], shadow["instance_type"], shadow["count"], shadow["weight"]) == (
+        "shadow", "ml.g5.2xlarge", 2, None)
+    assert shadow["resource_id"] == "ranker/candidate" and shadow["metrics_since"] == created.isoformat()

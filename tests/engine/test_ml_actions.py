@@ -289,14 +289,53 @@ def test_autoscaling_replays_the_daily_swing(catalog):
     assert rec["monthly_savings"] == pytest.approx(0.2036 * H * (4 - 64 / 24), abs=0.01)  # 198.17
 
 
-def test_ab_variant_is_sized_to_its_own_traffic(catalog):
+def test_ab_variant_is_sized_to_its_own_traffic_but_never_below_two_instances(catalog):
     fleet = FleetBuilder()
-    _endpoint(fleet, "ab/main", "ml.m5.xlarge", 2, np.full(fleet.n, 200.0), weight=0.9)
-    _endpoint(fleet, "ab/test", "ml.m5.xlarge", 2, np.full(fleet.n, 10.0), weight=0.1)
-    rec = _rec(_run(fleet, catalog), "ab/test", "sagemaker-endpoint-ab-variant")
-    # main carries 100 per instance; 10 x 1.2 needs one instance
-    assert (rec["target"], rec["monthly_savings"]) == ("ml.m5.xlarge x1", round(0.23 * H, 2))
-    assert rec["evidence"]["ab_test"]["variant_share"] == pytest.approx(10 / 210, abs=1e-3)
+    _endpoint(fleet, "ab/main", "ml.m5.xlarge", 4, np.full(fleet.n, 400.0), weight=0.9)
+    _endpoint(fleet, "ab/test", "ml.m5.xlarge", 4, np.full(fleet.n, 10.0), weight=0.1)
+    _endpoint(fleet, "pair/main", "ml.m5.xlarge", 2, np.full(fleet.n, 200.0), weight=0.9)
+    _endpoint(fleet, "pair/test", "ml.m5.xlarge", 2, np.full(fleet.n, 10.0), weight=0.1)
+    result = _run(fleet, catalog)
+    rec = _rec(result, "ab/test", "sagemaker-endpoint-ab-variant")
+    # main carries 100 per instance; 10 x 1.2 would fit one instance, but a production variant keeps two (the
+    # availability floor sagemaker-endpoint-single-instance asks for)
+    assert (rec["target"], rec["monthly_savings"]) == ("ml.m5.xlarge x2", round(0.23 * H * 2, 2))
+    assert rec["evidence"]["ab_test"]["variant_share"] == pytest.approx(10 / 410, abs=1e-3)
+    # already at the floor: never cut to one instance
+    assert not [r for r in result.recommendations if r.resource_id == "pair/test"]
+
+
+def test_a_shadow_variant_is_neither_an_ab_variant_nor_asked_for_a_second_instance(catalog):
+    fleet = FleetBuilder()
+    _endpoint(fleet, "shadowed/main", "ml.m5.xlarge", 4, np.full(fleet.n, 400.0), weight=1.0,
+              variant_role="production")
+    _endpoint(fleet, "shadowed/copy", "ml.m5.xlarge", 4, np.full(fleet.n, 10.0), variant_role="shadow")
+    _endpoint(fleet, "shadowed/probe", "ml.m5.xlarge", 1, np.full(fleet.n, 10.0), variant_role="shadow")
+    result = _run(fleet, catalog)
+    rules = {(r.resource_id, r.rule) for r in result.recommendations}
+    assert ("shadowed/copy", "sagemaker-endpoint-ab-variant") not in rules
+    assert ("shadowed/probe", "sagemaker-endpoint-single-instance") not in rules
+    # the same variants as production ones would get both findings
+    fleet = FleetBuilder()
+    _endpoint(fleet, "plain/main", "ml.m5.xlarge", 4, np.full(fleet.n, 400.0), weight=1.0)
+    _endpoint(fleet, "plain/copy", "ml.m5.xlarge", 4, np.full(fleet.n, 10.0))
+    _endpoint(fleet, "plain/probe", "ml.m5.xlarge", 1, np.full(fleet.n, 10.0))
+    rules = {(r.resource_id, r.rule) for r in _run(fleet, catalog).recommendations}
+    assert {("plain/copy", "sagemaker-endpoint-ab-variant"), ("plain/probe", "sagemaker-endpoint-single-instance")} \
+        <= rules
+
+
+def test_suspended_or_pinned_scaling_is_not_auto_scaling_and_the_finding_says_why(catalog):
+    fleet = FleetBuilder()
+    hour = (np.arange(fleet.n) % STEPS_PER_DAY) // 12
+    calls = np.where((hour >= 8) & (hour < 16), 400.0, 100.0)
+    _endpoint(fleet, "paused/AllTraffic", "ml.c5.xlarge", 4, calls, cpu=50.0, scaling_suspended=True)
+    _endpoint(fleet, "pinned/AllTraffic", "ml.c5.xlarge", 4, calls, cpu=50.0)  # min = max = 4
+    result = _run(fleet, catalog)
+    paused = _rec(result, "paused/AllTraffic", "sagemaker-endpoint-autoscaling")
+    assert any("dynamic scaling is suspended" in n for n in paused["evidence"]["notes"])
+    pinned = _rec(result, "pinned/AllTraffic", "sagemaker-endpoint-autoscaling")
+    assert any("pins the count (min = max = 4)" in n for n in pinned["evidence"]["notes"])
 
 
 def test_idle_notebook_is_stopped_with_an_idle_shutdown_config(catalog):

@@ -147,10 +147,11 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "share": lambda t: {"invocations_nonzero": t["active_share_below"] + EPS},
         "no traffic": lambda t: {"invocations_max": 0.0}}),
     "sagemaker-endpoint-ab-variant": ({"kind": "sagemaker_endpoint", "variants": 2, "variant_share": 0.1,
-                                       "count": 2, "endpoint_max_count": 2}, {
+                                       "count": 3, "endpoint_max_count": 3}, {
         "share": lambda t: {"variant_share": t["share_below"] + EPS},
         "one variant": lambda t: {"variants": 1},
-        "smaller already": lambda t: {"endpoint_max_count": 3},
+        "smaller already": lambda t: {"endpoint_max_count": 4},
+        "shadow": lambda t: {"variant_role": "shadow"},
         "minimum": lambda t: {"count": t["min_instances"], "endpoint_max_count": t["min_instances"]}}),
     "sagemaker-endpoint-autoscaling": ({"kind": "sagemaker_endpoint", "autoscaling": False, "count": 4,
                                         "invocations_peak_to_median": 3.0}, {

@@ -160,35 +160,54 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
     except AWS_ERRORS as exc:  # AWS lets a live endpoint's config be deleted: its instance types are then unknown
         raise Unreadable(f"its endpoint config {config_name} cannot be read ({describe_error(exc)}), so its "
                          "instance types are unknown") from exc
-    current = {v["VariantName"]: v for v in endpoint.get("ProductionVariants", [])}
-    variants = config.get("ProductionVariants", [])
+    live = {v["VariantName"]: v for key in ("ProductionVariants", "ShadowProductionVariants")
+            for v in endpoint.get(key) or []}
+    variants = [(v, "production") for v in config.get("ProductionVariants") or []]
+    variants += [(v, "shadow") for v in config.get("ShadowProductionVariants") or []]
 
     def live_weight(variant: dict[str, Any]) -> float:  # the live CurrentWeight; the config's initial one before
-        return float(current.get(variant["VariantName"], {}).get("CurrentWeight",
-                                                                 variant.get("InitialVariantWeight", 1.0)))
+        initial = variant.get("InitialVariantWeight", 1.0)
+        return float(live.get(variant["VariantName"], {}).get("CurrentWeight", initial))
 
-    total_weight = sum(live_weight(v) for v in variants) or 1.0
+    # production variants share the traffic; a shadow variant gets a copy of a sample of it, so it has no share
+    total_weight = sum(live_weight(v) for v, role in variants if role == "production") or 1.0
     # a serving variant is known to run as configured since the endpoint's last change; from then on a period
     # without an Invocations datapoint is a measured zero (SageMaker publishes it only when there are requests)
     serving = endpoint.get("EndpointStatus") in SERVING_STATES
     since = endpoint.get("LastModifiedTime") or endpoint.get("CreationTime")
     rows = []
-    for variant in variants:
+    for variant, role in variants:
         variant_name = variant["VariantName"]
         scaling_id = f"endpoint/{name}/variant/{variant_name}"
         target = targets.get(scaling_id, {})
-        count = current.get(variant_name, {}).get("CurrentInstanceCount", variant.get("InitialInstanceCount"))
+        count = live.get(variant_name, {}).get("CurrentInstanceCount", variant.get("InitialInstanceCount"))
         rows.append({
             "resource_id": f"{name}/{variant_name}", "kind": Kind.SAGEMAKER_ENDPOINT.value,
             "name": f"{name}/{variant_name}", "instance_type": variant.get("InstanceType"),
             "count": count if count is not None else 0, "state": endpoint.get("EndpointStatus"), "tags": {},
-            "endpoint": name, "variant": variant_name, "accelerator_type": variant.get("AcceleratorType"),
-            "weight": live_weight(variant) / total_weight,
-            "autoscaling": bool(target) and scaling_id in policies,
+            "endpoint": name, "variant": variant_name, "variant_role": role,
+            "accelerator_type": variant.get("AcceleratorType"),
+            "weight": live_weight(variant) / total_weight if role == "production" else None,
+            "autoscaling": _scales(target, scaling_id in policies),
+            "scaling_suspended": _suspended(target),
             "min_count": target.get("MinCapacity"), "max_count": target.get("MaxCapacity"),
             "metrics_since": _iso(since) if serving else None,
         })
     return rows
+
+
+def _suspended(target: dict[str, Any]) -> bool:
+    """Dynamic scaling suspended in either direction (SuspendedState): the policy no longer follows the load."""
+    state = target.get("SuspendedState") or {}
+    return bool(state.get("DynamicScalingInSuspended") or state.get("DynamicScalingOutSuspended"))
+
+
+def _scales(target: dict[str, Any], has_policy: bool) -> bool:
+    """Auto scaling that acts: a scalable target with a policy, room between min and max, and nothing suspended."""
+    if not target or not has_policy or _suspended(target):
+        return False
+    low, high = target.get("MinCapacity"), target.get("MaxCapacity")
+    return low is None or high is None or low < high
 
 
 def _ran_in(window: Window, start: datetime | None, end: datetime | None) -> bool:
