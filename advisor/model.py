@@ -42,6 +42,7 @@ class Metric(StrEnum):
     MEMORY = "memory"  # % used, 0-100
     GPU = "gpu"  # % averaged over the GPUs, 0-100
     GPU_MEMORY = "gpu_memory"  # % used, 0-100
+    GPU_MEMORY_BUSIEST = "gpu_memory_busiest"  # % used of the fullest GPU's memory, 0-100 (per-device sizing)
     NETWORK_IN = "network_in"  # bytes/s
     NETWORK_OUT = "network_out"  # bytes/s
     READ_IOPS = "read_iops"  # ops/s
@@ -52,7 +53,8 @@ class Metric(StrEnum):
     INVOCATIONS = "invocations"  # requests per minute
 
 
-PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_MEMORY, Metric.BURST_BALANCE})
+PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_MEMORY, Metric.GPU_MEMORY_BUSIEST,
+                             Metric.BURST_BALANCE})
 
 INVENTORY_REQUIRED = ("resource_id", "kind", "region")
 INVENTORY_COLUMNS = (

@@ -19,7 +19,7 @@ MIB = 2**20
 # resource -> (rule, action, target, monthly savings: ">0", "<0", "0" or a number)
 EXPECTED = {
     "i-gpu": ("ec2-gpu-underused", "rightsize_accelerator", "g4dn.xlarge", ">0"),
-    "ei/AllTraffic": ("sagemaker-elastic-inference", "migrate_accelerator", "ml.inf1.xlarge", -73.0),
+    "ei/AllTraffic": ("sagemaker-elastic-inference", "migrate_accelerator", "ml.g4dn.xlarge", -731.46),
     "job-od": ("sagemaker-training-managed-spot", "use_spot", "managed Spot training", 61.2),
     "job-spot": ("sagemaker-training-spot-realised", "info", None, 0.0),
     "i-asg": ("ec2-spot-interruptible", "use_spot", "*", ">0"),

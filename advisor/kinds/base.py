@@ -52,6 +52,7 @@ class CloudWatchMetric:
     stats: tuple[str, ...] = GAUGE
     scale: Scale = Scale.NONE
     part: str = ""  # "used" / "total": the two halves of GPU memory % = used / total
+    busiest: str = ""  # also feed this canonical metric with the fullest member (GPU) per period, not their mean
     # AWS publishes it only when there is activity (a counter such as Invocations): while the resource is active,
     # a period CloudWatch answered without a datapoint is a measured zero, and ListMetrics (which lists only
     # series with data in the last two weeks) is not asked whether it exists.

@@ -28,7 +28,7 @@ KIND = ResourceKind(
         CloudWatchMetric("AWS/EC2", "NetworkOut", "network_out", SUM, Scale.PER_SECOND),
         CloudWatchMetric("CWAgent", "mem_used_percent", "memory"),
         CloudWatchMetric("CWAgent", "nvidia_smi_utilization_gpu", "gpu"),
-        CloudWatchMetric("CWAgent", "nvidia_smi_memory_used", "gpu_memory", part="used"),
+        CloudWatchMetric("CWAgent", "nvidia_smi_memory_used", "gpu_memory", part="used", busiest="gpu_memory_busiest"),
         CloudWatchMetric("CWAgent", "nvidia_smi_memory_total", "gpu_memory", ("Average",), part="total"),
     ),
     owner=owner,

@@ -81,6 +81,7 @@ def test_collect_normalizes_every_canonical_metric(fleet: dict[str, str], tmp_pa
     expected = {
         (fleet["agent"], "cpu"): 40.0, (fleet["agent"], "network_in"): 1000.0, (fleet["agent"], "memory"): 55.0,
         (fleet["gpu"], "gpu"): 40.0, (fleet["gpu"], "gpu_memory"): 37.5,
+        (fleet["gpu"], "gpu_memory_busiest"): 50.0,  # the fuller GPU (8,000 of 16,000 MiB), not their mean
         (fleet["volume"], "read_iops"): 2.0,  # 120 a minute
         ("ranker/A", "cpu"): 50.0, ("ranker/A", "gpu"): 80.0, ("ranker/A", "invocations"): 60.0,
         ("train", "cpu"): 37.5,

@@ -102,17 +102,67 @@ def test_saturated_gpu_moves_to_a_gpu_that_holds_the_peak(catalog):
     assert rec["monthly_savings"] == pytest.approx((0.526 - 0.8048) * H, abs=0.01)
 
 
-def test_elastic_inference_endpoint_migrates_with_its_price_and_the_notice(catalog):
+def test_elastic_inference_endpoint_migrates_with_every_option_priced_and_the_notice(catalog):
     fleet = FleetBuilder()
     _endpoint(fleet, "ei/AllTraffic", "ml.m5.large", 2, _flat(fleet, 100), accelerator_type="ml.eia2.medium")
     rec = _rec(_run(fleet, catalog), "ei/AllTraffic", "sagemaker-elastic-inference")
     assert rec["monthly_cost_now"] == pytest.approx((0.115 + 0.12) * 2 * H, abs=0.01)  # 343.10
-    assert (rec["action"], rec["target"]) == ("migrate_accelerator", "ml.inf1.xlarge")
-    assert rec["monthly_cost_after"] == pytest.approx(0.285 * 2 * H, abs=0.01)  # 416.10
-    assert rec["monthly_savings"] == pytest.approx(-73.0, abs=0.01)
-    assert {o["label"] for o in rec["options"]} >= {"Inferentia", "other GPU"}
+    # a small GPU runs the same framework code: the target; Inferentia needs a Neuron port, CPU only may be slow
+    assert (rec["action"], rec["target"]) == ("migrate_accelerator", "ml.g4dn.xlarge")
+    assert rec["monthly_cost_after"] == pytest.approx(0.736 * 2 * H, abs=0.01)
+    options = {o["label"]: o for o in rec["options"]}
+    assert list(options)[0] == "other GPU" and set(options) == {"other GPU", "Inferentia", "CPU only",
+                                                                 "Serverless Inference"}
+    assert all(o["monthly_cost"] is not None for o in options.values())
+    assert options["Inferentia"]["instance_type"] == "ml.inf1.xlarge"
+    assert options["Inferentia"]["monthly_cost"] == pytest.approx(0.285 * 2 * H, abs=0.01)
+    assert "Neuron" in options["Inferentia"]["note"] and "latency" in options["CPU only"]["note"]
+    # serverless: 30 % of 8 GiB = 2.4 GiB + 20 % -> 3 GB; 100 requests a minute x 0.1 s x 3 GB x $0.00002
+    serverless = options["Serverless Inference"]
+    assert serverless["instance_type"] == "serverless 3072 MB"
+    assert serverless["monthly_cost"] == pytest.approx(100 * 60 * H * 0.1 * 3 * 0.00002, abs=0.01)
     assert any("ended in April 2024" in note for note in rec["evidence"]["notes"])
     assert rec["price_estimated"]
+
+
+def test_an_ec2_elastic_inference_host_gets_no_serverless_option(catalog):
+    fleet = FleetBuilder()
+    fleet.ec2("i-ei", "m5.large", cpu=_flat(fleet, 20), memory=_flat(fleet, 30))
+    fleet.inventory[-1]["accelerator_type"] = "eia2.medium"
+    rec = _rec(_run(fleet, catalog), "i-ei", "ec2-elastic-inference")
+    assert {o["label"] for o in rec["options"]} == {"other GPU", "Inferentia", "CPU only"}
+    assert rec["target"] == next(o["instance_type"] for o in rec["options"] if o["label"] == "other GPU")
+
+
+def test_inferentia_as_the_only_cheaper_accelerator_is_medium_and_never_alone(catalog):
+    fleet = FleetBuilder()
+    # ml.g4dn.xlarge is the cheapest GPU SageMaker hosts; its GPU memory holds a model (not empty): no CPU type
+    fleet.add("gpu/AllTraffic", "sagemaker_endpoint", instance_type="ml.g4dn.xlarge", count=1, endpoint="gpu",
+              variant="AllTraffic", metrics={"cpu": _flat(fleet, 10), "memory": _flat(fleet, 20),
+                                             "gpu": _flat(fleet, 5), "gpu_memory": _flat(fleet, 10),
+                                             "invocations": _flat(fleet, 50)})
+    rec = _rec(_run(fleet, catalog), "gpu/AllTraffic", "sagemaker-endpoint-gpu-underused")
+    assert rec["target"] == "ml.inf1.xlarge" and rec["confidence"] != "high"
+    assert any("Neuron" in note and "at most medium confidence" in note for note in rec["evidence"]["notes"])
+    keep = [o for o in rec["options"] if o["label"] == "keep (no port)"]
+    assert len(keep) == 1 and keep[0]["instance_type"] == "ml.g4dn.xlarge" and keep[0]["monthly_savings"] == 0.0
+
+
+def test_gpu_memory_is_judged_per_device_where_the_agent_reports_each_gpu(catalog):
+    fleet = FleetBuilder()
+    # 4 x A10G: 2 % of their memory on average, but it all sits on one GPU (8 %)
+    common = {"cpu": _flat(fleet, 30), "memory": _flat(fleet, 20), "gpu": fleet.noise(0, 1),
+              "gpu_memory": _flat(fleet, 2, 0.1)}
+    fleet.ec2("i-mean", "g5.12xlarge", **common)
+    fleet.ec2("i-device", "g5.12xlarge", gpu_memory_busiest=_flat(fleet, 8, 0.1), **common)
+    result = _run(fleet, catalog)
+    mean, device = _rec(result, "i-mean", "ec2-gpu-underused"), _rec(result, "i-device", "ec2-gpu-underused")
+    assert mean["options"][0]["label"] == "CPU only"  # every GPU's memory empty on average: a CPU type may do
+    # one GPU holds a model: a GPU stays, sized for that device's peak (8.1 % of its memory + 20 %), not the mean's
+    assert all(o["label"] != "CPU only" for o in device["options"])
+    per_device = catalog.spec("g5.12xlarge")["gpu_memory_gib"] / 4
+    assert device["evidence"]["demand"]["device_memory"] == pytest.approx(0.081 * per_device * 1.2, rel=0.01)
+    assert mean["evidence"]["demand"]["device_memory"] < device["evidence"]["demand"]["device_memory"] / 3
 
 
 def test_under_used_gpu_endpoint_shows_an_elastic_inference_style_option_for_comparison(catalog):

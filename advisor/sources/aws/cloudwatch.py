@@ -419,9 +419,9 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
             continue
         member = (owner(source.kind, dict(map(tuple, json.loads(s["dimensions"])))) or ("", ""))[1]
         rows.append((s["series_id"], s["account"], s["region"], s["resource_id"], source.metric,
-                     STAT_NAMES[s["stat"]], source.part, member, divisor))
+                     STAT_NAMES[s["stat"]], source.part, member, divisor, source.busiest))
     meta = pd.DataFrame(rows, columns=["series_id", "account", "region", "resource_id", "metric", "stat", "part",
-                                       "member", "divisor"])
+                                       "member", "divisor", "busiest"])
     data = points.merge(meta, on="series_id", how="inner")
     data["value"] = data["value"] / data["divisor"]
     keys = ["account", "region", "resource_id", "metric", "member", "ts"]
@@ -431,7 +431,11 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
     ratio = used.merge(total, on=keys, how="inner")
     ratio = ratio[ratio["total"] > 0].assign(value=lambda f: f["value"] / f["total"] * 100.0)
     combined = pd.concat([plain, ratio], ignore_index=True)
-    out = (combined.groupby(["account", "region", "resource_id", "metric", "stat", "ts"], observed=True, sort=False)
-           ["value"].mean().reset_index())
+    group = ["account", "region", "resource_id", "metric", "stat", "ts"]
+    out = combined.groupby(group, observed=True, sort=False)["value"].mean().reset_index()
+    fullest = combined[combined["busiest"] != ""].assign(metric=lambda f: f["busiest"])
+    if not fullest.empty:  # the fullest GPU per period: a device must hold its own memory, not the mean's
+        out = pd.concat([out, fullest.groupby(group, observed=True, sort=False)["value"].max().reset_index()],
+                        ignore_index=True)
     out["timestamp"] = pd.to_datetime(out.pop("ts"), unit="s", utc=True)
     return out[columns], sorted(problems)
