@@ -70,6 +70,8 @@ INVENTORY_COLUMNS = (
     # sagemaker_tuning_job: early_stopping Off|Auto|Hyperband (which stops trials itself); billable seconds of jobs
     # whose objective lagged the median
     "early_stopping", "training_jobs", "lagging_billable_seconds",
+    # sagemaker_notebook: its lifecycle configuration, whether that stops it when idle, when its status last changed
+    "lifecycle_config", "auto_stop", "last_modified",
     # batch_compute_environment: instance_type holds the allowed types, comma-separated
     "allocation_strategy", "max_vcpus", "vcpu_hours",
     # set by the AWS source: {metric: periods} counted as zero because AWS publishes the metric only with activity

@@ -29,7 +29,7 @@ SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_shar
 # Series summed per timestamp before their statistics: p99 of (read + write) is not p99(read) + p99(write).
 DERIVED_METRICS = {"total_iops": ("read_iops", "write_iops"), "total_bytes": ("read_bytes", "write_bytes")}
 INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
-BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling")
+BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling", "scaling_suspended", "multi_attach", "auto_stop")
 EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "gpu_censored", "gpu_memory_censored",
                     "memory_step")
 DERIVED_COLUMNS = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -110,7 +111,7 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
         return kind.unpriced_reason.format_map(row)
     if kind.active_states and row["state"] not in kind.active_states:
         return kind.inactive_reason.format_map(row)
-    if not kind.needs_history or (kind.history_only_if and not row[kind.history_only_if]):
+    if not kind.needs_history or (kind.history_only_if and _known_false(row[kind.history_only_if])):
         return None
     hours = row["hours_observed"]
     if pd.isna(hours):
@@ -119,6 +120,11 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
     if hours < settings.min_hours:
         return f"only {hours:.1f} hours of metrics (at least {settings.min_hours:g} needed): no recommendation yet"
     return None
+
+
+def _known_false(value: Any) -> bool:
+    """False, and known to be (a missing value is not false)."""
+    return value is not None and not bool(pd.isna(value)) and not bool(value)
 
 
 def _skipped_frame(skipped: dict[str, str], features: pd.DataFrame) -> pd.DataFrame:

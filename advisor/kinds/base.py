@@ -77,7 +77,9 @@ class ResourceKind:
     service: Service | None = None  # set: the inventory must name an instance type the catalog knows and prices
     per_run: bool = False  # priced per run (a job's billable hours) instead of 730 hours a month
     needs_history: bool = False  # no recommendation without at least ``min_hours`` of metrics
-    history_only_if: str | None = None  # a boolean features column: history is needed only where it is true
+    # a boolean features column: no history is needed where it is false (an unattached volume, a notebook that does
+    # not stop itself); where it is true or unknown, history is needed
+    history_only_if: str | None = None
     metrics: tuple[CloudWatchMetric, ...] = ()
     owner: Owner | None = None
     # Series queried by their known dimensions where ListMetrics does not list them: a zero_when_absent metric,

@@ -138,3 +138,20 @@ def test_all_regions_means_every_enabled_region(aws: str, calls: Calls) -> None:
     assert len(regions) > 10 and {"us-east-1", "eu-west-1"} <= set(regions)
     assert account_regions(accounts[0], ("eu-west-1", "eu-west-1")) == ["eu-west-1"]
     assert account_regions(accounts[0], ()) == ["us-east-1"]  # AWS_DEFAULT_REGION
+
+
+def test_notebooks_from_aws_are_judged_without_utilization(seed: Seeder, tmp_path) -> None:
+    """SageMaker publishes no notebook utilization: from AWS a notebook used to be skipped, always."""
+    from advisor.engine.pipeline import audit
+
+    seed.notebook("lab", "ml.t3.medium")  # InService, no lifecycle configuration
+    end = now_floor()
+    window = Window.build(start=end - timedelta(hours=1), end=end)
+    with Store(tmp_path / "store.duckdb") as store:
+        collection = collect_into_store(AwsOptions(), store, window)
+        inventory, metrics, _ = load_frames(store, collection, load_catalog())
+    result = audit(inventory, metrics, load_catalog(), window=(pd.Timestamp(window.start), pd.Timestamp(window.end)))
+    (finding,) = [r for r in result.recommendations if r.resource_id == "lab"]
+    assert (finding.rule, finding.confidence) == ("sagemaker-notebook-no-auto-stop", "low")  # just started (moto)
+    assert finding.monthly_savings > 0 and finding.evidence.notebook["status"] == "InService"
+    assert "lab" not in set(result.skipped["resource_id"])

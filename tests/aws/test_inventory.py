@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import pandas as pd
 import pytest
-from awsfakes import Seeder
+from awsfakes import SAGEMAKER_ROLE, Seeder
 from botocore.stub import Stubber
 
 from advisor.model import normalize_inventory
@@ -320,3 +321,45 @@ def test_shadow_variants_are_inventoried() -> None:
     assert (shadow["variant_role"], shadow["instance_type"], shadow["count"], shadow["weight"]) == (
         "shadow", "ml.g5.2xlarge", 2, None)
     assert shadow["resource_id"] == "ranker/candidate" and shadow["metrics_since"] == created.isoformat()
+
+
+# the OnStart script of aws-samples' auto-stop-idle lifecycle configuration, in short
+AUTO_STOP_SCRIPT = """#!/bin/bash
+set -e
+IDLE_TIME=3600
+wget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples/\
+master/scripts/auto-stop-idle/autostop.py
+(crontab -l; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time $IDLE_TIME") | crontab -
+"""
+
+
+def test_notebooks_say_whether_a_lifecycle_configuration_stops_them(seed: Seeder) -> None:
+    sagemaker = seed.client("sagemaker")
+    for name, script in (("auto-stop", AUTO_STOP_SCRIPT), ("conda-setup", "#!/bin/bash\nconda env update\n")):
+        content = base64.b64encode(script.encode()).decode()
+        sagemaker.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=name,
+                                                            OnStart=[{"Content": content}])
+    seed.notebook("bare")
+    for name, config in (("stops", "auto-stop"), ("setup-only", "conda-setup"), ("also-stops", "auto-stop")):
+        sagemaker.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium",
+                                           RoleArn=SAGEMAKER_ROLE, LifecycleConfigName=config)
+    rows = _inventory()
+    assert (rows["bare"]["lifecycle_config"], rows["bare"]["auto_stop"]) == (None, False)
+    assert (rows["stops"]["lifecycle_config"], rows["stops"]["auto_stop"]) == ("auto-stop", True)
+    assert rows["also-stops"]["auto_stop"] is True
+    assert (rows["setup-only"]["lifecycle_config"], rows["setup-only"]["auto_stop"]) == ("conda-setup", False)
+    assert rows["bare"]["last_modified"] and rows["bare"]["state"] == "InService"
+
+
+def test_a_notebook_lifecycle_configuration_that_cannot_be_read_leaves_auto_stop_unknown(seed: Seeder) -> None:
+    seed.client("sagemaker").create_notebook_instance(NotebookInstanceName="orphan", InstanceType="ml.t3.medium",
+                                                      RoleArn=SAGEMAKER_ROLE, LifecycleConfigName="deleted")
+    accounts, _ = open_accounts(AwsOptions())
+    rows, problems = collect_inventory(lambda service: accounts[0].client(service, "us-east-1"),
+                                       accounts[0].account_id, "us-east-1", Window.build(days=1))
+    (row,) = [r for r in rows if r["resource_id"] == "orphan"]
+    assert row["auto_stop"] is None and row["lifecycle_config"] == "deleted"
+    (problem,) = problems
+    assert problem.startswith("123456789012/us-east-1: SageMaker notebook instance orphan: its lifecycle "
+                              "configuration deleted cannot be read (")
+    assert problem.endswith("so whether it stops when idle is unknown")

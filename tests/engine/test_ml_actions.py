@@ -388,6 +388,36 @@ def test_suspended_or_pinned_scaling_is_not_auto_scaling_and_the_finding_says_wh
     assert any("pins the count (min = max = 4)" in n for n in pinned["evidence"]["notes"])
 
 
+def test_a_notebook_that_never_stops_itself_gets_auto_stop_priced_and_honest(catalog):
+    fleet = FleetBuilder()
+    end = fleet.timestamps[-1]
+    for rid, config, auto_stop, started in (("nb-old", None, False, end - pd.Timedelta(days=20)),
+                                            ("nb-new", "conda-setup", False, end - pd.Timedelta(days=2)),
+                                            ("nb-stops", "auto-stop", True, end - pd.Timedelta(days=20)),
+                                            ("nb-off", None, False, end - pd.Timedelta(days=20))):
+        fleet.add(rid, "sagemaker_notebook", instance_type="ml.t3.medium", metrics={},
+                  state="Stopped" if rid == "nb-off" else "InService", lifecycle_config=config,
+                  auto_stop=auto_stop, last_modified=started.isoformat())
+    fleet.ec2("i-1", "m5.large", cpu=fleet.noise(10, 20))  # the window comes from the data, not the clock
+    result = _run(fleet, catalog)
+    old = _rec(result, "nb-old", "sagemaker-notebook-no-auto-stop")
+    assert (old["action"], old["target"]) == ("add_auto_stop", "auto-stop lifecycle configuration")
+    # 50 of 168 hours used (an assumption, stated): 118 / 168 of the month saved
+    assert old["monthly_cost_now"] == pytest.approx(0.0498 * H, abs=0.01)
+    assert old["monthly_savings"] == pytest.approx(0.0498 * H * 118 / 168, abs=0.01)
+    assert old["confidence"] == "medium" and old["evidence"]["notebook"]["days_without_stop"] == 20.0
+    assert any("no utilization for notebook instances" in n and "an estimate" in n for n in old["evidence"]["notes"])
+    assert any("auto-stop-idle" in n for n in old["evidence"]["notes"])
+    new = _rec(result, "nb-new", "sagemaker-notebook-no-auto-stop")
+    assert new["confidence"] == "low"  # running two days: it may well be stopped by hand
+    assert any("conda-setup has no idle shutdown" in n for n in new["evidence"]["notes"])
+    skipped = result.skipped.set_index("resource_id")["reason"]
+    # stops itself: nothing to flag without a usage history, and that is said
+    assert skipped["nb-stops"] == ("no metrics at all for this resource: SageMaker publishes no utilization for "
+                                   "notebook instances")
+    assert not [r for r in result.recommendations if r.resource_id in ("nb-stops", "nb-off")]
+
+
 def test_idle_notebook_is_stopped_with_an_idle_shutdown_config(catalog):
     fleet = FleetBuilder()
     fleet.add("nb-1", "sagemaker_notebook", instance_type="ml.t3.medium",

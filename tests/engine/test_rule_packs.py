@@ -166,6 +166,10 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
     "sagemaker-notebook-idle": ({"kind": "sagemaker_notebook", "days_observed": 8.0, "cpu_p99": 1.0}, {
         "cpu": lambda t: {"cpu_p99": t["cpu_p99_max"] + EPS},
         "days": lambda t: {"days_observed": t["idle_days"] - EPS}}),
+    "sagemaker-notebook-no-auto-stop": ({"kind": "sagemaker_notebook", "state": "InService", "auto_stop": False}, {
+        "stops itself": lambda t: {"auto_stop": True},
+        "unknown": lambda t: {"auto_stop": None},
+        "stopped": lambda t: {"state": "Stopped"}}),
     "sagemaker-tuning-early-stopping": ({"kind": "sagemaker_tuning_job", "early_stopping": "Off",
                                          "training_jobs": 20, "lagging_billable_seconds": 3600.0}, {
         "auto": lambda t: {"early_stopping": "Auto"},

@@ -380,7 +380,10 @@ def test_demo_audit_fires_every_bundled_rule_with_evidence(demo: tuple[pd.DataFr
     # (and the idle rules since) they are not idle, and none of its instances lacks network or memory data. Until
     # the demo generator gains truly idle boxes, these three rules are the ones it does not show. Its A/B challenger
     # runs two instances, the floor a production variant keeps, so sagemaker-endpoint-ab-variant has nothing to cut.
-    not_in_demo = {"ec2-idle", "ec2-possibly-idle", "ec2-gpu-idle", "sagemaker-endpoint-ab-variant"}
+    # Its notebooks come with CPU history and no lifecycle information, so sagemaker-notebook-no-auto-stop (which
+    # needs to know there is no idle shutdown) does not fire either.
+    not_in_demo = {"ec2-idle", "ec2-possibly-idle", "ec2-gpu-idle", "sagemaker-endpoint-ab-variant",
+                   "sagemaker-notebook-no-auto-stop"}
     assert {r.id for r in load_rule_set(Settings())} - not_in_demo == set(recs["rule"])
     assert all(isinstance(e, dict) and e["rule"] == r for e, r in zip(recs["evidence"], recs["rule"], strict=True))
     ei = recs[recs["action"] == "migrate_accelerator"]

@@ -12,6 +12,8 @@ and every other object of the kind is kept. A kind whose listing fails is report
 
 from __future__ import annotations
 
+import base64
+import re
 import statistics
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -341,15 +343,45 @@ def _training_jobs(reading: Reading) -> TrainingJobs:
 
 
 def notebooks(reading: Reading) -> list[Row]:
-    return _each(_pages(reading.client("sagemaker"), "list_notebook_instances", "NotebookInstances"),
-                 "SageMaker notebook instance", "NotebookInstanceName", _notebook_rows, reading.problems)
+    sagemaker = reading.client("sagemaker")
+    configs: dict[str, bool | None] = {}
+
+    def read(notebook: dict[str, Any]) -> list[Row]:
+        name = notebook.get("NotebookInstanceLifecycleConfigName")
+        if name and name not in configs:
+            configs[name] = _stops_when_idle(sagemaker, name, notebook["NotebookInstanceName"], reading.problems)
+        return _notebook_rows(notebook, configs.get(name) if name else False)
+
+    return _each(_pages(sagemaker, "list_notebook_instances", "NotebookInstances"), "SageMaker notebook instance",
+                 "NotebookInstanceName", read, reading.problems)
 
 
-def _notebook_rows(notebook: dict[str, Any]) -> list[Row]:
+# What an idle-shutdown script calls or is named: aws-samples' auto-stop-idle (autostop.py), or its own stop call.
+AUTO_STOP = re.compile(r"auto-?stop|stop[-_]notebook[-_]instance|StopNotebookInstance", re.IGNORECASE)
+
+
+def _stops_when_idle(sagemaker: Any, name: str, notebook: str, problems: list[str]) -> bool | None:
+    """Whether a lifecycle configuration's scripts stop the notebook when idle (None: it cannot be read)."""
+    try:
+        config = sagemaker.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=name)
+    except AWS_ERRORS as exc:
+        problems.append(f"SageMaker notebook instance {notebook}: its lifecycle configuration {name} cannot be read "
+                        f"({describe_error(exc)}), so whether it stops when idle is unknown")
+        return None
+    scripts = [hook.get("Content", "") for key in ("OnStart", "OnCreate") for hook in config.get(key) or []]
+    text = "\n".join(base64.b64decode(script).decode("utf-8", "replace") for script in scripts)
+    return any(AUTO_STOP.finditer(text))
+
+
+def _notebook_rows(notebook: dict[str, Any], auto_stop: bool | None) -> list[Row]:
+    """SageMaker publishes no utilization for notebook instances: what AWS does say is the status, when it last
+    changed (LastModifiedTime: started, stopped or updated) and whether a lifecycle configuration stops it."""
     return [{
         "resource_id": notebook["NotebookInstanceName"], "kind": Kind.SAGEMAKER_NOTEBOOK.value,
         "name": notebook["NotebookInstanceName"], "instance_type": notebook.get("InstanceType"), "count": 1,
         "state": notebook.get("NotebookInstanceStatus"), "tags": {},
+        "lifecycle_config": notebook.get("NotebookInstanceLifecycleConfigName"), "auto_stop": auto_stop,
+        "last_modified": _iso(notebook.get("LastModifiedTime")),
     }]
 
 
