@@ -74,8 +74,9 @@ INVENTORY_COLUMNS = (
     "lifecycle_config", "auto_stop", "last_modified",
     # batch_compute_environment: instance_type holds the allowed types, comma-separated
     "allocation_strategy", "max_vcpus", "vcpu_hours",
-    # set by the AWS source: {metric: periods} counted as zero because AWS publishes the metric only with activity
-    "measured_zeros",
+    # set by the AWS source: {metric: periods} counted as zero because AWS publishes the metric only with activity;
+    # how instance_type was resolved when the API names no single type (instance pools, preferences, Batch's optimal)
+    "measured_zeros", "instance_type_note",
 )
 METRICS_COLUMNS = ("resource_id", "metric", "timestamp", "value")
 

@@ -101,6 +101,9 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
                          f"{observed:.0f}% to {demand:.0f}%" +
                          (" (rising trend)" if bool(row.get(f"{metric}_trend_significant")) else
                           " (recurring weekly peak)"))
+    resolved = row.get("instance_type_note")
+    if isinstance(resolved, str) and resolved:
+        notes.append(f"Instance type {row['instance_type']}: {resolved}.")
     zeros = row.get("measured_zeros")
     if isinstance(zeros, dict) and zeros:
         notes.append("Measured zeros: " + ", ".join(f"{count:,} periods of {metric}" for metric, count in

@@ -16,7 +16,7 @@ import pandas as pd
 
 from advisor.catalog import Catalog
 from advisor.errors import AdvisorError
-from advisor.model import INVENTORY_REQUIRED, normalize_inventory, normalize_metrics
+from advisor.model import INVENTORY_REQUIRED, Kind, normalize_inventory, normalize_metrics
 from advisor.sources.aws.cloudwatch import (
     MAX_POINTS,
     MAX_QUERIES,
@@ -35,7 +35,7 @@ from advisor.sources.aws.cloudwatch import (
     source_period,
     sources,
 )
-from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory
+from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory, resolve_batch_types
 from advisor.sources.aws.session import (
     AWS_ERRORS,
     Account,
@@ -247,7 +247,7 @@ def _record(collection: Collection, future: Future[_Target], account: Account, r
 def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple[pd.DataFrame, pd.DataFrame,
                                                                                   list[str]]:
     """The inventory and canonical metrics of the collected targets, read back from the store."""
-    raw = pd.DataFrame(store.load_inventory(collection.targets))
+    raw = _resolve_batch_types(pd.DataFrame(store.load_inventory(collection.targets)), catalog)
     if raw.empty:
         raw = pd.DataFrame(columns=[*INVENTORY_REQUIRED, "account", "instance_type"])
     window = collection.window
@@ -264,6 +264,19 @@ def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple
     raw, metrics = _qualify_duplicates(raw, metrics)
     inventory = normalize_inventory(raw, "AWS inventory")
     return inventory, normalize_metrics(metrics.drop(columns=["account", "region"]), "CloudWatch metrics"), problems
+
+
+def _resolve_batch_types(raw: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Batch environments allowed a family or a bundle ("optimal") get the concrete types of their region."""
+    if raw.empty or not (batch := raw["kind"] == Kind.BATCH_COMPUTE_ENVIRONMENT).any():
+        return raw
+    raw = raw.copy()
+    if "instance_type_note" not in raw:
+        raw["instance_type_note"] = None
+    for index in raw.index[batch]:
+        types, note = resolve_batch_types(raw.at[index, "instance_type"], catalog.offered(str(raw.at[index, "region"])))
+        raw.at[index, "instance_type"], raw.at[index, "instance_type_note"] = types, note
+    return raw
 
 
 def _qualified(frame: pd.DataFrame) -> pd.Series:

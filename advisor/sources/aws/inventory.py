@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import pandas as pd
+
 from advisor import kinds
 from advisor.kinds.sagemaker_endpoint import SERVING_STATES
 from advisor.model import Kind
@@ -149,12 +151,13 @@ def sagemaker_endpoints(reading: Reading) -> list[Row]:
     targets, policies = _scaling(client)
 
     def read(summary: dict[str, Any]) -> list[Row]:
-        return _endpoint_rows(sagemaker, summary["EndpointName"], targets, policies)
+        return _endpoint_rows(sagemaker, summary["EndpointName"], targets, policies, reading.problems)
 
     return _each(endpoints, "SageMaker endpoint", "EndpointName", read, reading.problems)
 
 
-def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]], policies: set[str]) -> list[Row]:
+def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]], policies: set[str],
+                   problems: list[str]) -> list[Row]:
     endpoint = sagemaker.describe_endpoint(EndpointName=name)
     config_name = endpoint["EndpointConfigName"]
     try:
@@ -183,9 +186,16 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
         scaling_id = f"endpoint/{name}/variant/{variant_name}"
         target = targets.get(scaling_id, {})
         count = live.get(variant_name, {}).get("CurrentInstanceCount", variant.get("InitialInstanceCount"))
+        instance_type, note = variant.get("InstanceType"), None
+        if not instance_type and variant.get("InstancePools"):
+            pooled = _pooled(variant, live.get(variant_name, {}))
+            if isinstance(pooled, str):
+                problems.append(f"SageMaker endpoint {name} variant {variant_name}: {pooled}; skipped")
+                continue
+            instance_type, count, note = pooled
         rows.append({
             "resource_id": f"{name}/{variant_name}", "kind": Kind.SAGEMAKER_ENDPOINT.value,
-            "name": f"{name}/{variant_name}", "instance_type": variant.get("InstanceType"),
+            "name": f"{name}/{variant_name}", "instance_type": instance_type, "instance_type_note": note,
             "count": count if count is not None else 0, "state": endpoint.get("EndpointStatus"), "tags": {},
             "endpoint": name, "variant": variant_name, "variant_role": role,
             "accelerator_type": variant.get("AcceleratorType"),
@@ -196,6 +206,27 @@ def _endpoint_rows(sagemaker: Any, name: str, targets: dict[str, dict[str, Any]]
             "metrics_since": _iso(since) if serving else None,
         })
     return rows
+
+
+def _pooled(variant: dict[str, Any], live: dict[str, Any]) -> tuple[str, int, str] | str:
+    """What a variant with instance pools runs: (type, count, how that is known), or why it cannot be one type.
+
+    SageMaker provisions from the pools in priority order (1 first) and DescribeEndpoint names each pool's current
+    instances. A variant whose instances run on several pool types at once is heterogeneous: one type cannot
+    price or size it.
+    """
+    running = [(p["InstanceType"], int(p.get("CurrentInstanceCount") or 0)) for p in live.get("InstancePools") or []
+               if p.get("InstanceType") and p.get("CurrentInstanceCount")]
+    if len(running) == 1:
+        (instance_type, count), = running
+        return instance_type, count, f"instance pools: all {count} running instance(s) are {instance_type}"
+    if running:
+        mix = ", ".join(f"{t} x{c}" for t, c in running)
+        return (f"its instance pools run several instance types at once ({mix}): a heterogeneous variant cannot be "
+                "priced or sized as one type")
+    first = min(variant["InstancePools"], key=lambda p: int(p.get("Priority") or 5))
+    return (first["InstanceType"], 0, f"instance pools: no instance running; {first['InstanceType']} is the "
+                                      "first-priority pool")
 
 
 def _suspended(target: dict[str, Any]) -> bool:
@@ -218,20 +249,31 @@ def _ran_in(window: Window, start: datetime | None, end: datetime | None) -> boo
     return start < window.end and end >= window.start
 
 
-def _job_definition(job: dict[str, Any]) -> tuple[str | None, int]:
+def _job_definition(job: dict[str, Any]) -> tuple[str | None, int, str | None]:
+    """(instance type, count, how the type is known when the job names no single one)."""
     config = job.get("ResourceConfig", {})
     if config.get("InstanceType"):
-        return config["InstanceType"], int(config.get("InstanceCount", 1))
+        return config["InstanceType"], int(config.get("InstanceCount", 1)), None
+    if config.get("SelectedInstanceType"):  # chosen by SageMaker from InstancePreferences; billed for it
+        return (config["SelectedInstanceType"], int(config.get("SelectedInstanceCount") or 1),
+                "instance preferences: SageMaker selected this type (SelectedInstanceType)")
+    preferences = config.get("InstancePreferences") or []
+    if preferences:
+        first = preferences[0]
+        return (first["InstanceType"], int(first.get("InstanceCount") or 1),
+                "assumed: SageMaker has not selected a type from the instance preferences yet; priced as the first")
     groups = config.get("InstanceGroups") or []
-    return (groups[0]["InstanceType"], sum(int(g.get("InstanceCount", 1)) for g in groups)) if groups else (None, 0)
+    if groups:
+        return groups[0]["InstanceType"], sum(int(g.get("InstanceCount", 1)) for g in groups), None
+    return None, 0, None
 
 
 def _training_row(job: dict[str, Any]) -> Row:
-    instance_type, count = _job_definition(job)
+    instance_type, count, note = _job_definition(job)
     spot = bool(job.get("EnableManagedSpotTraining"))
     return {
         "resource_id": job["TrainingJobName"], "kind": Kind.SAGEMAKER_TRAINING_JOB.value,
-        "name": job["TrainingJobName"], "instance_type": instance_type, "count": count,
+        "name": job["TrainingJobName"], "instance_type": instance_type, "instance_type_note": note, "count": count,
         "lifecycle": "spot" if spot else "on-demand", "state": job.get("TrainingJobStatus"), "tags": {},
         "managed_spot": spot, "checkpointing": bool(job.get("CheckpointConfig")),
         "training_seconds": job.get("TrainingTimeInSeconds"), "billable_seconds": job.get("BillableTimeInSeconds"),
@@ -290,7 +332,9 @@ class TrainingJobs:
 def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[str, Any]]]) -> Row:
     config = tuning.get("HyperParameterTuningJobConfig", {})
     definition = tuning.get("TrainingJobDefinition") or (tuning.get("TrainingJobDefinitions") or [{}])[0]
-    instance_type, count = _job_definition(definition)
+    instance_type, count, note = _job_definition(definition)
+    if instance_type is None and definition.get("HyperParameterTuningResourceConfig"):
+        instance_type, count, note = _tuning_resources(definition["HyperParameterTuningResourceConfig"], jobs)
     spot = bool(definition.get("EnableManagedSpotTraining"))
     # a multi-definition job states its objective per definition (TrainingJobDefinitions[].TuningObjective)
     objective = config.get("HyperParameterTuningJobObjective") or definition.get("TuningObjective") or {}
@@ -302,7 +346,8 @@ def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[st
     name = tuning["HyperParameterTuningJobName"]
     return {
         "resource_id": name, "kind": Kind.SAGEMAKER_TUNING_JOB.value, "name": name,
-        "instance_type": instance_type, "count": count, "lifecycle": "spot" if spot else "on-demand",
+        "instance_type": instance_type, "instance_type_note": note, "count": count,
+        "lifecycle": "spot" if spot else "on-demand",
         "state": tuning.get("HyperParameterTuningJobStatus"), "tags": {},
         "managed_spot": spot, "checkpointing": bool(definition.get("CheckpointConfig")),
         "early_stopping": "Hyperband" if hyperband else config.get("TrainingJobEarlyStoppingType", "Off"),
@@ -311,6 +356,36 @@ def _tuning_row(tuning: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[st
         "training_seconds": sum(float(job.get("TrainingTimeInSeconds") or 0) for _, job in jobs),
         "lagging_billable_seconds": lagging_billable_seconds(finished, minimize),
     }
+
+
+def _tuning_resources(config: dict[str, Any], jobs: list[tuple[dict[str, Any], dict[str, Any]]]
+                      ) -> tuple[str | None, int, str | None]:
+    """What a tuning job's HyperParameterTuningResourceConfig ran on: its one type, else its training jobs' types.
+
+    With several InstanceConfigs, SageMaker picks one per training job (AllocationStrategy Prioritized); the jobs
+    say which. When they ran on several types, the type with the most billable time prices the whole (stated).
+    """
+    if config.get("InstanceType"):
+        return config["InstanceType"], int(config.get("InstanceCount") or 1), None
+    seconds: dict[tuple[str, int], float] = {}
+    for _, job in jobs:
+        resources = job.get("ResourceConfig") or {}
+        kind = resources.get("InstanceType") or resources.get("SelectedInstanceType")
+        if kind:
+            key = (str(kind), int(resources.get("InstanceCount") or resources.get("SelectedInstanceCount") or 1))
+            seconds[key] = seconds.get(key, 0.0) + float(job.get("BillableTimeInSeconds") or 0)
+    configs = config.get("InstanceConfigs") or []
+    if not seconds:
+        if not configs:
+            return None, 0, None
+        return (configs[0]["InstanceType"], int(configs[0].get("InstanceCount") or 1),
+                "assumed: no training job has run yet; priced as the first of its instance configs")
+    (instance_type, count), _ = max(seconds.items(), key=lambda item: (item[1], item[0]))
+    if len(seconds) == 1:
+        return instance_type, count, "instance configs: every training job ran on this type"
+    mix = ", ".join(f"{t} x{c} ({s:,.0f} s)" for (t, c), s in sorted(seconds.items()))
+    return instance_type, count, (f"assumed: its training jobs ran on several types ({mix}); priced as the one "
+                                  "with the most billable time")
 
 
 def lagging_billable_seconds(jobs: list[tuple[datetime | None, float | None, float]], minimize: bool) -> float:
@@ -401,6 +476,40 @@ def _batch_rows(environment: dict[str, Any]) -> list[Row]:
         "state": environment.get("state"), "tags": dict(environment.get("tags") or {}),
         "allocation_strategy": resources.get("allocationStrategy"), "max_vcpus": resources.get("maxvCpus"),
     }]
+
+
+# AWS Batch ComputeResource.instanceTypes may name a bundle Batch chooses from by the job queue's demand: since
+# November 2025 "optimal" matches "default_x86_64" (before, it chose from c4, m4, r4, c5, m5 and r5).
+BATCH_BUNDLES = {"optimal": ("m6i", "c6i", "r6i", "c7i"), "default_x86_64": ("m6i", "c6i", "r6i", "c7i"),
+                 "default_arm64": ("m6g", "c6g", "r6g", "c7g")}
+
+
+def resolve_batch_types(requested: object, offered: pd.DataFrame) -> tuple[str | None, str | None]:
+    """A Batch environment's allowed types as concrete types offered in the region, and how they were resolved.
+
+    A family name ("c5") allows any of its sizes and a bundle ("optimal", "default_x86_64", "default_arm64") any
+    size of its families: Batch picks among them, so the environment is priced on all of them (an assumption,
+    stated). A name the region does not offer is kept as given (it stays unpriced).
+    """
+    names = [n.strip() for n in str(requested or "").split(",") if n.strip()]
+    concrete: list[str] = []
+    resolved = []
+    for name in names:
+        if "." in name:
+            concrete.append(name)
+            continue
+        families = BATCH_BUNDLES.get(name, (name,))
+        sizes = offered.index[offered["family"].astype(str).isin(families) & ~offered["bare_metal"].astype(bool)]
+        if len(sizes) == 0:
+            concrete.append(name)
+            continue
+        concrete += [t for t in sizes if t not in concrete]
+        resolved.append(f"'{name}' is any size of {', '.join(families)}" if name in BATCH_BUNDLES
+                        else f"'{name}' is any {name} size")
+    if not resolved:
+        return ",".join(concrete) or None, None
+    return ",".join(concrete), ("assumed: " + "; ".join(resolved) + " (AWS Batch picks among them by the job "
+                                "queue's demand): priced at their mean price per vCPU")
 
 
 def collect_inventory(client: Clients, account: str, region: str, window: Window) -> tuple[list[Row], list[str]]:
