@@ -32,11 +32,24 @@ class SourceConfig(_Strict):
     spec: str | None = Field(None, description="what `advisor audit` reads without --source: aws, demo, files:DIR")
 
 
+AgentDimension = Literal["InstanceId", "host"]
+
+
+def _by_instance_id() -> list[AgentDimension]:
+    return ["InstanceId"]
+
+
 class AwsConfig(_Strict):
     regions: list[str] = Field(default_factory=list, description="regions to collect, or ['all']")
     profile: str | None = None
     role_arns: list[str] = Field(default_factory=list, description="roles to assume, one per account")
     external_id: str | None = None
+    agent_namespace: str = Field("CWAgent", min_length=1, description="namespace the CloudWatch agent publishes to "
+                                 "(its configuration's metrics.namespace)")
+    agent_memory_dimensions: list[AgentDimension] = Field(
+        default_factory=_by_instance_id, min_length=1,
+        description="dimensions naming the instance in the agent's metrics, tried in order: InstanceId (the agent's "
+                    "append_dimensions) or host (its default: the hostname, matched to the private DNS name)")
 
 
 class WindowConfig(_Strict):

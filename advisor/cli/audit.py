@@ -82,7 +82,8 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
     if spec == "aws":
         aws_config = config.file.aws
         aws = aws_request(aws_config.regions, aws_config.profile, aws_config.role_arns, aws_config.external_id,
-                          config.file.window.days, start, end, store_path(config), quiet)
+                          config.file.window.days, start, end, store_path(config), quiet,
+                          agent=(aws_config.agent_namespace, list(aws_config.agent_memory_dimensions)))
         with graceful_termination(), progress_shown(aws):
             data = load_source(spec, aws=aws)
         # Even with --quiet: a partial collection is not a clean success, and cron mails what lands on stderr.

@@ -103,10 +103,12 @@ def graceful_termination() -> Iterator[None]:
 
 def aws_request(regions: list[str] | None, profile: str | None, role_arns: list[str] | None,
                 external_id: str | None, days: float, start: str | None, end: str | None, store: Path | None,
-                quiet: bool = False, workers: int = 8) -> AwsRequest:
-    """The ``--source aws`` request from command-line flags."""
+                quiet: bool = False, workers: int = 8, agent: tuple[str, list[str]] | None = None) -> AwsRequest:
+    """The ``--source aws`` request from command-line flags; ``agent`` is the CloudWatch agent's namespace and
+    instance dimensions (``[aws] agent_namespace``, ``agent_memory_dimensions``)."""
     # advisor.sources imports pandas: loaded when a command reads AWS, not at start-up.
     from advisor.sources.aws import AwsOptions, AwsRequest, Window
+    from advisor.sources.aws.session import AgentOptions
     from advisor.sources.aws.window import parse_moment
 
     if external_id and not role_arns:
@@ -116,6 +118,7 @@ def aws_request(regions: list[str] | None, profile: str | None, role_arns: list[
     progress = _progress(quiet)
     options = AwsOptions(regions=tuple(regions or ()), profile=profile, role_arns=tuple(role_arns or ()),
                          external_id=external_id, workers=workers,
+                         agent=AgentOptions(agent[0], tuple(agent[1])) if agent else AgentOptions(),
                          configure_session=progress.watch_retries if progress else None)
     return AwsRequest(options, window, store or default_store_path(), progress)
 

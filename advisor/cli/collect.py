@@ -57,7 +57,8 @@ def collect(
                                 external_id=external_id, days=days, store=store)
     aws = cfg.file.aws
     request = aws_request(aws.regions, aws.profile, aws.role_arns, aws.external_id, cfg.file.window.days, start,
-                          end, store_path(cfg), quiet, workers)
+                          end, store_path(cfg), quiet, workers,
+                          agent=(aws.agent_namespace, list(aws.agent_memory_dimensions)))
     with RunLock(request.store_path.parent), graceful_termination(), Store(request.store_path) as opened, \
             progress_shown(request):
         collection = collect_into_store(request.options, opened, request.window, request.progress)

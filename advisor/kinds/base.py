@@ -53,6 +53,10 @@ class CloudWatchMetric:
     scale: Scale = Scale.NONE
     part: str = ""  # "used" / "total": the two halves of GPU memory % = used / total
     busiest: str = ""  # also feed this canonical metric with the fullest member (GPU) per period, not their mean
+    # Published by the CloudWatch agent: the collector reads it in the configured namespace ([aws] agent_namespace,
+    # declared here as the default CWAgent) and matches the instance by the configured dimensions
+    # ([aws] agent_memory_dimensions: InstanceId, host).
+    agent: bool = False
     # AWS publishes it only when there is activity (a counter such as Invocations): while the resource is active,
     # a period CloudWatch answered without a datapoint is a measured zero, and ListMetrics (which lists only
     # series with data in the last two weeks) is not asked whether it exists.

@@ -34,6 +34,7 @@ import pandas as pd
 from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.kinds.base import CloudWatchMetric, Scale
+from advisor.sources.aws.session import AgentOptions
 from advisor.store.cache import Store
 
 MAX_QUERIES = 500
@@ -49,15 +50,48 @@ class Source(CloudWatchMetric):
     kind: str = ""
 
 
-def sources() -> tuple[Source, ...]:
-    """Every CloudWatch metric the registered kinds declare, in registry order."""
-    return tuple(Source(**vars(metric), kind=kind.id) for kind in kinds.all_kinds() for metric in kind.metrics)
+def sources(agent: AgentOptions | None = None) -> tuple[Source, ...]:
+    """Every CloudWatch metric the registered kinds declare, in registry order; the CloudWatch agent's in the
+    configured namespace."""
+    namespace = (agent or AgentOptions()).namespace
+    return tuple(Source(**(vars(metric) | ({"namespace": namespace} if metric.agent else {})), kind=kind.id)
+                 for kind in kinds.all_kinds() for metric in kind.metrics)
 
 
-def owner(kind: str, dims: dict[str, str]) -> tuple[str, str] | None:
+def owner(kind: str, dims: Mapping[str, str]) -> tuple[str, str] | None:
     """``(resource_id, member)`` of a series: member tells apart the GPUs of an instance or a job's hosts."""
     declared = kinds.get(kind).owner
     return declared(dims) if declared else None
+
+
+@dataclass(frozen=True)
+class Owners:
+    """Whose series a set of dimensions is: the kind's owner, or for the CloudWatch agent's metrics the first of the
+    configured dimensions that names a known instance (``InstanceId``, or ``host``: a hostname matched to an
+    instance's private DNS name, full or short)."""
+
+    agent: AgentOptions = field(default_factory=AgentOptions)
+    hosts: Mapping[str, str] = field(default_factory=dict)  # hostname -> instance id
+
+    @classmethod
+    def of(cls, agent: AgentOptions | None, rows: Iterable[Mapping[str, Any]]) -> Owners:
+        """A hostname that names two instances (the same private IP in two VPCs) names neither."""
+        named: dict[str, set[str]] = defaultdict(set)
+        for row in rows:
+            name = row.get("private_dns_name")
+            if row.get("kind") == "ec2_instance" and isinstance(name, str) and name:
+                for host in {name, name.split(".")[0]}:
+                    named[host].add(str(row["resource_id"]))
+        return cls(agent or AgentOptions(), {host: next(iter(ids)) for host, ids in named.items() if len(ids) == 1})
+
+    def __call__(self, source: Source, dims: Mapping[str, str]) -> tuple[str, str] | None:
+        if not source.agent:
+            return owner(source.kind, dims)
+        for dimension in self.agent.memory_dimensions:
+            instance = dims.get("InstanceId") if dimension == "InstanceId" else self.hosts.get(dims.get("host", ""))
+            if instance:
+                return owner(source.kind, {**dims, "InstanceId": instance})
+        return None
 
 
 @dataclass(frozen=True)
@@ -82,7 +116,8 @@ class Query:
                 "ReturnData": True}
 
 
-def discover(cloudwatch: Any, resources: Iterable[Mapping[str, Any]]) -> list[Series]:
+def discover(cloudwatch: Any, resources: Iterable[Mapping[str, Any]],
+             agent: AgentOptions | None = None) -> list[Series]:
     """The series that exist for inventory rows (``resource_id``, ``kind``...), one per resource, source and member.
 
     When a metric is published under several dimension sets (the agent's ``append_dimensions``), the one with
@@ -96,13 +131,14 @@ def discover(cloudwatch: Any, resources: Iterable[Mapping[str, Any]]) -> list[Se
         wanted[str(row["kind"])].add(str(row["resource_id"]))
     found: dict[tuple[str, Source, str], set[tuple[tuple[str, str], ...]]] = defaultdict(set)
     paginator = cloudwatch.get_paginator("list_metrics")
-    for source in sources():
+    owners = Owners.of(agent, rows)
+    for source in sources(agent):
         if not wanted.get(source.kind):
             continue
         for page in paginator.paginate(Namespace=source.namespace, MetricName=source.name):
             for metric in page.get("Metrics", []):
                 dims = tuple((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
-                belongs = owner(source.kind, dict(dims))
+                belongs = owners(source, dict(dims))
                 if belongs and belongs[0] in wanted[source.kind]:
                     found[(belongs[0], source, belongs[1])].add(dims)
     found.update(known_series(rows, {(rid, source) for rid, source, _ in found}))
@@ -387,8 +423,8 @@ def _divisor(source: Source, period: int, spec: pd.Series | None) -> float | Non
     return count if count > 0 else None
 
 
-def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFrame,
-              catalog: Catalog) -> tuple[pd.DataFrame, list[str]]:
+def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFrame, catalog: Catalog,
+              agent: AgentOptions | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Raw stored series -> rows ``account, region, resource_id, metric, stat, timestamp, value`` (DESIGN §2).
 
     Per-GPU and per-host series are averaged per timestamp; GPU memory % is used / total per GPU, then
@@ -401,7 +437,8 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
     described = ("account", "region", "resource_id", "kind", "instance_type")
     types = {(account, region, rid): (kind, instance_type)
              for account, region, rid, kind, instance_type in zip(*(inventory[c] for c in described), strict=True)}
-    by_name = {(s.kind, s.namespace, s.name): s for s in sources()}
+    by_name = {(s.kind, s.namespace, s.name): s for s in sources(agent)}
+    owners = Owners.of(agent, [{str(k): v for k, v in row.items()} for row in inventory.to_dict("records")])
     rows, problems = [], set()
     # a series queried by its known dimensions may have no data (a CPU job's GPU metrics): nothing to normalise
     for s in series[series["series_id"].isin(points["series_id"].unique())].to_dict("records"):
@@ -417,7 +454,7 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
                          f"{instance_type if known else 'no instance type'} has no {source.scale.value[4:]} "
                          "count in the catalog")
             continue
-        member = (owner(source.kind, dict(map(tuple, json.loads(s["dimensions"])))) or ("", ""))[1]
+        member = (owners(source, dict(map(tuple, json.loads(s["dimensions"])))) or ("", ""))[1]
         rows.append((s["series_id"], s["account"], s["region"], s["resource_id"], source.metric,
                      STAT_NAMES[s["stat"]], source.part, member, divisor, source.busiest))
     meta = pd.DataFrame(rows, columns=["series_id", "account", "region", "resource_id", "metric", "stat", "part",

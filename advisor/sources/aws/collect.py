@@ -39,6 +39,7 @@ from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory, 
 from advisor.sources.aws.session import (
     AWS_ERRORS,
     Account,
+    AgentOptions,
     AwsOptions,
     account_regions,
     describe_error,
@@ -83,6 +84,7 @@ class Collection:
     """What one collection did: the (account, region) pairs read, the calls made and the problems met."""
 
     window: Window
+    agent: AgentOptions = field(default_factory=AgentOptions)  # where the CloudWatch agent's metrics were read
     targets: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     resources: int = 0
@@ -106,8 +108,9 @@ class _Run:
     """The shared state of one collection: store, pools, stop flag, progress."""
 
     def __init__(self, store: Store, window: Window, calls: ThreadPoolExecutor, progress: Progress,
-                 limits: tuple[int, int]) -> None:
+                 limits: tuple[int, int], agent: AgentOptions) -> None:
         self.store, self.window, self.calls, self.progress, self.limits = store, window, calls, progress, limits
+        self.agent = agent
         self.stop = threading.Event()
 
     def target(self, account: Account, region: str) -> _Target:
@@ -123,7 +126,7 @@ class _Run:
         result = _Target(rows=len(rows), problems=problems)
         cloudwatch = client("cloudwatch")
         try:
-            series = discover(cloudwatch, rows)
+            series = discover(cloudwatch, rows, self.agent)
         except Exception as exc:  # expected (AWS) or not, the region's inventory is kept
             result.problems.append(f"{prefix}: CloudWatch metrics not collected: ListMetrics failed "
                                    f"({describe_error(exc)})")
@@ -192,7 +195,7 @@ def collect_into_store(options: AwsOptions, store: Store, window: Window, progre
     """Inventory and CloudWatch history of every account × region into ``store``; only missing periods are
     fetched. ``limits`` are GetMetricData's (queries, datapoints) per call."""
     progress = progress or _Silent()
-    collection = Collection(window)
+    collection = Collection(window, options.agent)
     accounts, collection.problems = open_accounts(options)
     targets: list[tuple[Account, str]] = []
     for account in accounts:
@@ -205,7 +208,7 @@ def collect_into_store(options: AwsOptions, store: Store, window: Window, progre
     progress.add_targets(len(targets))
     with ThreadPoolExecutor(options.workers, thread_name_prefix="advisor-region") as regions, \
             ThreadPoolExecutor(options.workers, thread_name_prefix="advisor-call") as calls:
-        run = _Run(store, window, calls, progress, limits)
+        run = _Run(store, window, calls, progress, limits, options.agent)
         futures: dict[Future[_Target], tuple[Account, str]] = {
             regions.submit(run.target, account, region): (account, region) for account, region in targets}
         try:
@@ -251,7 +254,8 @@ def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple
     if raw.empty:
         raw = pd.DataFrame(columns=[*INVENTORY_REQUIRED, "account", "instance_type"])
     window = collection.window
-    periods = sorted({window.period, *(source_period(s, window.period, window.finest) for s in sources())})
+    periods = sorted({window.period, *(source_period(s, window.period, window.finest)
+                                       for s in sources(collection.agent))})
     loaded = [store.load_points(collection.targets, period, epoch(window.start), epoch(window.end))
               for period in periods]
     series = pd.concat([frame for frame, _ in loaded], ignore_index=True)
@@ -260,7 +264,7 @@ def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple
     raw["measured_zeros"] = pd.Series([zeros.get((str(a), str(r), str(i))) for a, r, i in
                                        zip(raw["account"], raw["region"], raw["resource_id"], strict=True)],
                                       index=raw.index, dtype=object)
-    metrics, problems = normalize(series, points, raw, catalog)
+    metrics, problems = normalize(series, points, raw, catalog, collection.agent)
     raw, metrics = _qualify_duplicates(raw, metrics)
     inventory = normalize_inventory(raw, "AWS inventory")
     return inventory, normalize_metrics(metrics.drop(columns=["account", "region"]), "CloudWatch metrics"), problems

@@ -105,6 +105,7 @@ def _instance_rows(instance: dict[str, Any]) -> list[Row]:
         "state": state, "tags": tags,
         "platform": instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX",
         "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
+        "private_dns_name": instance.get("PrivateDnsName") or None,  # the agent's default "host" dimension
         "autoscaling_group": tags.get("aws:autoscaling:groupName"),
     }]
 
