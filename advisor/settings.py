@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 
 Statistic = Literal["p50", "p90", "p95", "p99", "max"]
 DIMENSIONS = ("cpu", "memory", "gpu", "gpu_memory", "network")
+AgentDimension = Literal["InstanceId", "host"]
 
 
 class _Section(BaseModel):
@@ -131,6 +132,10 @@ class SourceConfig(_Section):
                              "analyse)")
 
 
+def _by_instance_id() -> list[AgentDimension]:
+    return ["InstanceId"]
+
+
 class AwsConfig(_Section):
     regions: list[str] = Field(default_factory=list, description="AWS regions to read; 'all' = every region "
                                "enabled for the account; unset: the profile's or AWS_REGION's region")
@@ -138,6 +143,12 @@ class AwsConfig(_Section):
     role_arns: list[str] = Field(default_factory=list, description="Roles to assume to read, one per account; "
                                  "unset: the credentials' own account")
     external_id: SecretStr | None = Field(None, description="External id for the roles (shown masked)")
+    agent_namespace: str = Field("CWAgent", min_length=1, description="Namespace the CloudWatch agent publishes to "
+                                 "(its configuration's metrics.namespace)")
+    agent_memory_dimensions: list[AgentDimension] = Field(
+        default_factory=_by_instance_id, min_length=1,
+        description="Dimensions naming the instance in the agent's metrics, tried in order: InstanceId (the agent's "
+                    "append_dimensions) or host (its default: the hostname, matched to the private DNS name)")
 
 
 class WindowConfig(_Section):

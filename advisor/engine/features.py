@@ -25,7 +25,7 @@ SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_shar
 # Series summed per timestamp before their statistics: p99 of (read + write) is not p99(read) + p99(write).
 DERIVED_METRICS = {"total_iops": ("read_iops", "write_iops"), "total_bytes": ("read_bytes", "write_bytes")}
 INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
-BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling")
+BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling", "scaling_suspended", "multi_attach", "auto_stop")
 EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "gpu_censored", "gpu_memory_censored",
                     "memory_step")
 DERIVED_COLUMNS = (
@@ -35,7 +35,7 @@ DERIVED_COLUMNS = (
     "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
     "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
     "has_elastic_inference", "ei_hourly", "spot_realised_pct", "training_hours", "invocations_idle_days",
-    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", "runs_per_month",
+    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", "runs_per_month", "run_hours",
     *EVIDENCE_COLUMNS,
 )
 # A series sits at its capacity (its demand is censored: only known to be at least the capacity) when at least
@@ -218,6 +218,7 @@ def _per_month(features: pd.DataFrame, window_hours: float) -> pd.DataFrame:
     span = np.fmax(window_hours, features["hours_billed"].to_numpy(float))
     rate = pd.Series(np.where(per_run, HOURS_PER_MONTH / span, np.nan), index=features.index)
     features["runs_per_month"] = rate
+    features["run_hours"] = features["hours_billed"].where(per_run)  # one run's billed hours, before the rate
     for column in ("monthly_cost", "hours_billed"):
         features[column] = features[column].where(~per_run, features[column] * rate)
     return features

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -159,7 +160,7 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
         return kind.inactive_reason.format_map(row)
     if kind.pricing == "instance" and row["count"] <= 0:
         return "no instances running (count 0): nothing is billed now"
-    if not kind.needs_history or (kind.history_only_if and not row[kind.history_only_if]):
+    if not kind.needs_history or (kind.history_only_if and _known_false(row[kind.history_only_if])):
         return None
     hours = row["hours_observed"]
     if pd.isna(hours):
@@ -169,6 +170,11 @@ def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str
     if hours < needed:
         return f"only {hours:.1f} hours of metrics (at least {needed:g} needed): no recommendation yet"
     return None
+
+
+def _known_false(value: Any) -> bool:
+    """False, and known to be (a missing value is not false)."""
+    return value is not None and not bool(pd.isna(value)) and not bool(value)
 
 
 def _skipped_frame(skipped: dict[str, str], features: pd.DataFrame) -> pd.DataFrame:

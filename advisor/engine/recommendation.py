@@ -29,7 +29,7 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
     cost_after = proposal.cost_after if proposal.cost_after is not None else cost_now
     score = proposal.confidence if proposal.confidence is not None else _confidence(row, action)
     limits = evidence.assess(loaded, row, settings)
-    score = min(score, limits.cap)
+    score = min(score, limits.cap, proposal.confidence_cap)
     proposal.notes.extend(limits.notes)
     current = row["instance_type"] if _present(row["instance_type"]) else row["volume_type"]
     return Recommendation.model_validate({
@@ -119,6 +119,15 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
         notes.append(f"Money is a monthly rate: this run's cost x {run_rate['runs_per_month']:g} runs a month "
                      f"(1 run in the {run_rate['window_days']:g}-day window; per run "
                      f"${run_rate['cost_per_run']:,.2f} now, ${run_rate['savings_per_run']:,.2f} saved).")
+    resolved = row.get("instance_type_note")
+    if isinstance(resolved, str) and resolved:
+        notes.append(f"Instance type {row['instance_type']}: {resolved}.")
+    zeros = row.get("measured_zeros")
+    if isinstance(zeros, dict) and zeros:
+        notes.append("Measured zeros: " + ", ".join(f"{count:,} periods of {metric}" for metric, count in
+                                                   sorted(zeros.items()))
+                     + " had no datapoint and count as zero: AWS publishes these counters only when there is "
+                       "activity, the resource was active then and CloudWatch answered those periods in full.")
     if not bool(row["has_memory_data"]) and row["kind"] == Kind.EC2_INSTANCE:
         notes.append("No memory metrics (CloudWatch agent not installed): memory is held at its current size.")
     evidence = {
@@ -142,6 +151,8 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
     }
     if run_rate:
         evidence["run_rate"] = run_rate
+    if isinstance(zeros, dict) and zeros:
+        evidence["measured_zeros"] = dict(zeros)
     return evidence | proposal.evidence
 
 

@@ -124,12 +124,14 @@ def _accelerator_demand(f: pd.DataFrame, settings: Settings, cap: pd.DataFrame) 
         out[f"need_{dim}"] = np.where(seen, busy * current * grow, current)
     peak = np.where(gpu_row, np.fmax(f["gpu_memory_max"].to_numpy(float), f["gpu_memory_demand"].to_numpy(float)),
                     np.nan) / 100
-    held = ~np.isnan(peak)
+    # per device: the fullest GPU's peak where measured (a model on one GPU of four needs one device that holds it)
+    device_peak = np.fmax(peak, accelerators.fullest_device_share(f, gpu_row))
     grow_memory = 1 + settings.sizing.gpu_memory.headroom
-    for dim in ("accel_memory", "device_memory"):
+    for dim, share in (("accel_memory", peak), ("device_memory", device_peak)):
         current = cap[dim].to_numpy(float)
-        out[f"base_{dim}"] = np.where(held, peak * current, current)
-        out[f"need_{dim}"] = np.where(held, peak * current * grow_memory, current)
+        held = ~np.isnan(share)
+        out[f"base_{dim}"] = np.where(held, share * current, current)
+        out[f"need_{dim}"] = np.where(held, share * current * grow_memory, current)
     return out.fillna({c: 0.0 for c in out.columns if c.endswith(("units", "memory"))})
 
 

@@ -6,16 +6,26 @@ failed endpoint costs nothing now."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from advisor.kinds.base import SUM, CloudWatchMetric, ResourceKind, Scale
 
 _ENDPOINTS = "/aws/sagemaker/Endpoints"
+# Endpoint statuses in which the variants serve requests (an update keeps the old fleet serving until it is done).
+SERVING_STATES = ("InService", "Updating", "SystemUpdating")
 
 
 def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
     if "EndpointName" in dims and "VariantName" in dims:
         return f"{dims['EndpointName']}/{dims['VariantName']}", ""
     return None
+
+
+def dimensions(row: Mapping[str, Any]) -> list[dict[str, str]]:
+    """A serving variant's series: SageMaker publishes Invocations only in periods with requests."""
+    if row.get("state") not in SERVING_STATES or not row.get("endpoint") or not row.get("variant"):
+        return []
+    return [{"EndpointName": str(row["endpoint"]), "VariantName": str(row["variant"])}]
 
 
 KIND = ResourceKind(
@@ -34,8 +44,9 @@ KIND = ResourceKind(
         CloudWatchMetric(_ENDPOINTS, "MemoryUtilization", "memory"),
         CloudWatchMetric(_ENDPOINTS, "GPUUtilization", "gpu", scale=Scale.PER_GPU),
         CloudWatchMetric(_ENDPOINTS, "GPUMemoryUtilization", "gpu_memory", scale=Scale.PER_GPU),
-        CloudWatchMetric("AWS/SageMaker", "Invocations", "invocations", SUM, Scale.PER_MINUTE),
+        CloudWatchMetric("AWS/SageMaker", "Invocations", "invocations", SUM, Scale.PER_MINUTE, zero_when_absent=True),
     ),
     owner=owner,
+    dimensions=dimensions,
     color="#0d9488",
 )

@@ -20,7 +20,7 @@ from advisor.store.cache import Store
 
 
 def _seed_instance(seeder: Seeder, hours: int = 2) -> str:
-    instance = seeder.instance("m5.xlarge")
+    instance = seeder.instance("m5.xlarge", root_volume=False)
     seeder.series("AWS/EC2", "CPUUtilization", {"InstanceId": instance}, [30.0] * hours * 12, now_floor())
     return instance
 

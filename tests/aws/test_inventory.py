@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import pandas as pd
 import pytest
-from awsfakes import Seeder
+from awsfakes import SAGEMAKER_ROLE, Seeder
 from botocore.stub import Stubber
 
 from advisor.model import normalize_inventory
@@ -41,6 +42,7 @@ def test_every_kind_is_read_with_its_fields(seed: Seeder) -> None:
     spot = seed.instance("g4dn.xlarge", spot=True)
     attached = seed.volume("gp3", 200, attach_to=web, Iops=4000, Throughput=250)
     loose = seed.volume("gp2", 50)
+    shared = seed.volume("io2", 100, attach_to=web, Iops=1000, MultiAttachEnabled=True)
     seed.endpoint("ranker", [
         {"VariantName": "A", "InitialInstanceCount": 2, "InstanceType": "ml.g4dn.xlarge", "InitialVariantWeight": 3},
         {"VariantName": "B", "InitialInstanceCount": 1, "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 1,
@@ -66,6 +68,9 @@ def test_every_kind_is_read_with_its_fields(seed: Seeder) -> None:
     assert (rows[attached]["volume_type"], rows[attached]["size_gib"], rows[attached]["iops"],
             rows[attached]["throughput_mibps"], rows[attached]["attached_to"]) == ("gp3", 200, 4000, 250, web)
     assert rows[loose]["attached_to"] is None and rows[loose]["volume_type"] == "gp2"
+    assert rows[shared]["multi_attach"] is True and rows[attached]["multi_attach"] is False
+    # from its attachment, an in-use volume's missing I/O datapoints are measured zeros; a loose one has none
+    assert rows[attached]["metrics_since"] and rows[loose]["metrics_since"] is None
 
     a, b = rows["ranker/A"], rows["ranker/B"]
     assert (a["kind"], a["endpoint"], a["variant"], a["instance_type"], a["count"]) == (
@@ -392,3 +397,103 @@ def test_purchase_option_tenancy_reservation_and_outpost_are_read() -> None:
         "i-win": ("on-demand", None, "default", None, "Windows"),
         "i-old-win": ("on-demand", None, "default", None, "Windows"),
     }
+
+
+def test_suspended_or_pinned_scaling_is_not_auto_scaling(seed: Seeder) -> None:
+    variant = {"VariantName": "A", "InitialInstanceCount": 2, "InstanceType": "ml.m5.xlarge"}
+    for name in ("scaling", "paused", "pinned"):
+        seed.endpoint(name, [variant])
+    seed.autoscale("scaling", "A", 2, 6)
+    seed.autoscale("paused", "A", 2, 6)
+    seed.autoscale("pinned", "A", 4, 4)
+    seed.client("application-autoscaling").register_scalable_target(  # updates the target: scale-in suspended
+        ServiceNamespace="sagemaker", ResourceId="endpoint/paused/variant/A",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        SuspendedState={"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False,
+                        "ScheduledScalingSuspended": False})
+    rows = _inventory()
+    assert (rows["scaling/A"]["autoscaling"], rows["scaling/A"]["scaling_suspended"]) == (True, False)
+    assert (rows["paused/A"]["autoscaling"], rows["paused/A"]["scaling_suspended"]) == (False, True)
+    assert (rows["pinned/A"]["autoscaling"], rows["pinned/A"]["min_count"], rows["pinned/A"]["max_count"]) == (
+        False, 4, 4)
+
+
+def test_shadow_variants_are_inventoried() -> None:
+    """moto keeps no ``ShadowProductionVariants``: DescribeEndpointConfig's and DescribeEndpoint's real shapes for an
+    endpoint with a shadow variant (its own instances, a sampling weight, live ``CurrentInstanceCount``) are
+    replayed with Stubber."""
+    keys = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "y"}
+    sagemaker, scaling = boto3.client("sagemaker", **keys), boto3.client("application-autoscaling", **keys)
+    stubs = Stubber(sagemaker), Stubber(scaling)
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+    stubs[0].add_response("list_endpoints", {"Endpoints": [{
+        "EndpointName": "ranker", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ranker",
+        "CreationTime": created, "LastModifiedTime": created, "EndpointStatus": "InService"}]})
+    stubs[1].add_response("describe_scalable_targets", {"ScalableTargets": []})
+    stubs[1].add_response("describe_scaling_policies", {"ScalingPolicies": []})
+    stubs[0].add_response("describe_endpoint", {
+        "EndpointName": "ranker", "EndpointArn": "arn:aws:sagemaker:us-east-1:1:endpoint/ranker",
+        "EndpointConfigName": "ranker-config", "EndpointStatus": "InService", "CreationTime": created,
+        "LastModifiedTime": created,
+        "ProductionVariants": [{"VariantName": "main", "CurrentWeight": 1.0, "CurrentInstanceCount": 3}],
+        "ShadowProductionVariants": [{"VariantName": "candidate", "CurrentWeight": 0.5, "CurrentInstanceCount": 2}]})
+    stubs[0].add_response("describe_endpoint_config", {
+        "EndpointConfigName": "ranker-config", "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:endpoint-config/r",
+        "CreationTime": created,
+        "ProductionVariants": [{"VariantName": "main", "ModelName": "m1", "InstanceType": "ml.g5.xlarge",
+                                "InitialInstanceCount": 3, "InitialVariantWeight": 1.0}],
+        "ShadowProductionVariants": [{"VariantName": "candidate", "ModelName": "m2", "InstanceType": "ml.g5.2xlarge",
+                                      "InitialInstanceCount": 1, "InitialVariantWeight": 0.5}]})
+    reading = Reading(lambda service: scaling if service == "application-autoscaling" else sagemaker,
+                      Window.build(days=1))
+    with stubs[0], stubs[1]:
+        rows = {row["variant"]: row for row in sagemaker_endpoints(reading)}
+    assert reading.problems == []
+    main, shadow = rows["main"], rows["candidate"]
+    assert (main["variant_role"], main["count"], main["weight"]) == ("production", 3, 1.0)
+    # the shadow variant's own instances are paid for; it takes a copy of a sample of the traffic, so no share
+    assert (shadow["variant_role"], shadow["instance_type"], shadow["count"], shadow["weight"]) == (
+        "shadow", "ml.g5.2xlarge", 2, None)
+    assert shadow["resource_id"] == "ranker/candidate" and shadow["metrics_since"] == created.isoformat()
+
+
+# the OnStart script of aws-samples' auto-stop-idle lifecycle configuration, in short
+AUTO_STOP_SCRIPT = """#!/bin/bash
+set -e
+IDLE_TIME=3600
+wget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples/\
+master/scripts/auto-stop-idle/autostop.py
+(crontab -l; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time $IDLE_TIME") | crontab -
+"""
+
+
+def test_notebooks_say_whether_a_lifecycle_configuration_stops_them(seed: Seeder) -> None:
+    sagemaker = seed.client("sagemaker")
+    for name, script in (("auto-stop", AUTO_STOP_SCRIPT), ("conda-setup", "#!/bin/bash\nconda env update\n")):
+        content = base64.b64encode(script.encode()).decode()
+        sagemaker.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=name,
+                                                            OnStart=[{"Content": content}])
+    seed.notebook("bare")
+    for name, config in (("stops", "auto-stop"), ("setup-only", "conda-setup"), ("also-stops", "auto-stop")):
+        sagemaker.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium",
+                                           RoleArn=SAGEMAKER_ROLE, LifecycleConfigName=config)
+    rows = _inventory()
+    assert (rows["bare"]["lifecycle_config"], rows["bare"]["auto_stop"]) == (None, False)
+    assert (rows["stops"]["lifecycle_config"], rows["stops"]["auto_stop"]) == ("auto-stop", True)
+    assert rows["also-stops"]["auto_stop"] is True
+    assert (rows["setup-only"]["lifecycle_config"], rows["setup-only"]["auto_stop"]) == ("conda-setup", False)
+    assert rows["bare"]["last_modified"] and rows["bare"]["state"] == "InService"
+
+
+def test_a_notebook_lifecycle_configuration_that_cannot_be_read_leaves_auto_stop_unknown(seed: Seeder) -> None:
+    seed.client("sagemaker").create_notebook_instance(NotebookInstanceName="orphan", InstanceType="ml.t3.medium",
+                                                      RoleArn=SAGEMAKER_ROLE, LifecycleConfigName="deleted")
+    accounts, _ = open_accounts(AwsOptions())
+    rows, problems = collect_inventory(lambda service: accounts[0].client(service, "us-east-1"),
+                                       accounts[0].account_id, "us-east-1", Window.build(days=1))
+    (row,) = [r for r in rows if r["resource_id"] == "orphan"]
+    assert row["auto_stop"] is None and row["lifecycle_config"] == "deleted"
+    (problem,) = problems
+    assert problem.startswith("123456789012/us-east-1: SageMaker notebook instance orphan: its lifecycle "
+                              "configuration deleted cannot be read (")
+    assert problem.endswith("so whether it stops when idle is unknown")

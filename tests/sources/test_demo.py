@@ -378,8 +378,12 @@ def test_demo_audit_fires_every_bundled_rule_with_evidence(demo: tuple[pd.DataFr
     recs = recommendations_frame(result.recommendations)
     # Half of the demo's "idle" instances are idle as AWS defines it (peak CPU under 5 %, under 5 MB of network a
     # day, memory low) and are told to stop; the other half spike or move megabytes a day, and are downsized. No
-    # instance lacks network data and the idle GPU boxes hold models in GPU memory, so these two never fire.
-    not_in_demo = {"ec2-possibly-idle", "ec2-gpu-idle"}
+    # instance lacks network data and the idle GPU boxes hold models in GPU memory, so these two never fire. Its A/B
+    # challenger runs two instances, the floor a production variant keeps, so sagemaker-endpoint-ab-variant has
+    # nothing to cut. Its notebooks come with CPU history and no lifecycle information, so
+    # sagemaker-notebook-no-auto-stop (which needs to know there is no idle shutdown) does not fire either.
+    not_in_demo = {"ec2-possibly-idle", "ec2-gpu-idle", "sagemaker-endpoint-ab-variant",
+                   "sagemaker-notebook-no-auto-stop"}
     assert {r.id for r in load_rule_set(Settings())} - not_in_demo == set(recs["rule"])
     idle = {rid for rid, tags in zip(inventory["resource_id"], inventory["tags"], strict=True)
             if tags.get("scenario") == "idle"}

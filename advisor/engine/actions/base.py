@@ -37,6 +37,7 @@ class Proposal:
     evidence: dict[str, Any] = field(default_factory=dict)  # merged into the recommendation's evidence
     notes: list[str] = field(default_factory=list)  # plain sentences for evidence["notes"]
     confidence: float | None = None  # 0-1; None: from the history's length and coverage
+    confidence_cap: float = 1.0  # at most this, however long the history (a censored peak: medium)
     price_estimated: bool = False  # OR-ed with the current price's flag
     blocked: str | None = None  # no recommendation after all, and why (reported as a skip reason)
 

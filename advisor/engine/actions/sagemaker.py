@@ -7,7 +7,7 @@ scale-to-zero savings are estimated by replaying the variant's own invocation hi
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,8 @@ class AutoscaleParameters(Parameters):
 
 class VariantParameters(Parameters):
     headroom: float = Field(0.0, ge=0, description="fraction added to the variant's p99 invocations (0.2 = +20 %)")
-    min_instances: int = Field(1, ge=1, description="the fewest instances the variant keeps")
+    min_instances: int = Field(2, ge=1, description="the fewest instances a production variant keeps (two: the "
+                                                    "availability floor sagemaker-endpoint-single-instance asks for)")
 
 
 class EarlyStoppingParameters(Parameters):
@@ -83,6 +84,10 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
         high = max(int(count), int(np.ceil(float(np.nanmax(hourly_peak)) / target)))
         needed = np.clip(np.ceil(hourly_peak / target), low, high)
         mean_instances = float(np.mean(needed))
+        notes = [f"Register the variant as a scalable target (min {low}, max {high}) and attach a target-tracking "
+                 f"policy on {SCALING_METRIC} at {target:,.0f}; the saving replays {len(needed)} hours of traffic at "
+                 f"a mean of {mean_instances:.1f} instances instead of {count:.0f}."]
+        notes += _scaling_now(row)
         policy = {"TargetValue": round(target, 1), "PredefinedMetricSpecification": {
             "PredefinedMetricType": SCALING_METRIC}, "ScaleInCooldown": 300, "ScaleOutCooldown": 60}
         out[rid] = Proposal(
@@ -93,11 +98,24 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
                                       "hours_replayed": int(len(needed)),
                                       "hourly_profile": _profile(ctx, rid),
                                       "policy": json.dumps(policy, sort_keys=True)}},
-            notes=[f"Register the variant as a scalable target (min {low}, max {high}) and attach a target-tracking "
-                   f"policy on {SCALING_METRIC} at {target:,.0f}; the saving replays {len(needed)} hours of "
-                   f"traffic at a mean of {mean_instances:.1f} instances instead of {count:.0f}."],
+            notes=notes,
         )
     return out
+
+
+def _scaling_now(row: pd.Series) -> list[str]:
+    """Why a variant with a scalable target still counts as fixed-size (suspended scaling, or min = max)."""
+    if _flag(row.get("scaling_suspended")):
+        return ["Its scalable target exists but its dynamic scaling is suspended (SuspendedState): it no longer "
+                "follows the load; resume it with this policy."]
+    low, high = row.get("min_count"), row.get("max_count")
+    if low is not None and high is not None and pd.notna(low) and pd.notna(high) and low == high:
+        return [f"Its scalable target pins the count (min = max = {int(low)}): it cannot scale."]
+    return []
+
+
+def _flag(value: Any) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 @handles("delete", Kind.SAGEMAKER_ENDPOINT)
