@@ -18,7 +18,7 @@ import pandas as pd
 
 from advisor import kinds as registry
 from advisor.errors import SourceError
-from advisor.results import Recommendation
+from advisor.results import Calibration, ConfidenceBands, Recommendation
 
 if TYPE_CHECKING:
     from advisor.engine.stats import HourlyBuckets
@@ -45,6 +45,7 @@ class Metric(StrEnum):
     MEMORY = "memory"  # % used, 0-100
     GPU = "gpu"  # % averaged over the GPUs, 0-100
     GPU_MEMORY = "gpu_memory"  # % used, 0-100
+    GPU_MEMORY_BUSIEST = "gpu_memory_busiest"  # % used of the fullest GPU's memory, 0-100 (per-device sizing)
     NETWORK_IN = "network_in"  # bytes/s
     NETWORK_OUT = "network_out"  # bytes/s
     READ_IOPS = "read_iops"  # ops/s
@@ -55,22 +56,37 @@ class Metric(StrEnum):
     INVOCATIONS = "invocations"  # requests per minute
 
 
-PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_MEMORY, Metric.BURST_BALANCE})
+PERCENT_METRICS = frozenset({Metric.CPU, Metric.MEMORY, Metric.GPU, Metric.GPU_MEMORY, Metric.GPU_MEMORY_BUSIEST,
+                             Metric.BURST_BALANCE})
 
 INVENTORY_REQUIRED = ("resource_id", "kind", "region")
 INVENTORY_COLUMNS = (
     "resource_id", "kind", "account", "region", "name", "instance_type", "count", "lifecycle", "state", "tags",
-    # ebs_volume
-    "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to",
-    # sagemaker_endpoint (weight: the variant's share of traffic)
-    "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight",
-    # sagemaker_training_job (and the totals of a tuning job's training jobs)
-    "managed_spot", "checkpointing", "billable_seconds", "training_seconds",
+    # what the instances run on and how they are paid: the platform (AWS's PlatformDetails: "Linux/UNIX",
+    # "Windows"...), tenancy (default|dedicated|host), a capacity reservation (an EC2 Capacity Reservation id, a
+    # SageMaker training plan or ML reservation ARN) and an Outposts rack (OutpostArn)
+    "platform", "tenancy", "capacity_reservation", "outpost",
+    # ebs_volume (multi_attach: io1/io2 Multi-Attach enabled)
+    "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to", "multi_attach",
+    # sagemaker_endpoint (weight: the variant's share of traffic; variant_role: production or shadow;
+    # scaling_suspended: its scalable target's dynamic scaling is suspended)
+    "endpoint", "variant", "accelerator_type", "min_count", "max_count", "autoscaling", "weight", "variant_role",
+    "scaling_suspended",
+    # sagemaker_endpoint: realtime|async|serverless (an async endpoint may scale its instances to 0)
+    "endpoint_type",
+    # sagemaker_training_job (and the totals of a tuning job's training jobs); instance_groups: a heterogeneous
+    # cluster's "TYPE:COUNT;TYPE:COUNT"; warm_pool_seconds: billed time a warm pool kept the instances after the job
+    "managed_spot", "checkpointing", "billable_seconds", "training_seconds", "instance_groups", "warm_pool_seconds",
     # sagemaker_tuning_job: early_stopping Off|Auto|Hyperband (which stops trials itself); billable seconds of jobs
     # whose objective lagged the median
     "early_stopping", "training_jobs", "lagging_billable_seconds",
+    # sagemaker_notebook: its lifecycle configuration, whether that stops it when idle, when its status last changed
+    "lifecycle_config", "auto_stop", "last_modified",
     # batch_compute_environment: instance_type holds the allowed types, comma-separated
     "allocation_strategy", "max_vcpus", "vcpu_hours",
+    # set by the AWS source: {metric: periods} counted as zero because AWS publishes the metric only with activity;
+    # how instance_type was resolved when the API names no single type (instance pools, preferences, Batch's optimal)
+    "measured_zeros", "instance_type_note",
 )
 METRICS_COLUMNS = ("resource_id", "metric", "timestamp", "value")
 
@@ -121,7 +137,7 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
     inv["lifecycle"] = inv["lifecycle"].fillna("on-demand")
     for column in ("size_gib", "iops", "throughput_mibps", "min_count", "max_count", "billable_seconds",
                    "training_seconds", "weight", "training_jobs", "lagging_billable_seconds", "max_vcpus",
-                   "vcpu_hours"):
+                   "vcpu_hours", "warm_pool_seconds"):
         inv[column] = pd.to_numeric(inv[column], errors="coerce")
     try:
         inv["tags"] = pd.Series([parse_tags(v) for v in inv["tags"]], index=inv.index, dtype=object)
@@ -172,3 +188,5 @@ class AuditResult:
     problems: list[str] = field(default_factory=list)  # what could not be collected or analysed, and why
     changes: dict[str, Any] | None = None  # since the previous recorded run: new / resolved / persisting findings
     hourly: HourlyBuckets | None = None  # the drill-down series a streaming source built (else from ``metrics``)
+    calibration: Calibration | None = None  # the headroom chosen on the user's own history (``advisor audit``)
+    confidence: ConfidenceBands | None = None  # where each band's confidence_score comes from

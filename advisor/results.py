@@ -92,6 +92,7 @@ class MetricForecast(_Frozen):
     upper: float | None = None
     weekly_peak: float | None = None
     horizon_days: int
+    demand_raised_by: float = 0.0  # points of capacity the forecast added to the statistic's demand
 
 
 class PolicyUsed(_Frozen):
@@ -132,7 +133,8 @@ class Evidence(BaseModel):
 
 
 class Recommendation(_Frozen):
-    """One finding on one resource; money in USD per month (per run for jobs)."""
+    """One finding on one resource; money in USD per month (a job's: its run's cost at the window's run rate, see
+    ``evidence.run_rate``)."""
 
     resource_id: str
     kind: str
@@ -158,6 +160,7 @@ class Recommendation(_Frozen):
     options: list[Option] = []
     price_estimated: bool = False
     price_list_date: str | None = None
+    price_dates: dict[str, str | None] = {}  # each price source behind the figures -> its date (None: undated)
 
     @field_serializer("risk")
     def _risk_as_number(self, risk: int | None) -> float | None:
@@ -166,6 +169,85 @@ class Recommendation(_Frozen):
 
 
 RECOMMENDATION_FIELDS = tuple(Recommendation.model_fields)
+
+
+class BandRate(_Frozen):
+    """One confidence band: the advice of that band judged and held in the backtest, and the probability that
+    every finding of the band carries as its ``confidence_score``."""
+
+    band: Confidence
+    backtest_judged: int
+    backtest_held: int
+    fleet_judged: int | None = None  # on the replay of the user's own history (calibration), when it ran
+    fleet_held: int | None = None
+    probability: float
+
+
+class ConfidenceBands(_Frozen):
+    """Where the confidence scores come from (see :mod:`advisor.engine.confidence`)."""
+
+    source: str
+    measured: str
+    fleet: bool  # the user's own replay counted
+    bands: list[BandRate]
+
+    def probability(self, band: str) -> float:
+        return next(b.probability for b in self.bands if b.band == band)
+
+
+class CalibrationPoint(_Frozen):
+    """One headroom pair replayed on the user's history: the savings it kept and the resources it hurt."""
+
+    cpu_headroom: float
+    memory_headroom: float
+    hurt: int
+    hurt_share: float
+    savings_kept: float  # monthly, advice that held
+    added_cost: float  # monthly, upsizes
+    net_savings: float
+    recommendations: int
+
+    def headroom(self) -> dict[str, float]:
+        return {"cpu": self.cpu_headroom, "memory": self.memory_headroom}
+
+
+class HoldCount(_Frozen):
+    judged: int
+    held: int
+    hold_rate: float
+
+
+class Calibration(_Frozen):
+    """What calibration chose and why (status ``defaults``: not enough history or resources, see ``reason``)."""
+
+    status: Literal["calibrated", "defaults"]
+    reason: str
+    risk_budget: float
+    history_days: float
+    headroom: dict[str, float]  # what the audit sized with, per dimension
+    defaults: dict[str, float]  # the configured headroom
+    fixed: list[str] = []  # dimensions the user set, used as set
+    split: dict[str, Any] | None = None
+    resources: int = 0  # replayed resources (with data after the cut-off)
+    sampled_from: int | None = None  # the fleet's size when a sample was replayed
+    chosen: CalibrationPoint | None = None
+    at_defaults: CalibrationPoint | None = None
+    tighter: CalibrationPoint | None = None  # at half the budget
+    looser: CalibrationPoint | None = None  # at twice the budget
+    hold_rate_by_confidence: dict[str, HoldCount] = {}  # at the chosen point
+    points: list[CalibrationPoint] = []
+
+    @property
+    def calibrated(self) -> bool:
+        return self.status == "calibrated"
+
+    def frontier(self) -> list[CalibrationPoint]:
+        """The points no other beats on both axes (no more hurt and more savings), by hurt share."""
+        best: list[CalibrationPoint] = []
+        for point in sorted(self.points, key=lambda p: (p.hurt_share, -p.net_savings)):
+            if not best or point.net_savings > best[-1].net_savings + 1e-9:
+                best.append(point)
+        return best
 
 
 def recommendations_frame(recommendations: Sequence[Recommendation]) -> pd.DataFrame:
@@ -215,6 +297,9 @@ class Summary(_Frozen):
     window_end: str | None
     price_list_date: str
     currency: str = "USD"
+    pricing: str = "on-demand"  # what the money is priced at: on-demand, or on-demand less the discounts listed
+    discounts: list[str] = []  # each discount applied, with its scope
+    price_warnings: list[str] = []  # price sources older than [catalog] max_age_days when the audit ran
     resources_analysed: int
     resources_skipped: int
     recommendations: int

@@ -15,11 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 Statistic = Literal["p50", "p90", "p95", "p99", "max"]
 DIMENSIONS = ("cpu", "memory", "gpu", "gpu_memory", "network")
+AgentDimension = Literal["InstanceId", "host"]
 
 
 class _Section(BaseModel):
@@ -46,6 +47,9 @@ class SizingConfig(_Section):
                                "reference strategies of the backtest)")
     forecast_cap: float = Field(1.5, ge=1.0, le=10.0, description="The forecast peak is at most this many times the "
                                 "highest daily peak seen")
+    risk_budget: float = Field(0.02, ge=0.0, le=1.0, description="Share of resources the advice may hurt when "
+                               "calibration replays your own history (0.02 = 2 %); calibration picks the headroom "
+                               "that saves most within it")
     forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
         "batched-huber", description="How the trend is fitted: batched-huber fits every series at once (fast), "
         "sklearn-huber one HuberRegressor per series (the reference; slow on large fleets)")
@@ -85,13 +89,34 @@ class FiltersConfig(_Section):
 
 
 class DiscountsConfig(_Section):
-    flat_pct: float = Field(0.0, ge=0, le=100, description="discount on every on-demand price (Savings Plans)")
-    families: dict[str, float] = Field(default_factory=dict, description="per-family discount % (RIs, EC2 SPs)")
+    """Discounts by what they cover (see ``advisor.catalog.discounts``); EBS and Spot are never discounted."""
+
+    ec2_pct: float = Field(0.0, ge=0, le=100, description="% off EC2 on-demand compute (Compute Savings Plans; "
+                           "Batch's instances included; not EBS, not Spot)")
+    sagemaker_pct: float = Field(0.0, ge=0, le=100, description="% off SageMaker ML instances (SageMaker Savings "
+                                 "Plans; not managed Spot training)")
+    families: dict[str, float] = Field(default_factory=dict, description="Per-EC2-family % (reserved instances, EC2 "
+                                       "Instance Savings Plans); replaces ec2_pct for that family")
+    flat_pct: float | None = Field(None, exclude=True, description="No longer accepted: use the scoped keys")
+
+    @field_validator("flat_pct")
+    @classmethod
+    def _no_flat_rate(cls, value: float | None) -> float | None:
+        if value is not None:  # one rate on everything discounted EBS and Spot too, which no plan covers
+            raise ValueError("a flat discount on every price is no longer accepted (no Savings Plan or reserved "
+                             "instance covers EBS or Spot): set ec2_pct (Compute Savings Plans), sagemaker_pct "
+                             "(SageMaker Savings Plans) and/or [discounts.families] (reserved instances) instead")
+        return value
 
     def model_post_init(self, _: Any) -> None:
         for family, pct in self.families.items():
             if not 0 <= pct <= 100:
                 raise ValueError(f"families.{family}: a discount must be between 0 and 100 %, got {pct}")
+
+
+class CatalogConfig(_Section):
+    max_age_days: float = Field(180.0, gt=0, description="A price source older than this many days is flagged in "
+                                "the report and by advisor catalog info")
 
 
 class SpotConfig(_Section):
@@ -107,6 +132,10 @@ class SourceConfig(_Section):
                              "analyse)")
 
 
+def _by_instance_id() -> list[AgentDimension]:
+    return ["InstanceId"]
+
+
 class AwsConfig(_Section):
     regions: list[str] = Field(default_factory=list, description="AWS regions to read; 'all' = every region "
                                "enabled for the account; unset: the profile's or AWS_REGION's region")
@@ -114,6 +143,12 @@ class AwsConfig(_Section):
     role_arns: list[str] = Field(default_factory=list, description="Roles to assume to read, one per account; "
                                  "unset: the credentials' own account")
     external_id: SecretStr | None = Field(None, description="External id for the roles (shown masked)")
+    agent_namespace: str = Field("CWAgent", min_length=1, description="Namespace the CloudWatch agent publishes to "
+                                 "(its configuration's metrics.namespace)")
+    agent_memory_dimensions: list[AgentDimension] = Field(
+        default_factory=_by_instance_id, min_length=1,
+        description="Dimensions naming the instance in the agent's metrics, tried in order: InstanceId (the agent's "
+                    "append_dimensions) or host (its default: the hostname, matched to the private DNS name)")
 
 
 class WindowConfig(_Section):
@@ -153,20 +188,12 @@ class Settings(_Section):
     filters: FiltersConfig = Field(FiltersConfig(), description="Which resources are analysed")
     discounts: DiscountsConfig = Field(DiscountsConfig(), description="What you pay below on-demand")
     spot: SpotConfig = Field(SpotConfig(), description="Spot candidates")
+    catalog: CatalogConfig = Field(CatalogConfig(), description="The bundled price catalog")
 
     def policy(self, dimension: str) -> MetricPolicy:
         """The sizing policy of one of :data:`DIMENSIONS`."""
         policy: MetricPolicy = getattr(self.sizing, dimension)
         return policy
-
-    # The discount code reads these two names while [discounts] is being reshaped.
-    @property
-    def discount_flat_pct(self) -> float:
-        return self.discounts.flat_pct
-
-    @property
-    def discount_families(self) -> dict[str, float]:
-        return self.discounts.families
 
 
 class Config(Settings):
@@ -262,5 +289,7 @@ def _leaves(model: type[BaseModel], defaults: BaseModel, prefix: str, subject: s
             # A section's description names it; a per-dimension policy's is the subject of its leaves ("CPU").
             yield from _leaves(annotation, value, f"{prefix}{name}.", (info.description or "") if prefix else "")
             continue
+        if info.exclude:
+            continue  # accepted only to be refused with a pointer (e.g. discounts.flat_pct): not a setting
         description = info.description or ""
         yield SettingField(f"{prefix}{name}", info, value, f"{subject} {description}" if subject else description)

@@ -1,7 +1,7 @@
 """Advice quality: every backtest strategy on generated fleets with known demand and on real public traces.
 
 Usage: python bench/quality.py [--shared ../shared] [--datasets generated bitbrains google azure alibaba]
-                                [--variants base no-network no-memory swapped]
+                                [--variants base no-network no-memory swapped] [--forecast-ablation] [--json OUT]
 
 For each dataset the history is split (recommend from the first part, replay the second; see ``SPLITS``) and every
 strategy of ``advisor backtest`` is replayed against the same later demand and the same oracle. Prints a markdown
@@ -41,10 +41,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import tarfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -313,12 +315,14 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--forecast-ablation", action="store_true", help="add ours with the forecast toggled")
+    parser.add_argument("--json", type=Path, help="also write every summary here (dataset, variant, role, strategy)")
     args = parser.parse_args()
     catalog = load_catalog()
     print("| dataset | variant | role | resources | split (days) | strategy | net share of oracle | gross share "
           "| hurt | kept $/mo | added cost $/mo | net $/mo | on failed advice $/mo |")
     print("|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     verdicts = []
+    records: list[dict[str, object]] = []
     for name in args.datasets:
         role = "tuned" if name in TUNED else "held out"
         for variant in args.variants:
@@ -326,19 +330,28 @@ def main() -> None:
             split = f"{result.split.train_days:g} + {result.split.test_days:.1f}"
             for outcome in result.outcomes:
                 s = outcome.summary
+                records.append({"dataset": name, "variant": variant, "role": role, "strategy": outcome.name,
+                                "split": result.split.describe(), **s})
                 print(f"| {name} | {variant} | {role} | {result.resources_replayed} | {split} | {outcome.name} "
                       f"| {_pct(s['net_oracle_share'])} | {_pct(s['oracle_share'])} "
                       f"| {_pct(s['hurt_share'])} ({s['hurt']}) | {_money(s['savings_kept'])} "
                       f"| {_money(s['added_cost'])} | {_money(s['net_savings'])} | {_money(s['savings_failed'])} |",
                       flush=True)
-            bands = ", ".join(f"{band} {b['hold_rate']:.0%} of {b['judged']}" for band, b in
-                              result.outcomes[0].summary["hold_rate_by_confidence"].items()) or "none judged"
+            held = "; ".join(f"{o.name} held by confidence: {_bands(o.summary)}" for o in result.outcomes
+                             if o.name.startswith("ours"))
             verdicts.append(f"{name} ({variant}, {role}): oracle "
                             f"${result.outcomes[0].summary['oracle_savings']:,.0f}/mo; ours dominates: "
-                            f"{dominance(result)}; ours held by confidence: {bands} ({seconds:.0f} s)")
+                            f"{dominance(result)}; {held} ({seconds:.0f} s)")
+            if args.json:
+                args.json.write_text(json.dumps(records, indent=1, default=str))
     print()
     for line in verdicts:
         print(line)
+
+
+def _bands(summary: dict[str, Any]) -> str:
+    return ", ".join(f"{band} {b['hold_rate']:.0%} of {b['judged']}" for band, b in
+                     summary["hold_rate_by_confidence"].items()) or "none judged"
 
 
 if __name__ == "__main__":

@@ -111,7 +111,8 @@
       facts.Condition = evidence.condition;
     }
     if (isNumber(rec.confidence_score)) {
-      facts.Confidence = (rec.confidence || "") + " (" + numberFormat.format(rec.confidence_score) + ")";
+      facts.Confidence = (rec.confidence || "") + " (an estimated " + Math.round(rec.confidence_score * 100) +
+        " % chance the advice holds)";
     }
     if (isPlainObject(rec.projected_utilization) && Object.keys(rec.projected_utilization).length) {
       facts["Projected on target"] = inlinePairs(rec.projected_utilization, " %");
@@ -191,10 +192,13 @@
     return section;
   }
 
-  function optionsSection(options) {
+  function optionsSection(options, priceDates) {
     var section = el("section", "full");
-    section.appendChild(el("h3", null, "Options (monthly, prices as of " + (app.meta.price_list_date || "unknown") +
-      ")"));
+    var dates = Object.keys(priceDates || {}).map(function (name) {
+      return name + " " + (priceDates[name] || "undated");
+    });
+    section.appendChild(el("h3", null, "Options (monthly, prices as of " + (dates.length ? dates.join(", ") :
+      (app.meta.price_list_date || "unknown")) + ")"));
     if (!options.length) {
       section.appendChild(el("p", "empty", "No alternative options."));
       return section;
@@ -234,7 +238,7 @@
     var grid = td.appendChild(el("div", "detail-grid"));
     grid.appendChild(whySection(rec, evidence));
     grid.appendChild(evidenceSection(evidence));
-    grid.appendChild(optionsSection(info.options || []));
+    grid.appendChild(optionsSection(info.options || [], info.price_dates));
     var drill = grid.appendChild(el("section", "full"));
     drill.appendChild(el("h3", null, "Utilization"));
     drill.appendChild(el("div", "drill"));

@@ -20,6 +20,11 @@ class FleetBuilder:
         self.inventory: list[dict] = []
         self.series: list[pd.DataFrame] = []
 
+    @property
+    def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The analysis window: from the first sample to the last (a job's runs are counted in it)."""
+        return self.timestamps[0], self.timestamps[-1]
+
     def noise(self, low: float, high: float) -> np.ndarray:
         return self.rng.uniform(low, high, self.n)
 
@@ -48,4 +53,4 @@ def audit_fleet(fleet: FleetBuilder, catalog, settings=None):
     from advisor.settings import Settings
 
     inventory, metrics = fleet.frames()
-    return audit(inventory, metrics, catalog, settings or Settings(), source_label="test")
+    return audit(inventory, metrics, catalog, settings or Settings(), source_label="test", window=fleet.window)

@@ -144,7 +144,7 @@ def test_unexpected_failure_exits_1_without_traceback(files_dir, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(pipeline, "audit", explode)
+    monkeypatch.setattr(pipeline, "build_features", explode)
     result = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"])
     assert result.exit_code == 1
     assert "unexpected failure: RuntimeError: disk on fire" in result.output
@@ -160,6 +160,18 @@ def test_rules_list_check_explain_and_catalog_commands():
     assert info.exit_code == 0 and "2026" in info.stdout
     show = runner.invoke(app, ["catalog", "show", "g4dn.xlarge", "--region", "us-east-1"])
     assert show.exit_code == 0 and "0.526" in show.stdout
+
+
+def test_catalog_info_warns_about_price_sources_older_than_the_configured_age(tmp_path, monkeypatch):
+    """[catalog] max_age_days sets the limit; every dated price source is older than one day, none than a million."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("[catalog]\nmax_age_days = 1\n")
+    strict = runner.invoke(app, ["catalog", "info"])
+    assert strict.exit_code == 0
+    assert "warning: spot_advisor (Spot savings and interruption bands) is dated 2025-06-28" in strict.stdout
+    (tmp_path / "advisor.toml").write_text("[catalog]\nmax_age_days = 1000000\n")
+    relaxed = runner.invoke(app, ["catalog", "info", "--format", "json"])
+    assert relaxed.exit_code == 0 and json.loads(relaxed.stdout)["warnings"] == []
 
 
 @pytest.mark.parametrize(("command", "check"), [

@@ -19,8 +19,9 @@ MIB = 2**20
 # resource -> (rule, action, target, monthly savings: ">0", "<0", "0" or a number)
 EXPECTED = {
     "i-gpu": ("ec2-gpu-underused", "rightsize_accelerator", "g4dn.xlarge", ">0"),
-    "ei/AllTraffic": ("sagemaker-elastic-inference", "migrate_accelerator", "ml.inf1.xlarge", -73.0),
-    "job-od": ("sagemaker-training-managed-spot", "use_spot", "managed Spot training", 61.2),
+    "ei/AllTraffic": ("sagemaker-elastic-inference", "migrate_accelerator", "ml.g4dn.xlarge", -731.46),
+    # jobs: one run in the 14-day window as a monthly rate (x 730 / 335.9 h): 61.20 and 0.46 a run
+    "job-od": ("sagemaker-training-managed-spot", "use_spot", "managed Spot training", 133.0),
     "job-spot": ("sagemaker-training-spot-realised", "info", None, 0.0),
     "i-asg": ("ec2-spot-interruptible", "use_spot", "*", ">0"),
     "ce-od": ("batch-spot-compute-environment", "use_spot", "SPOT_CAPACITY_OPTIMIZED: *", ">0"),
@@ -29,9 +30,9 @@ EXPECTED = {
     "vol-loose": ("ebs-unattached", "delete", "delete", 10.0),
     "one/AllTraffic": ("sagemaker-endpoint-single-instance", "add_instance", "ml.c5.xlarge x2", -148.63),
     "burst/AllTraffic": ("sagemaker-endpoint-bursty", "scale_to_zero", "asynchronous inference (scale to 0)", ">0"),
-    "ab/test": ("sagemaker-endpoint-ab-variant", "rightsize_variant", "ml.m5.xlarge x1", 167.9),
+    "ab/test": ("sagemaker-endpoint-ab-variant", "rightsize_variant", "ml.m5.xlarge x2", 335.8),
     "nb-idle": ("sagemaker-notebook-idle", "stop", "stop", 36.35),
-    "hpo": ("sagemaker-tuning-early-stopping", "enable_early_stopping", "TrainingJobEarlyStoppingType=Auto", 0.46),
+    "hpo": ("sagemaker-tuning-early-stopping", "enable_early_stopping", "TrainingJobEarlyStoppingType=Auto", 1.0),
 }
 
 
@@ -52,8 +53,8 @@ def ml_dir(tmp_path_factory) -> Path:
     endpoint("one/AllTraffic", "ml.c5.xlarge", 1, flat(99, 101))
     hour = (np.arange(fleet.n) % STEPS_PER_DAY) // 12
     endpoint("burst/AllTraffic", "ml.c5.2xlarge", 2, np.where(hour == 2, 500.0, 0.0))
-    endpoint("ab/main", "ml.m5.xlarge", 2, np.full(fleet.n, 200.0), weight=0.9)
-    endpoint("ab/test", "ml.m5.xlarge", 2, np.full(fleet.n, 10.0), weight=0.1)
+    endpoint("ab/main", "ml.m5.xlarge", 4, np.full(fleet.n, 400.0), weight=0.9)
+    endpoint("ab/test", "ml.m5.xlarge", 4, np.full(fleet.n, 10.0), weight=0.1)
     fleet.add("job-od", "sagemaker_training_job", instance_type="ml.p3.2xlarge", count=2, managed_spot=False,
               checkpointing=True, training_seconds=36000, billable_seconds=36000, metrics={"cpu": flat(30, 31)[-120:]})
     fleet.add("job-spot", "sagemaker_training_job", instance_type="ml.p3.2xlarge", count=1, managed_spot=True,

@@ -23,10 +23,14 @@ disabled = ["ec2-previous-generation"]
 cpu_below = 35
 
 [discounts]
-flat_pct = 10
+ec2_pct = 10
+sagemaker_pct = 15
 
 [discounts.families]
 m5 = 28
+
+[catalog]
+max_age_days = 90
 
 [output]
 retention = 5
@@ -48,7 +52,8 @@ def test_file_values_reach_the_settings_with_their_origin(tmp_path):
     assert sizing.memory.headroom == pytest.approx(0.20)  # default kept
     assert s.rules.disabled == ["ec2-previous-generation"]
     assert s.rules.overrides == {"ec2-overprovisioned": {"cpu_below": 35.0}}
-    assert s.discounts.flat_pct == 10 and s.discounts.families == {"m5": 28}
+    assert s.discounts.ec2_pct == 10 and s.discounts.sagemaker_pct == 15 and s.discounts.families == {"m5": 28}
+    assert s.catalog.max_age_days == 90
     assert config.config.aws.regions == ["us-east-1", "eu-west-1"] and config.config.output.retention == 5
     origins = {key: origin for key, _, origin in config.rows()}
     assert origins["sizing.cpu.headroom_pct"] == f"{path}:9"
@@ -84,8 +89,11 @@ def test_found_in_the_working_directory_then_xdg(tmp_path, monkeypatch):
         ("[sizeing]\nhorizon_days = 3\n", "advisor.toml:1: sizeing: unknown key (a typo?)"),
         ("[sizing]\nhorizon_days = \"soon\"\n", "advisor.toml:2: sizing.horizon_days: Input should be a valid "
                                                 "integer"),
-        ("[discounts]\nflat_pct = 120\n", "advisor.toml:2: discounts.flat_pct: Input should be less than or "
-                                          "equal to 100"),
+        ("[discounts]\nec2_pct = 120\n", "advisor.toml:2: discounts.ec2_pct: Input should be less than or "
+                                         "equal to 100"),
+        ("[discounts]\nflat_pct = 20\n", "advisor.toml:2: discounts.flat_pct: Value error, a flat discount on every "
+                                         "price is no longer accepted (no Savings Plan or reserved instance covers EBS "
+                                         "or Spot): set ec2_pct"),
         ("[discounts.families]\nm5 = -3\n", "between 0 and 100"),
         ("[sizing.cpu]\nstatistic = \"p42\"\n", "advisor.toml:2: sizing.cpu.statistic: Input should be"),
         ("[sizing\n", "not valid TOML"),
@@ -101,3 +109,12 @@ def test_bad_config_is_one_clear_line_with_file_and_line(tmp_path, text, message
 def test_missing_explicit_config_file(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_risk_budget_is_a_sizing_setting_between_0_and_1(tmp_path):
+    assert load_config(_write(tmp_path, "")).settings.sizing.risk_budget == 0.02
+    config = load_config(_write(tmp_path, "[sizing]\nrisk_budget = 0.05\n"))
+    assert config.settings.sizing.risk_budget == 0.05
+    assert ("sizing.risk_budget", 0.05, f"{tmp_path / 'advisor.toml'}:2") in config.rows()
+    with pytest.raises(ConfigError, match=r"advisor.toml:2: sizing.risk_budget: .*less than or equal to 1"):
+        load_config(_write(tmp_path, "[sizing]\nrisk_budget = 2\n"))

@@ -63,7 +63,7 @@ def test_audit_reads_the_config_and_flags_override_it(tmp_path):
         ("[sizing]\nhorizon = 3\n", "sizing.horizon: unknown key (a typo?)"),
         ("[sizng]\n", "sizng: unknown key (a typo?)"),
         ("[sizing]\nhorizon_days = \"x\"\n", "sizing.horizon_days: Input should be a valid integer"),
-        ("[discounts]\nflat_pct = 101\n", "discounts.flat_pct: Input should be less than or equal to 100"),
+        ("[discounts]\nsagemaker_pct = 101\n", "discounts.sagemaker_pct: Input should be less than or equal to 100"),
         ("[rules.overrides.ec2-idel]\ncpu_p99_max = 1\n", "rules.overrides: unknown rule 'ec2-idel'"),
     ],
 )

@@ -115,7 +115,7 @@ def test_flags_add_to_the_files_rule_lists_and_say_so(tmp_path):
 
 def test_the_engine_gets_the_analysis_settings_only():
     settings = load_config(None, {"aws.external_id": "x", "sizing.cpu.headroom_pct": 35.0}).settings
-    assert set(settings.model_dump()) == {"sizing", "rules", "filters", "discounts", "spot"}
+    assert set(settings.model_dump()) == {"sizing", "rules", "filters", "discounts", "spot", "catalog"}
     assert settings.sizing.cpu.headroom == pytest.approx(0.35)
 
 

@@ -5,15 +5,17 @@
 
 Inputs (shared/data/catalog, described in shared/data/README.md §3):
 
-* vantage parquet (or its Linux-only csv.gz): Linux on-demand and spot prices per type × region, plus specs.
+* vantage parquet (or its Linux-only csv.gz): Linux on-demand prices per type × region, plus specs, and (parquet
+  only) the other platforms' on-demand prices, stored as their premium over Linux in platform_prices.parquet.
   Its date is the price-list date of the catalog.
 * moto 5.2.5 ``instance_types.json.gz``: AWS DescribeInstanceTypes records (GPU/accelerator models, arch,
   burstable, network and EBS baselines). Specs come from here first, from vantage for the few types moto lacks.
-* Spot Instance Advisor feed: savings % ('s') and interruption band ('r') per region × type (Linux).
+* Spot Instance Advisor feed: savings % ('s') and interruption band ('r') per region × type (Linux): the catalog's
+  only Spot figure (vantage's Spot averages are not used).
 
-Writes instance_types.parquet, prices.parquet, sagemaker_prices.csv and catalog.json; ebs_prices.csv is
-hand-written and only validated here. Local Zone and Wavelength locations (``us-east-1-bos-1``...) are left
-out: they are not regions, and an instance there reports its parent region anyway.
+Writes instance_types.parquet, prices.parquet, platform_prices.parquet, sagemaker_prices.csv and catalog.json;
+ebs_prices.csv is hand-written and only validated here. Local Zone and Wavelength locations (``us-east-1-bos-1``...)
+are left out: they are not regions, and an instance there reports its parent region anyway.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from advisor.catalog.catalog import (  # noqa: E402
+    PLATFORM_FILE,
+    PLATFORMS,
     PRICE_COLUMNS,
     REFERENCE_REGION,
     REGION_BASKET,
@@ -57,7 +61,8 @@ PRICE_LIST_DATE = "2026-07-05"
 SOURCES: dict[str, dict[str, Any]] = {
     "vantage": {
         "name": "vantage",
-        "what": "EC2 Linux on-demand and spot prices per type and region; fallback specs",
+        "what": "EC2 on-demand prices per type and region (Linux, and each other platform's premium over Linux: "
+                "RHEL, SUSE, Ubuntu Pro, Windows, SQL Server); fallback specs",
         "repo": "jawaadjariwala/AWS-EC2-Pricing-Landscape-Analysis",
         "commit": "b7dbceba0649cdc693d50de8a96e696b281e847a",
         "file_commit": "cbe0a516e46dee177791ba3a7c21d681aa5b2e9a",
@@ -65,6 +70,7 @@ SOURCES: dict[str, dict[str, Any]] = {
         "license": "none stated (built from instances.vantage.sh / ec2instances.info, MIT)",
         "date": PRICE_LIST_DATE,
         "date_note": "date the snapshot file was committed; prices current as of about mid-2026",
+        "prices": ["ec2_ondemand", "platform"],
     },
     "moto": {
         "name": "moto",
@@ -78,13 +84,15 @@ SOURCES: dict[str, dict[str, Any]] = {
     },
     "spot_advisor": {
         "name": "spot_advisor",
-        "what": "AWS Spot Instance Advisor feed: savings % and interruption band per region and type (Linux)",
+        "what": "AWS Spot Instance Advisor feed: savings % and interruption band per region and type (Linux); the "
+                "catalog's only Spot figure (spot_hourly is on-demand x (1 - its savings %))",
         "repo": "alexei-led/spotinfo",
         "commit": "05e933139449b888c78795b28af8e9370429a031",
         "file_commit": "5eedf20a99614443af215f4aaf09bd10805cac72",
         "path": "internal/spot/data/spot-advisor-data.json",
         "license": "Apache-2.0",
         "date": "2025-06-28",
+        "prices": ["spot"],
     },
     "aws_accelerator_docs": {
         "name": "aws_accelerator_docs",
@@ -106,6 +114,7 @@ SOURCES: dict[str, dict[str, Any]] = {
         "license": "AWS public pricing (facts only)",
         "date": "2026",
         "date_note": "figures as of 2026 per DESIGN.md §5",
+        "prices": ["ebs"],
     },
     "sagemaker": {
         "name": "sagemaker",
@@ -117,6 +126,7 @@ SOURCES: dict[str, dict[str, Any]] = {
         "license": "AWS public pricing (facts only)",
         "date": "2026",
         "date_note": "sourced values as of 2026 per DESIGN.md §5",
+        "prices": ["sagemaker"],
     },
     "elastic_inference": {
         "name": "elastic_inference",
@@ -127,6 +137,7 @@ SOURCES: dict[str, dict[str, Any]] = {
         "license": "MIT-0 (aws-samples)",
         "date": None,
         "date_note": "service ended April 2024; values kept for migration advice only",
+        "prices": ["elastic_inference"],
     },
 }
 
@@ -192,6 +203,34 @@ def load_vantage(folder: Path) -> tuple[pd.DataFrame, Path]:
         return frame.drop(columns=["operating_system"]), parquet
     csv = folder / VANTAGE_CSV
     return pd.read_csv(csv), csv
+
+
+def build_platforms(folder: Path, prices: pd.DataFrame) -> pd.DataFrame:
+    """Per type x region priced in ``prices``: the USD/hour each other platform (RHEL, SUSE, Windows, SQL Server...)
+    costs above Linux, from the same vantage snapshot (its parquet; the Linux-only csv.gz has none). Stored as the
+    premium over Linux, which is nearly constant along a family, so the table stays small."""
+    parquet = folder / VANTAGE_PARQUET
+    columns = ["instance_type", "region"]
+    if not parquet.is_file():
+        print(f"warning: {parquet.name} not found: no platform prices (only Linux/UNIX instances will be priced)",
+              file=sys.stderr)
+        return pd.DataFrame(columns=columns)
+    frame = pd.read_parquet(parquet, columns=["instance_type", "region_code", "operating_system",
+                                              "ondemand_usd_per_hour"])
+    frame = frame[frame["operating_system"].isin(set(PLATFORMS.values()) - {"linux"})
+                  & (frame["ondemand_usd_per_hour"] > 0)]
+    wide = frame.pivot_table(index=["instance_type", "region_code"], columns="operating_system",
+                             values="ondemand_usd_per_hour", aggfunc="first")
+    wide.index = wide.index.set_names(columns)
+    linux = prices.assign(instance_type=prices["instance_type"].astype(str), region=prices["region"].astype(str)
+                          ).set_index(columns)["ondemand_hourly"]
+    premiums = wide.reindex(linux.index).sub(linux, axis=0).round(6)
+    premiums = premiums.dropna(how="all")
+    premiums.columns = premiums.columns.astype(str)
+    out = premiums.reset_index()
+    for column in columns:
+        out[column] = out[column].astype("category")
+    return out
 
 
 def load_spot_advisor(folder: Path) -> pd.DataFrame:
@@ -328,19 +367,18 @@ def build_types(vantage: pd.DataFrame, moto: dict[str, dict[str, Any]]) -> pd.Da
 
 
 def build_prices(vantage: pd.DataFrame, advisor: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Linux on-demand rows per type × region, with spot price, savings and interruption band."""
-    frame = vantage.rename(columns={"region_code": "region", "ondemand_usd_per_hour": "ondemand_hourly",
-                                    "spot_avg_usd_per_hour": "spot_hourly"})
+    """Linux on-demand rows per type × region, with the Spot Instance Advisor's savings and interruption band."""
+    frame = vantage.rename(columns={"region_code": "region", "ondemand_usd_per_hour": "ondemand_hourly"})
     regional = frame["region"].str.match(REGION_RE.pattern)
     positive = frame["ondemand_hourly"] > 0
     dropped = {"local_zone_rows": int((~regional).sum()), "zero_price_rows": int((regional & ~positive).sum())}
     frame = frame[regional & positive].copy()
-    bad_spot = frame["spot_hourly"] >= frame["ondemand_hourly"]
-    dropped["spot_not_below_ondemand"] = int(bad_spot.sum())
-    frame.loc[bad_spot, ["spot_hourly", "spot_pct_savings_vs_ondemand"]] = float("nan")
     frame = frame.merge(advisor, on=["instance_type", "region"], how="left")
-    frame["spot_savings_pct"] = frame["advisor_savings"].fillna(frame["spot_pct_savings_vs_ondemand"]).round()
-    frame["spot_savings_pct"] = frame["spot_savings_pct"].astype("Int8")
+    # One Spot figure, from one dated source: the Spot Instance Advisor's savings % (with its interruption band).
+    # vantage's own Spot averages disagree with it by more than 10 points in a third of the rows; they are not used,
+    # and a type the feed does not cover has no Spot figure.
+    frame["spot_savings_pct"] = frame["advisor_savings"].round().astype("Int8")
+    frame["spot_hourly"] = (frame["ondemand_hourly"] * (1 - frame["spot_savings_pct"].astype(float) / 100)).round(6)
     frame["interruption_band"] = frame["advisor_band"].astype("Int8")
     prices = frame.loc[:, list(PRICE_COLUMNS)].sort_values(["instance_type", "region"]).reset_index(drop=True)
     prices["instance_type"] = prices["instance_type"].astype("category")
@@ -435,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     moto = json.loads(gzip.decompress((folder / MOTO_TYPES).read_bytes()))
     types = build_types(vantage, moto)
     prices, dropped = build_prices(vantage, load_spot_advisor(folder))
+    platforms = build_platforms(folder, prices)
     ebs = check_ebs(OUT / "ebs_prices.csv")
 
     empty_sagemaker = pd.DataFrame(columns=["instance_type", "region", "hourly", "estimated"])
@@ -471,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows_with_spot_band": int(prices["interruption_band"].notna().sum()),
             "sagemaker_rows": len(sagemaker),
             "ebs_rows": len(ebs),
+            "platform_rows": len(platforms),
         },
         "dropped": dropped,
         "region_basket": list(REGION_BASKET),
@@ -478,12 +518,14 @@ def main(argv: list[str] | None = None) -> int:
         "sagemaker_markup_basis": basis,
         "units": {"memory_gib": "GiB", "gpu_memory_gib": "GiB total over all GPUs", "network_gbps":
                   "Gbit/s baseline", "ebs_baseline_mbps": "MB/s", "ondemand_hourly": "USD/h Linux",
-                  "spot_hourly": "USD/h average", "spot_savings_pct": "% below on-demand",
+                  "spot_hourly": "USD/h: ondemand_hourly x (1 - spot_savings_pct / 100)",
+                  "spot_savings_pct": "% below on-demand (Spot Instance Advisor)",
                   "interruption_band": "Spot Advisor r: 0 <5%, 1 5-10%, 2 10-15%, 3 15-20%, 4 >20%"},
     }
     written = [
         atomic_write_bytes(OUT / "instance_types.parquet", parquet_bytes(types)),
         atomic_write_bytes(OUT / "prices.parquet", parquet_bytes(prices)),
+        atomic_write_bytes(OUT / PLATFORM_FILE, parquet_bytes(platforms)),
         atomic_write_text(OUT / "sagemaker_prices.csv", sagemaker.to_csv(index=False)),
         atomic_write_text(OUT / "catalog.json", json.dumps(metadata, indent=2, ensure_ascii=False) + "\n"),
     ]

@@ -100,6 +100,7 @@ class ResourceDemand:
     resource_id: str
     current: pd.Series
     samples: dict[str, np.ndarray]
+    _current_limits: dict[str, float] | None = field(default=None, repr=False, compare=False)
 
     def dims(self) -> list[str]:
         """The dimensions judged for this resource."""
@@ -129,7 +130,9 @@ class ResourceDemand:
     def current_limit(self, dim: str) -> float:
         if dim == "iops":
             return float(self.current["iops"])
-        return float(self.limits(self.current.to_frame().T)[dim][0])
+        if self._current_limits is None:  # the current type's row as a one-row frame is slow to build: once
+            self._current_limits = {d: float(v[0]) for d, v in self.limits(self.current.to_frame().T).items()}
+        return self._current_limits[dim]
 
     def need(self, dim: str) -> float:
         """The smallest capacity of ``dim`` that holds the later demand."""
@@ -187,7 +190,7 @@ class ResourceDemand:
 
 def later_demand(inventory: pd.DataFrame, test_metrics: pd.DataFrame, catalog: Catalog) -> dict[str, ResourceDemand]:
     """Absolute later demand of every resource with a known capacity and at least one later sample."""
-    relevant = test_metrics[test_metrics["metric"].astype(str).isin(list(_METRIC_DIMS))]
+    relevant = test_metrics[test_metrics["metric"].isin(list(_METRIC_DIMS))]  # on the categories, not per row
     index = index_series(relevant)
     current = _current(inventory, catalog)
     series: dict[str, dict[str, list[tuple[np.ndarray, np.ndarray]]]] = {}
@@ -227,9 +230,10 @@ def _current(inventory: pd.DataFrame, catalog: Catalog) -> dict[str, pd.Series]:
     instances = inventory[(inventory["kind"] != Kind.EBS_VOLUME) & inventory["instance_type"].notna()]
     types = instances["instance_type"].astype(str).str.removeprefix("ml.")
     specs = instance_specs(catalog, sorted(set(types)))
+    rows = {name: specs.loc[[name]].iloc[0] for name in specs.index.unique()}  # one Series per type, shared
     for rid, name in zip(instances["resource_id"].astype(str), types, strict=True):
-        if name in specs.index:
-            out[rid] = specs.loc[[name]].iloc[0]
+        if name in rows:
+            out[rid] = rows[name]
     return out
 
 

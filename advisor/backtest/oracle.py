@@ -33,15 +33,18 @@ def oracle_choices(inventory: pd.DataFrame, demand: dict[str, ResourceDemand],
     ec2 = inventory[(inventory["kind"] == Kind.EC2_INSTANCE) & inventory["resource_id"].isin(list(demand))]
     for region, rows in ec2.groupby("region", sort=False):
         offered = candidates(catalog, str(region), "ec2", False)
+        columns = {c: offered[c].astype(str).to_numpy() for c in ("accel_class", "accel_model", "arch")}
         for row in rows.itertuples(index=False):
             resource_id = str(row.resource_id)
-            choice = _choose(row, demand[resource_id], offered, catalog)
+            choice = _choose(row, demand[resource_id], offered, columns, catalog)
             if choice is not None:
                 choices[resource_id] = choice
     return choices
 
 
-def _choose(row, later: ResourceDemand, offered: pd.DataFrame, catalog: Catalog) -> OracleChoice | None:
+def _choose(row, later: ResourceDemand, offered: pd.DataFrame, columns: dict[str, np.ndarray],
+            catalog: Catalog) -> OracleChoice | None:
+    """``columns``: the candidates' accelerator class, model and architecture as text (read once per region)."""
     hourly = catalog.hourly_price(str(row.instance_type), str(row.region))
     if hourly is None:
         return None
@@ -52,10 +55,10 @@ def _choose(row, later: ResourceDemand, offered: pd.DataFrame, catalog: Catalog)
     current = later.current
     accel_class = str(current["accel_class"])
     if accel_class in ("cpu", "gpu"):  # a GPU host may move to another GPU model that holds its compute
-        mask = (offered["accel_class"] == accel_class).to_numpy()
+        mask = columns["accel_class"] == accel_class
     else:
-        mask = (offered["accel_model"].astype(str) == str(current["accel_model"])).to_numpy()
-    mask = mask & (offered["arch"].astype(str) == str(current["arch"])).to_numpy()
+        mask = columns["accel_model"] == str(current["accel_model"])
+    mask = mask & (columns["arch"] == str(current["arch"]))
     limits = later.limits(offered)
     for dim in later.dims():
         mask = mask & (limits[dim] >= later.need(dim) - 1e-9)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from advisor.backtest.strategy import Decision, History, Strategy
 from advisor.engine.pipeline import audit
 from advisor.results import Recommendation
@@ -24,11 +26,15 @@ class Ours(Strategy[Settings]):
     def decide(self, history: History) -> list[Decision]:
         result = audit(history.inventory, history.metrics, history.catalog, self.settings,
                        source_label="backtest", window=history.window)
-        best: dict[str, Recommendation] = {}
-        # per resource, a finding with a target first, then the largest saving (the first of equals)
-        for rec in sorted(result.recommendations, key=lambda rec: (rec.target is None, -rec.monthly_savings)):
-            best.setdefault(rec.resource_id, rec)
-        return [_decision(best[resource_id]) for resource_id in sorted(best)]
+        return decisions(result.recommendations)
+
+
+def decisions(recommendations: Iterable[Recommendation]) -> list[Decision]:
+    """Per resource, the finding with a target first, then the largest saving (the first of equals)."""
+    best: dict[str, Recommendation] = {}
+    for rec in sorted(recommendations, key=lambda rec: (rec.target is None, -rec.monthly_savings)):
+        best.setdefault(rec.resource_id, rec)
+    return [_decision(best[resource_id]) for resource_id in sorted(best)]
 
 
 def _decision(rec: Recommendation) -> Decision:

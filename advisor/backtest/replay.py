@@ -8,13 +8,16 @@ strategy left alone are listed as ``no change`` with the oracle's choice, so mis
 
 Savings figures are monthly. *Kept* savings are the savings of decisions that held; upsizes are counted apart
 as added cost, since a replay cannot show their benefit (the observed demand is capped by the current capacity).
-The share of the oracle's savings compares kept savings with the oracle's on the resources the oracle covers
-(EC2 instances with later data); the *net* share takes the added cost of upsizes on those same resources off the
+The oracle covers EC2 instances with later data only, so it is compared like for like: the savings kept on those
+resources (``savings_kept_on_oracle``) beside the oracle's, every other resource's reported apart
+(``savings_kept_other``, per kind in ``other_by_kind``). The share of the oracle's savings is the former over the
+oracle's; the *net* share takes the added cost of upsizes on those same resources off the
 kept savings first, so advice that saves on some machines and spends more on others is judged on the balance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -74,18 +77,22 @@ def run_backtest(inventory: pd.DataFrame, metrics: pd.DataFrame, catalog: Catalo
 
 
 def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str, ResourceDemand],
-           oracle: dict[str, OracleChoice], catalog: Catalog) -> list[dict[str, Any]]:
-    """One row per resource that has a decision or later data."""
-    inv = inventory.set_index("resource_id")
+           oracle: dict[str, OracleChoice], catalog: Catalog, unchanged: bool = True) -> list[dict[str, Any]]:
+    """One row per resource that has a decision or (with ``unchanged``) later data."""
     by_id = {d.resource_id: d for d in decisions}
+    wanted = [*by_id, *(r for r in demand if r not in by_id and unchanged)]
+    inv = inventory[inventory["resource_id"].isin(wanted)].drop_duplicates("resource_id")
+    resources = inv.set_index("resource_id").to_dict("index")
+    targets = instance_specs(catalog, sorted({str(d.target) for d in decisions if d.target}))
+    specs = {str(name): targets.loc[[name]] for name in targets.index.unique()}  # one-row frames, once per type
     rows = []
-    for resource_id in [*by_id, *(r for r in demand if r not in by_id)]:
-        if resource_id not in inv.index:
+    for resource_id in wanted:
+        if resource_id not in resources:
             continue
-        resource = inv.loc[[resource_id]].iloc[0]
+        resource = resources[resource_id]
         decision = by_id.get(resource_id)
         later = demand.get(resource_id)
-        status, verdict = _judge(decision, resource, later, catalog)
+        status, verdict = _judge(decision, resource, later, specs)
         choice = oracle.get(resource_id)
         rows.append({
             "resource_id": resource_id,
@@ -110,8 +117,8 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
     return rows
 
 
-def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand | None,
-           catalog: Catalog) -> tuple[str, Verdict | None]:
+def _judge(decision: Decision | None, resource: Mapping[Hashable, Any], later: ResourceDemand | None,
+           specs: Mapping[str, pd.DataFrame]) -> tuple[str, Verdict | None]:
     if decision is None:
         return "no change", None
     if decision.target is None:
@@ -121,7 +128,7 @@ def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand
     if decision.target in STOP_TARGETS:
         verdict = later.judge_stop()
     else:
-        limits = target_limits(decision, resource, later, catalog)
+        limits = target_limits(decision, resource, later, specs)
         if limits is None:
             return "not replayed", None
         verdict = later.judge(limits)
@@ -131,23 +138,25 @@ def _judge(decision: Decision | None, resource: pd.Series, later: ResourceDemand
     return ("held" if verdict.held else "failed"), verdict
 
 
-def target_limits(decision: Decision, resource: pd.Series, later: ResourceDemand,
-                  catalog: Catalog) -> Limits | None:
-    """The capacity the advice moves the resource to, in the resource's units; None where it cannot be told."""
+def target_limits(decision: Decision, resource: Mapping[Hashable, Any], later: ResourceDemand,
+                  specs: Mapping[str, pd.DataFrame]) -> Limits | None:
+    """The capacity the advice moves the resource to, in the resource's units; None where it cannot be told.
+    ``specs``: per type name, its :func:`~advisor.backtest.demand.instance_specs` row as a one-row frame."""
     target = str(decision.target)
     if resource["kind"] == Kind.EBS_VOLUME or target in _VOLUME_TYPES:
         iops = decision.target_iops if decision.target_iops is not None else resource["iops"]
         limit = volume_iops_limit(target, resource["size_gib"], iops)
         return None if limit is None else {"iops": limit}
-    specs = instance_specs(catalog, [target])
-    if specs.empty or "iops" in later.current.index:
+    name = target.removeprefix("ml.")
+    if name not in specs or "iops" in later.current.index:
         return None
-    return {dim: float(values[0]) for dim, values in later.limits(specs).items()}
+    return {dim: float(values[0]) for dim, values in later.limits(specs[name]).items()}
 
 
 def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
     """Aggregate figures of one strategy's replay."""
-    frame = pd.DataFrame(rows, columns=["resource_id", "status", "monthly_savings", "oracle_savings", "confidence"])
+    frame = pd.DataFrame(rows, columns=["resource_id", "kind", "status", "monthly_savings", "oracle_savings",
+                                        "confidence"])
     status = frame["status"]
     savings = frame["monthly_savings"].astype(float)
     positive = savings.clip(lower=0)
@@ -169,6 +178,11 @@ def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
         "savings_proposed": round(float(positive[status != "no change"].sum()), 2),
         "savings_kept": round(kept, 2),
         "savings_failed": round(float(positive[failed].sum()), 2),
+        # like for like: the oracle covers EC2 instances with later data; every other resource is reported apart
+        "savings_kept_on_oracle": round(kept_on_covered, 2),
+        "savings_failed_on_oracle": round(float(positive[failed & covered].sum()), 2),
+        "savings_kept_other": round(float(positive[held & ~covered].sum()), 2),
+        "other_by_kind": _by_kind(frame[~covered & (status != "no change")], positive, held, failed),
         "added_cost": round(float((-savings).clip(lower=0).sum()), 2),
         "oracle_savings": round(oracle_savings, 2),
         "oracle_share": round(kept_on_covered / oracle_savings, 4) if oracle_savings > 0 else None,
@@ -177,6 +191,18 @@ def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
         "savings_per_hurt_resource": round(kept / hurt, 2) if hurt else None,
         "hold_rate_by_confidence": _hold_rates(frame),
     }
+
+
+def _by_kind(frame: pd.DataFrame, positive: pd.Series, held: pd.Series, failed: pd.Series) -> dict[str, Any]:
+    """Per kind outside the oracle's scope: recommendations, held and failed, and their kept and failed savings."""
+    out = {}
+    for kind, rows in frame.groupby("kind", sort=True):
+        index = rows.index
+        out[str(kind)] = {"recommendations": len(rows), "held": int(held[index].sum()),
+                          "failed": int(failed[index].sum()),
+                          "savings_kept": round(float(positive[index][held[index]].sum()), 2),
+                          "savings_failed": round(float(positive[index][failed[index]].sum()), 2)}
+    return out
 
 
 def _hold_rates(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -191,7 +217,7 @@ def _hold_rates(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _current(resource: pd.Series) -> str:
+def _current(resource: Mapping[Hashable, Any]) -> str:
     for column in ("instance_type", "volume_type"):
         value = resource[column]
         if isinstance(value, str) and value:

@@ -75,9 +75,9 @@ def render_html(result: BacktestResult) -> str:
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["money"] = usd
     env.filters["pct"] = _pct
-    chart = {"strategies": [o.name for o in result.outcomes],
-             "kept": [o.summary["savings_kept"] for o in result.outcomes],
-             "failed": [o.summary["savings_failed"] for o in result.outcomes],
+    chart = {"strategies": [o.name for o in result.outcomes],  # EC2 instances only: the oracle's scope
+             "kept": [o.summary["savings_kept_on_oracle"] for o in result.outcomes],
+             "failed": [o.summary["savings_failed_on_oracle"] for o in result.outcomes],
              "oracle": result.outcomes[0].summary["oracle_savings"] if result.outcomes else 0.0}
     document = to_document(result)
     return env.get_template(TEMPLATE).render(

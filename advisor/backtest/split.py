@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from advisor.engine import samples
 from advisor.errors import ConfigError
 
 DEFAULT_TRAIN_DAYS = 14.0
@@ -56,7 +57,7 @@ def plan_split(metrics: pd.DataFrame, train_days: float | None = None, test_days
         if value is not None and value <= 0:
             raise ConfigError(f"{name} must be positive, got {value:g}")
     first, last = metrics["timestamp"].min(), metrics["timestamp"].max()
-    end = last + _period(metrics)  # the last sample covers one period
+    end = last + sample_period(metrics)  # the last sample covers one period
     span_days = (end - first).total_seconds() / 86_400
     notes: list[str] = []
     if cutoff is not None:
@@ -91,8 +92,6 @@ def _timestamp(value: pd.Timestamp | str) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _period(metrics: pd.DataFrame) -> pd.Timedelta:
+def sample_period(metrics: pd.DataFrame) -> pd.Timedelta:
     """The typical gap between a series' samples (5 minutes when it cannot be told)."""
-    stamps = metrics["timestamp"].drop_duplicates().sort_values()
-    gaps = stamps.diff().dropna()
-    return pd.Timedelta(gaps.median()) if len(gaps) else pd.Timedelta(minutes=5)
+    return samples.sample_period(metrics["timestamp"])

@@ -62,16 +62,17 @@ def _resource_cells(row: dict[str, Any]) -> list[str]:
 
 
 def render_comparison(result: BacktestResult, console: Console) -> None:
-    table = Table(title=f"Summary ({result.resources_replayed} resources with later data)")
-    for header in ("Strategy", "Recs", "Held", "Hurt", "Hurt share", "Kept/mo", "On failed/mo", "Added cost/mo",
-                   "Oracle/mo", "Share of oracle", "Kept per hurt"):
+    table = Table(title=f"Summary ({result.resources_replayed} resources with later data; the oracle covers EC2 "
+                        "instances, compared with what was kept on them)")
+    for header in ("Strategy", "Recs", "Held", "Hurt", "Hurt share", "Kept EC2/mo", "On failed EC2/mo",
+                   "Oracle EC2/mo", "Share of oracle", "Kept other kinds/mo", "Added cost/mo", "Kept per hurt"):
         table.add_column(header, justify="left" if header == "Strategy" else "right")
     for outcome in result.outcomes:
         s = outcome.summary
         table.add_row(outcome.name, str(s["recommendations"]), str(s["statuses"]["held"]), str(s["hurt"]),
-                      _pct(s["hurt_share"]), usd(s["savings_kept"]), usd(s["savings_failed"]),
-                      usd(s["added_cost"]), usd(s["oracle_savings"]), _pct(s["oracle_share"]),
-                      usd(s["savings_per_hurt_resource"]))
+                      _pct(s["hurt_share"]), usd(s["savings_kept_on_oracle"]), usd(s["savings_failed_on_oracle"]),
+                      usd(s["oracle_savings"]), _pct(s["oracle_share"]), usd(s["savings_kept_other"]),
+                      usd(s["added_cost"]), usd(s["savings_per_hurt_resource"]))
     console.print(table)
     for outcome in result.outcomes:
         hurt = outcome.summary["hurt_resources"]

@@ -8,6 +8,8 @@ Files in ``advisor/data/catalog/``:
   physical-GPU equivalents (0.125 for a g6f.large's eighth of an L4, 8 for a p5.48xlarge).
 * ``prices.parquet``: one row per type × region with a positive Linux on-demand price; a type is *offered*
   in a region exactly when it has such a row.
+* ``platform_prices.parquet`` (optional): per type × region, what each other platform (RHEL, SUSE, Ubuntu Pro,
+  Windows, SQL Server: ``PLATFORMS``) costs per hour above Linux; without it only Linux/UNIX is priced.
 * ``ebs_prices.csv`` and ``sagemaker_prices.csv``: hand-sourced tables; rows with ``estimated`` true are derived.
 * ``catalog.json``: sources with their dates, the price-list date, counts and the SageMaker markups.
 
@@ -22,12 +24,14 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from advisor.catalog.discounts import NO_DISCOUNTS, Discounts
 from advisor.errors import CatalogError
 from advisor.resources import data_path
 from advisor.store.paths import user_catalog_dir
@@ -48,10 +52,34 @@ PRICE_COLUMNS = (
 # ec2-previous-generation.html: P2 with NVIDIA K80, P3/P3dn with V100, G3/G3s with M60), while the price list and
 # DescribeInstanceTypes still call them current: never a target, and a modernisation finding of their own.
 RETIRED_GPU_FAMILIES = ("p2", "p3", "p3dn", "g3", "g3s")
+# The platforms EC2 prices differently, by the PlatformDetails AWS reports for an instance (DescribeInstances),
+# and their column in platform_prices.parquet (the price-list operating system, vantage's key). A BYOL platform is
+# billed at the Linux/UNIX rate (the licence is paid elsewhere). A platform not listed here has no price.
+LINUX = "Linux/UNIX"
+PLATFORMS = {
+    LINUX: "linux", "Red Hat BYOL Linux": "linux",
+    "Red Hat Enterprise Linux": "rhel", "Red Hat Enterprise Linux with HA": "rhelHA",
+    "Red Hat Enterprise Linux with SQL Server Standard": "rhelSQL",
+    "Red Hat Enterprise Linux with SQL Server Web": "rhelSQLWeb",
+    "Red Hat Enterprise Linux with SQL Server Enterprise": "rhelSQLEnterprise",
+    "Red Hat Enterprise Linux with HA and SQL Server Standard": "rhelHASQL",
+    "Red Hat Enterprise Linux with HA and SQL Server Enterprise": "rhelHASQLEnterprise",
+    "SUSE Linux": "sles", "Ubuntu Pro": "ubuntu",
+    "Windows": "mswin", "Windows with SQL Server Standard": "mswinSQL",
+    "Windows with SQL Server Web": "mswinSQLWeb", "Windows with SQL Server Enterprise": "mswinSQLEnterprise",
+    "Linux with SQL Server Standard": "linuxSQL", "Linux with SQL Server Web": "linuxSQLWeb",
+    "Linux with SQL Server Enterprise": "linuxSQLEnterprise",
+}
+# The kinds of money figure a source of catalog.json provides (its "prices" list), for people.
+PRICE_FIGURES = {"ec2_ondemand": "EC2 on-demand prices", "platform": "other platforms' prices",
+                 "spot": "Spot savings and interruption bands", "sagemaker": "SageMaker prices",
+                 "ebs": "EBS prices", "elastic_inference": "Elastic Inference prices"}
+DEFAULT_MAX_AGE_DAYS = 180.0  # a price source older than this is flagged ([catalog] max_age_days)
 # Spot Instance Advisor interruption-frequency bands, indexed by its 'r' value.
 INTERRUPTION_BANDS = ("<5%", "5-10%", "10-15%", "15-20%", ">20%")
 
 _FILES = ("instance_types.parquet", "prices.parquet", "catalog.json", "ebs_prices.csv", "sagemaker_prices.csv")
+PLATFORM_FILE = "platform_prices.parquet"  # optional: without it only Linux/UNIX instances are priced
 
 
 def sagemaker_price_class(spec: pd.Series) -> str:
@@ -90,6 +118,35 @@ def _python(value: Any) -> Any:
     return value
 
 
+def source_date(value: object) -> date | None:
+    """A source's date: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (their first day); None when unknown."""
+    text = str(value or "")
+    for pattern, suffix in (("%Y-%m-%d", ""), ("%Y-%m-%d", "-01"), ("%Y-%m-%d", "-01-01")):
+        try:
+            return datetime.strptime(text + suffix, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def stale_sources(sources: list[dict[str, Any]], now: datetime, max_age_days: float) -> list[str]:
+    """A warning per price source (one with a ``prices`` list) older than ``max_age_days`` at ``now``. A year-only
+    date counts from its first day, so a source is never called younger than it may be; an undated one is left out
+    (its date is stated as unknown wherever it is listed)."""
+    warnings = []
+    for source in sources:
+        figures = source.get("prices") or []
+        dated = source_date(source.get("date"))
+        if not figures or dated is None:
+            continue
+        age = (now.date() - dated).days
+        if age > max_age_days:
+            what = ", ".join(PRICE_FIGURES.get(f, f) for f in figures)
+            warnings.append(f"{source['name']} ({what}) is dated {source['date']}: {age} days old, more than "
+                            f"{max_age_days:g}; these figures may have changed since")
+    return warnings
+
+
 def _strip_ml(instance_type: str) -> str:
     return instance_type.removeprefix(SAGEMAKER_PREFIX)
 
@@ -105,6 +162,7 @@ class Catalog:
         ebs: pd.DataFrame,
         sagemaker: pd.DataFrame,
         path: Path | None = None,
+        platforms: pd.DataFrame | None = None,
     ) -> None:
         self.types = types
         self.prices = prices
@@ -112,10 +170,34 @@ class Catalog:
         self.ebs = ebs
         self.sagemaker = sagemaker
         self.path = path
+        # instance_type, region and one column per non-Linux platform key: USD/hour above the Linux price
+        self.platforms = platforms if platforms is not None else pd.DataFrame(columns=["instance_type", "region"])
         self.price_list_date: str = metadata.get("price_list_date", "unknown")
         self.sources: list[dict[str, Any]] = metadata.get("sources", [])
         self._offered: dict[str, pd.DataFrame] = {}
         self._ratios: dict[str, float | None] = {}
+        self.discounts: Discounts = NO_DISCOUNTS  # see discounted()
+        self._views: dict[Discounts, Catalog] = {}
+
+    def discounted(self, discounts: Discounts) -> Catalog:
+        """This catalog as the user pays it: ``discounts`` apply wherever an on-demand price becomes a cost (the
+        engine's pricing, candidates and Batch prices read ``catalog.discounts``); lookups stay public prices.
+
+        One view per set of discounts, so tables cached per catalog (candidate types) are built once.
+        """
+        if not discounts:
+            return self._base()
+        base = self._base()
+        if discounts not in base._views:
+            view = Catalog(base.types, base.prices, base.metadata, base.ebs, base.sagemaker, base.path,
+                           base.platforms)
+            view.discounts, view._views = discounts, {NO_DISCOUNTS: base}
+            view._offered, view._ratios = base._offered, base._ratios
+            base._views[discounts] = view
+        return base._views[discounts]
+
+    def _base(self) -> Catalog:
+        return self._views.get(NO_DISCOUNTS, self)
 
     # -- lookups -----------------------------------------------------------------------------------------
 
@@ -151,9 +233,35 @@ class Catalog:
             return None
         return self.types.loc[[name]].iloc[0]
 
-    def hourly_price(self, instance_type: str, region: str) -> float | None:
-        """EC2 Linux on-demand USD/hour, or None where the type is not offered in the region."""
-        return self._ondemand.get((instance_type, region))
+    @cached_property
+    def _premiums(self) -> dict[tuple[str, str, str], float]:
+        frame = self.platforms.astype({"instance_type": str, "region": str})
+        out: dict[tuple[str, str, str], float] = {}
+        for key in frame.columns.drop(["instance_type", "region"]):
+            known = frame[frame[key].notna()]
+            out.update(zip(zip(known["instance_type"], known["region"], [str(key)] * len(known), strict=True),
+                           known[key].astype(float), strict=True))
+        return out
+
+    def hourly_price(self, instance_type: str, region: str, platform: str | None = None) -> float | None:
+        """EC2 on-demand USD/hour on ``platform`` (AWS's PlatformDetails; Linux/UNIX by default), or None where the
+        type is not offered in the region or the catalog has no price for that platform."""
+        linux = self._ondemand.get((instance_type, region))
+        key = PLATFORMS.get(platform or LINUX)
+        if linux is None or key is None or key == "linux":
+            return linux if key is not None else None
+        premium = self._premiums.get((instance_type, region, key))
+        return None if premium is None else round(linux + premium, 6)
+
+    def spot_savings(self, instance_type: str, region: str) -> float | None:
+        """The Spot Instance Advisor's savings % off on-demand (Linux) for a type in a region, or None."""
+        return self._spot.get((instance_type, region))
+
+    @cached_property
+    def _spot(self) -> dict[tuple[str, str], float]:
+        frame = self.prices.dropna(subset=["spot_savings_pct"])
+        return dict(zip(zip(frame["instance_type"].astype(str), frame["region"].astype(str), strict=True),
+                        frame["spot_savings_pct"].astype(float), strict=True))
 
     def region_ratio(self, region: str) -> float | None:
         """Price level of ``region`` relative to us-east-1 over ``REGION_BASKET`` (None if no basket type)."""
@@ -237,10 +345,25 @@ class Catalog:
         cost += max(0.0, mibps - rate("included_mibps")) * rate("per_mibps_month")
         return round(cost * factor, 4), estimated
 
+    # -- sources and their dates -------------------------------------------------------------------------
+
+    def price_source(self, figure: str) -> dict[str, Any] | None:
+        """The source of a kind of money figure (``PRICE_FIGURES``), from the sources' ``prices`` lists."""
+        return next((source for source in self.sources if figure in (source.get("prices") or [])), None)
+
+    def price_dates(self, figures: list[str]) -> dict[str, str | None]:
+        """Source name -> date, for the sources of these figures (in order, once each)."""
+        found = (self.price_source(figure) for figure in figures)
+        return {str(source["name"]): source.get("date") for source in found if source is not None}
+
+    def stale_sources(self, now: datetime, max_age_days: float) -> list[str]:
+        return stale_sources(self.sources, now, max_age_days)
+
     # -- reporting ---------------------------------------------------------------------------------------
 
-    def info(self) -> dict[str, Any]:
-        """What ``advisor catalog info`` shows: price-list date, sources with dates, counts."""
+    def info(self, now: datetime | None = None, max_age_days: float = DEFAULT_MAX_AGE_DAYS) -> dict[str, Any]:
+        """What ``advisor catalog info`` shows: price-list date, sources with dates, counts, and a warning per price
+        source older than ``max_age_days`` at ``now`` (default: the current time)."""
         types = self.types
         priced = set(self.prices["instance_type"].astype(str))
         return {
@@ -248,6 +371,7 @@ class Catalog:
             "price_list_date": self.price_list_date,
             "built_at": self.metadata.get("built_at"),
             "path": str(self.path) if self.path else None,
+            "warnings": self.stale_sources(now or datetime.now(UTC), max_age_days),
             "sources": self.sources,
             "counts": {
                 "instance_types": len(types),
@@ -259,6 +383,7 @@ class Catalog:
                 "graviton_types": int(types["processor"].astype(str).str.contains("Graviton").sum()),
                 "sagemaker_rows": len(self.sagemaker),
                 "ebs_rows": len(self.ebs),
+                "platform_rows": len(self.platforms),
             },
             "regions": self.regions,
         }
@@ -329,7 +454,8 @@ def _read(path: Path) -> Catalog:
     metadata = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
     ebs = pd.read_csv(path / "ebs_prices.csv")
     sagemaker = pd.read_csv(path / "sagemaker_prices.csv")
-    return Catalog(types, prices, metadata, ebs, sagemaker, path=path)
+    platforms = pd.read_parquet(path / PLATFORM_FILE) if (path / PLATFORM_FILE).is_file() else None
+    return Catalog(types, prices, metadata, ebs, sagemaker, path=path, platforms=platforms)
 
 
 @lru_cache(maxsize=1)

@@ -2,10 +2,11 @@
 
 Sources, per refreshed region: the Price List API (``pricing`` GetProducts) for EC2 Linux shared-tenancy
 on-demand, SageMaker real-time hosting and EBS prices; EC2 DescribeInstanceTypes (specs),
-DescribeInstanceTypeOfferings (what the region offers) and DescribeSpotPriceHistory (current spot prices).
-Everything else, the regions not refreshed and the Spot Instance Advisor bands (not an AWS API), is carried
-over from the catalog in use. The result has the bundled catalog's file layout and replaces the previous
-local catalog atomically.
+DescribeInstanceTypeOfferings (what the region offers). Everything else is carried over from the catalog in use,
+with its sources and their dates: the regions not refreshed, the Spot Instance Advisor's savings and bands (not an
+AWS API; the catalog's one Spot figure, so the Spot price is the new on-demand price less those savings), other
+platforms' premiums over Linux and Elastic Inference prices. The result has the bundled catalog's file layout and
+replaces the previous local catalog atomically.
 """
 
 from __future__ import annotations
@@ -22,12 +23,18 @@ from typing import Any
 
 import pandas as pd
 
-from advisor.catalog.catalog import PRICE_COLUMNS, TYPE_COLUMNS, Catalog, load_catalog, sagemaker_price_class
+from advisor.catalog.catalog import (
+    PLATFORM_FILE,
+    PRICE_COLUMNS,
+    TYPE_COLUMNS,
+    Catalog,
+    load_catalog,
+    sagemaker_price_class,
+)
 
 PRICING_REGION = "us-east-1"  # the Price List API is served from us-east-1 (also eu-central-1, ap-south-1)
 EC2_FILTERS = {"productFamily": "Compute Instance", "operatingSystem": "Linux", "tenancy": "Shared",
                "preInstalledSw": "NA", "capacitystatus": "Used"}
-SPOT_PRODUCTS = ["Linux/UNIX", "Linux/UNIX (Amazon VPC)"]
 DESCRIBE_BATCH = 100  # DescribeInstanceTypes takes at most 100 names
 
 Clients = Callable[[str], Any]  # region -> EC2 client
@@ -101,16 +108,6 @@ def ebs_prices(pricing: Any, region: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def spot_prices(ec2: Any) -> dict[str, float]:
-    """Current Linux spot USD/hour per type: the median over the region's availability zones."""
-    quotes: dict[str, list[float]] = {}
-    paginator = ec2.get_paginator("describe_spot_price_history")
-    for page in paginator.paginate(ProductDescriptions=SPOT_PRODUCTS, StartTime=datetime.now(UTC)):
-        for quote in page.get("SpotPriceHistory", []):
-            quotes.setdefault(quote["InstanceType"], []).append(float(quote["SpotPrice"]))
-    return {name: statistics.median(values) for name, values in quotes.items()}
-
-
 def offered_types(ec2: Any, region: str) -> set[str]:
     paginator = ec2.get_paginator("describe_instance_type_offerings")
     pages = paginator.paginate(LocationType="region", Filters=[{"Name": "location", "Values": [region]}])
@@ -176,15 +173,15 @@ def _types_frame(base: Catalog, records: list[dict[str, Any]]) -> pd.DataFrame:
     return merged.reset_index().rename(columns={"index": "instance_type"}).sort_values("instance_type")
 
 
-def _price_rows(base: Catalog, region: str, ondemand: dict[str, float], offered: set[str],
-                spot: dict[str, float]) -> pd.DataFrame:
+def _price_rows(base: Catalog, region: str, ondemand: dict[str, float], offered: set[str]) -> pd.DataFrame:
     bands = base.prices[base.prices["region"] == region].set_index("instance_type")
     rows = []
     for name in sorted(offered & set(ondemand)):
         band = bands.loc[name] if name in bands.index else None
+        savings = None if band is None or pd.isna(band["spot_savings_pct"]) else float(band["spot_savings_pct"])
         rows.append({"instance_type": name, "region": region, "ondemand_hourly": ondemand[name],
-                     "spot_hourly": spot.get(name),
-                     "spot_savings_pct": band["spot_savings_pct"] if band is not None else None,
+                     "spot_hourly": None if savings is None else round(ondemand[name] * (1 - savings / 100), 6),
+                     "spot_savings_pct": savings,
                      "interruption_band": band["interruption_band"] if band is not None else None})
     return pd.DataFrame(rows, columns=list(PRICE_COLUMNS))
 
@@ -243,7 +240,7 @@ def refresh_catalog(ec2_for: Clients, pricing: Any, regions: list[str], dest: Pa
     for region in regions:  # prices first: the Price List API is the call most likely to be denied
         ec2 = ec2_for(region)
         offerings[region] = offered_types(ec2, region)
-        prices.append(_price_rows(base, region, ec2_prices(pricing, region), offerings[region], spot_prices(ec2)))
+        prices.append(_price_rows(base, region, ec2_prices(pricing, region), offerings[region]))
         sagemaker.append(_sagemaker_rows(region, sagemaker_prices(pricing, region), today))
         ebs.append(_ebs_rows(base, region, ebs_prices(pricing, region), today))
     records = describe_types(ec2_for(regions[0]))
@@ -265,25 +262,34 @@ def refresh_catalog(ec2_for: Clients, pricing: Any, regions: list[str], dest: Pa
         "built_by": "advisor catalog refresh", "regions_refreshed": regions,
         "sources": [
             {"name": "aws_price_list_api", "what": "EC2 Linux shared-tenancy on-demand, SageMaker hosting and EBS "
-             f"prices for {', '.join(regions)}", "date": today},
-            {"name": "ec2_api", "what": "DescribeInstanceTypes, DescribeInstanceTypeOfferings, "
-             "DescribeSpotPriceHistory", "date": today},
-            {"name": "previous_catalog", "what": "regions not refreshed, Spot Instance Advisor bands, EBS limits",
-             "date": base.price_list_date, "path": str(base.path) if base.path else None},
+             f"prices for {', '.join(regions)}", "date": today, "prices": ["ec2_ondemand", "sagemaker", "ebs"]},
+            {"name": "ec2_api", "what": "DescribeInstanceTypes, DescribeInstanceTypeOfferings", "date": today},
+            {"name": "previous_catalog", "what": "regions not refreshed, EBS limits", "date": base.price_list_date,
+             "path": str(base.path) if base.path else None},
+            *_carried_sources(base),
         ],
         "sagemaker_markups": markups,
     }
-    return _write(dest, types, new_prices, new_sagemaker, new_ebs, metadata)
+    return _write(dest, types, new_prices, new_sagemaker, new_ebs, metadata, base.platforms)
+
+
+def _carried_sources(base: Catalog) -> list[dict[str, Any]]:
+    """The previous catalog's sources of the figures a refresh does not fetch, with their own dates."""
+    fetched = {"ec2_ondemand", "sagemaker", "ebs"}
+    return [{**source, "prices": [f for f in source["prices"] if f not in fetched]} for source in base.sources
+            if set(source.get("prices") or []) - fetched]
 
 
 def _write(dest: Path, types: pd.DataFrame, prices: pd.DataFrame, sagemaker: pd.DataFrame, ebs: pd.DataFrame,
-           metadata: dict[str, Any]) -> Path:
+           metadata: dict[str, Any], platforms: pd.DataFrame | None = None) -> Path:
     """Write into a sibling temporary directory, then swap it in: readers never see a half-written catalog."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".catalog-", dir=dest.parent))
     try:
         types.to_parquet(staging / "instance_types.parquet", index=False)
         prices.to_parquet(staging / "prices.parquet", index=False)
+        if platforms is not None and len(platforms):
+            platforms.to_parquet(staging / PLATFORM_FILE, index=False)
         sagemaker.to_csv(staging / "sagemaker_prices.csv", index=False)
         ebs.to_csv(staging / "ebs_prices.csv", index=False)
         (staging / "catalog.json").write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")

@@ -72,9 +72,10 @@ class OutputFormat(StrEnum):
 
 def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None = None,
               quiet: bool = False) -> AuditResult:
+    from advisor.backtest.calibration import calibrated_audit
     from advisor.catalog import load_catalog
     from advisor.engine.features import sample_needs
-    from advisor.engine.pipeline import audit, load_rule_set
+    from advisor.engine.pipeline import load_rule_set
 
     settings = config.settings
     spec = config.config.source.spec
@@ -85,8 +86,10 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
     data = load_configured_source(config, spec, start, end, quiet, sample_needs(settings))
     event("source_loaded", source=data.label, resources=len(data.inventory), samples=data.samples,
           problems=len(data.problems))
-    return data.add_rejected(audit(data.inventory, data.analysed, load_catalog(), settings, rules=rules,
-                                   source_label=data.label, window=data.window, problems=data.problems))
+    # With three weeks of history or more, the headroom is calibrated on the fleet's own replayed history first.
+    fixed = [dim for dim in ("cpu", "memory") if f"sizing.{dim}.headroom_pct" in config.origins]
+    return data.add_rejected(calibrated_audit(data.inventory, data.analysed, load_catalog(), settings, rules,
+                                              data.label, data.window, data.problems, fixed))
 
 
 def exit_on_savings(summary: Summary, threshold: float | None) -> None:

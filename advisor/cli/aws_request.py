@@ -111,6 +111,7 @@ def aws_request(aws: AwsConfig, days: float, start: str | None, end: str | None,
     """The ``--source aws`` request from the effective [aws] settings and the window flags."""
     # advisor.sources imports pandas: loaded when a command reads AWS, not at start-up.
     from advisor.sources.aws import AwsOptions, AwsRequest, Window
+    from advisor.sources.aws.session import AgentOptions
     from advisor.sources.aws.window import parse_moment
 
     if aws.external_id and not aws.role_arns:
@@ -120,7 +121,9 @@ def aws_request(aws: AwsConfig, days: float, start: str | None, end: str | None,
     progress = _progress(quiet)
     options = AwsOptions(regions=tuple(aws.regions), profile=aws.profile, role_arns=tuple(aws.role_arns),
                          external_id=aws.external_id.get_secret_value() if aws.external_id else None,
-                         workers=workers, configure_session=progress.watch_retries if progress else None)
+                         workers=workers,
+                         agent=AgentOptions(aws.agent_namespace, tuple(aws.agent_memory_dimensions)),
+                         configure_session=progress.watch_retries if progress else None)
     return AwsRequest(options, window, store or default_store_path(), progress)
 
 

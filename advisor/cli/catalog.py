@@ -19,13 +19,19 @@ app = command_group("The bundled price and instance catalog.\n\nExample: advisor
 
 @app.command("info")
 def catalog_info(output_format: FormatOpt = Format.table) -> None:
-    """Show the catalog's price-list date, sources and counts.
+    """Show the catalog's price-list date, sources with their dates and counts; warn about a price source older
+    than [catalog] max_age_days (180).
 
     Example: advisor catalog info
     """
     from advisor.catalog import load_catalog
+    from advisor.config import load_config
 
-    _show(load_catalog().info(), output_format)
+    info = load_catalog().info(max_age_days=load_config().settings.catalog.max_age_days)
+    if output_format is not Format.json:
+        for warning in info["warnings"]:
+            console().print(f"[yellow]warning:[/] {markup(warning)}", highlight=False)
+    _show(info, output_format)
 
 
 @app.command("show")

@@ -89,6 +89,14 @@ def capacity(specs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def fullest_device_share(features: pd.DataFrame, gpu_row: np.ndarray) -> np.ndarray:
+    """The fullest GPU's memory peak (0-1) per row, NaN where not measured (``gpu_memory_busiest``: the CloudWatch
+    agent reports each GPU; ``gpu_memory`` is their mean, which hides one full device among idle ones)."""
+    if "gpu_memory_busiest_max" not in features:
+        return np.full(len(features), np.nan)
+    return np.where(gpu_row, features["gpu_memory_busiest_max"].to_numpy(float) / 100, np.nan)
+
+
 def _with_elastic_inference(out: pd.DataFrame, accelerator_type: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
     """CPU hosts with an EI attachment: the accelerator's capacity is the EI's."""
     ei = is_elastic_inference(accelerator_type) & (out["accel_class"] == "cpu").to_numpy()

@@ -3,7 +3,9 @@
 EC2 resources are priced at the catalog's EC2 on-demand price. SageMaker resources only move within the families
 SageMaker offers for that use (``advisor/data/accelerators/sagemaker_families.csv``) and are priced with
 ``Catalog.sagemaker_hourly`` (estimated prices stay flagged). Names of SageMaker candidates carry the ``ml.``
-prefix. Tables are cached per catalog, region and service: an audit builds each once.
+prefix. ``hourly`` is the price as paid (the catalog's discounts for the type's scope applied), ``list_hourly`` the
+public one (Spot is priced from it). Tables are cached per catalog (a discounted catalog is its own view), region
+and service: an audit builds each once.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def service_of(kind_ids: pd.Series) -> np.ndarray:
 def candidates(catalog: Catalog, region: str, service: Service, allow_burstable: bool) -> pd.DataFrame:
     """Current-generation, non-metal types offered in ``region`` for ``service``.
 
-    Columns: the catalog's spec columns, ``name`` (with ``ml.`` for SageMaker), ``hourly``, ``estimated`` and
+    Columns: the catalog's spec columns, ``name`` (with ``ml.`` for SageMaker), ``hourly`` (as paid),
+    ``list_hourly`` (public), ``estimated`` and
     the accelerator capacity columns (see :mod:`advisor.engine.accelerators`).
     """
     offered = catalog.offered(region)
@@ -46,7 +49,7 @@ def candidates(catalog: Catalog, region: str, service: Service, allow_burstable:
     frame = offered[keep].copy()
     if service == "ec2":
         frame["name"] = frame.index
-        frame["hourly"] = frame["ondemand_hourly"].astype(float)
+        frame["list_hourly"] = frame["ondemand_hourly"].astype(float)
         frame["estimated"] = False
     else:
         families = sagemaker_families()
@@ -54,7 +57,8 @@ def candidates(catalog: Catalog, region: str, service: Service, allow_burstable:
         frame = frame[frame["family"].astype(str).isin(allowed)]
         priced = [catalog.sagemaker_hourly(f"ml.{name}", region) for name in frame.index]
         frame["name"] = "ml." + frame.index
-        frame["hourly"] = [p[0] if p else np.nan for p in priced]
+        frame["list_hourly"] = [p[0] if p else np.nan for p in priced]
         frame["estimated"] = [bool(p[1]) if p else False for p in priced]
-        frame = frame[frame["hourly"].notna()]
+        frame = frame[frame["list_hourly"].notna()]
+    frame["hourly"] = frame["list_hourly"] * [catalog.discounts.factor(name, service) for name in frame["name"]]
     return pd.concat([frame, accelerators.capacity(frame)], axis=1)

@@ -4,8 +4,9 @@
   on a metric column that holds for the resource, as ``ec2-possibly-idle``) rests on a missing metric: its
   confidence is at most low. (Sizing holds a dimension without metrics at its current size instead.)
 * A sizing finding on a dimension whose demand is censored (the series sat at its capacity, so the demand is only
-  known to be at least the capacity), on an EC2 instance without memory metrics (memory held at its size), or on
-  memory that stepped up by more than the headroom in the history, is at most medium.
+  known to be at least the capacity), on an EC2 instance without memory metrics (memory held at its size), on memory
+  that stepped up by more than the headroom in the history, or that moves an EC2 instance without network metrics
+  to a smaller type (whose bandwidth nothing was checked against), is at most medium.
 
 Each limit comes with a plain sentence for the evidence notes.
 """
@@ -28,6 +29,7 @@ LOW_CAP = 0.5  # under the "medium" label's 0.55
 MEDIUM_CAP = 0.75  # under the "high" label's 0.8
 METRIC_PREFIXES = ("cpu_", "memory_", "gpu_", "network_", "read_", "write_", "total_", "invocations_")
 SIZING_ACTIONS = ("downsize", "upsize", "rightsize_accelerator", "modernize")
+SHRINKING = ("downsize", "rightsize_accelerator")  # moves to a smaller type
 CENSORED_DIMENSIONS = {"cpu": "CPU", "memory": "memory", "gpu": "GPU utilization", "gpu_memory": "GPU memory"}
 
 
@@ -58,6 +60,9 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
     if row.get("kind") == Kind.EC2_INSTANCE and not _true(row.get("has_memory_data")):
         limits.lower(MEDIUM_CAP, "No memory metrics: memory is held at its current size and the finding is at most "
                                  "medium confidence.")
+    if row.get("kind") == Kind.EC2_INSTANCE and loaded.rule.action in SHRINKING and _nan(row.get("network_demand")):
+        limits.lower(MEDIUM_CAP, "No network metrics: the smaller type's network bandwidth is not checked against "
+                                 "any demand, so the finding is at most medium confidence.")
     step, memory = _number(row.get("memory_step")), _number(row.get("memory_demand"))
     headroom = settings.sizing.memory.headroom
     if step > 0.5 and step > memory * headroom:

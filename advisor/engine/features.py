@@ -8,17 +8,13 @@ Everything is vectorized over resources; only Batch environments (a list of type
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from advisor import kinds
 from advisor.catalog import Catalog
-from advisor.engine import accelerators, forecast, stats
-from advisor.engine.samples import DERIVED_METRICS, SampleNeeds, SampleSummary, summarize
-from advisor.errors import CatalogError
+from advisor.engine import accelerators, forecast, pricing, stats
+from advisor.engine.samples import DERIVED_METRICS, SampleNeeds, SampleSummary, summarize, window_hours
 from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
 from advisor.settings import Settings
 
@@ -28,15 +24,18 @@ SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_shar
                 "gpu_memory_gib", "accelerator", "accelerator_count", "accelerator_memory_gib", "arch", "burstable",
                 "network_gbps")
 INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
-BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling")
+BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling", "scaling_suspended", "multi_attach", "auto_stop")
 EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "gpu_censored", "gpu_memory_censored",
                     "memory_step")
 DERIVED_COLUMNS = (
-    "hourly_price", "monthly_cost", "price_estimated", "hours_billed", "has_memory_data", "attached",
+    "hourly_price", "ondemand_hourly", "discount_pct", "monthly_cost", "price_estimated", "hours_billed", "running",
+    "paid_capacity", "unpriced_reason",
+    "has_memory_data", "attached",
     "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
     "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
     "has_elastic_inference", "ei_hourly", "spot_realised_pct", "training_hours", "invocations_idle_days",
-    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", *EVIDENCE_COLUMNS,
+    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", "runs_per_month", "run_hours",
+    *EVIDENCE_COLUMNS,
 )
 # A series sits at its capacity (its demand is censored: only known to be at least the capacity) when at least
 # this share of its samples is at 98 % or more.
@@ -78,6 +77,7 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame | SampleSummar
     features = _add_evidence(features, summary)
     features = _add_forecast(features, summary, settings)
     features = _add_specs_and_prices(features, inventory, catalog)
+    features = _per_month(features, window_hours(window))
     features["has_memory_data"] = features.get("memory_samples", pd.Series(np.nan, index=features.index)).fillna(0) > 0
     features["network_demand"] = _sum_if_any(features, "network_in", "network_out",
                                              settings.sizing.network.statistic)
@@ -85,8 +85,10 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame | SampleSummar
     features["iops_used_pct"] = features["iops_p99"] / features["iops"].where(features["iops"] > 0) * 100
     features["attached"] = inv["attached_to"].notna() & (inv["attached_to"].astype(str).str.len() > 0)
     features["in_auto_scaling_group"] = [bool(t.get("aws:autoscaling:groupName")) for t in inv["tags"]]
-    features["interruptible"] = (features["in_auto_scaling_group"]
-                                 | _tagged(inv["tags"], settings.spot.interruptible_tags))
+    # Spot is for on-demand capacity only: never for a Spot, Capacity Block or reserved instance
+    on_demand = (features["lifecycle"] == "on-demand") & features["paid_capacity"].isna()
+    features["interruptible"] = on_demand & (features["in_auto_scaling_group"]
+                                             | _tagged(inv["tags"], settings.spot.interruptible_tags))
     features = _add_spot(features, catalog)
     features = _add_sagemaker(features, summary)
     missing = [c for c in known_columns() if c not in features.columns]
@@ -162,105 +164,51 @@ def _add_specs_and_prices(features: pd.DataFrame, inventory: pd.DataFrame, catal
     specs = catalog.types.reindex(base.to_numpy())[list(SPEC_COLUMNS)]
     specs.index = inventory["resource_id"].to_numpy()
     features = features.join(specs)
-    rows = [_price(row, catalog) for row in inventory.itertuples(index=False)]
-    prices = pd.DataFrame(rows, columns=["hourly_price", "price_estimated", "monthly_cost", "hours_billed",
-                                         "ei_hourly"], index=inventory["resource_id"].to_numpy())
+    rows = [pricing.price(row, catalog) for row in inventory.itertuples(index=False)]
+    prices = pd.DataFrame(rows, columns=list(pricing.COLUMNS), index=inventory["resource_id"].to_numpy())
     features = features.join(prices)
+    groups = [pricing.instance_groups(value) for value in inventory["instance_groups"]]
+    totals = pd.Series([sum(n for _, n in g) if g else np.nan for g in groups], index=features.index)
+    features["count"] = totals.fillna(features["count"])  # a cluster's instances are its groups'
+    features["paid_capacity"] = [pricing.paid_capacity(row) for row in inventory.itertuples(index=False)]
+    features["running"] = _running(features)
+    # what is not running costs nothing now (a stopped instance, a failed endpoint, a variant at 0 instances)
+    features["monthly_cost"] = features["monthly_cost"].where(features["running"] | features["monthly_cost"].isna(),
+                                                              0.0)
     features["has_elastic_inference"] = accelerators.is_elastic_inference(features["accelerator_type"])
     return features
 
 
-def _price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
-    """(hourly price of one unit, estimated?, monthly cost, billed hours, Elastic Inference hourly) - NaN if unknown.
+def _running(features: pd.DataFrame) -> pd.Series:
+    """Whether the resource's instances run now: its kind calls its state active and (kinds priced by instance)
+    at least one instance runs."""
+    active = [kinds.get(kind).is_active(state) for kind, state in zip(features["kind"], features["state"], strict=True)]
+    by_instance = features["kind"].map({k.id: k.pricing == "instance" for k in kinds.all_kinds()}).fillna(False)
+    return pd.Series(active, index=features.index, dtype=bool) & ~(by_instance.astype(bool) & (features["count"] <= 0))
 
-    Billed hours are 730 a month for what runs all the time and the billable hours of a job's run (a kind
-    declared ``per_run``). The function comes from the kind's declared pricing (``PRICING``).
+
+def _per_month(features: pd.DataFrame, window_hours: float) -> pd.DataFrame:
+    """Jobs' money as a monthly rate: a run's cost x ``runs_per_month``, the runs seen in the window (one per job
+    resource) scaled to 730 hours. Every money column is then per month, whatever the kind.
+
+    A window shorter than the run itself counts as the run's length: a job repeated back to back costs at most
+    what its instances cost running all month.
     """
-    pricing = kinds.get(row.kind).pricing
-    return PRICING[pricing](row, catalog) if pricing else _UNPRICED
-
-
-_UNPRICED = (np.nan, False, np.nan, HOURS_PER_MONTH, np.nan)
-
-
-def _volume_price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
-    """An EBS volume: its type, size, IOPS and throughput."""
-    if not _text(row.volume_type) or pd.isna(row.size_gib):
-        return _UNPRICED
-    try:
-        monthly, est = catalog.ebs_monthly(row.volume_type, row.size_gib, _num(row.iops),
-                                           _num(row.throughput_mibps), row.region)
-    except CatalogError:  # a type the catalog does not know (gp4): this volume is skipped as unpriced, not the run
-        return _UNPRICED
-    return monthly / HOURS_PER_MONTH, est, monthly, HOURS_PER_MONTH, np.nan
-
-
-def _vcpu_hours_price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
-    """A Batch compute environment: one unit is one vCPU-hour (the mean over its allowed types)."""
-    per_vcpu = batch_vcpu_prices(row.instance_type, row.region, catalog)
-    if per_vcpu.empty:
-        return _UNPRICED
-    hourly = float(per_vcpu["ondemand"].mean())
-    return hourly, False, hourly * (_num(row.vcpu_hours) or np.nan), HOURS_PER_MONTH, np.nan
-
-
-def _instance_price(row, catalog: Catalog) -> tuple[float, bool, float, float, float]:
-    """An instance type on its kind's service list (EC2's, or SageMaker's), plus any Elastic Inference."""
-    if not _text(row.instance_type):
-        return _UNPRICED
-    kind = kinds.get(row.kind)
-    count = float(row.count or 1)
-    ei_price, ei_est = _elastic_inference_price(row, catalog)
-    if kind.service in (None, "ec2"):
-        price = catalog.hourly_price(row.instance_type, row.region)
-        if price is None:
-            return _UNPRICED
-        price += np.nan_to_num(ei_price)
-        return price, ei_est, price * HOURS_PER_MONTH * count, HOURS_PER_MONTH, ei_price
-    found = catalog.sagemaker_hourly(row.instance_type, row.region)
-    if found is None:
-        return _UNPRICED
-    price, est = found
-    price, est = price + np.nan_to_num(ei_price), est or ei_est
-    if kind.per_run:
-        seconds = _num(row.billable_seconds) or _num(row.training_seconds) or 0.0
-        return price, est, price * count * seconds / 3600.0, seconds / 3600.0, ei_price
-    return price, est, price * HOURS_PER_MONTH * count, HOURS_PER_MONTH, ei_price
-
-
-PRICING: dict[str, Callable[[Any, Catalog], tuple[float, bool, float, float, float]]] = {
-    "instance": _instance_price, "volume": _volume_price, "vcpu_hours": _vcpu_hours_price}
-
-
-def _elastic_inference_price(row, catalog: Catalog) -> tuple[float, bool]:
-    """Hourly price of an EI attachment; EC2's eia2.* is priced as SageMaker's ml.eia2.* (an estimate)."""
-    name = _text(row.accelerator_type)
-    if not name or not accelerators.is_elastic_inference(pd.Series([name]))[0]:
-        return np.nan, False
-    found = catalog.sagemaker_hourly("ml." + name.removeprefix("ml."), row.region)
-    if found is None:
-        return np.nan, False
-    return found[0], found[1] or kinds.get(row.kind).service == "ec2"
-
-
-def batch_vcpu_prices(instance_types: object, region: str, catalog: Catalog) -> pd.DataFrame:
-    """Per allowed type of a Batch environment: vCPUs, on-demand and Spot USD per vCPU-hour, interruption band."""
-    names = [n.strip() for n in str(instance_types or "").split(",") if n.strip()]
-    offered = catalog.offered(region)
-    known = offered.loc[offered.index.intersection(names)]
-    if known.empty:
-        return pd.DataFrame(columns=["vcpus", "ondemand", "spot", "band"])
-    savings = known["spot_savings_pct"].astype(float)
-    ondemand = known["ondemand_hourly"].astype(float) / known["vcpus"].astype(float)
-    return pd.DataFrame({"vcpus": known["vcpus"].astype(float), "ondemand": ondemand,
-                         "spot": ondemand * (1 - savings / 100), "band": known["interruption_band"].astype(float)})
+    per_run = features["kind"].map({k.id: k.per_run for k in kinds.all_kinds()}).fillna(False).astype(bool)
+    span = np.fmax(window_hours, features["hours_billed"].to_numpy(float))
+    rate = pd.Series(np.where(per_run, HOURS_PER_MONTH / span, np.nan), index=features.index)
+    features["runs_per_month"] = rate
+    features["run_hours"] = features["hours_billed"].where(per_run)  # one run's billed hours, before the rate
+    for column in ("monthly_cost", "hours_billed"):
+        features[column] = features[column].where(~per_run, features[column] * rate)
+    return features
 
 
 def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """Spot Advisor savings % and interruption band of each resource's type (SageMaker ml.X as EC2 X)."""
     table = catalog.prices.assign(instance_type=catalog.prices["instance_type"].astype(str),
                                   region=catalog.prices["region"].astype(str))
-    table = table.set_index(["instance_type", "region"])[["spot_savings_pct", "interruption_band"]]
+    table = table.set_index(["instance_type", "region"])[["spot_savings_pct", "interruption_band"]].astype(float)
     base = features["instance_type"].astype(object).where(features["instance_type"].notna(), "").astype(str)
     key = pd.MultiIndex.from_arrays([base.str.removeprefix("ml.").to_numpy(), features["region"].astype(str)])
     found = table.reindex(key)
@@ -268,14 +216,36 @@ def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     features["interruption_band"] = found["interruption_band"].astype(float).to_numpy()
     batch = features.index[features["kind"] == Kind.BATCH_COMPUTE_ENVIRONMENT]
     for resource_id in batch:
-        per_vcpu = batch_vcpu_prices(features.at[resource_id, "instance_type"], str(features.at[resource_id, "region"]),
-                                     catalog).dropna()
+        per_vcpu = pricing.batch_vcpu_prices(features.at[resource_id, "instance_type"],
+                                             str(features.at[resource_id, "region"]), catalog).dropna()
         if not per_vcpu.empty:
-            features.at[resource_id, "spot_savings_pct"] = 100 * (1 - per_vcpu["spot"].mean()
-                                                                  / per_vcpu["ondemand"].mean())
+            features.at[resource_id, "spot_savings_pct"] = 100 * (1 - per_vcpu["spot"].mean() / per_vcpu["list"].mean())
             features.at[resource_id, "interruption_band"] = per_vcpu["band"].min()
-    features["spot_hourly"] = features["hourly_price"] * (1 - features["spot_savings_pct"] / 100)
+    for resource_id in features.index[features["instance_groups"].notna()]:  # a heterogeneous cluster
+        row = features.loc[resource_id]
+        features.loc[resource_id, ["spot_savings_pct", "interruption_band"]] = _cluster_spot(
+            pricing.instance_groups(row["instance_groups"]), str(row["region"]), table, catalog)
+    # no discount covers Spot: its price comes from the public on-demand price
+    features["spot_hourly"] = features["ondemand_hourly"] * (1 - features["spot_savings_pct"] / 100)
     return features
+
+
+def _cluster_spot(groups: list[tuple[str, float]], region: str, table: pd.DataFrame,
+                  catalog: Catalog) -> tuple[float, float]:
+    """A cluster's Spot savings % weighted by each group's public on-demand cost, and its highest interruption
+    band (managed Spot training runs the whole cluster on Spot)."""
+    weights, savings, bands = [], [], []
+    for name, n in groups:
+        base = name.removeprefix("ml.")
+        listed = catalog.hourly_price(base, region)
+        if (base, region) not in table.index or listed is None:
+            return np.nan, np.nan
+        weights.append(listed * n)
+        savings.append(float(table["spot_savings_pct"].loc[(base, region)]))
+        bands.append(float(table["interruption_band"].loc[(base, region)]))
+    if not sum(weights) or any(np.isnan(savings)):
+        return np.nan, np.nan
+    return float(np.average(savings, weights=weights)), float(np.max(bands))
 
 
 def _add_sagemaker(features: pd.DataFrame, summary: SampleSummary) -> pd.DataFrame:
@@ -301,12 +271,3 @@ def _add_sagemaker(features: pd.DataFrame, summary: SampleSummary) -> pd.DataFra
     features.loc[ep.index, "variant_share"] = (calls / total.where(total > 0)).fillna(weight_share)
     features.loc[ep.index, "endpoint_max_count"] = ep["count"].groupby(group).transform("max").astype(float)
     return features
-
-
-def _text(value) -> str | None:
-    """A non-empty string, or None for missing values (None, NaN, NA, "")."""
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "" else str(value)
-
-
-def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)

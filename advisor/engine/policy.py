@@ -1,8 +1,9 @@
 """User policy applied around the analysis: tag filters, rule threshold overrides, and negotiated discounts.
 
-Discounts make savings reflect what the user really pays: a flat rate (Savings Plans) and/or per-family rates
-(reserved instances, EC2 instance Savings Plans) reduce every on-demand price before costs and savings are
-computed. A family rate replaces the flat rate for that family.
+Discounts make savings reflect what the user really pays. Each applies only to what it covers (Compute Savings
+Plans: EC2 on-demand compute, Batch's instances included; SageMaker Savings Plans: SageMaker ML instances; reserved
+instances: their EC2 family) and is applied when prices are computed (``Catalog.discounted``), so every rule's
+minimum saving is checked on the discounted figures; EBS and Spot keep their public prices.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from dataclasses import replace
 
 import pandas as pd
 
+from advisor.catalog import Discounts
 from advisor.engine.rules import LoadedRule, ParameterLookup, threshold_problem
 from advisor.errors import RuleError
-from advisor.results import Option, Recommendation
+from advisor.results import Recommendation
 from advisor.settings import Settings
 
 
@@ -66,56 +68,26 @@ def apply_rule_overrides(rules: list[LoadedRule], overrides: dict[str, dict[str,
     return result
 
 
-def discount_rate(instance_type: object, settings: Settings) -> float:
-    """The fraction off on-demand for a type: its family's rate when set, else the flat rate."""
-    if not isinstance(instance_type, str) or not instance_type or instance_type in ("stop", "terminate"):
-        return settings.discount_flat_pct / 100
-    family = instance_type.removeprefix("ml.").split(".")[0]
-    return settings.discount_families.get(family, settings.discount_flat_pct) / 100
+def discounts(settings: Settings) -> Discounts:
+    """The configured discounts, each for its own scope (EC2 compute, SageMaker, EC2 families)."""
+    return Discounts.of(settings.discounts.ec2_pct, settings.discounts.sagemaker_pct, settings.discounts.families)
 
 
-def has_discounts(settings: Settings) -> bool:
-    return bool(settings.discount_flat_pct or settings.discount_families)
-
-
-def apply_discounts(recommendations: list[Recommendation], features: pd.DataFrame, settings: Settings
-                    ) -> tuple[list[Recommendation], pd.DataFrame]:
-    """Costs and savings at the user's effective prices (recommendations, options and the features' costs)."""
-    if not has_discounts(settings):
-        return recommendations, features
-    features = features.copy()
-    features["monthly_cost"] = features["monthly_cost"] * [1 - discount_rate(t, settings)
-                                                           for t in features["instance_type"]]
-    note = _note(settings)
-    return [_discounted(rec, settings, note) for rec in recommendations], features
-
-
-def _discounted(rec: Recommendation, settings: Settings, note: str) -> Recommendation:
-    cost_now = round(rec.monthly_cost_now * (1 - discount_rate(rec.current, settings)), 2)
-    cost_after = round(rec.monthly_cost_after * (1 - discount_rate(rec.target or rec.current, settings)), 2)
-    return rec.model_copy(update={
-        "monthly_cost_now": cost_now,
-        "monthly_cost_after": cost_after,
-        "monthly_savings": round(cost_now - cost_after, 2),
-        "options": [_discount_option(option, cost_now, settings) for option in rec.options],
-        "evidence": rec.evidence.model_copy(update={"notes": [*rec.evidence.notes, note]}),
-    })
-
-
-def _discount_option(option: Option, cost_now: float, settings: Settings) -> Option:
-    factor = 1 - discount_rate(option.instance_type, settings)
-    changes: dict[str, float] = {}
-    if option.monthly_cost is not None:  # unpriced options (serverless) stay unpriced
-        changes["monthly_cost"] = round(option.monthly_cost * factor, 2)
-        changes["monthly_savings"] = round(cost_now - changes["monthly_cost"], 2)
-    if option.hourly_price is not None:
-        changes["hourly_price"] = round(option.hourly_price * factor, 4)
-    return option.updated(**changes) if changes else option
-
-
-def _note(settings: Settings) -> str:
-    parts = []
-    if settings.discount_flat_pct:
-        parts.append(f"{settings.discount_flat_pct:g} % off on-demand")
-    parts += [f"{family} {pct:g} %" for family, pct in sorted(settings.discount_families.items())]
-    return "Costs use your discounts (" + ", ".join(parts) + ") from the configuration."
+def not_cash(rec: Recommendation, paid: str) -> Recommendation:
+    """A saving on capacity already paid for (``paid``: a Capacity Block, a capacity reservation, a Dedicated Host,
+    an Outposts rack, a training plan) is not cash: the change frees that capacity, the bill stays until the
+    reservation itself is cancelled or resized. The finding keeps its advice with no saving and states the capacity
+    freed; cost increases stay as they are."""
+    freed = rec.monthly_savings
+    if freed <= 0:
+        return rec
+    note = (f"Runs on capacity already paid for ({paid}): this change frees ${freed:,.2f} a month of that capacity "
+            "for other work but does not cut the bill; cancel or resize the reservation to save.")
+    evidence = rec.evidence.model_copy(update={
+        "notes": [*rec.evidence.notes, note],
+        "reserved_capacity": {"paid_for": paid, "cash_saving": False, "capacity_freed_monthly": freed}})
+    options = [option.updated(monthly_savings=0.0, capacity_freed=option.monthly_savings)
+               if option.monthly_savings is not None and option.monthly_savings > 0 else option
+               for option in rec.options]
+    return rec.model_copy(update={"monthly_cost_after": rec.monthly_cost_now, "monthly_savings": 0.0,
+                                  "evidence": evidence, "options": options})

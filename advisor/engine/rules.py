@@ -38,7 +38,7 @@ from advisor.errors import RuleError
 Action = Literal[
     "stop", "terminate", "delete", "downsize", "upsize", "modernize", "install_agent", "info",
     "rightsize_accelerator", "migrate_accelerator", "use_spot", "modify_volume", "add_instance", "autoscale",
-    "scale_to_zero", "rightsize_variant", "enable_early_stopping",
+    "scale_to_zero", "rightsize_variant", "enable_early_stopping", "add_auto_stop",
 ]
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
                "==": operator.eq, "!=": operator.ne}

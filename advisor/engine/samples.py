@@ -10,7 +10,7 @@ write series), so the parts make exactly the whole, and memory holds series, not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +33,15 @@ class SampleNeeds:
     replay: tuple[str, ...] = ()  # metrics whose full series are kept
 
 
+@dataclass(frozen=True)
+class Reread:
+    """A streaming source's way back to its samples, for what needs them whole: the days its history covers and
+    the long frame of a few resources (calibration replays at most a thousand)."""
+
+    history_days: float
+    frame_of: Callable[[Collection[str]], pd.DataFrame]
+
+
 @dataclass
 class SampleSummary:
     """The reduced samples of a fleet over ``window`` (see the module docstring)."""
@@ -47,6 +56,7 @@ class SampleSummary:
     replay: SeriesIndex
     counts: pd.Series  # samples read per resource (index resource_id)
     hourly: HourlyBuckets | None = field(default=None)  # the report's drill-down series, when built
+    reread: Reread | None = field(default=None)  # how to read samples again (a streaming source)
 
     @property
     def samples(self) -> int:
@@ -77,7 +87,21 @@ class SampleSummary:
             replay=stats.take_series(self.replay, rows(self.replay.resource_ids)),
             counts=self.counts[rows(self.counts.index.to_numpy())],
             hourly=None if self.hourly is None else self.hourly.take(rows(self.hourly.resource_ids)),
+            reread=self.reread,
         )
+
+
+def sample_period(timestamps: pd.Series) -> pd.Timedelta:
+    """The typical gap between samples: the median gap between distinct times (5 minutes when it cannot be told)."""
+    gaps = timestamps.drop_duplicates().sort_values().diff().dropna()
+    return pd.Timedelta(gaps.median()) if len(gaps) else pd.Timedelta(minutes=5)
+
+
+def history_days(timestamps: pd.Series) -> float:
+    """Days a history covers, its last sample counting for one period."""
+    if timestamps.empty:
+        return 0.0
+    return (timestamps.max() + sample_period(timestamps) - timestamps.min()).total_seconds() / 86_400
 
 
 def day_grid(window: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[pd.Timestamp, int]:

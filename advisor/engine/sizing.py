@@ -72,9 +72,12 @@ def risk_of(projected: dict[str, float]) -> int:
     return int(np.searchsorted(RISK_STEPS, peak, side="right"))
 
 
-def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.DataFrame:
-    """Absolute demand per resource, with and without headroom (columns need_*, base_*)."""
+def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
+                 current: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Absolute demand per resource, with and without headroom (columns need_*, base_*); ``current`` is
+    :func:`accelerators.capacity` of ``features`` when the caller has it."""
     f = features
+    cap = accelerators.capacity(f) if current is None else current
     out = pd.DataFrame(index=f.index)
     has_cpu = f["cpu_demand"].notna()
     out["base_vcpus"] = np.where(has_cpu, f["cpu_demand"] / 100 * f["vcpus"], f["vcpus"])
@@ -88,10 +91,9 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode) -> pd.D
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.sizing.network.headroom)
-    out = out.join(_accelerator_demand(f, settings))
+    out = out.join(_accelerator_demand(f, settings, cap))
     if mode == "modernize":
         # Same shape on a current-generation type: hold the current capacity; usage only drives the projection.
-        cap = accelerators.capacity(f)
         out["need_vcpus"], out["need_memory"], out["need_network"] = f["vcpus"], f["memory_gib"], 0.0
         for dim in ("units", "fp16", "fp32", "accel_memory", "device_memory"):
             out[f"need_{dim}"] = cap[dim]
@@ -105,13 +107,12 @@ def memory_step_gib(f: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num((step / 100 * f["memory_gib"]).to_numpy(float))
 
 
-def _accelerator_demand(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def _accelerator_demand(f: pd.DataFrame, settings: Settings, cap: pd.DataFrame) -> pd.DataFrame:
     """Compute (TFLOPS, or devices for models outside the table) and memory the accelerators must hold.
 
     Only GPU utilization is observed (``gpu``, ``gpu_memory``); other accelerators (Neuron, EI) are held at their
     full capacity.
     """
-    cap = accelerators.capacity(f)
     out = pd.DataFrame(index=f.index)
     gpu_row = (cap["accel_class"] == "gpu").to_numpy()
     busy = np.where(gpu_row, f["gpu_demand"].to_numpy(float) / 100, np.nan)
@@ -123,12 +124,14 @@ def _accelerator_demand(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         out[f"need_{dim}"] = np.where(seen, busy * current * grow, current)
     peak = np.where(gpu_row, np.fmax(f["gpu_memory_max"].to_numpy(float), f["gpu_memory_demand"].to_numpy(float)),
                     np.nan) / 100
-    held = ~np.isnan(peak)
+    # per device: the fullest GPU's peak where measured (a model on one GPU of four needs one device that holds it)
+    device_peak = np.fmax(peak, accelerators.fullest_device_share(f, gpu_row))
     grow_memory = 1 + settings.sizing.gpu_memory.headroom
-    for dim in ("accel_memory", "device_memory"):
+    for dim, share in (("accel_memory", peak), ("device_memory", device_peak)):
         current = cap[dim].to_numpy(float)
-        out[f"base_{dim}"] = np.where(held, peak * current, current)
-        out[f"need_{dim}"] = np.where(held, peak * current * grow_memory, current)
+        held = ~np.isnan(share)
+        out[f"base_{dim}"] = np.where(held, share * current, current)
+        out[f"need_{dim}"] = np.where(held, share * current * grow_memory, current)
     return out.fillna({c: 0.0 for c in out.columns if c.endswith(("units", "memory"))})
 
 
@@ -136,8 +139,8 @@ def size_resources(features: pd.DataFrame, catalog: Catalog, settings: Settings,
                    max_options: int = 3, scope: Scope | None = None) -> dict[str, SizingResult]:
     """Size every resource in ``features`` (rows with specs, prices and demand columns)."""
     scope = scope or Scope()
-    demand = demand_frame(features, settings, mode)
     current = accelerators.capacity(features)
+    demand = demand_frame(features, settings, mode, current)
     results: dict[str, SizingResult] = {}
     positions = pd.Series(np.arange(len(features)), index=features.index)
     keys = pd.DataFrame({"region": features["region"].astype(str).to_numpy(),
@@ -275,6 +278,59 @@ def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: pd.Da
             options=options, demand=demand_row, price_estimated=first["price_estimated"],
         )
     return results
+
+
+SCALE_OUT_LABEL = "scale out"
+SCALE_OUT_NOTE = ("each instance holds its own copy of the model: GPU and host memory per instance stay as they are; "
+                  "the compute demand spreads over the instances")
+
+
+def scale_out_options(features: pd.DataFrame, settings: Settings) -> dict[str, dict]:
+    """More instances of the current type, for multi-GPU hosts whose work scales out (members of an Auto Scaling
+    group, SageMaker endpoint variants), priced beside a larger type: where the memory demand (host, GPU in total
+    and per device) fits the current type, the fewest instances that hold the compute demand (vCPUs, GPU TFLOPS or
+    devices) with headroom. Keyed by resource id; rows that do not scale out or whose memory outgrew the type get
+    none. Money as the other options: per instance hourly, monthly for all of them, savings against now (negative).
+    """
+    f = features
+    cap = accelerators.capacity(f)
+    scales = (f["kind"].astype(str) == "sagemaker_endpoint") | f.get("in_auto_scaling_group",
+                                                                   pd.Series(False, index=f.index)).fillna(False)
+    eligible = scales.to_numpy(bool) & (pd.to_numeric(f["gpus"], errors="coerce").fillna(0) >= 2).to_numpy()
+    if not eligible.any():
+        return {}
+    rows, cap = f[eligible], cap[eligible]
+    d = demand_frame(rows, settings, "up", cap)
+    memory_fits = ((d["need_memory"] <= rows["memory_gib"] + _EPS)
+                   & (d["need_accel_memory"] <= cap["accel_memory"] + _EPS)
+                   & (d["need_device_memory"] <= cap["device_memory"] + _EPS))
+    ratios = pd.concat([d["need_vcpus"] / rows["vcpus"], d["need_units"] / cap["units"].where(cap["units"] > 0),
+                        d["need_fp16"] / cap["fp16"].where(cap["fp16"] > 0),
+                        d["need_fp32"] / cap["fp32"].where(cap["fp32"] > 0)], axis=1).max(axis=1)
+    need, have = d.to_dict("index"), cap.to_dict("index")
+    fits, ratio = memory_fits.to_dict(), ratios.to_dict()
+    out: dict[str, dict] = {}
+    for rid, row in rows.to_dict("index").items():
+        n, c = need[rid], have[rid]
+        if not fits[rid] or not np.isfinite(ratio[rid]) or ratio[rid] <= 1 + _EPS:
+            continue
+        count = float(row["count"]) or 1.0
+        instances = int(np.ceil(count * float(ratio[rid]) - _EPS))
+        share = count / instances
+        hourly, hours = float(row["hourly_price"]), float(row.get("hours_billed", 730.0))
+        compute = [_pct(n[f"base_{p}"] * share, c[p]) for p in ("fp16", "fp32") if c[p] > 0]
+        projected = {"cpu": _pct(n["base_vcpus"] * share, float(row["vcpus"])),
+                     "memory": _pct(n["base_memory"], float(row["memory_gib"])),
+                     "gpu": max(compute) if compute else _pct(n["base_units"] * share, c["units"]),
+                     "gpu_memory": _pct(n["base_accel_memory"], c["accel_memory"])}
+        out[str(rid)] = {
+            "instance_type": f"{row['instance_type']} x{instances}", "label": SCALE_OUT_LABEL,
+            "hourly_price": round(hourly, 4), "monthly_cost": round(hourly * hours * instances, 2),
+            "monthly_savings": round(-hourly * hours * (instances - count), 2),
+            "projected_utilization": projected, "risk": risk_of(projected), "instances": instances,
+            "price_estimated": bool(row.get("price_estimated", False)), "note": SCALE_OUT_NOTE,
+        }
+    return out
 
 
 class _Projection:

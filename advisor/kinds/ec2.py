@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from advisor.kinds.base import SUM, CloudWatchMetric, ResourceKind, Scale
 
+_AGENT = "CWAgent"  # the CloudWatch agent's default namespace ([aws] agent_namespace sets another)
+
 
 def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
     """The instance; the agent's ``index`` dimension tells its GPUs apart."""
@@ -26,10 +28,13 @@ KIND = ResourceKind(
         CloudWatchMetric("AWS/EC2", "CPUUtilization", "cpu"),
         CloudWatchMetric("AWS/EC2", "NetworkIn", "network_in", SUM, Scale.PER_SECOND),
         CloudWatchMetric("AWS/EC2", "NetworkOut", "network_out", SUM, Scale.PER_SECOND),
-        CloudWatchMetric("CWAgent", "mem_used_percent", "memory"),
-        CloudWatchMetric("CWAgent", "nvidia_smi_utilization_gpu", "gpu"),
-        CloudWatchMetric("CWAgent", "nvidia_smi_memory_used", "gpu_memory", part="used"),
-        CloudWatchMetric("CWAgent", "nvidia_smi_memory_total", "gpu_memory", ("Average",), part="total"),
+        CloudWatchMetric(_AGENT, "mem_used_percent", "memory", agent=True),
+        # the Windows agent's memory counter (the Memory object's "% Committed Bytes In Use")
+        CloudWatchMetric(_AGENT, "Memory % Committed Bytes In Use", "memory", agent=True),
+        CloudWatchMetric(_AGENT, "nvidia_smi_utilization_gpu", "gpu", agent=True),
+        CloudWatchMetric(_AGENT, "nvidia_smi_memory_used", "gpu_memory", part="used", busiest="gpu_memory_busiest",
+                         agent=True),
+        CloudWatchMetric(_AGENT, "nvidia_smi_memory_total", "gpu_memory", ("Average",), part="total", agent=True),
     ),
     owner=owner,
     color="#2563eb",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from advisor.kinds.base import CloudWatchMetric, ResourceKind, Scale
 
@@ -13,6 +14,13 @@ def owner(dims: Mapping[str, str]) -> tuple[str, str] | None:
     """The job of a ``Host`` dimension ``JOB/algo-N``; the host is the member."""
     host = dims.get("Host", "")
     return (host.rsplit("/algo-", 1)[0], host) if "/algo-" in host else None
+
+
+def dimensions(row: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The job's hosts ``JOB/algo-1`` .. ``JOB/algo-N``: ListMetrics forgets a job two weeks after it ended."""
+    count = row.get("count")
+    hosts = int(count) if isinstance(count, int | float) and count == count and count > 0 else 1
+    return [{"Host": f"{row['resource_id']}/algo-{i}"} for i in range(1, hosts + 1)]
 
 
 KIND = ResourceKind(
@@ -30,5 +38,6 @@ KIND = ResourceKind(
         CloudWatchMetric(_TRAINING, "GPUMemoryUtilization", "gpu_memory", scale=Scale.PER_GPU),
     ),
     owner=owner,
+    dimensions=dimensions,
     color="#7c3aed",
 )

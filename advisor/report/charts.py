@@ -17,7 +17,7 @@ from advisor import kinds
 from advisor.model import AuditResult
 from advisor.report.encoding import label, number
 from advisor.report.summary import UNKNOWN, head_and_rest
-from advisor.results import Recommendation, Summary
+from advisor.results import Calibration, CalibrationPoint, Recommendation, Summary
 
 TOP_COST_BARS = 15
 BAR_ROWS = 12
@@ -137,6 +137,42 @@ def distribution(frame: pd.DataFrame, column: str, title: str, axis: str) -> dic
     }
 
 
+def calibration_curve(calibration: Calibration | None) -> dict[str, Any] | None:
+    """Savings kept (net of upsizes) against the share of resources hurt, for every headroom pair calibration
+    replayed: the frontier, the chosen point, the defaults' point and the risk budget."""
+    if calibration is None or not calibration.calibrated or not calibration.points:
+        return None
+    hover = ("CPU headroom %{customdata[0]:.0%}, memory %{customdata[1]:.0%}<br>%{customdata[2]} hurt "
+             "(%{x:.1%})<br>$%{y:,.0f}/month kept, net of upsizes<extra>%{fullData.name}</extra>")
+
+    def trace(points: Sequence[CalibrationPoint], name: str, **style: Any) -> dict[str, Any]:
+        return {"type": "scatter", "name": name, "x": [p.hurt_share for p in points],
+                "y": [number(p.net_savings) for p in points],
+                "customdata": [[p.cpu_headroom, p.memory_headroom, p.hurt] for p in points],
+                "hovertemplate": hover, **style}
+
+    marked = [(calibration.at_defaults, "defaults", {"symbol": "diamond", "size": 12, "color": PALETTE[2]}),
+              (calibration.chosen, "chosen", {"symbol": "star", "size": 16, "color": PALETTE[4]})]
+    budget = calibration.risk_budget
+    right = max(2.2 * budget, max(p.hurt_share for p in calibration.points), 0.01) * 1.05
+    return {
+        "data": [trace(calibration.points, "headroom pairs", mode="markers",
+                       marker={"color": "#cbd5e1", "size": 7}),
+                 trace(calibration.frontier(), "best for its risk", mode="lines+markers",
+                       line={"color": PALETTE[0], "shape": "hv"}, marker={"color": PALETTE[0], "size": 7}),
+                 *(trace([point], name, mode="markers", marker=style) for point, name, style in marked if point)],
+        "layout": _layout(f"Savings versus risk on the replayed history (risk budget {budget:.1%})", height=380,
+                          legend=_legend(),
+                          margin={"l": 90, "r": 16, "t": 48, "b": 48},
+                          xaxis={"title": {"text": "resources hurt on the replay"}, "tickformat": ".1%",
+                                 "range": [-0.03 * right, right], "gridcolor": GRID},
+                          yaxis={"title": {"text": "$ / month kept, net of upsizes"}, "tickformat": "$,.0f",
+                                 "gridcolor": GRID, "automargin": True},
+                          shapes=[{"type": "line", "x0": budget, "x1": budget, "xref": "x", "y0": 0, "y1": 1,
+                                   "yref": "paper", "line": {"color": PALETTE[4], "dash": "dash", "width": 1}}]),
+    }
+
+
 def overview_charts(result: AuditResult, summary: Summary, counted: Sequence[Recommendation]) -> dict[str, Any]:
     """The figures keyed by the id of their place on the page (``chart-<key>``); empty ones left out."""
     note = f"prices as of {summary.price_list_date}"
@@ -147,5 +183,6 @@ def overview_charts(result: AuditResult, summary: Summary, counted: Sequence[Rec
                               PALETTE[3]),
         "cost": cost_bars(counted, note),
         **{f"dist-{key}": distribution(frame, column, title, axis) for column, key, title, axis in DISTRIBUTIONS},
+        "calibration": calibration_curve(result.calibration),
     }
     return {key: chart for key, chart in charts.items() if chart is not None}

@@ -56,7 +56,8 @@ def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
 
 def to_json(result: AuditResult, summary: Summary | None = None) -> str:
     """A JSON list of recommendation objects; given the run's ``summary``, a document holding it, the
-    recommendations and the skipped resources."""
+    recommendations, the skipped resources and, when the audit made them, the calibration and the confidence
+    bands."""
     records = recommendation_records(result)
     if summary is None:
         return json.dumps(records, indent=2)
@@ -65,6 +66,9 @@ def to_json(result: AuditResult, summary: Summary | None = None) -> str:
         "recommendations": records,
         "skipped": [plain(r) for r in result.skipped.to_dict(orient="records")],
     }
+    for key, part in (("calibration", result.calibration), ("confidence_bands", result.confidence)):
+        if part is not None:
+            document[key] = part.model_dump(mode="json")
     return json.dumps(document, indent=2)
 
 

@@ -83,6 +83,8 @@ def render_html(result: AuditResult, summary: Summary) -> str:
     return _environment().get_template("report.html.j2").render(
         summary=summary,
         changes=result.changes,
+        calibration=result.calibration,
+        confidence=result.confidence,
         version=__version__,
         window_days=_window_days(result),
         skipped=result.skipped.reindex(columns=SKIPPED_COLUMNS).map(text).to_dict("records"),

@@ -69,6 +69,7 @@ def page_records(result: AuditResult, series: EncodedSeries, group_tag: str) -> 
             "forecast": forecast_lines(feature, horizon),
             "window_end": window_end,
             "horizon_days": horizon,
+            "price_dates": rec.price_dates,
         }, ascii_only=True)
         rows.append({
             "i": i,
@@ -95,6 +96,7 @@ def page_records(result: AuditResult, series: EncodedSeries, group_tag: str) -> 
             "risk": rec.risk,
             "price_estimated": rec.price_estimated,
             "price_list_date": rec.price_list_date or "",
+            "price_dates": rec.price_dates,
             "rationale": rec.rationale,
             "tags": rec.tags,
             "projected_utilization": rec.projected_utilization,

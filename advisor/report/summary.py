@@ -16,6 +16,13 @@ Counting rules (stated in the report too):
   setting; the key is matched exactly, then case-insensitively); resources without it are "(untagged)".
 * **Coverage** is each resource's share of the data window with samples (its best-covered metric); a resource
   in the features frame without any sample counts as 0 %.
+* Every money figure is **per month**. A training or tuning job is billed per run: its figures are its run's
+  cost at the window's run rate (one run in the window, scaled to 730 hours; ``evidence.run_rate``), so job
+  savings add to the headline in the same unit as the rest.
+* **Pricing**: on-demand prices, less the configured discounts where each applies (``pricing`` says which, and
+  ``discounts`` lists them with their scope); EBS and Spot are always at public prices.
+* **Dates**: every recommendation carries the date of each price source behind its figures (``price_dates``); a
+  price source older than ``[catalog] max_age_days`` (180) when the audit ran is listed in ``price_warnings``.
 * Money is rounded to cents; the annual figure is twelve times the rounded monthly one.
 """
 
@@ -30,6 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.catalog.catalog import DEFAULT_MAX_AGE_DAYS, stale_sources
+from advisor.catalog.discounts import Discounts
 from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.results import (
     CostIncreases,
@@ -43,6 +52,7 @@ from advisor.results import (
 from advisor.settings import OutputConfig
 
 TOP_N = 10
+PRICED_WITH_DISCOUNTS = "on-demand less your discounts (EBS and Spot at public prices)"
 UNKNOWN = "unknown"
 UNTAGGED = "(untagged)"
 DEFAULT_GROUP_TAG = OutputConfig().group_tag
@@ -169,6 +179,7 @@ def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> Summar
     recs = result.recommendations
     skipped = result.skipped.reindex(columns=SKIPPED_COLUMNS)
     counted = counted_savings_rows(recs)
+    discounts = Discounts.from_settings(result.settings).describe()
 
     skipped_ids = _resource_ids(skipped)
     seen = _resource_ids(result.inventory) | {rec.resource_id for rec in recs}
@@ -189,6 +200,9 @@ def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> Summar
         window_start=_iso(result.window_start),
         window_end=_iso(result.window_end),
         price_list_date=result.price_list_date,
+        pricing=PRICED_WITH_DISCOUNTS if discounts else "on-demand",
+        discounts=discounts,
+        price_warnings=stale_sources(result.catalog_sources, result.generated_at, _max_age_days(result.settings)),
         resources_analysed=len(analysed),
         resources_skipped=len(skipped_ids),
         recommendations=len(recs),
@@ -212,3 +226,8 @@ def summarize(result: AuditResult, group_tag: str = DEFAULT_GROUP_TAG) -> Summar
         problems=list(result.problems),
         problem_groups=group_reasons((None, str(problem)) for problem in result.problems),
     )
+
+
+def _max_age_days(settings: dict[str, Any]) -> float:
+    """``[catalog] max_age_days`` of the run's recorded settings (older runs recorded none)."""
+    return float((settings.get("catalog") or {}).get("max_age_days") or DEFAULT_MAX_AGE_DAYS)

@@ -25,8 +25,12 @@ def render_summary(summary: Summary, console: Console) -> None:
     console.print(
         f"[bold]{summary.recommendations}[/] recommendations for [bold]{summary.resources_analysed}[/] "
         f"resources ({summary.resources_skipped} skipped) from {markup(summary.source_label)}; "
-        f"prices as of {summary.price_list_date}"
+        f"prices as of {summary.price_list_date} ({summary.pricing})"
     )
+    if summary.discounts:
+        console.print(f"Discounts applied: {'; '.join(summary.discounts)}", highlight=False)
+    for warning in summary.price_warnings:
+        console.print(f"[yellow]Price source out of date:[/] {markup(warning)}", highlight=False)
     console.print(
         f"Monthly spend covered {usd(spend)}; savings [bold green]{usd(savings)}[/]/month{share}, "
         f"{usd(summary.total_annual_savings)}/year, on {summary.resources_with_savings} resource(s)",

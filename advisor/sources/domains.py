@@ -35,7 +35,7 @@ class Numeric:
 
 # Inventory numbers (empty = not given). AWS limits: EBS io2 Block Express 64 TiB, 256,000 IOPS, 4,000 MiB/s.
 INVENTORY_NUMBERS: dict[str, Numeric] = {
-    "count": Numeric(1, 10_000, integer=True),
+    "count": Numeric(0, 10_000, integer=True),  # 0: a variant scaled to zero instances
     "size_gib": Numeric(1, 65_536),
     "iops": Numeric(0, 256_000),
     "throughput_mibps": Numeric(0, 4_000),
@@ -44,6 +44,7 @@ INVENTORY_NUMBERS: dict[str, Numeric] = {
     "weight": Numeric(0, 1_000_000),
     "billable_seconds": Numeric(0, SECONDS_CAP),
     "training_seconds": Numeric(0, SECONDS_CAP),
+    "warm_pool_seconds": Numeric(0, SECONDS_CAP),
     "training_jobs": Numeric(0, 100_000, integer=True),
     "lagging_billable_seconds": Numeric(0, SECONDS_CAP),
     "max_vcpus": Numeric(0, 10_000_000, integer=True),
@@ -52,8 +53,11 @@ INVENTORY_NUMBERS: dict[str, Numeric] = {
 BOOLEANS = {"true": True, "1": True, "1.0": True, "yes": True, "false": False, "0": False, "0.0": False, "no": False}
 INVENTORY_BOOLEANS = ("managed_spot", "checkpointing", "autoscaling")
 INVENTORY_CHOICES: dict[str, tuple[str, ...]] = {
-    "lifecycle": ("on-demand", "spot"),
+    # AWS's InstanceLifecycle values, "on-demand" where it gives none
+    "lifecycle": ("on-demand", "spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"),
+    "tenancy": ("default", "dedicated", "host"),
     "early_stopping": ("Off", "Auto"),
+    "endpoint_type": ("realtime", "async", "serverless"),
 }
 
 
@@ -122,6 +126,18 @@ def check_choice(value: Any, choices: tuple[str, ...]) -> tuple[str | None, str 
     if text in choices:
         return text, None
     return None, f"unknown value {show(value)} (expected one of {', '.join(choices)})"
+
+
+def check_instance_groups(value: Any) -> tuple[str | None, str | None]:
+    """A heterogeneous cluster's groups, ``TYPE:COUNT;TYPE:COUNT`` (each count a whole number from 1)."""
+    if blank(value):
+        return None, None
+    parts = [part.strip() for part in str(value).split(";")]
+    for part in parts:
+        name, _, count = part.rpartition(":")
+        if not name.strip() or not count.strip().isdigit() or int(count) < 1:
+            return None, f"{show(value)} is not TYPE:COUNT;TYPE:COUNT (e.g. ml.p4d.24xlarge:2;ml.c5.4xlarge:4)"
+    return ";".join(parts), None
 
 
 def check_tags(value: Any) -> tuple[dict[str, str] | None, str | None]:

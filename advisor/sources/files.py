@@ -14,14 +14,16 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from advisor.engine.samples import SampleNeeds, SampleSummary
+from advisor.engine.samples import Reread, SampleNeeds, SampleSummary
 from advisor.errors import ConfigError, SourceError
 from advisor.model import INVENTORY_COLUMNS, SKIPPED_COLUMNS, normalize_inventory, normalize_metrics
 from advisor.sources import domains
@@ -154,6 +156,8 @@ def _check_cell(column: str, value: object, row: dict, volume_types: tuple[str, 
         return domains.check_choice(str(value).strip().lower(), volume_types)
     if column == "tags":
         return domains.check_tags(value)
+    if column == "instance_groups":
+        return domains.check_instance_groups(value)
     return (None if domains.blank(value) else str(value)), None
 
 
@@ -202,7 +206,7 @@ def load_files(directory: str | Path, start: datetime | None = None, end: dateti
 
     The metrics come back as one long frame: memory grows with the samples (see :func:`reduce_files`)."""
     inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
-    frame, window, repeated = reduce_samples(reader, Collector, SampleNeeds(), lo, hi)
+    frame, window, repeated, _ = reduce_samples(reader, Collector, SampleNeeds(), lo, hi)
     reader.repeated_problem(repeated)
     if not isinstance(frame, pd.DataFrame):
         frame = Samples.empty().frame(np.array([], dtype=object), reader.unit)
@@ -215,9 +219,22 @@ def reduce_files(directory: str | Path, needs: SampleNeeds, start: datetime | No
     """As :func:`load_files`, with the metrics reduced per series while they stream (``FileData.summary``; the
     long frame is left empty): memory grows with the series, not the samples."""
     inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
-    summary, window, repeated = reduce_samples(reader, Reducer, needs, lo, hi)
+    summary, window, repeated, days = reduce_samples(reader, Reducer, needs, lo, hi)
     reader.repeated_problem(repeated)
     inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
     assert summary is None or isinstance(summary, SampleSummary)  # of accepted resources only
+    if summary is not None and window is not None:
+        summary.reread = Reread(days, partial(_samples_of, reader, window))
     empty = normalize_metrics(Samples.empty().frame(np.array([], dtype=object), reader.unit), origin=str(reader.path))
     return FileData(inventory, empty, rejected, problems, window, summary)
+
+
+def _samples_of(reader: MetricsReader, window: tuple[pd.Timestamp, pd.Timestamp],
+                resource_ids: Collection[str]) -> pd.DataFrame:
+    """The long frame of these accepted resources' samples over ``window``, read again from the file (the same
+    rows :func:`load_files` keeps of them)."""
+    only = reader.ids.isin(list(resource_ids)) & ~reader.rejected
+    frame, _, _, _ = reduce_samples(reader, Collector, SampleNeeds(), window[0], window[1], only=only)
+    if not isinstance(frame, pd.DataFrame):
+        frame = Samples.empty().frame(np.array([], dtype=object), reader.unit)
+    return normalize_metrics(frame, origin=str(reader.path))

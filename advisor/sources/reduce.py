@@ -84,7 +84,7 @@ class Reducer:
 
     def finish(self) -> None:
         self._flush(np.ones(len(self.ids), dtype=bool))
-        self.recount = self.window is None and bool((self.summarized & self.rejected).any())
+        self.recount = bool((self.summarized & self.rejected).any())
 
     def _flush(self, complete: np.ndarray) -> None:
         if not self.pending:
@@ -108,10 +108,10 @@ class Reducer:
         np.minimum.at(self.first_time, runs, np.minimum.reduceat(group.stamp, starts))
         np.maximum.at(self.last_time, runs, np.maximum.reduceat(group.stamp, starts))
         window = self.window
+        counts = TimeCounts()
+        counts.add(group.stamp)
+        self.times.merge(counts)
         if window is None:
-            counts = TimeCounts()
-            counts.add(group.stamp)
-            self.times.merge(counts)
             window = bulk_window(counts, self.unit, None, None)
             assert window is not None
             bounds = _bounds(window, self.unit)
@@ -205,12 +205,15 @@ class Collector(Reducer):
 
 
 def reduce_samples(reader: MetricsReader, sink: type[Reducer], needs: samples.SampleNeeds,
-                   start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple[object, Window | None, int]:
+                   start: pd.Timestamp | None, end: pd.Timestamp | None,
+                   only: np.ndarray | None = None) -> tuple[object, Window | None, int, float]:
     """Read the file in one pass (two when some resources are unsettled; see the module docstring): what ``sink``
-    made of the accepted samples (a summary, or a frame), the analysis window and the repeated samples ignored."""
+    made of the accepted samples (a summary, or a frame), the analysis window, the repeated samples ignored and the
+    days the accepted samples cover (``samples.history_days``). ``only`` (with ``start`` and ``end``) reads again
+    the samples of these resources (a mask over the reader's ids) and judges no row."""
     given = (start, end) if start is not None and end is not None else None
     first = sink(reader, needs, window=given)
-    reader.read(first, given)
+    reader.read(first, given, only=only)
     first.finish()
     rejected = reader.rejected
     if first.recount:  # times of a resource rejected after it was summarized were counted: count them again
@@ -219,7 +222,8 @@ def reduce_samples(reader: MetricsReader, sink: type[Reducer], needs: samples.Sa
         first.times = counter.times
     window = given or bulk_window(first.times, reader.unit, start, end)
     if window is None:
-        return None, None, 0
+        return None, None, 0, 0.0
+    days = _history_days(first.times, window, reader.unit)
     unsettled = first.unsettled & ~rejected
     if given is None:
         bounds = _bounds(window, reader.unit)
@@ -233,7 +237,15 @@ def reduce_samples(reader: MetricsReader, sink: type[Reducer], needs: samples.Sa
         second.finish()
         parts += second.parts
         repeated += int(second.repeated.sum())
-    return first.result(parts, window), window, repeated
+    return first.result(parts, window), window, repeated, days
+
+
+def _history_days(times: TimeCounts, window: Window, unit: TimeUnit) -> float:
+    """:func:`samples.history_days` of the distinct times inside ``window`` (those of the samples kept)."""
+    stamps, _ = times.result()
+    low, high = _bounds(window, unit)
+    inside = stamps[(stamps >= low) & (stamps <= high)]
+    return samples.history_days(pd.Series(pd.DatetimeIndex(inside.view(f"M8[{unit}]")).tz_localize("UTC")))
 
 
 class _TimeCounter:

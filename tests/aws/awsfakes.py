@@ -35,7 +35,9 @@ class Seeder:
                                    config=Config(disable_request_compression=True))
 
     def instance(self, instance_type: str = "m5.xlarge", name: str | None = None, spot: bool = False,
-                 tags: dict[str, str] | None = None, region: str | None = None) -> str:
+                 tags: dict[str, str] | None = None, region: str | None = None, root_volume: bool = True) -> str:
+        """A running instance; ``root_volume=False`` detaches and deletes the root volume moto gives it (tests that
+        count CloudWatch calls: an attached volume's I/O series are asked for by VolumeId, at their own period)."""
         ec2 = self.client("ec2", region)
         image = "ami-03cf127a"  # one of moto's bundled Amazon images (DescribeImages is slow on moto)
         all_tags = {**({"Name": name} if name else {}), **(tags or {})}
@@ -45,7 +47,13 @@ class Seeder:
                                                "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}]
         if spot:
             arguments["InstanceMarketOptions"] = {"MarketType": "spot"}
-        return ec2.run_instances(**arguments)["Instances"][0]["InstanceId"]
+        instance = ec2.run_instances(**arguments)["Instances"][0]
+        if not root_volume:
+            for mapping in instance.get("BlockDeviceMappings", []):
+                volume = mapping["Ebs"]["VolumeId"]
+                ec2.detach_volume(VolumeId=volume, InstanceId=instance["InstanceId"], Device=mapping["DeviceName"])
+                ec2.delete_volume(VolumeId=volume)
+        return str(instance["InstanceId"])
 
     def volume(self, volume_type: str = "gp3", size: int = 100, attach_to: str | None = None, **extra: Any) -> str:
         ec2 = self.client("ec2")

@@ -88,12 +88,20 @@ def test_refresh_writes_a_dated_local_catalog_that_is_preferred(aws: str) -> Non
     assert local.hourly_price("g5.xlarge", "us-east-1") == pytest.approx(1.01)  # second page
     assert local.hourly_price("m5.xlarge", "eu-west-1") == bundled.hourly_price("m5.xlarge", "eu-west-1")  # kept
     assert local.hourly_price("m6i.xlarge", "us-east-1") is None  # not priced by the refresh: not offered
+    # other platforms keep the previous catalog's premium over Linux, on the refreshed Linux price
+    windows = bundled.hourly_price("m5.xlarge", "us-east-1", "Windows") - bundled.hourly_price("m5.xlarge", "us-east-1")
+    assert local.hourly_price("m5.xlarge", "us-east-1", "Windows") == pytest.approx(0.20 + windows)
     assert local.sagemaker_hourly("ml.m5.xlarge", "us-east-1") == (pytest.approx(0.24), False)  # hosting only
     gp3 = local.ebs[(local.ebs["volume_type"] == "gp3") & (local.ebs["region"] == "us-east-1")].iloc[0]
     assert (gp3["per_gib_month"], gp3["per_iops_month"], gp3["per_mibps_month"]) == pytest.approx((0.08, 0.005,
                                                                                                    0.04))
     row = local.prices[(local.prices["instance_type"] == "m5.xlarge") & (local.prices["region"] == "us-east-1")]
-    assert float(row["spot_hourly"].iloc[0]) > 0  # from DescribeSpotPriceHistory (moto's fixed quotes)
+    savings = bundled.spot_savings("m5.xlarge", "us-east-1")  # one Spot figure: the Spot Instance Advisor's
+    assert local.spot_savings("m5.xlarge", "us-east-1") == savings
+    assert float(row["spot_hourly"].iloc[0]) == pytest.approx(0.20 * (1 - savings / 100))
+    # each figure keeps its own source's date: the refresh dates on-demand prices, Spot keeps the feed's date
+    assert local.price_dates(["ec2_ondemand", "spot"]) == {"aws_price_list_api": local.price_list_date,
+                                                           "spot_advisor": "2025-06-28"}
     assert local.spec("m5.xlarge")["vcpus"] == 4 and local.spec("m5.xlarge")["memory_gib"] == 16
     metadata = json.loads((path / "catalog.json").read_text())
     assert metadata["regions_refreshed"] == ["us-east-1"] and metadata["built_by"] == "advisor catalog refresh"

@@ -45,7 +45,12 @@ def fleet(seed: Seeder) -> dict[str, str]:
         seed.series("CWAgent", "nvidia_smi_utilization_gpu", dims, _flat(busy), end)
         seed.series("CWAgent", "nvidia_smi_memory_used", dims, _flat(used), end)
         seed.series("CWAgent", "nvidia_smi_memory_total", dims, _flat(16000.0), end)
-    seed.series("AWS/EBS", "VolumeReadOps", {"VolumeId": volume}, _flat(600.0), end)
+    # EBS publishes its I/O every minute and is read at 60 s: 120 reads a minute, with one busy minute an hour
+    minutes = [1200.0 if i % 60 == 30 else 120.0 for i in range(HOURS * 60)]
+    seed.series("AWS/EBS", "VolumeReadOps", {"VolumeId": volume}, minutes, end, step=timedelta(minutes=1))
+    # BurstBalance is read at its per-period Minimum: the credits left at the worst minute (the mean would say 80)
+    balance = [40.0 if i % 5 == 1 else 90.0 for i in range(HOURS * 60)]
+    seed.series("AWS/EBS", "BurstBalance", {"VolumeId": volume}, balance, end, step=timedelta(minutes=1))
     variant = {"EndpointName": "ranker", "VariantName": "A"}
     seed.series("/aws/sagemaker/Endpoints", "CPUUtilization", variant, _flat(200.0), end)  # 4 vCPUs
     seed.series("/aws/sagemaker/Endpoints", "GPUUtilization", variant, _flat(80.0), end)  # 1 GPU
@@ -66,7 +71,8 @@ def test_collect_normalizes_every_canonical_metric(fleet: dict[str, str], tmp_pa
         collection = collect_into_store(AwsOptions(configure_session=calls.configure), store, window)
         inventory, metrics, problems = load_frames(store, collection, load_catalog())
     assert collection.problems == [] and problems == []
-    assert collection.calls == collection.planned_calls == calls.counts["GetMetricData"] == 1
+    # one call at 300 s, one at 60 s (the EBS I/O counters, per-minute sums)
+    assert collection.calls == collection.planned_calls == calls.counts["GetMetricData"] == 2
     kinds = inventory.groupby("kind")["resource_id"].apply(set)
     assert kinds["ec2_instance"] == {fleet["agent"], fleet["bare"], fleet["gpu"]}
     assert fleet["volume"] in kinds["ebs_volume"]
@@ -75,7 +81,8 @@ def test_collect_normalizes_every_canonical_metric(fleet: dict[str, str], tmp_pa
     expected = {
         (fleet["agent"], "cpu"): 40.0, (fleet["agent"], "network_in"): 1000.0, (fleet["agent"], "memory"): 55.0,
         (fleet["gpu"], "gpu"): 40.0, (fleet["gpu"], "gpu_memory"): 37.5,
-        (fleet["volume"], "read_iops"): 2.0,
+        (fleet["gpu"], "gpu_memory_busiest"): 50.0,  # the fuller GPU (8,000 of 16,000 MiB), not their mean
+        (fleet["volume"], "read_iops"): 2.0,  # 120 a minute
         ("ranker/A", "cpu"): 50.0, ("ranker/A", "gpu"): 80.0, ("ranker/A", "invocations"): 60.0,
         ("train", "cpu"): 37.5,
     }
@@ -83,7 +90,12 @@ def test_collect_normalizes_every_canonical_metric(fleet: dict[str, str], tmp_pa
         assert avg[key] == pytest.approx(value), key
     # no agent, no memory: absent, never zero
     assert (fleet["bare"], "memory") not in avg.index and (fleet["bare"], "cpu") in avg.index
-    assert set(metrics["stat"]) == {"avg", "max"}
+    assert set(metrics["stat"]) == {"avg", "max", "min"}
+    burst = metrics[(metrics["resource_id"] == fleet["volume"]) & (metrics["metric"] == "burst_balance")]
+    assert set(burst["stat"]) == {"min"} and (burst["value"] == 40.0).all() and len(burst) == STEPS
+    # the busy minute's 20 IOPS is kept, not averaged away into a 5-minute period (5.6 IOPS)
+    reads = metrics[(metrics["resource_id"] == fleet["volume"]) & (metrics["metric"] == "read_iops")]
+    assert reads["value"].max() == pytest.approx(20.0) and len(reads) == HOURS * 60
     points = metrics[(metrics["resource_id"] == fleet["agent"]) & (metrics["metric"] == "cpu")]
     assert len(points) == 2 * STEPS and points["timestamp"].dt.tz is not None
     assert points["timestamp"].min() == pd.Timestamp(window.start)
@@ -126,3 +138,20 @@ def test_all_regions_means_every_enabled_region(aws: str, calls: Calls) -> None:
     assert len(regions) > 10 and {"us-east-1", "eu-west-1"} <= set(regions)
     assert account_regions(accounts[0], ("eu-west-1", "eu-west-1")) == ["eu-west-1"]
     assert account_regions(accounts[0], ()) == ["us-east-1"]  # AWS_DEFAULT_REGION
+
+
+def test_notebooks_from_aws_are_judged_without_utilization(seed: Seeder, tmp_path) -> None:
+    """SageMaker publishes no notebook utilization: from AWS a notebook used to be skipped, always."""
+    from advisor.engine.pipeline import audit
+
+    seed.notebook("lab", "ml.t3.medium")  # InService, no lifecycle configuration
+    end = now_floor()
+    window = Window.build(start=end - timedelta(hours=1), end=end)
+    with Store(tmp_path / "store.duckdb") as store:
+        collection = collect_into_store(AwsOptions(), store, window)
+        inventory, metrics, _ = load_frames(store, collection, load_catalog())
+    result = audit(inventory, metrics, load_catalog(), window=(pd.Timestamp(window.start), pd.Timestamp(window.end)))
+    (finding,) = [r for r in result.recommendations if r.resource_id == "lab"]
+    assert (finding.rule, finding.confidence) == ("sagemaker-notebook-no-auto-stop", "low")  # just started (moto)
+    assert finding.monthly_savings > 0 and finding.evidence.notebook["status"] == "InService"
+    assert "lab" not in set(result.skipped["resource_id"])

@@ -20,7 +20,7 @@ from advisor.store.cache import Store
 
 
 def _seed_instance(seeder: Seeder, hours: int = 2) -> str:
-    instance = seeder.instance("m5.xlarge")
+    instance = seeder.instance("m5.xlarge", root_volume=False)
     seeder.series("AWS/EC2", "CPUUtilization", {"InstanceId": instance}, [30.0] * hours * 12, now_floor())
     return instance
 
@@ -30,17 +30,22 @@ def _window(hours: int = 2) -> Window:
     return Window.build(start=end - timedelta(hours=hours), end=end)
 
 
-def test_throttled_calls_are_retried(seed: Seeder, tmp_path, calls: Calls) -> None:
-    instance = _seed_instance(seed)
-    throttled = []
+def _throttle_first(count: int):
+    """A fault that answers the first ``count`` GetMetricData attempts with Throttling."""
+    throttled: list[str] = []
 
     def throttle(request, service, operation):
-        if operation == "GetMetricData" and len(throttled) < 2:
+        if operation == "GetMetricData" and len(throttled) < count:
             throttled.append(operation)
             return error_response(request, service, 400, "Throttling", "Rate exceeded")
         return None
 
-    calls.faults.append(throttle)
+    return throttle
+
+
+def test_throttled_calls_are_retried(seed: Seeder, tmp_path, calls: Calls) -> None:
+    instance = _seed_instance(seed)
+    calls.faults.append(_throttle_first(2))
     with Store(tmp_path / "s.duckdb") as store:
         collection = collect_into_store(AwsOptions(configure_session=calls.configure), store, _window())
         _, metrics, _ = load_frames(store, collection, load_catalog())
@@ -52,15 +57,7 @@ def test_throttled_calls_are_retried(seed: Seeder, tmp_path, calls: Calls) -> No
 def test_the_progress_shows_retries_while_a_throttled_run_waits(seed: Seeder, tmp_path, calls: Calls) -> None:
     """The CLI's progress (drawn on a terminal) counts the retried calls from botocore's own attempt numbers."""
     _seed_instance(seed)
-    throttled: list[str] = []
-
-    def throttle(request, service, operation):
-        if operation == "GetMetricData" and len(throttled) < 2:
-            throttled.append(operation)
-            return error_response(request, service, 400, "Throttling", "Rate exceeded")
-        return None
-
-    calls.faults.append(throttle)
+    calls.faults.append(_throttle_first(2))
     screen = io.StringIO()
     progress = RichProgress(Console(file=screen, force_terminal=True, width=160))
 

@@ -23,7 +23,7 @@ from advisor.store.cache import Store, StoreError
 
 
 def _seed(seeder: Seeder, end: datetime, hours: int) -> str:
-    instance = seeder.instance("m5.xlarge")
+    instance = seeder.instance("m5.xlarge", root_volume=False)
     seeder.series("AWS/EC2", "CPUUtilization", {"InstanceId": instance}, [float(i % 50) for i in range(hours * 12)],
                   end)
     seeder.series("CWAgent", "mem_used_percent", {"InstanceId": instance}, [40.0] * hours * 12, end)

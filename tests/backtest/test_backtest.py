@@ -120,6 +120,31 @@ def test_the_net_share_takes_the_cost_of_upsizes_off_the_kept_savings():
                                                   "medium": {"judged": 2, "held": 1, "hold_rate": 0.5}}
 
 
+def test_savings_kept_are_compared_with_the_ec2_oracle_like_for_like():
+    """The oracle covers EC2 instances only: kept savings on other kinds (a volume, an endpoint) never stand beside
+    it, they are reported apart per kind."""
+    rows = [
+        {"resource_id": "i-a", "kind": "ec2_instance", "status": "held", "monthly_savings": 80.0,
+         "oracle_savings": 100.0, "confidence": "high"},
+        {"resource_id": "i-b", "kind": "ec2_instance", "status": "failed", "monthly_savings": 40.0,
+         "oracle_savings": 60.0, "confidence": "low"},
+        {"resource_id": "vol-1", "kind": "ebs_volume", "status": "held", "monthly_savings": 500.0,
+         "oracle_savings": None, "confidence": "high"},
+        {"resource_id": "ep/a", "kind": "sagemaker_endpoint", "status": "not replayed", "monthly_savings": 300.0,
+         "oracle_savings": None, "confidence": "medium"},
+    ]
+    summary = summarize(rows, 4)
+    assert summary["savings_kept"] == 580.0  # everything that held, all kinds: never shown beside the oracle
+    assert (summary["savings_kept_on_oracle"], summary["savings_failed_on_oracle"], summary["oracle_savings"]) == (
+        80.0, 40.0, 160.0)
+    assert summary["oracle_share"] == pytest.approx(80.0 / 160.0)  # not 580 / 160
+    assert summary["savings_kept_other"] == 500.0
+    assert summary["other_by_kind"] == {
+        "ebs_volume": {"recommendations": 1, "held": 1, "failed": 0, "savings_kept": 500.0, "savings_failed": 0.0},
+        "sagemaker_endpoint": {"recommendations": 1, "held": 0, "failed": 0, "savings_kept": 0.0,
+                               "savings_failed": 0.0}}
+
+
 def test_later_demand_at_capacity_is_neither_held_nor_hurt_by_advice_that_keeps_the_capacity(catalog):
     fleet = FleetBuilder(days=28, seed=2)
     hour = (fleet.t_days % 1) * 24

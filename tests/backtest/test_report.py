@@ -44,6 +44,16 @@ def test_the_json_document_is_machine_readable(result):
     assert "at most 1% of later samples" in document["definitions"]["cpu"]
 
 
+def test_the_chart_sets_ec2_savings_against_the_ec2_oracle(result):
+    html = render_html(result)
+    chart = json.loads(html.split('<script type="application/json" id="chart-data">', 1)[1].split("</script>", 1)[0])
+    summaries = [o.summary for o in result.outcomes]
+    assert chart["kept"] == [s["savings_kept_on_oracle"] for s in summaries]
+    assert chart["failed"] == [s["savings_failed_on_oracle"] for s in summaries]
+    assert chart["oracle"] == summaries[0]["oracle_savings"]
+    assert "Kept on other kinds / mo" in html and "Kept on EC2 / mo" in html
+
+
 def test_the_html_page_escapes_every_user_string_and_fetches_nothing(result):
     page = render_html(result)
     assert "<img src=x" not in page and "<script>alert" not in page and "<b>dir</b>" not in page

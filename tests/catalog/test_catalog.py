@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC, date, datetime
 
 import pytest
 
 from advisor.catalog import REFERENCE_REGION, Catalog, load_catalog, sagemaker_price_class
+from advisor.catalog.catalog import source_date
 from advisor.errors import CatalogError
 from advisor.resources import data_path
 
@@ -185,6 +187,37 @@ def test_catalog_json_records_each_source_and_date(catalog: Catalog) -> None:
     counts = info["counts"]
     assert counts["regions"] >= 30 and counts["gpu_types"] > 50 and counts["graviton_types"] > 300
     assert REFERENCE_REGION in info["regions"]
+
+
+def test_one_spot_figure_from_one_dated_source(catalog: Catalog) -> None:
+    """Spot comes from the Spot Instance Advisor only: its savings % and band go together, the Spot price is the
+    on-demand price less those savings, and a row the feed does not cover has no Spot figure at all."""
+    prices = catalog.prices
+    covered = prices["spot_savings_pct"].notna()
+    assert (covered == prices["interruption_band"].notna()).all()
+    assert (covered == prices["spot_hourly"].notna()).all()
+    expected = prices["ondemand_hourly"] * (1 - prices["spot_savings_pct"].astype(float) / 100)
+    assert ((prices.loc[covered, "spot_hourly"] - expected[covered]).abs() < 1e-5).all()
+    assert catalog.price_source("spot")["name"] == "spot_advisor"
+    assert catalog.price_dates(["ec2_ondemand", "spot", "ebs", "sagemaker"]) == {
+        "vantage": catalog.price_list_date, "spot_advisor": "2025-06-28", "ebs": "2026", "sagemaker": "2026"}
+
+
+def test_a_price_source_older_than_the_limit_is_warned_about(catalog: Catalog) -> None:
+    july = datetime(2026, 7, 20, tzinfo=UTC)  # vantage 15 days old, Spot Advisor 387, EBS and SageMaker ("2026") 200
+    warnings = catalog.info(now=july, max_age_days=180)["warnings"]
+    assert [w.split(" ", 1)[0] for w in warnings] == ["spot_advisor", "ebs", "sagemaker"]
+    assert warnings[0] == ("spot_advisor (Spot savings and interruption bands) is dated 2025-06-28: 387 days old, "
+                           "more than 180; these figures may have changed since")
+    assert catalog.stale_sources(july, 400) == []
+    assert [w.split(" ", 1)[0] for w in catalog.stale_sources(datetime(2027, 1, 2, tzinfo=UTC), 180)] == [
+        "vantage", "spot_advisor", "ebs", "sagemaker"]  # the undated Elastic Inference table is listed as undated
+
+
+def test_source_dates_are_read_at_their_first_possible_day() -> None:
+    assert source_date("2025-06-28") == date(2025, 6, 28)
+    assert source_date("2026") == date(2026, 1, 1) and source_date("2026-03") == date(2026, 3, 1)
+    assert source_date(None) is None and source_date("mid-2026") is None
 
 
 def test_bundle_is_small_and_fast_to_load() -> None:

@@ -3,6 +3,7 @@ retired GPU types and memory that steps up (each case is one the advisor once go
 
 import numpy as np
 import pandas as pd
+import pytest
 from fleet_builders import FleetBuilder, audit_fleet
 
 from advisor.engine import accelerators
@@ -140,3 +141,37 @@ def test_a_missing_metric_never_yields_savings_on_its_dimension(catalog):
     need = demand_frame(result.features.loc[["i-no-cpu", "i-no-memory"]], Settings(), "down")
     assert need.loc["i-no-cpu", "need_vcpus"] == 16  # held, never zero
     assert need.loc["i-no-memory", "need_memory"] == 64
+
+
+def _growing(fleet: FleetBuilder) -> np.ndarray:
+    return 10 + 2.5 * fleet.t_days + fleet.noise(0, 2)  # 10 % rising to about 45 % over two weeks: a real trend
+
+
+def test_the_evidence_says_when_and_by_how_much_the_forecast_raised_demand(catalog):
+    fleet = FleetBuilder()
+    fleet.ec2("i-grow", "m5.4xlarge", cpu=_growing(fleet), memory=fleet.noise(10, 12))
+    on = audit_fleet(fleet, catalog)
+    row = on.features.loc["i-grow"]
+    assert row["cpu_trend_significant"] and row["cpu_upper"] > row["cpu_p99"] + 5
+    rec = on.recommendations[0]
+    raised = rec.evidence.forecast["cpu"].demand_raised_by
+    assert raised == pytest.approx(row["cpu_upper"] - row["cpu_p99"], abs=0.01)
+    assert f"raises cpu demand from {row['cpu_p99']:.0f}% to {row['cpu_upper']:.0f}% (rising trend)" \
+        in " ".join(rec.evidence.notes)
+    off = audit_fleet(fleet, catalog, Settings(sizing={"use_forecast": False})).recommendations[0]
+    assert off.evidence.forecast["cpu"].demand_raised_by == 0
+    assert not any("forecast raises" in note for note in off.evidence.notes)
+
+
+def test_censored_demand_is_not_reported_as_a_forecast(catalog):
+    fleet = FleetBuilder()
+    hour = (fleet.t_days % 1) * 24
+    # 20 minutes a day at 98.5 % (1.4 % of samples: censored), so p99 is 98.5 while the demand is the capacity
+    fleet.ec2("i-top", "m5.2xlarge", cpu=np.where((hour >= 3) & (hour < 3 + 1 / 3), 98.5, fleet.noise(10, 20)),
+              memory=fleet.noise(20, 25))
+    result = audit_fleet(fleet, catalog)
+    row = result.features.loc["i-top"]
+    assert row["cpu_censored"] and row["cpu_p99"] == pytest.approx(98.5) and row["cpu_demand"] == 100
+    for rec in result.recommendations:
+        assert rec.evidence.forecast["cpu"].demand_raised_by == 0
+        assert not any("forecast raises cpu" in note for note in rec.evidence.notes)

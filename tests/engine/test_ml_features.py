@@ -70,8 +70,11 @@ def test_spot_figures_realised_savings_and_text_booleans(catalog):
     assert f.at["job", "spot_realised_pct"] == pytest.approx(70)
     assert np.isnan(f.at["job-od", "spot_realised_pct"])
     assert f.at["job", "spot_savings_pct"] == 80  # Spot Advisor, p3.2xlarge in us-east-1
-    assert f.at["job", "monthly_cost"] == pytest.approx(3.825 * 300 / 3600)
-    assert f.at["job", "hours_billed"] == pytest.approx(300 / 3600)
+    window_hours = (fleet.timestamps[-1] - fleet.timestamps[0]) / pd.Timedelta(hours=1)
+    runs = 730 / window_hours  # one run seen in the window, as a monthly rate
+    assert f.at["job", "runs_per_month"] == pytest.approx(runs)
+    assert f.at["job", "monthly_cost"] == pytest.approx(3.825 * 300 / 3600 * runs)
+    assert f.at["job", "hours_billed"] == pytest.approx(300 / 3600 * runs)
 
 
 def test_elastic_inference_is_priced_with_the_host(catalog):

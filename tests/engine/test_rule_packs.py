@@ -108,9 +108,9 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "lone instance": lambda t: {"interruptible": False},
         "already spot": lambda t: {"lifecycle": "spot"}}),
     "sagemaker-training-managed-spot": ({"kind": "sagemaker_training_job", "managed_spot": False,
-                                         "spot_savings_pct": 60.0, "training_hours": 3.0}, {
+                                         "spot_savings_pct": 60.0, "run_hours": 3.0}, {
         "savings": lambda t: {"spot_savings_pct": t["min_savings_pct"] - EPS},
-        "short job": lambda t: {"training_hours": t["min_training_hours"] - EPS},
+        "short job": lambda t: {"run_hours": t["min_training_hours"] - EPS},
         "already spot": lambda t: {"managed_spot": True},
         "unknown": lambda t: {"managed_spot": None}}),
     "sagemaker-training-spot-realised": ({"kind": "sagemaker_training_job", "managed_spot": True,
@@ -129,8 +129,10 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
     "ebs-idle": ({"kind": "ebs_volume", "attached": True, "days_observed": 10.0, "total_iops_max": 0.2}, {
         "io": lambda t: {"total_iops_max": t["max_iops"] + EPS},
         "days": lambda t: {"days_observed": t["min_days"] - EPS}}),
-    "ebs-gp2-burst-draining": ({"kind": "ebs_volume", "volume_type": "gp2", "burst_balance_min": 5.0}, {
+    "ebs-gp2-burst-draining": ({"kind": "ebs_volume", "volume_type": "gp2", "size_gib": 500.0,
+                                "burst_balance_min": 5.0}, {
         "balance": lambda t: {"burst_balance_min": t["burst_balance_below"] + EPS},
+        "1,000 GiB and more do not burst": lambda t: {"size_gib": t["max_size_gib"]},
         "gp3": lambda t: {"volume_type": "gp3"}}),
     "ebs-io-overprovisioned": ({"kind": "ebs_volume", "volume_type": "io2", "iops_used_pct": 10.0}, {
         "used": lambda t: {"iops_used_pct": t["iops_used_below"] + EPS},
@@ -145,10 +147,11 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "share": lambda t: {"invocations_nonzero": t["active_share_below"] + EPS},
         "no traffic": lambda t: {"invocations_max": 0.0}}),
     "sagemaker-endpoint-ab-variant": ({"kind": "sagemaker_endpoint", "variants": 2, "variant_share": 0.1,
-                                       "count": 2, "endpoint_max_count": 2}, {
+                                       "count": 3, "endpoint_max_count": 3}, {
         "share": lambda t: {"variant_share": t["share_below"] + EPS},
         "one variant": lambda t: {"variants": 1},
-        "smaller already": lambda t: {"endpoint_max_count": 3},
+        "smaller already": lambda t: {"endpoint_max_count": 4},
+        "shadow": lambda t: {"variant_role": "shadow"},
         "minimum": lambda t: {"count": t["min_instances"], "endpoint_max_count": t["min_instances"]}}),
     "sagemaker-endpoint-autoscaling": ({"kind": "sagemaker_endpoint", "autoscaling": False, "count": 4,
                                         "invocations_peak_to_median": 3.0}, {
@@ -163,6 +166,10 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
     "sagemaker-notebook-idle": ({"kind": "sagemaker_notebook", "days_observed": 8.0, "cpu_p99": 1.0}, {
         "cpu": lambda t: {"cpu_p99": t["cpu_p99_max"] + EPS},
         "days": lambda t: {"days_observed": t["idle_days"] - EPS}}),
+    "sagemaker-notebook-no-auto-stop": ({"kind": "sagemaker_notebook", "state": "InService", "auto_stop": False}, {
+        "stops itself": lambda t: {"auto_stop": True},
+        "unknown": lambda t: {"auto_stop": None},
+        "stopped": lambda t: {"state": "Stopped"}}),
     "sagemaker-tuning-early-stopping": ({"kind": "sagemaker_tuning_job", "early_stopping": "Off",
                                          "training_jobs": 20, "lagging_billable_seconds": 3600.0}, {
         "auto": lambda t: {"early_stopping": "Auto"},

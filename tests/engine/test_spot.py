@@ -106,3 +106,31 @@ def test_pool_members_must_save_the_minimum_themselves(tiny: Catalog):
     pool = [p["instance_type"] for p in recs.iloc[0]["evidence"]["spot"]["pool"]]
     assert pool == ["m6i.2xlarge", "m5.2xlarge"]
     assert np.isclose(recs.iloc[0]["monthly_cost_after"], (0.16 + 0.20) / 2 * 730)
+
+
+def test_discounts_lower_the_on_demand_cost_and_never_the_spot_price(tiny: Catalog):
+    """Savings Plans and reserved instances discount on-demand usage only: the Spot side keeps its public price,
+    so the saving shrinks by the discount on the current cost (EC2 instances and Batch's instances alike)."""
+    fleet = FleetBuilder()
+    fleet.ec2("i-asg", "m5.2xlarge", cpu=fleet.noise(40, 50), memory=fleet.noise(50, 60))
+    fleet.inventory[-1]["tags"] = {"aws:autoscaling:groupName": "web"}
+    fleet.add("ce-1", "batch_compute_environment", instance_type="m5.2xlarge,c5.2xlarge", lifecycle="on-demand",
+              vcpu_hours=10_000, metrics={})
+    inventory, metrics = fleet.frames()
+    rules = [r for r in load_rule_set(Settings()) if r.id in ("ec2-spot-interruptible",
+                                                              "batch-spot-compute-environment")]
+    plain = recommendations_frame(audit(inventory, metrics, tiny, rules=rules).recommendations).set_index("resource_id")
+    settings = Settings(discounts={"ec2_pct": 20, "families": {"c5": 40}})
+    paid = recommendations_frame(audit(inventory, metrics, tiny, settings, rules=rules).recommendations
+                                 ).set_index("resource_id")
+    assert paid.at["i-asg", "monthly_cost_now"] == pytest.approx(0.40 * 0.80 * 730)  # 233.60
+    # the pool's public Spot prices; m7i (0.252 / 8 vCPUs) no longer saves the rule's 30 % against 0.32 / 8
+    pool = paid.at["i-asg", "evidence"]["spot"]["pool"]
+    assert [(p["instance_type"], p["spot_hourly"]) for p in pool] == [("m6i.2xlarge", 0.16), ("m5.2xlarge", 0.2)]
+    assert paid.at["i-asg", "monthly_cost_after"] == pytest.approx((0.16 + 0.20) / 2 * 730)  # 131.40
+    # Batch: on-demand per vCPU-hour mean(0.40 x 0.8 / 8, 0.34 x 0.6 / 8) = 0.03275; the pool keeps the types
+    # whose public Spot price saves 30 % of that: c5 (0.153 / 8) and m6i (0.160 / 8)
+    assert paid.at["ce-1", "monthly_cost_now"] == pytest.approx(10_000 * 0.03275, abs=0.01)
+    assert paid.at["ce-1", "monthly_cost_after"] == pytest.approx(10_000 * (0.153 + 0.160) / 2 / 8, abs=0.01)
+    assert plain.at["ce-1", "monthly_cost_after"] == pytest.approx(10_000 * (0.153 + 0.160 + 0.252 + 0.200) / 4 / 8,
+                                                                   abs=0.01)

@@ -23,11 +23,12 @@ BATCH = "arn:aws:batch:us-east-1:111111111111:compute-environment/batch-training
 SKIPPED = [
     (EC2, "kind", "lambda", "field kind: unknown value 'lambda'"),
     (EC2, "region", "", "field region: empty (required)"),
-    (EC2, "count", "-1", "field count: '-1' is not a whole number from 1 to 10000"),
+    (EC2, "count", "-1", "field count: '-1' is not a whole number from 0 to 10000"),
     (EC2, "count", "1e308", "field count: '1e308' is not a whole number"),
     (EC2, "count", "2.5", "field count: '2.5' is not a whole number"),
     (EC2, "count", "many", "field count: 'many' is not a whole number"),
     (EC2, "lifecycle", "reserved", "field lifecycle: unknown value 'reserved'"),
+    (EC2, "tenancy", "shared", "field tenancy: unknown value 'shared' (expected one of default, dedicated, host)"),
     (EC2, "tags", "{not json", "field tags: tags is not valid JSON"),
     (EBS, "volume_type", "gp4", "field volume_type: unknown value 'gp4' (expected one of gp2, gp3"),
     (EBS, "size_gib", "-5", "field size_gib: '-5' is not a number from 1 to 65536"),
@@ -39,6 +40,11 @@ SKIPPED = [
     (ENDPOINT, "max_count", "1000000", "field max_count: '1000000' is not a whole number"),
     (ENDPOINT, "autoscaling", "maybe", "field autoscaling: 'maybe' is not true or false"),
     (ENDPOINT, "weight", "nan", "field weight: 'nan' is not a number"),
+    (ENDPOINT, "endpoint_type", "batch", "field endpoint_type: unknown value 'batch' (expected one of realtime, "
+                                         "async, serverless)"),
+    (TRAINING, "instance_groups", "ml.p3.2xlarge", "field instance_groups: 'ml.p3.2xlarge' is not TYPE:COUNT"),
+    (TRAINING, "instance_groups", "ml.p3.2xlarge:0", "field instance_groups: 'ml.p3.2xlarge:0' is not TYPE:COUNT"),
+    (TRAINING, "warm_pool_seconds", "-1", "field warm_pool_seconds: '-1' is not a number"),
     (TRAINING, "managed_spot", "perhaps", "field managed_spot: 'perhaps' is not true or false"),
     (TRAINING, "checkpointing", "2", "field checkpointing: '2' is not true or false"),
     (TRAINING, "billable_seconds", "-100", "field billable_seconds: '-100' is not a number"),
@@ -61,6 +67,8 @@ INERT = [
     (EC2, "accelerator_type", "eia9.gigantic"),
     (BATCH, "allocation_strategy", "WHATEVER"),
     (NOTEBOOK, "instance_type", "ml.t9.huge"),
+    (EC2, "capacity_reservation", "\x1b[31mcr-0evil"),
+    (EC2, "outpost", "=HYPERLINK(\"http://x\")"),
 ]
 
 

@@ -436,7 +436,8 @@ def test_expanding_shows_evidence_options_and_rule(opened: Opened) -> None:
     text = page.locator("tr.details:not(.collapsed)").inner_text()
     for expected in ("Percentiles per metric", "Forecast of the daily peak per metric", "cpu_below", "40",
                      "no rising trend", "99 %", "g6.xlarge", "$602.25", "cpu 55 % · memory 40 %", "Team = research",
-                     "gpu-underused (ec2.yaml)", "cpu_p99 < 40 and memory_p99 < 60", "medium (0.9)"):
+                     "gpu-underused (ec2.yaml)", "cpu_p99 < 40 and memory_p99 < 60",
+                     "medium (an estimated 90 % chance the advice holds)"):
         assert expected in text, expected
     page.locator("#rec-body tr.rec", has_text="i-0bbb").locator(".toggle").click()
     assert page.locator("tr.details:not(.collapsed)").count() == 0

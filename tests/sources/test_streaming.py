@@ -249,3 +249,37 @@ def test_gzip_and_a_byte_order_mark(tmp_path):
     source = _small(tmp_path, "\ufeffresource_id,metric,timestamp,value\ni-1,cpu,2026-11-02T00:00:00Z,5\n",
                     "metrics.csv.gz")
     assert load_files(source).metrics["value"].tolist() == [5.0]
+
+
+def test_calibration_reads_the_file_again_and_agrees_with_the_whole_frame(tmp_path, catalog):
+    """Three weeks of history: calibration replays its sample of the fleet (here all of it) from the file read
+    again, once, and chooses what the whole long frame gives; the days covered come from the streamed times."""
+    from fleet_builders import FleetBuilder
+
+    from advisor.backtest import calibration
+    from advisor.engine.pipeline import load_rule_set
+
+    fleet = FleetBuilder(days=21, seed=5)
+    for i in range(24):
+        fleet.ec2(f"i-{i:02d}", "m5.2xlarge", cpu=fleet.noise(10, 20), memory=23 + fleet.noise(-0.3, 0.3) + i)
+    inventory, metrics = fleet.frames()
+    directory = _write(tmp_path / "export", inventory, metrics, "parquet")
+    settings = Settings()
+    whole = load_files(directory)
+    streamed = reduce_files(directory, sample_needs(settings))
+    assert streamed.summary is not None and streamed.summary.reread is not None
+    assert streamed.summary.reread.history_days == calibration.history_days(whole.metrics["timestamp"])
+    read_again: list[set[str]] = []
+    frame_of = streamed.summary.reread.frame_of
+
+    def spy(ids):
+        read_again.append(set(ids))
+        return frame_of(ids)
+
+    streamed.summary.reread = streamed.summary.reread.__class__(streamed.summary.reread.history_days, spy)
+    rules = load_rule_set(settings)
+    grids = {"cpu_grid": (0.2,), "memory_grid": (0.05, 0.2)}
+    expected = calibration.calibrate(whole.inventory, whole.metrics, catalog, settings, rules, **grids)
+    got = calibration.calibrate(streamed.inventory, streamed.summary, catalog, settings, rules, **grids)
+    assert got.status == "calibrated" and got == expected
+    assert read_again == [set(whole.inventory["resource_id"])]

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Proposal:
-    """One resource's recommendation as an action handler sees it (money in USD per month, or per run for jobs)."""
+    """One resource's recommendation as an action handler sees it (money in USD per month; a job's at its run
+    rate, features ``runs_per_month``)."""
 
     target: str | None = None
     cost_after: float | None = None  # None: unchanged (informational findings)
@@ -36,6 +37,7 @@ class Proposal:
     evidence: dict[str, Any] = field(default_factory=dict)  # merged into the recommendation's evidence
     notes: list[str] = field(default_factory=list)  # plain sentences for evidence["notes"]
     confidence: float | None = None  # 0-1; None: from the history's length and coverage
+    confidence_cap: float = 1.0  # at most this, however long the history (a censored peak: medium)
     price_estimated: bool = False  # OR-ed with the current price's flag
     blocked: str | None = None  # no recommendation after all, and why (reported as a skip reason)
 
@@ -126,6 +128,7 @@ def resources(rows: pd.DataFrame) -> Iterator[tuple[str, pd.Series]]:
 
 
 def monthly(hourly: float, row: pd.Series | dict[str, Any], count: float | None = None) -> float:
-    """Cost of ``hourly`` per unit over the resource's billed hours (730 a month; a job's run) and its count."""
+    """Cost of ``hourly`` per unit over the resource's billed hours a month (730; a job's run x its runs a month)
+    and its count."""
     units = float(row["count"]) if count is None else count
     return float(hourly) * float(row["hours_billed"]) * units

@@ -7,7 +7,7 @@ scale-to-zero savings are estimated by replaying the variant's own invocation hi
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from advisor.engine.rules import LoadedRule
 
 SERVERLESS_MAX_GIB = 6.0  # serverless inference: 1-6 GB of memory, no GPU (DESIGN §5)
+ASYNC_MIN_ZERO = "auto scaling to 0 (async MinCapacity 0)"
+ASYNC_NOTE = ("The endpoint already uses asynchronous inference, which can scale its instances to 0: an Application "
+              "Auto Scaling target with MinCapacity 0 removes the idle cost without moving it.")
 SCALING_METRIC = "SageMakerVariantInvocationsPerInstance"
 HOUR = 3600
 
@@ -44,7 +47,8 @@ class AutoscaleParameters(Parameters):
 
 class VariantParameters(Parameters):
     headroom: float = Field(0.0, ge=0, description="fraction added to the variant's p99 invocations (0.2 = +20 %)")
-    min_instances: int = Field(1, ge=1, description="the fewest instances the variant keeps")
+    min_instances: int = Field(2, ge=1, description="the fewest instances a production variant keeps (two: the "
+                                                    "availability floor sagemaker-endpoint-single-instance asks for)")
 
 
 class EarlyStoppingParameters(Parameters):
@@ -80,6 +84,10 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
         high = max(int(count), int(np.ceil(float(np.nanmax(hourly_peak)) / target)))
         needed = np.clip(np.ceil(hourly_peak / target), low, high)
         mean_instances = float(np.mean(needed))
+        notes = [f"Register the variant as a scalable target (min {low}, max {high}) and attach a target-tracking "
+                 f"policy on {SCALING_METRIC} at {target:,.0f}; the saving replays {len(needed)} hours of traffic at "
+                 f"a mean of {mean_instances:.1f} instances instead of {count:.0f}."]
+        notes += _scaling_now(row)
         policy = {"TargetValue": round(target, 1), "PredefinedMetricSpecification": {
             "PredefinedMetricType": SCALING_METRIC}, "ScaleInCooldown": 300, "ScaleOutCooldown": 60}
         out[rid] = Proposal(
@@ -90,11 +98,24 @@ def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[
                                       "hours_replayed": int(len(needed)),
                                       "hourly_profile": _profile(ctx, rid),
                                       "policy": json.dumps(policy, sort_keys=True)}},
-            notes=[f"Register the variant as a scalable target (min {low}, max {high}) and attach a target-tracking "
-                   f"policy on {SCALING_METRIC} at {target:,.0f}; the saving replays {len(needed)} hours of "
-                   f"traffic at a mean of {mean_instances:.1f} instances instead of {count:.0f}."],
+            notes=notes,
         )
     return out
+
+
+def _scaling_now(row: pd.Series) -> list[str]:
+    """Why a variant with a scalable target still counts as fixed-size (suspended scaling, or min = max)."""
+    if _flag(row.get("scaling_suspended")):
+        return ["Its scalable target exists but its dynamic scaling is suspended (SuspendedState): it no longer "
+                "follows the load; resume it with this policy."]
+    low, high = row.get("min_count"), row.get("max_count")
+    if low is not None and high is not None and pd.notna(low) and pd.notna(high) and low == high:
+        return [f"Its scalable target pins the count (min = max = {int(low)}): it cannot scale."]
+    return []
+
+
+def _flag(value: Any) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 @handles("delete", Kind.SAGEMAKER_ENDPOINT)
@@ -104,9 +125,13 @@ def delete_endpoint(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) ->
     for rid, row in resources(rows):
         options = [_option("delete", "delete the endpoint (keep the model and endpoint config)", 0.0, row)]
         fits, why = serverless_fit(row)
-        if fits:
+        if is_async(row):  # already asynchronous: it can scale its own instances to 0
+            fits, why = False, ASYNC_NOTE
+            options.append(_option(ASYNC_MIN_ZERO, "auto scaling with minimum capacity 0: no idle cost", 0.0, row))
+        elif fits:
             options.append(_option("serverless inference", "serverless: no idle cost, billed per request", 0.0, row))
-        options.append(_option("asynchronous inference", "async with minimum capacity 0: no idle cost", 0.0, row))
+        if not is_async(row):
+            options.append(_option("asynchronous inference", "async with minimum capacity 0: no idle cost", 0.0, row))
         for rank, option in enumerate(options[:3], 1):
             option["rank"] = rank
         out[rid] = Proposal(target="delete", cost_after=0.0, options=options[:3], notes=[why],
@@ -127,18 +152,29 @@ def scale_to_zero(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
         if hourly_sum is None:
             out[rid] = Proposal(blocked=f"{rule.id}: no invocation history to replay")
             continue
+        if is_async(row) and _true(row["autoscaling"]) and row["min_count"] == 0:
+            out[rid] = Proposal(blocked=f"{rule.id}: already asynchronous with auto scaling down to 0 instances")
+            continue
         active = float(np.mean(hourly_sum > 0))
         after = float(row["monthly_cost"]) * active
-        options = [_option("asynchronous inference", "async, min capacity 0 (scales out on queued requests)",
-                           after, row),
-                   _option("Batch Transform", "Batch Transform jobs for the scheduled bursts", after, row)]
-        fits, why = serverless_fit(row)
-        if fits:
-            options.append(_option("serverless inference", "serverless (price per request, not modelled)",
-                                   None, row))
+        if is_async(row):
+            target, why = ASYNC_MIN_ZERO, ASYNC_NOTE
+            options = [_option(ASYNC_MIN_ZERO, "register a scalable target with MinCapacity 0 (scales out on "
+                                               "queued requests)", after, row)]
+        else:
+            target = "asynchronous inference (scale to 0)"
+            options = [_option("asynchronous inference", "async, min capacity 0 (scales out on queued requests)",
+                               after, row)]
+        options.append(_option("Batch Transform", "Batch Transform jobs for the scheduled bursts", after, row))
+        fits, fit_note = serverless_fit(row)
+        if not is_async(row):
+            why = fit_note
+            if fits:
+                options.append(_option("serverless inference", "serverless (price per request, not modelled)",
+                                       None, row))
         for rank, option in enumerate(options, 1):
             option["rank"] = rank
-        out[rid] = Proposal(target="asynchronous inference (scale to 0)", cost_after=after, options=options,
+        out[rid] = Proposal(target=target, cost_after=after, options=options,
                             evidence={"active_hour_share": round(active, 3),
                                       "active_sample_share": _round(row["invocations_nonzero"]),
                                       "hourly_profile": _profile(ctx, rid)},
@@ -190,17 +226,29 @@ def enable_early_stopping(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFra
     share = EarlyStoppingParameters.of(rule).share_saved
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
-        lagging = float(row["hourly_price"]) * float(row["count"]) * float(row["lagging_billable_seconds"]) / HOUR
+        lagging = (float(row["hourly_price"]) * float(row["count"]) * float(row["lagging_billable_seconds"]) / HOUR
+                   * float(row["runs_per_month"]))
         cost = float(row["monthly_cost"])
         out[rid] = Proposal(
             target="TrainingJobEarlyStoppingType=Auto", cost_after=cost - lagging * share, confidence=0.6,
             evidence={"tuning": {"training_jobs": _int(row["training_jobs"]), "total_cost": round(cost, 2),
                                  "lagging_jobs_cost": round(lagging, 2), "share_saved": share,
-                                 "cost_basis": "this tuning job's billable training time"}},
-            notes=[f"Training jobs whose objective lagged the median cost ${lagging:,.2f} of ${cost:,.2f}; with "
-                   f"early stopping they would have been stopped part-way (estimated {share:.0%} of that saved)."],
+                                 "cost_basis": "this tuning job's billable training time, per month at the window's "
+                                               "run rate"}},
+            notes=[f"Training jobs whose objective lagged the median cost ${lagging:,.2f} of ${cost:,.2f} a month at "
+                   f"this tuning job's run rate; with early stopping they would have been stopped part-way "
+                   f"(estimated {share:.0%} of that saved)."],
         )
     return out
+
+
+def is_async(row: pd.Series) -> bool:
+    """The endpoint uses asynchronous inference (its endpoint config has an AsyncInferenceConfig)."""
+    return str(row.get("endpoint_type") or "") == "async"
+
+
+def _true(value) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 def serverless_fit(row: pd.Series) -> tuple[bool, str]:

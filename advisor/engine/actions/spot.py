@@ -18,9 +18,10 @@ import pandas as pd
 from pydantic import Field
 
 from advisor.catalog import INTERRUPTION_BANDS
+from advisor.catalog.catalog import LINUX
 from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
 from advisor.engine.candidates import candidates
-from advisor.engine.features import batch_vcpu_prices
+from advisor.engine.pricing import batch_vcpu_prices, platform_of
 from advisor.model import Kind
 
 if TYPE_CHECKING:
@@ -32,6 +33,19 @@ TRAINING_CONDITIONS = (
     "checkpoints to /opt/ml/checkpoints (CheckpointConfig) so an interrupted job resumes instead of restarting."
 )
 PER_VCPU_HOURS = 1000.0
+
+
+def not_on_demand(rule: LoadedRule, row: pd.Series) -> str | None:
+    """Why a resource is no Spot candidate whatever a rule says: its capacity is already paid for (a Capacity
+    Block, a reservation, a plan) or it is not on-demand capacity (already Spot, scheduled); None when it is."""
+    paid = row.get("paid_capacity")
+    if isinstance(paid, str):
+        return f"{rule.id}: runs on capacity already paid for ({paid}), never moved to Spot"
+    if str(row["lifecycle"]) != "on-demand":
+        return f"{rule.id}: runs on {row['lifecycle']} capacity, not on-demand"
+    if row["kind"] == Kind.EC2_INSTANCE and platform_of(row) != LINUX:
+        return f"{rule.id}: the catalog's Spot figures are for {LINUX}, not {platform_of(row)}"
+    return None
 
 
 def band_label(band: float) -> str | None:
@@ -52,6 +66,9 @@ class SpotPoolParameters(Parameters):
 def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
+        if (why := not_on_demand(rule, row)) is not None:
+            out[rid] = Proposal(blocked=why)
+            continue
         pool = spot_pool(ctx, rule, row)
         if pool.empty:
             out[rid] = Proposal(blocked=f"{rule.id}: no type of the same shape has Spot data in an interruption band "
@@ -75,18 +92,28 @@ def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[s
 def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
+        if (why := not_on_demand(rule, row)) is not None:
+            out[rid] = Proposal(blocked=why)
+            continue
         saving = float(row["spot_savings_pct"]) / 100
-        cost = float(row["monthly_cost"])
         notes = [TRAINING_CONDITIONS]
         if not _true(row["checkpointing"]):
             notes.append("This job writes no checkpoints: add a CheckpointConfig before enabling Spot, or an "
                          "interruption restarts it from the beginning.")
+        # Spot applies to the training time; time a warm pool kept the instances stays at the on-demand price
+        warm = _warm_pool_hours(row)
+        cost_after = (monthly(row["spot_hourly"], row)
+                      + (float(row["hourly_price"]) - float(row["spot_hourly"])) * warm * float(row["count"]))
+        if warm:
+            notes.append(f"The warm pool's retained time ({warm:,.1f} h a month) is billed at the on-demand price "
+                         "and not reduced by Spot.")
         out[rid] = Proposal(
-            target="managed Spot training", cost_after=cost * (1 - saving),
+            target="managed Spot training", cost_after=cost_after,
             evidence={"spot": {"savings_pct": round(saving * 100, 1), "interruption": band_label(
                 row["interruption_band"]), "basis": f"Spot Advisor figure for {str(row['instance_type'])[3:]} "
                                                     f"in {row['region']}", "checkpointing": _true(row["checkpointing"]),
-                               "cost_basis": "this run's billable time"}},
+                               "cost_basis": "this run's billable time, per month at the "
+                                                                 "window's run rate"}},
             notes=notes, confidence=0.8 if _true(row["checkpointing"]) else 0.6,
         )
     return out
@@ -97,10 +124,12 @@ def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFr
     """A job already on managed Spot: what it saved (1 - billable / training seconds). Nothing more to save."""
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
-        on_demand = float(row["hourly_price"]) * float(row["count"]) * float(row["training_seconds"]) / 3600
+        per_month = float(row["hourly_price"]) * float(row["count"]) / 3600 * float(row["runs_per_month"])
+        on_demand = per_month * float(row["training_seconds"])
+        saved = per_month * (float(row["training_seconds"]) - float(row["billable_seconds"]))
         out[rid] = Proposal(evidence={"spot_realised": {
             "savings_pct": round(float(row["spot_realised_pct"]), 1),
-            "saved": round(on_demand - float(row["monthly_cost"]), 2), "on_demand_cost": round(on_demand, 2),
+            "saved": round(saved, 2), "on_demand_cost": round(on_demand, 2),
             "billable_seconds": int(row["billable_seconds"]), "training_seconds": int(row["training_seconds"])}},
             confidence=0.9)
     return out
@@ -172,7 +201,7 @@ def _ranked(frame: pd.DataFrame, t: SpotPoolParameters, ondemand_per_vcpu: float
     savings = frame["spot_savings_pct"].astype(float)
     pool = pd.DataFrame({"vcpus": frame["vcpus"].astype(float), "memory_gib": frame["memory_gib"].astype(float),
                          "band": frame["interruption_band"].astype(float), "savings_pct": savings,
-                         "ondemand": frame["hourly"], "spot": frame["hourly"] * (1 - savings / 100)})
+                         "ondemand": frame["hourly"], "spot": frame["list_hourly"] * (1 - savings / 100)})
     pool = pool.dropna(subset=["band", "savings_pct"])
     ceiling = ondemand_per_vcpu * (1 - t.min_savings_pct / 100)
     pool = pool[(pool["band"] <= t.max_band) & (pool["spot"] / pool["vcpus"] <= ceiling)]
@@ -202,6 +231,14 @@ def _why_interruptible(ctx: ActionContext, row: pd.Series) -> str:
         if str(tags.get(key, "")).lower() in {v.lower() for v in values}:
             return f"tagged {key}={tags[key]}"
     return "interruptible"
+
+
+def _warm_pool_hours(row: pd.Series) -> float:
+    """Hours a month a job's warm pool kept its instances after the run (its run rate applied)."""
+    seconds = row.get("warm_pool_seconds")
+    if seconds is None or pd.isna(seconds):
+        return 0.0
+    return float(seconds) / 3600 * float(row["runs_per_month"])
 
 
 def _true(value) -> bool:

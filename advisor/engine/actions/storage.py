@@ -6,14 +6,20 @@ what the volume delivers now where that matters:
 * IOPS = max(3,000 included, a gp2 source's baseline of 3 IOPS/GiB, peak IOPS x (1 + ``iops_headroom``));
 * throughput = max(125 MiB/s included, peak MiB/s x (1 + ``throughput_headroom``)), and for a gp2 source at least
   its own limit when no throughput was observed (128 MiB/s up to 170 GiB, 250 MiB/s above);
-* within gp3's limits (``gp3_max_iops``, ``gp3_max_mibps``, 500 IOPS/GiB, 0.25 MiB/s per IOPS).
+* within gp3's limits (``gp3_max_iops``, ``gp3_max_mibps``: the catalog's 80,000 IOPS and 2,000 MiB/s unless
+  set; 500 IOPS/GiB, 0.25 MiB/s per IOPS).
 
-An io1/io2 source also gets its own type with the IOPS lowered to the peak plus headroom; the cheaper of the
-two is the target. ``min_monthly_savings`` (a pipeline-wide threshold) drops changes that would not save.
+Peaks are the highest per-minute rates (the AWS source reads EBS's I/O counters as 1-minute sums). A peak at the
+volume's own limit (98 % or more of its IOPS or throughput cap) is *censored*: the volume could not go faster, so
+the need is only known to be at least the cap; it is sized at the cap plus headroom and the finding is at most
+medium confidence. An io1/io2 source also gets its own type with the IOPS lowered to the peak plus headroom; the
+cheaper of the two is the target, but gp3 is never offered for a Multi-Attach volume (gp3 does not support
+Multi-Attach). ``min_monthly_savings`` (a pipeline-wide threshold) drops changes that would not save.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,40 +34,56 @@ if TYPE_CHECKING:
 
 # AWS EBS facts (docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html, provisioned-iops.html).
 GP2_IOPS_PER_GIB, GP2_MIN_IOPS, GP2_MAX_IOPS = 3.0, 100.0, 16_000.0
+GP2_BURST_IOPS, GP2_BURST_BELOW_GIB = 3000.0, 1000.0  # 1,000 GiB and more: baseline >= 3,000, no burst credits
 GP2_SMALL_GIB, GP2_SMALL_MIBPS, GP2_LARGE_MIBPS = 170.0, 128.0, 250.0
 GP3_INCLUDED_IOPS, GP3_INCLUDED_MIBPS = 3000.0, 125.0
 GP3_IOPS_PER_GIB, GP3_MIBPS_PER_IOPS = 500.0, 0.25
 IO_MIN_IOPS = 100.0
+CENSORED_AT = 0.98  # a peak at 98 % of the volume's cap or more: the volume was at its limit
 MIB = 2.0**20
+MEDIUM = 0.75  # the highest confidence a finding on a censored peak may have (under "high")
+MULTI_ATTACH_NOTE = ("Multi-Attach is enabled: only io1 and io2 support it, so gp3 is not offered (detach the other "
+                     "instances and disable Multi-Attach first if the volume no longer needs it).")
+IO2_DURABILITY_NOTE = ("Durability: io2 volumes are designed for 99.999 % a year, gp3 (like io1) for 99.8-99.9 %; "
+                       "moving to gp3 gives that up.")
 
 
 class VolumeParameters(Parameters):
     iops_headroom: float = Field(0.0, ge=0, description="fraction added to the peak IOPS (0.2 = +20 %)")
     throughput_headroom: float = Field(0.0, ge=0, description="fraction added to the peak throughput (0.2 = +20 %)")
-    gp3_max_iops: float = Field(16_000.0, gt=0, description="IOPS: the most a gp3 target may provision")
-    gp3_max_mibps: float = Field(1_000.0, gt=0, description="MiB/s: the most a gp3 target may provision")
+    gp3_max_iops: float | None = Field(None, gt=0, description="IOPS: the most a gp3 target may provision (unset: "
+                                                               "gp3's limit in the catalog, 80,000)")
+    gp3_max_mibps: float | None = Field(None, gt=0, description="MiB/s: the most a gp3 target may provision (unset: "
+                                                                "gp3's limit in the catalog, 2,000)")
 
 
 @handles("modify_volume", Kind.EBS_VOLUME, parameters=VolumeParameters)
 def modify_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     t = VolumeParameters.of(rule)
+    limits = _gp3_limits(ctx, t)
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
         size = float(row["size_gib"])
         source = str(row["volume_type"]).lower()
-        peak_iops = _num(row["total_iops_max"])
-        peak_mibps = _num(row["total_bytes_max"]) / MIB if pd.notna(row["total_bytes_max"]) else np.nan
+        peak = Peak(_num(row["total_iops_max"]),
+                    _num(row["total_bytes_max"]) / MIB if pd.notna(row["total_bytes_max"]) else np.nan)
+        caps = _caps(source, size, _num(row["iops"]), _num(row["throughput_mibps"]))
+        censored = peak.censored(caps)
+        need = peak.need(caps, censored)
+        multi_attach = _flag(row.get("multi_attach"))
         configs = []
-        gp3 = _gp3(size, source, peak_iops, peak_mibps, t)
+        gp3 = None if multi_attach else _gp3(size, source, need.iops, need.mibps, t, limits)
         if gp3 is not None:
             configs.append(("gp3", *gp3))
-        if source in ("io1", "io2") and pd.notna(peak_iops):
-            lowered = max(IO_MIN_IOPS, float(np.ceil(peak_iops * (1 + t.iops_headroom))))
+        if source in ("io1", "io2") and pd.notna(need.iops):
+            lowered = max(IO_MIN_IOPS, float(np.ceil(need.iops * (1 + t.iops_headroom))))
             if lowered < float(row["iops"]):
                 configs.append((source, lowered, _num(row["throughput_mibps"])))
         if not configs:
-            out[rid] = Proposal(blocked=f"{rule.id}: the peak of {peak_iops:,.0f} IOPS plus headroom needs all the "
-                                        f"provisioned IOPS and more than gp3 offers (p99 is low, the peak is not)")
+            why = (MULTI_ATTACH_NOTE if multi_attach else
+                   f"the peak of {peak.iops:,.0f} IOPS plus headroom needs all the provisioned IOPS and more than gp3 "
+                   "offers (p99 is low, the peak is not)")
+            out[rid] = Proposal(blocked=f"{rule.id}: {why}")
             continue
         options: list[dict[str, Any]] = []
         for volume_type, iops, mibps in configs:
@@ -70,25 +92,85 @@ def modify_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
                             "iops": iops, "throughput_mibps": mibps, "label": _label(volume_type, source),
                             "hourly_price": round(cost / HOURS_PER_MONTH, 4), "monthly_cost": round(cost, 2),
                             "monthly_savings": round(float(row["monthly_cost"]) - cost, 2),
-                            "price_estimated": estimated, "projected_utilization": _projected(peak_iops, iops),
+                            "price_estimated": estimated, "projected_utilization": _projected(peak.iops, iops),
                             "risk": None})
+            if source == "io2" and volume_type == "gp3":
+                options[-1]["note"] = IO2_DURABILITY_NOTE
         options.sort(key=lambda o: o["monthly_cost"])
         for rank, option in enumerate(options, 1):
             option["rank"] = rank
         best = options[0]
+        notes = ["Elastic Volumes changes type, IOPS and throughput in place, without detaching the volume; "
+                 "the next change to the same volume must wait 6 hours."]
+        if source == "io2" and best["volume_type"] == "gp3":
+            notes.append(IO2_DURABILITY_NOTE)
+        if multi_attach:
+            notes.append(MULTI_ATTACH_NOTE)
+        notes += [f"Censored peak: {dimension} reached {value:,.0f} of the volume's {cap:,.0f} limit in its busiest "
+                  "minute, so the need is at least the limit: it is sized at the limit plus headroom, and the "
+                  "finding is at most medium confidence." for dimension, value, cap in censored]
         out[rid] = Proposal(
             target=best["volume_type"], cost_after=best["monthly_cost"], options=options,
             projected=best["projected_utilization"], price_estimated=best["price_estimated"],
-            demand={"iops_peak": _round(peak_iops), "throughput_peak_mibps": _round(peak_mibps)},
+            demand={"iops_peak": _round(peak.iops), "throughput_peak_mibps": _round(peak.mibps)},
             evidence={"volume": {"type": source, "size_gib": size, "iops": _round(row["iops"]),
                                  "throughput_mibps": _round(row["throughput_mibps"]),
                                  "gp2_baseline_iops": _gp2_baseline(size) if source == "gp2" else None,
-                                 "burst_balance_min": _round(row["burst_balance_min"])},
+                                 "burst_balance_min": _round(row["burst_balance_min"]),
+                                 "multi_attach": multi_attach,
+                                 "iops_cap": _round(caps[0]), "throughput_cap_mibps": _round(caps[1]),
+                                 "censored": [dimension for dimension, _, _ in censored]},
                       "target_volume": {k: best[k] for k in ("volume_type", "iops", "throughput_mibps")}},
-            notes=["Elastic Volumes changes type, IOPS and throughput in place, without detaching the volume; "
-                   "the next change to the same volume must wait 6 hours."],
+            notes=notes, confidence_cap=MEDIUM if censored else 1.0,
         )
     return out
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The busiest minute's IOPS and MiB/s (NaN: not observed)."""
+
+    iops: float
+    mibps: float
+
+    def censored(self, caps: tuple[float, float]) -> list[tuple[str, float, float]]:
+        """(dimension, peak, cap) of each dimension whose peak sat at the volume's cap."""
+        return [(name, value, cap) for name, value, cap in (("IOPS", self.iops, caps[0]), ("MiB/s", self.mibps,
+                                                                                             caps[1]))
+                if pd.notna(value) and pd.notna(cap) and cap > 0 and value >= CENSORED_AT * cap]
+
+    def need(self, caps: tuple[float, float], censored: list[tuple[str, float, float]]) -> Peak:
+        """The peak, raised to the cap where it is censored (the need is at least the cap)."""
+        at_cap = {name for name, _, _ in censored}
+        return Peak(max(self.iops, caps[0]) if "IOPS" in at_cap else self.iops,
+                    max(self.mibps, caps[1]) if "MiB/s" in at_cap else self.mibps)
+
+
+def _caps(source: str, size: float, iops: float, mibps: float) -> tuple[float, float]:
+    """(IOPS, MiB/s) the volume can deliver now; NaN where unknown. A gp2 volume under 1,000 GiB bursts to 3,000."""
+    if source == "gp2":
+        baseline = _gp2_baseline(size)
+        burst = GP2_BURST_IOPS if size < GP2_BURST_BELOW_GIB else baseline
+        return max(baseline, burst), GP2_SMALL_MIBPS if size <= GP2_SMALL_GIB else GP2_LARGE_MIBPS
+    if source == "gp3":
+        return (iops if pd.notna(iops) else GP3_INCLUDED_IOPS), (mibps if pd.notna(mibps) else GP3_INCLUDED_MIBPS)
+    if source in ("io1", "io2"):
+        return iops, mibps
+    return np.nan, np.nan
+
+
+def _gp3_limits(ctx: ActionContext, t: VolumeParameters) -> tuple[float, float]:
+    """gp3's IOPS and MiB/s limits: the rule's, else the catalog's (80,000 and 2,000)."""
+    row = ctx.catalog.ebs[ctx.catalog.ebs["volume_type"] == "gp3"]
+    listed = (float(row["max_iops"].max()), float(row["max_mibps"].max())) if not row.empty else (np.nan, np.nan)
+    return (t.gp3_max_iops or listed[0]), (t.gp3_max_mibps or listed[1])
+
+
+def _flag(value: Any) -> bool:
+    """True for a true flag however a source wrote it (True, 1, "true", "yes")."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 @handles("delete", Kind.EBS_VOLUME)
@@ -102,8 +184,8 @@ def delete_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
             for rid, row in resources(rows)}
 
 
-def _gp3(size: float, source: str, peak_iops: float, peak_mibps: float,
-         t: VolumeParameters) -> tuple[float, float] | None:
+def _gp3(size: float, source: str, peak_iops: float, peak_mibps: float, t: VolumeParameters,
+         limits: tuple[float, float]) -> tuple[float, float] | None:
     """(IOPS, MiB/s) of the gp3 volume that holds the peak, or None if gp3 cannot."""
     iops = GP3_INCLUDED_IOPS
     if source == "gp2":
@@ -116,8 +198,7 @@ def _gp3(size: float, source: str, peak_iops: float, peak_mibps: float,
     elif source == "gp2":
         mibps = GP2_SMALL_MIBPS if size <= GP2_SMALL_GIB else GP2_LARGE_MIBPS
     iops = max(iops, float(np.ceil(mibps / GP3_MIBPS_PER_IOPS)) if mibps > GP3_INCLUDED_MIBPS else iops)
-    if (iops > t.gp3_max_iops or mibps > t.gp3_max_mibps
-            or iops > GP3_IOPS_PER_GIB * size):
+    if iops > limits[0] or mibps > limits[1] or iops > GP3_IOPS_PER_GIB * size:
         return None
     return iops, mibps
 

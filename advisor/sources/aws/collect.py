@@ -16,7 +16,7 @@ import pandas as pd
 
 from advisor.catalog import Catalog
 from advisor.errors import AdvisorError
-from advisor.model import INVENTORY_REQUIRED, normalize_inventory, normalize_metrics
+from advisor.model import INVENTORY_REQUIRED, Kind, normalize_inventory, normalize_metrics
 from advisor.sources.aws.cloudwatch import (
     MAX_POINTS,
     MAX_QUERIES,
@@ -26,16 +26,20 @@ from advisor.sources.aws.cloudwatch import (
     Query,
     discover,
     fetch_call,
+    measured_zeros,
     missing_ranges,
     normalize,
     plan_calls,
     queries_for,
     series_keys,
+    source_period,
+    sources,
 )
-from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory
+from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory, resolve_batch_types
 from advisor.sources.aws.session import (
     AWS_ERRORS,
     Account,
+    AgentOptions,
     AwsOptions,
     account_regions,
     describe_error,
@@ -80,6 +84,7 @@ class Collection:
     """What one collection did: the (account, region) pairs read, the calls made and the problems met."""
 
     window: Window
+    agent: AgentOptions = field(default_factory=AgentOptions)  # where the CloudWatch agent's metrics were read
     targets: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     resources: int = 0
@@ -103,8 +108,9 @@ class _Run:
     """The shared state of one collection: store, pools, stop flag, progress."""
 
     def __init__(self, store: Store, window: Window, calls: ThreadPoolExecutor, progress: Progress,
-                 limits: tuple[int, int]) -> None:
+                 limits: tuple[int, int], agent: AgentOptions) -> None:
         self.store, self.window, self.calls, self.progress, self.limits = store, window, calls, progress, limits
+        self.agent = agent
         self.stop = threading.Event()
 
     def target(self, account: Account, region: str) -> _Target:
@@ -120,12 +126,12 @@ class _Run:
         result = _Target(rows=len(rows), problems=problems)
         cloudwatch = client("cloudwatch")
         try:
-            series = discover(cloudwatch, [(r["resource_id"], r["kind"]) for r in rows])
+            series = discover(cloudwatch, rows, self.agent)
         except Exception as exc:  # expected (AWS) or not, the region's inventory is kept
             result.problems.append(f"{prefix}: CloudWatch metrics not collected: ListMetrics failed "
                                    f"({describe_error(exc)})")
             return result
-        queries = queries_for(series)
+        queries = queries_for(series, self.window.period, self.window.finest)
         result.series, result.queries = len(series), len(queries)
         calls, ids = self._plan(queries, account.account_id, region)
         result.planned = len(calls)
@@ -155,13 +161,15 @@ class _Run:
         ids = self.store.series_ids(series_keys(queries, account, region, window.period))
         fetched = self.store.fetched(ids)
         start, end = epoch(window.start), epoch(window.end)
-        needs, refetch = [], []
+        needs: dict[int, list[tuple[int, int, int]]] = {}  # per period: every query of a call shares its period
+        refetch = []
         for index, series_id in enumerate(ids):
             for low, high in missing_ranges(fetched.get(int(series_id), []), start, end):
-                needs.append((index, low, high))
+                needs.setdefault(queries[index].period or window.period, []).append((index, low, high))
                 refetch.append((int(series_id), low, high))
         self.store.forget(pd.DataFrame(refetch, columns=["series_id", "start_ts", "end_ts"]))
-        return plan_calls(needs, window.period, *self.limits), ids
+        return [call for period, wanted in sorted(needs.items())
+                for call in plan_calls(wanted, period, *self.limits)], ids
 
     def _call(self, cloudwatch: Any, call: Call, queries: list[Query], ids: Any) -> Fetched:
         fetched = fetch_call(cloudwatch, call, queries, ids, self.store, epoch(self.window.settled), self.stop)
@@ -187,7 +195,7 @@ def collect_into_store(options: AwsOptions, store: Store, window: Window, progre
     """Inventory and CloudWatch history of every account × region into ``store``; only missing periods are
     fetched. ``limits`` are GetMetricData's (queries, datapoints) per call."""
     progress = progress or _Silent()
-    collection = Collection(window)
+    collection = Collection(window, options.agent)
     accounts, collection.problems = open_accounts(options)
     targets: list[tuple[Account, str]] = []
     for account in accounts:
@@ -200,7 +208,7 @@ def collect_into_store(options: AwsOptions, store: Store, window: Window, progre
     progress.add_targets(len(targets))
     with ThreadPoolExecutor(options.workers, thread_name_prefix="advisor-region") as regions, \
             ThreadPoolExecutor(options.workers, thread_name_prefix="advisor-call") as calls:
-        run = _Run(store, window, calls, progress, limits)
+        run = _Run(store, window, calls, progress, limits, options.agent)
         futures: dict[Future[_Target], tuple[Account, str]] = {
             regions.submit(run.target, account, region): (account, region) for account, region in targets}
         try:
@@ -242,15 +250,37 @@ def _record(collection: Collection, future: Future[_Target], account: Account, r
 def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple[pd.DataFrame, pd.DataFrame,
                                                                                   list[str]]:
     """The inventory and canonical metrics of the collected targets, read back from the store."""
-    raw = pd.DataFrame(store.load_inventory(collection.targets))
+    raw = _resolve_batch_types(pd.DataFrame(store.load_inventory(collection.targets)), catalog)
     if raw.empty:
         raw = pd.DataFrame(columns=[*INVENTORY_REQUIRED, "account", "instance_type"])
     window = collection.window
-    series, points = store.load_points(collection.targets, window.period, epoch(window.start), epoch(window.end))
-    metrics, problems = normalize(series, points, raw, catalog, window.period)
+    periods = sorted({window.period, *(source_period(s, window.period, window.finest)
+                                       for s in sources(collection.agent))})
+    loaded = [store.load_points(collection.targets, period, epoch(window.start), epoch(window.end))
+              for period in periods]
+    series = pd.concat([frame for frame, _ in loaded], ignore_index=True)
+    points = pd.concat([frame for _, frame in loaded], ignore_index=True)
+    points, zeros = measured_zeros(series, points, raw, store.fetched, epoch(window.start), epoch(window.end))
+    raw["measured_zeros"] = pd.Series([zeros.get((str(a), str(r), str(i))) for a, r, i in
+                                       zip(raw["account"], raw["region"], raw["resource_id"], strict=True)],
+                                      index=raw.index, dtype=object)
+    metrics, problems = normalize(series, points, raw, catalog, collection.agent)
     raw, metrics = _qualify_duplicates(raw, metrics)
     inventory = normalize_inventory(raw, "AWS inventory")
     return inventory, normalize_metrics(metrics.drop(columns=["account", "region"]), "CloudWatch metrics"), problems
+
+
+def _resolve_batch_types(raw: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Batch environments allowed a family or a bundle ("optimal") get the concrete types of their region."""
+    if raw.empty or not (batch := raw["kind"] == Kind.BATCH_COMPUTE_ENVIRONMENT).any():
+        return raw
+    raw = raw.copy()
+    if "instance_type_note" not in raw:
+        raw["instance_type_note"] = None
+    for index in raw.index[batch]:
+        types, note = resolve_batch_types(raw.at[index, "instance_type"], catalog.offered(str(raw.at[index, "region"])))
+        raw.at[index, "instance_type"], raw.at[index, "instance_type_note"] = types, note
+    return raw
 
 
 def _qualified(frame: pd.DataFrame) -> pd.Series:

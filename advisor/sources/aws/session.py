@@ -52,6 +52,17 @@ def _env_int(name: str, default: int) -> int:
 
 
 @dataclass(frozen=True)
+class AgentOptions:
+    """Where the CloudWatch agent publishes: its namespace (the agent config's ``namespace``, default CWAgent) and
+    the dimensions naming the instance in its metrics: ``InstanceId`` (the agent's ``append_dimensions``
+    ``{"InstanceId": "${aws:InstanceId}"}``) and/or ``host`` (its default: the hostname, matched to the instance's
+    private DNS name)."""
+
+    namespace: str = "CWAgent"
+    memory_dimensions: tuple[str, ...] = ("InstanceId",)
+
+
+@dataclass(frozen=True)
 class AwsOptions:
     """What to collect from: regions (``all`` = every enabled one), a profile, roles to assume."""
 
@@ -63,6 +74,7 @@ class AwsOptions:
     # botocore's own AWS_MAX_ATTEMPTS setting is honoured; our default is higher than botocore's 3 because
     # adaptive mode spaces the retries out instead of hammering a throttled API
     max_attempts: int = field(default_factory=lambda: _env_int("AWS_MAX_ATTEMPTS", 10))
+    agent: AgentOptions = field(default_factory=AgentOptions)
     # Called with every boto3 session created (the base one and each assumed role), e.g. to register
     # botocore event hooks that count or inspect calls.
     configure_session: Callable[[boto3.Session], None] | None = field(default=None, compare=False)

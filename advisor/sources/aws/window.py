@@ -37,12 +37,15 @@ def epoch(moment: datetime) -> int:
 
 @dataclass(frozen=True)
 class Window:
-    """``[start, end)`` in UTC, aligned to ``period``; ``settled`` is where still-changing periods begin."""
+    """``[start, end)`` in UTC, aligned to ``period``; ``settled`` is where still-changing periods begin;
+    ``finest`` is the finest period CloudWatch still holds for ``start`` (a metric may be read finer than
+    ``period``, never finer than that)."""
 
     start: datetime
     end: datetime
     period: int
     settled: datetime
+    finest: int = 60
 
     @classmethod
     def build(cls, days: float | None = WindowConfig().days, start: datetime | None = None, end: datetime | None = None,
@@ -55,8 +58,9 @@ class Window:
             start = end - timedelta(days=days)
         if start >= end:
             raise ConfigError(f"--start {start.isoformat()} is not before --end {end.isoformat()}")
-        period = max(finest, retention_period(start, now))
-        return cls(_floor(start, period), _floor(end, period), period, _floor(min(end, now - SETTLE), period))
+        held = retention_period(start, now)
+        period = max(finest, held)
+        return cls(_floor(start, period), _floor(end, period), period, _floor(min(end, now - SETTLE), period), held)
 
     @property
     def points(self) -> int:
