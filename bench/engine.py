@@ -66,11 +66,13 @@ def run_one(n: int) -> dict:
     inventory, metrics = synthetic_fleet(n)
     catalog = load_catalog()
     rss_before = _peak_rss_mib()
+    frame_mib = (metrics.memory_usage(deep=True).sum() + inventory.memory_usage(deep=True).sum()) / 2**20
     started = time.perf_counter()
     result = audit(inventory, metrics, catalog, source_label="bench")
     elapsed = time.perf_counter() - started
     return {"resources": n, "samples": len(metrics), "seconds": round(elapsed, 2),
-            "peak_rss_mib": round(_peak_rss_mib()), "rss_after_data_mib": round(rss_before),
+            "peak_rss_mib": round(_peak_rss_mib()), "peak_after_generating_mib": round(rss_before),
+            "frames_mib": round(frame_mib),
             "recommendations": len(result.recommendations)}
 
 
@@ -83,13 +85,14 @@ def main() -> None:
         print(json.dumps(run_one(args.one)))
         return
     print(f"{'resources':>10} {'samples':>12} {'analysis s':>11} {'s/1k res':>9} {'peak RSS MiB':>13} "
-          f"{'RSS w/ data':>12} {'recs':>6}")
+          f"{'peak after gen.':>16} {'frames MiB':>11} {'recs':>6}")
     for n in args.sizes:
         line = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True, capture_output=True,
                               text=True).stdout.strip().splitlines()[-1]
         r = json.loads(line)
         print(f"{r['resources']:>10} {r['samples']:>12,} {r['seconds']:>11.2f} {r['seconds'] / n * 1000:>9.2f} "
-              f"{r['peak_rss_mib']:>13,} {r['rss_after_data_mib']:>12,} {r['recommendations']:>6}")
+              f"{r['peak_rss_mib']:>13,} {r['peak_after_generating_mib']:>16,} {r['frames_mib']:>11,} "
+              f"{r['recommendations']:>6}")
 
 
 if __name__ == "__main__":

@@ -142,8 +142,10 @@ def stale_sources(sources: list[dict[str, Any]], now: datetime, max_age_days: fl
         age = (now.date() - dated).days
         if age > max_age_days:
             what = ", ".join(PRICE_FIGURES.get(f, f) for f in figures)
-            warnings.append(f"{source['name']} ({what}) is dated {source['date']}: {age} days old, more than "
-                            f"{max_age_days:g}; these figures may have changed since")
+            exact = len(str(source["date"])) == len("YYYY-MM-DD")
+            dated_as = f"dated {source['date']}: {age}" if exact else f"dated only to {source['date']}: up to {age}"
+            warnings.append(f"{source['name']} ({what}) is {dated_as} days old, more than {max_age_days:g}; these "
+                            "figures may have changed since")
     return warnings
 
 

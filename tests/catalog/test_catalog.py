@@ -209,6 +209,8 @@ def test_a_price_source_older_than_the_limit_is_warned_about(catalog: Catalog) -
     assert [w.split(" ", 1)[0] for w in warnings] == ["spot_advisor", "ebs", "sagemaker"]
     assert warnings[0] == ("spot_advisor (Spot savings and interruption bands) is dated 2025-06-28: 387 days old, "
                            "more than 180; these figures may have changed since")
+    assert warnings[1] == ("ebs (EBS prices) is dated only to 2026: up to 200 days old, more than 180; these "
+                           "figures may have changed since")  # a year-only date: its first day, and said so
     assert catalog.stale_sources(july, 400) == []
     assert [w.split(" ", 1)[0] for w in catalog.stale_sources(datetime(2027, 1, 2, tzinfo=UTC), 180)] == [
         "vantage", "spot_advisor", "ebs", "sagemaker"]  # the undated Elastic Inference table is listed as undated
