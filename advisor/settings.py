@@ -53,6 +53,10 @@ class SizingConfig(_Section):
     forecast_method: Literal["batched-huber", "sklearn-huber"] = Field(
         "batched-huber", description="How the trend is fitted: batched-huber fits every series at once (fast), "
         "sklearn-huber one HuberRegressor per series (the reference; slow on large fleets)")
+    missing_network: Literal["hold", "ignore"] = Field(
+        "hold", description="A resource whose kind publishes network metrics (EC2) but whose history has none: hold "
+        "keeps at least its current type's baseline network bandwidth (no capacity removed without evidence); "
+        "ignore sizes it as if it had no network demand")
     cpu: MetricPolicy = Field(MetricPolicy(statistic="p99"), description="CPU")
     memory: MetricPolicy = Field(MetricPolicy(statistic="max"), description="Memory")
     gpu: MetricPolicy = Field(MetricPolicy(statistic="p99"), description="GPU utilization")

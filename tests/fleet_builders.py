@@ -28,7 +28,13 @@ class FleetBuilder:
     def noise(self, low: float, high: float) -> np.ndarray:
         return self.rng.uniform(low, high, self.n)
 
-    def ec2(self, resource_id: str, instance_type: str, region: str = "us-east-1", **metrics: np.ndarray) -> None:
+    def ec2(self, resource_id: str, instance_type: str, region: str = "us-east-1", measured_network: bool = True,
+            **metrics: np.ndarray) -> None:
+        """An EC2 instance. AWS publishes NetworkIn/NetworkOut for every instance, so one without network series
+        gets a quiet measured network (0.1 MB/s each way) unless ``measured_network`` is off (a missing metric)."""
+        if measured_network and not {"network_in", "network_out"} & set(metrics):
+            quiet = np.full(len(next(iter(metrics.values()))) if metrics else self.n, 1e5)
+            metrics = {**metrics, "network_in": quiet, "network_out": quiet}
         self.add(resource_id, "ec2_instance", instance_type=instance_type, region=region, metrics=metrics)
 
     def add(self, resource_id: str, kind: str, metrics: dict[str, np.ndarray], region: str = "us-east-1",

@@ -61,8 +61,11 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
         limits.lower(MEDIUM_CAP, "No memory metrics: memory is held at its current size and the finding is at most "
                                  "medium confidence.")
     if row.get("kind") == Kind.EC2_INSTANCE and loaded.rule.action in SHRINKING and _nan(row.get("network_demand")):
-        limits.lower(MEDIUM_CAP, "No network metrics: the smaller type's network bandwidth is not checked against "
-                                 "any demand, so the finding is at most medium confidence.")
+        held = settings.sizing.missing_network == "hold"
+        limits.lower(MEDIUM_CAP, "No network metrics: " + (
+            "the target keeps at least the current type's baseline network bandwidth" if held else
+            "the smaller type's network bandwidth is not checked against any demand ([sizing] missing_network = "
+            "\"ignore\")") + ", so the finding is at most medium confidence.")
     step, memory = _number(row.get("memory_step")), _number(row.get("memory_demand"))
     headroom = settings.sizing.memory.headroom
     if step > 0.5 and step > memory * headroom:

@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import accelerators
 from advisor.engine.candidates import candidates, service_of
@@ -91,6 +92,9 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.sizing.network.headroom)
+    if settings.sizing.missing_network == "hold":  # a missing metric is never zero demand
+        unmeasured = f["network_demand"].isna() & f["kind"].map(_measures_network).astype(bool)
+        out["need_network"] = out["need_network"].where(~unmeasured, f["network_gbps"].fillna(0.0))
     out = out.join(_accelerator_demand(f, settings, cap))
     if mode == "modernize":
         # Same shape on a current-generation type: hold the current capacity; usage only drives the projection.
@@ -99,6 +103,10 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
             out[f"need_{dim}"] = cap[dim]
     out["base_vcpus"] = out["base_vcpus"].fillna(0.0)
     return out
+
+
+def _measures_network(kind: object) -> bool:
+    return str(kind) in kinds.ids() and kinds.get(str(kind)).measures("network_in")
 
 
 def memory_step_gib(f: pd.DataFrame) -> np.ndarray:

@@ -107,6 +107,11 @@ class ResourceKind:
             return False
         return state not in self.inactive_states
 
+    def measures(self, metric: str) -> bool:
+        """Whether one of the kind's CloudWatch metrics feeds the canonical ``metric`` (so a missing one is missing
+        data, not a dimension the service never publishes)."""
+        return any(m.metric == metric or m.busiest == metric for m in self.metrics)
+
     def problems(self) -> list[str]:
         """What makes this declaration unusable (each a sentence)."""
         found = []

@@ -46,7 +46,8 @@ def audited(catalog):
     fleet.ec2("i-measured", "m5.2xlarge", cpu=fleet.noise(5, 15), memory=fleet.noise(20, 25), network_in=busy,
               network_out=busy)
     # no network metrics: at most "possibly idle: verify"
-    fleet.ec2("i-no-network", "m5.4xlarge", cpu=fleet.noise(0.5, 1.5), memory=fleet.noise(30, 32))
+    fleet.ec2("i-no-network", "m5.4xlarge", cpu=fleet.noise(0.5, 1.5), memory=fleet.noise(30, 32),
+              measured_network=False)
     # no memory metrics: sized on CPU with memory held
     fleet.ec2("i-no-memory", "m5.4xlarge", cpu=fleet.noise(2, 8), network_in=busy, network_out=busy)
     # CPU pinned at the capacity 90 minutes a day: censored demand

@@ -23,7 +23,8 @@ def _recs(result, resource_id: str) -> pd.DataFrame:
 def test_a_memory_bound_box_without_network_data_is_never_stopped(catalog):
     fleet = FleetBuilder()
     # m5.24xlarge: 96 vCPUs, 384 GiB; 120 GiB in use at 2 % CPU, exported without network metrics
-    fleet.ec2("i-big", "m5.24xlarge", cpu=fleet.noise(1.5, 2.5), memory=120 / 384 * 100 + fleet.noise(-0.5, 0.5))
+    fleet.ec2("i-big", "m5.24xlarge", cpu=fleet.noise(1.5, 2.5), memory=120 / 384 * 100 + fleet.noise(-0.5, 0.5),
+              measured_network=False)
     recs = _recs(audit_fleet(fleet, catalog), "i-big")
     assert not (recs["action"].isin(["stop", "terminate"])).any()
     verify = recs[recs["rule"] == "ec2-possibly-idle"].iloc[0]
@@ -175,3 +176,24 @@ def test_censored_demand_is_not_reported_as_a_forecast(catalog):
     for rec in result.recommendations:
         assert rec.evidence.forecast["cpu"].demand_raised_by == 0
         assert not any("forecast raises cpu" in note for note in rec.evidence.notes)
+
+
+def test_a_missing_network_series_holds_the_current_bandwidth_unless_told_to_ignore_it(catalog):
+    """m5.8xlarge (10 Gbps baseline) at 5 % CPU and memory: with network metrics showing a quiet network it is
+    downsized to a small type; exported without them, the target keeps at least 10 Gbps (no capacity removed
+    without evidence), and ``missing_network = "ignore"`` sizes it as if there were no network demand."""
+    from advisor.settings import Settings
+
+    def target(measured: bool, settings: Settings | None = None) -> str:
+        fleet = FleetBuilder()
+        fleet.ec2("i-big", "m5.8xlarge", cpu=fleet.noise(4, 5), memory=fleet.noise(4, 5), measured_network=measured)
+        recs = _recs(audit_fleet(fleet, catalog, settings), "i-big")
+        sized = recs[recs["action"].isin(SIZING)]
+        assert len(sized) == 1
+        return str(sized.iloc[0]["target"])
+
+    measured, held = target(True), target(False)
+    ignored = target(False, Settings(sizing={"missing_network": "ignore"}))
+    assert catalog.spec(held)["network_gbps"] >= 10.0
+    assert catalog.spec(measured)["network_gbps"] < 10.0 and catalog.spec(ignored)["network_gbps"] < 10.0
+    assert catalog.hourly_price(held, "us-east-1") > catalog.hourly_price(ignored, "us-east-1")

@@ -58,7 +58,7 @@ def test_over_provisioned_instance_gets_the_cheapest_type_that_holds_demand(cata
     graviton = [o for o in rec["options"] if o["label"] == "graviton"]
     assert graviton and catalog.spec(graviton[0]["instance_type"])["arch"] == "arm64"
     assert rec["evidence"]["stats"]["cpu"]["p99"] == pytest.approx(np.percentile(cpu, 99), abs=0.01)
-    assert rec["evidence"]["datapoints"] == {"cpu": 4032, "memory": 4032}
+    assert rec["evidence"]["datapoints"] == {"cpu": 4032, "memory": 4032, "network_in": 4032, "network_out": 4032}
 
 
 def test_under_provisioned_instance_is_upsized(catalog):
