@@ -5,6 +5,7 @@ fails, and local worker processes."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -172,3 +173,10 @@ def test_the_shards_follow_accounts_regions_and_shared_endpoints():
     shards = plan_shards(inventory)
     assert [(s.places, s.resource_ids) for s in shards] == [
         ((("2", "r1"), ("2", "r2")), ("c", "d", "f")), ((("1", "r1"),), ("a",)), ((("1", "r2"),), ("b",))]
+
+
+def test_without_dask_the_dask_executor_says_which_extra_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # an import of it fails, as when it is not installed
+    result = runner.invoke(app, ["audit", "--demo", "--out", str(tmp_path), "--executor", "dask"])
+    assert result.exit_code == 2
+    assert "pip install 'ml-cost-advisor[cluster]'" in result.stderr
