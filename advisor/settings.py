@@ -184,6 +184,17 @@ class LoggingConfig(_Section):
                                             "text")
 
 
+class ExecutorConfig(_Section):
+    kind: Literal["local", "dask"] = Field("local", description="Where the audit runs: local (this machine; one "
+                                           "process unless workers is set) or dask (one task per account/region "
+                                           "shard on a Dask cluster; see docs/scale.md)")
+    scheduler: str | None = Field(None, description="Dask scheduler address (tcp://HOST:8786) for kind dask; unset: "
+                                  "a local Dask cluster on this machine")
+    workers: int | None = Field(None, ge=1, le=256, description="Worker processes: kind local with 2 or more runs "
+                                "the shards in that many processes; kind dask without a scheduler starts that many "
+                                "local workers (unset: one per core)")
+
+
 class Settings(_Section):
     """What the analysis reads (the engine, the report, the backtest's 'ours'): the advice depends on these only."""
 
@@ -209,6 +220,7 @@ class Config(Settings):
     output: OutputConfig = Field(OutputConfig(), description="Reports and exports")
     store: StoreConfig = Field(StoreConfig(), description="The local metrics cache and run history")
     logging: LoggingConfig = Field(LoggingConfig(), description="Structured logs")
+    executor: ExecutorConfig = Field(ExecutorConfig(), description="Where the audit's work runs (shards on Dask)")
 
     def analysis(self) -> Settings:
         """The analysis part alone (no sources, credentials or paths), for the engine and its records."""

@@ -18,10 +18,11 @@ print(" ".join(sorted(name for name in {heavy!r} if name in sys.modules)))
 
 
 @pytest.mark.parametrize(("args", "heavy"), [
-    (["--help"], ["pandas", "numpy", "sklearn", "duckdb", "boto3", "plotly", "pyarrow", "jinja2"]),
+    (["--help"], ["pandas", "numpy", "sklearn", "duckdb", "boto3", "plotly", "pyarrow", "jinja2", "dask",
+                   "distributed"]),
     (["--version"], ["pandas", "numpy", "sklearn", "duckdb", "boto3", "plotly", "pyarrow", "jinja2"]),
-    (["rules", "list"], ["sklearn", "duckdb", "boto3", "plotly", "jinja2"]),
-    (["catalog", "show", "m5.xlarge"], ["sklearn", "duckdb", "boto3", "plotly", "jinja2"]),
+    (["rules", "list"], ["sklearn", "duckdb", "boto3", "plotly", "jinja2", "dask", "distributed"]),
+    (["catalog", "show", "m5.xlarge"], ["sklearn", "duckdb", "boto3", "plotly", "jinja2", "dask", "distributed"]),
 ])
 def test_quick_commands_leave_heavy_modules_unloaded(args: list[str], heavy: list[str]) -> None:
     probe = subprocess.run([sys.executable, "-c", PROBE.format(args=args, heavy=heavy)],

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from advisor.cli.aws_request import load_configured_source
+from advisor.cli.aws_request import load_configured_source, print_problems
 from advisor.cli.floor import (
     EXIT_SAVINGS_FOUND,
     PIPE_WIDTH,
@@ -31,6 +31,7 @@ from advisor.cli.options import (
     DemoOpt,
     DisableOpt,
     EndOpt,
+    ExecutorOpt,
     ExternalIdOpt,
     FailOpt,
     GroupTagOpt,
@@ -43,9 +44,11 @@ from advisor.cli.options import (
     RegionOpt,
     RoleOpt,
     RulesOpt,
+    SchedulerOpt,
     SourceOpt,
     StartOpt,
     StoreOpt,
+    WorkersOpt,
 )
 from advisor.config import EffectiveConfig
 from advisor.display import usd
@@ -57,6 +60,7 @@ from advisor.runlock import RunLock
 from advisor.safetext import markup
 
 if TYPE_CHECKING:
+    from advisor.engine.rules import LoadedRule
     from advisor.model import AuditResult
     from advisor.results import Summary
 
@@ -83,6 +87,9 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
         raise ConfigError("say what to audit: --demo, --source files:DIR or --source aws (or [source] spec in "
                           "advisor.toml)")
     rules = load_rule_set(settings)  # validate rules before reading any data
+    executor = config.config.executor
+    if executor.kind == "dask" or (executor.workers or 1) > 1 or executor.scheduler:
+        return _sharded_audit(config, spec, rules, start, end, quiet)
     data = load_configured_source(config, spec, start, end, quiet, sample_needs(settings))
     event("source_loaded", source=data.label, resources=len(data.inventory), samples=data.samples,
           problems=len(data.problems))
@@ -90,6 +97,30 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
     fixed = [dim for dim in ("cpu", "memory") if f"sizing.{dim}.headroom_pct" in config.origins]
     return data.add_rejected(calibrated_audit(data.inventory, data.analysed, load_catalog(), settings, rules,
                                               data.label, data.window, data.problems, fixed))
+
+
+def _sharded_audit(config: EffectiveConfig, spec: str, rules: list[LoadedRule], start: str | None,
+                   end: str | None, quiet: bool) -> AuditResult:
+    """``--executor dask`` or ``--workers N``: one task per (account, region) shard, merged (docs/scale.md)."""
+    from advisor.executor.run import plan_source, runner_of, sharded_audit
+    from advisor.sources.aws.window import parse_moment
+
+    runner = runner_of(config.config.executor)  # a missing Dask is a configuration error before any reading
+    frames = None
+    if spec == "aws":
+        data = load_configured_source(config, spec, start, end, quiet)
+        frames = (data.inventory, data.metrics, data.label, data.problems)
+    plan = plan_source(spec, frames, start=parse_moment(start, "--start") if start else None,
+                       end=parse_moment(end, "--end") if end else None)
+    if spec != "aws":
+        print_problems(plan.problems, console(stderr=True))
+    event("source_loaded", source=plan.label, resources=len(plan.inventory), samples=len(plan.metrics)
+          if plan.metrics is not None else None, problems=len(plan.problems))
+    result = sharded_audit(config, plan, rules, runner)
+    failed = result.problems[len(plan.problems):]
+    if failed:
+        print_problems(failed, console(stderr=True))
+    return result
 
 
 def exit_on_savings(summary: Summary, threshold: float | None) -> None:
@@ -123,6 +154,9 @@ def audit(
     store: StoreOpt = None,
     group_tag: GroupTagOpt = None,
     log_file: LogFileOpt = None,
+    executor: ExecutorOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     history: Annotated[bool, typer.Option("--history/--no-history", help="Record this run in the local history "
                                           "(for `advisor diff`).")] = True,
 ) -> None:
@@ -138,7 +172,8 @@ def audit(
                                 disable_rule=disable_rule, horizon_days=horizon_days, cpu_statistic=cpu_statistic,
                                 cpu_headroom=cpu_headroom, memory_headroom=memory_headroom, min_hours=min_hours,
                                 region=region, profile=profile, role_arn=role_arn, external_id=external_id,
-                                days=days, store=store, group_tag=group_tag, log_file=log_file)
+                                days=days, store=store, group_tag=group_tag, log_file=log_file,
+                                executor=executor, scheduler=scheduler, workers=workers)
     log_target = cfg.config.logging.file
     configure(None if log_target == Path("-") else log_target, cfg.config.logging.format,
               to_stderr=log_target == Path("-"))

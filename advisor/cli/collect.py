@@ -16,11 +16,11 @@ from advisor.cli.options import (
     EndOpt,
     ExternalIdOpt,
     ProfileOpt,
+    ReadersOpt,
     RegionOpt,
     RoleOpt,
     StartOpt,
     StoreOpt,
-    WorkersOpt,
 )
 from advisor.runlock import RunLock
 
@@ -37,7 +37,7 @@ def collect(
     start: StartOpt = None,
     end: EndOpt = None,
     store: StoreOpt = None,
-    workers: WorkersOpt = 8,
+    readers: ReadersOpt = 8,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (problems "
                                         "are still printed on stderr); for cron.")] = False,
     config: ConfigOpt = None,
@@ -55,7 +55,7 @@ def collect(
 
     cfg = load_effective_config(config, region=region, profile=profile, role_arn=role_arn,
                                 external_id=external_id, days=days, store=store)
-    request = aws_request(cfg.config.aws, cfg.config.window.days, start, end, store_path(cfg), quiet, workers)
+    request = aws_request(cfg.config.aws, cfg.config.window.days, start, end, store_path(cfg), quiet, readers)
     with RunLock(request.store_path.parent), graceful_termination(), Store(request.store_path) as opened, \
             progress_shown(request):
         collection = collect_into_store(request.options, opened, request.window, request.progress)

@@ -34,6 +34,9 @@ SETTING_FLAGS = {
     "--out": "output.dir",
     "--group-tag": "output.group_tag",
     "--log-file": "logging.file",
+    "--executor": "executor.kind",
+    "--scheduler": "executor.scheduler",
+    "--workers": "executor.workers",
 }
 
 
@@ -85,8 +88,13 @@ StartOpt = Annotated[str | None, typer.Option("--start", help="Window start, ISO
                                               "overrides --days.")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Window end, ISO 8601 (default: now).")]
 StoreOpt = Annotated[Path | None, setting_option("--store")]
-WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent account/region readers "
+ReadersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent account/region readers "
                                          "and concurrent CloudWatch calls.")]
+
+# Where the work runs
+ExecutorOpt = Annotated[str | None, setting_option("--executor")]
+SchedulerOpt = Annotated[str | None, setting_option("--scheduler")]
+WorkersOpt = Annotated[int | None, setting_option("--workers")]
 
 # Where results go
 OutOpt = Annotated[Path | None, setting_option("--out", "-o")]

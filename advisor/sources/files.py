@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from advisor.engine import samples as engine_samples
 from advisor.engine.samples import Reread, SampleNeeds, SampleSummary
 from advisor.errors import ConfigError, SourceError
 from advisor.model import INVENTORY_COLUMNS, SKIPPED_COLUMNS, normalize_inventory, normalize_metrics
 from advisor.sources import domains
 from advisor.sources.batches import first_line
 from advisor.sources.metrics_file import MetricsReader, Samples, row_offset
-from advisor.sources.reduce import Collector, Reducer, reduce_samples
+from advisor.sources.reduce import Collector, Reducer, reduce_samples, scan_window
 
 
 @dataclass
@@ -238,3 +239,49 @@ def _samples_of(reader: MetricsReader, window: tuple[pd.Timestamp, pd.Timestamp]
     if not isinstance(frame, pd.DataFrame):
         frame = Samples.empty().frame(np.array([], dtype=object), reader.unit)
     return normalize_metrics(frame, origin=str(reader.path))
+
+
+@dataclass
+class FileScan:
+    """A sharded run's view of an export before its shards read it: the accepted inventory, the refused resources,
+    the analysis window and history of the whole file, and where each accepted resource's rows end."""
+
+    data: FileData  # the metrics left empty, window set
+    days: float  # the history the window's samples cover (calibration needs three weeks)
+    last_rows: dict[str, int]  # resource id -> its last row in the metrics file
+    reader: MetricsReader  # to read the samples of a few resources again (calibration)
+
+
+def scan_files(directory: str | Path, start: datetime | None = None, end: datetime | None = None) -> FileScan:
+    """One pass over the export that judges every row and counts the accepted samples' times, without
+    summarizing them: what :func:`reduce_files` would accept, refuse and analyse over."""
+    inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
+    window, days = scan_window(reader, lo, hi)
+    ids = checked["resource_id"].to_numpy()
+    last_rows = dict(zip(ids.tolist(), reader.last_row.tolist(), strict=True))
+    inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
+    empty = normalize_metrics(Samples.empty().frame(np.array([], dtype=object), reader.unit), origin=str(reader.path))
+    return FileScan(FileData(inventory, empty, rejected, problems, window), days, last_rows, reader)
+
+
+def reread_of(scan: FileScan) -> Reread:
+    """How calibration reads the samples of the resources it replays, from the scanned file."""
+    assert scan.data.window is not None
+    return Reread(scan.days, partial(_samples_of, scan.reader, scan.data.window))
+
+
+def reduce_shard(directory: str | Path, last_rows: dict[str, int], window: tuple[pd.Timestamp, pd.Timestamp],
+                 needs: SampleNeeds) -> tuple[SampleSummary, list[str], int]:
+    """The summary of some accepted resources of a scanned export (``last_rows`` from :func:`scan_files`: which,
+    and where their rows end) over the whole file's ``window``, the problems met reading them, (the inventory's are
+    the scan's) and the repeated samples ignored. Reads the file once; keeps only these resources' rows."""
+    reader = _open(directory, None, None)[4]
+    only = reader.ids.isin(list(last_rows))
+    if int(only.sum()) != len(last_rows):
+        raise SourceError(f"{reader.path}: the export changed since the run read it (resource ids differ)")
+    reader.last_row[only] = [last_rows[rid] for rid in reader.ids[only]]
+    summary, _, repeated, _ = reduce_samples(reader, Reducer, needs, window[0], window[1], only=only)
+    if summary is None:
+        summary = engine_samples.merge([], window, needs)
+    assert isinstance(summary, SampleSummary)
+    return summary, reader.problems, repeated

@@ -240,6 +240,20 @@ def reduce_samples(reader: MetricsReader, sink: type[Reducer], needs: samples.Sa
     return first.result(parts, window), window, repeated, days
 
 
+def scan_window(reader: MetricsReader, start: pd.Timestamp | None,
+                end: pd.Timestamp | None) -> tuple[Window | None, float]:
+    """The analysis window and the days its samples cover, as :func:`reduce_samples` finds them, from a pass that
+    only judges the rows and counts the accepted samples' times (a sharded run fixes both before its shards read)."""
+    given = (start, end) if start is not None and end is not None else None
+    counter = _TimeCounter()
+    reader.read(counter, given)
+    if reader.rejected.any():  # times of rows read before their resource was rejected: count them again
+        counter.reset()
+        reader.read(counter, given, only=~reader.rejected, report=False)
+    window = given or bulk_window(counter.times, reader.unit, start, end)
+    return window, 0.0 if window is None else _history_days(counter.times, window, reader.unit)
+
+
 def _history_days(times: TimeCounts, window: Window, unit: TimeUnit) -> float:
     """:func:`samples.history_days` of the distinct times inside ``window`` (those of the samples kept)."""
     stamps, _ = times.result()

@@ -1,0 +1,134 @@
+"""The sharded audit's driver: fix what spans the whole run, split it into shards, run them, merge.
+
+What is decided once, on the driver, before any shard runs: the analysis window (a file export's is the bulk of
+the whole file, found by one pass that judges every row), the resources the source refused, and calibration
+(with three weeks of history it picks one fleet-wide headroom from at most 1,000 hash-sampled resources and
+re-scores confidence: only their samples are read). The shards then analyse with those, so the merged result is
+the single process's. ``--source aws`` collects on the driver first (the store is DuckDB, one writer at a time;
+collection waits on CloudWatch, not on cores) and ships each shard its frames to analyse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from advisor.backtest.calibration import calibrate, calibrated_settings
+from advisor.catalog import load_catalog
+from advisor.config import EffectiveConfig
+from advisor.engine import samples
+from advisor.engine.features import sample_needs
+from advisor.engine.pipeline import _window_of
+from advisor.engine.rules import LoadedRule
+from advisor.errors import AdvisorError, ConfigError
+from advisor.executor.cluster import DaskRunner, ProcessRunner, Runner
+from advisor.executor.merge import ShardFailure, merge_results
+from advisor.executor.shards import plan_shards
+from advisor.executor.tasks import ShardJob, ShardResult
+from advisor.logs import event
+from advisor.model import SKIPPED_COLUMNS, AuditResult
+from advisor.settings import ExecutorConfig
+
+
+@dataclass
+class Plan:
+    """A source read as far as the driver needs: the inventory to shard, what calibration reads, the window."""
+
+    source: str  # the jobs' source: demo, files:ABSOLUTE_DIR or frames
+    label: str
+    inventory: pd.DataFrame
+    analysed: pd.DataFrame | samples.SampleSummary  # what calibration reads (a summary only to read again)
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    problems: list[str]
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SKIPPED_COLUMNS)))
+    last_rows: dict[str, int] = field(default_factory=dict)
+    metrics: pd.DataFrame | None = None  # frames: the samples to ship
+    repeated_line: str = ""  # files: how the repeated samples' problem is worded (with the file's name)
+
+
+def runner_of(executor: ExecutorConfig) -> Runner:
+    if executor.kind == "dask":
+        return DaskRunner(executor.scheduler, executor.workers)
+    if executor.scheduler:
+        raise ConfigError("--scheduler names a Dask scheduler: it needs --executor dask")
+    assert executor.workers is not None and executor.workers > 1, "one local process is the unsharded path"
+    return ProcessRunner(executor.workers)
+
+
+def sharded_audit(config: EffectiveConfig, plan: Plan, rules: list[LoadedRule], runner: Runner) -> AuditResult:
+    """The audit of ``plan``, one task per shard on ``runner`` (see the module docstring)."""
+    settings = config.settings
+    catalog = load_catalog()
+    fixed = [dim for dim in ("cpu", "memory") if f"sizing.{dim}.headroom_pct" in config.origins]
+    calibration = calibrate(plan.inventory, plan.analysed, catalog, settings, rules, fixed)
+    sized = calibrated_settings(settings, calibration)
+    shards = plan_shards(plan.inventory)
+    by_id = plan.inventory.set_index("resource_id", drop=False)
+    jobs = [ShardJob(shard=shard, source=plan.source, inventory=by_id.loc[list(shard.resource_ids)]
+                     .reset_index(drop=True), settings=settings, sized=sized, rules=rules, window=plan.window,
+                     label=plan.label, needs=sample_needs(settings),
+                     last_rows={rid: plan.last_rows[rid] for rid in shard.resource_ids} if plan.last_rows else {},
+                     metrics=_shard_metrics(plan.metrics, shard.resource_ids))
+            for shard in shards]
+    event("shards_planned", shards=len(jobs), executor=type(runner).__name__)
+    outcomes = runner.run(jobs) if jobs else []
+    parts = [o for o in outcomes if isinstance(o, ShardResult)]
+    failures = [o for o in outcomes if isinstance(o, ShardFailure)]
+    for failure in failures:
+        event("shard_failed", shard=failure.shard.label, error=failure.error)
+    if failures and not parts:
+        raise AdvisorError(f"every shard failed; the first: {failures[0].problem}")
+    repeated = sum(part.repeated for part in parts)
+    problems = [*plan.problems, *([plan.repeated_line.format(repeated)] if repeated else [])]
+    if not parts:
+        from advisor.backtest.calibration import calibrated_audit
+
+        return calibrated_audit(plan.inventory, plan.analysed, catalog, settings, rules, plan.label, plan.window,
+                                problems, fixed)
+    result = merge_results(parts, failures, plan.inventory, plan.label, plan.window, problems, calibration)
+    if not plan.rejected.empty:
+        result.skipped = pd.concat([f for f in (result.skipped, plan.rejected) if not f.empty], ignore_index=True)
+    return result
+
+
+def _shard_metrics(metrics: pd.DataFrame | None, resource_ids: tuple[str, ...]) -> pd.DataFrame | None:
+    if metrics is None:
+        return None
+    return metrics[metrics["resource_id"].isin(resource_ids).to_numpy()].reset_index(drop=True)
+
+
+def plan_source(spec: str, frames: tuple[pd.DataFrame, pd.DataFrame, str, list[str]] | None = None,
+                start: datetime | None = None, end: datetime | None = None) -> Plan:
+    """The driver's part of reading ``spec``: ``demo``, ``files:DIR``, or the ``frames`` the driver collected
+    (inventory, long metrics, label, problems)."""
+    kind, _, argument = spec.partition(":")
+    if kind == "files":
+        from advisor.sources.files import reread_of, scan_files
+
+        if not argument:
+            raise ConfigError("--source files:DIR needs a directory, e.g. --source files:./export")
+        directory = Path(argument).resolve()
+        scan = scan_files(directory, start, end)
+        data = scan.data
+        problems = [*data.problems, *(f"{r.resource_id} skipped: {r.reason}" for r in data.rejected.itertuples())]
+        window = data.window or _window_of(data.metrics)
+        analysed: pd.DataFrame | samples.SampleSummary = data.metrics
+        if data.window is not None:
+            analysed = samples.merge([], window, samples.SampleNeeds())
+            analysed.reread = reread_of(scan)
+        return Plan(f"files:{directory}", f"files:{argument}", data.inventory, analysed, window, problems,
+                    data.rejected, scan.last_rows,
+                    repeated_line=f"{scan.reader.path.name}: {{}} repeated sample(s) (same resource, metric and "
+                                  "time) ignored")
+    if kind == "demo":
+        from advisor.sources.demo import load_demo
+
+        inventory, metrics = load_demo()
+        return Plan("demo", "demo fleet (bundled)", inventory, metrics, _window_of(metrics), [])
+    if frames is None:
+        raise ConfigError(f"unknown source {spec!r}: use 'demo', 'files:DIR' or 'aws'")
+    inventory, metrics, label, problems = frames
+    return Plan("frames", label, inventory, metrics, _window_of(metrics), problems, metrics=metrics)

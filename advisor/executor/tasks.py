@@ -1,0 +1,92 @@
+"""One shard's task: a plain, picklable function of the job, run in a worker process (local or on Dask).
+
+It loads only its shard's data (the demo's rows of its resources; a file export's rows of its resources, read
+over the whole file's window; or, for AWS, the frames the driver collected) and runs the analysis with the run's
+settings, rules and window and the headroom calibration chose on the driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from advisor.engine.rules import LoadedRule
+from advisor.engine.samples import SampleNeeds, SampleSummary, hour_grid
+from advisor.engine.stats import HourlyBuckets, hourly_buckets
+from advisor.executor.shards import Shard
+from advisor.model import METRICS_COLUMNS, AuditResult
+from advisor.settings import Settings
+from advisor.version import __version__
+
+Window = tuple[pd.Timestamp, pd.Timestamp]
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """Everything a shard's task needs; ``source`` is ``demo``, ``files:DIR`` (an absolute path the workers
+    can read) or ``frames`` (``metrics`` holds the shard's samples)."""
+
+    shard: Shard
+    source: str
+    inventory: pd.DataFrame  # the shard's rows of the run's normalized inventory
+    settings: Settings  # the analysis settings
+    sized: Settings  # the same with the headroom calibration chose
+    rules: list[LoadedRule]
+    window: Window
+    label: str
+    needs: SampleNeeds = field(default_factory=SampleNeeds)
+    last_rows: dict[str, int] = field(default_factory=dict)  # files: where each resource's rows end
+    metrics: pd.DataFrame | None = None  # frames: the shard's long frame
+    version: str = __version__
+
+
+@dataclass
+class ShardResult:
+    shard: Shard
+    result: AuditResult  # the shard's audit (no long frame; drill-down buckets of its findings only)
+    problems: list[str]  # met while reading the shard's samples
+    repeated: int = 0  # repeated samples ignored (files)
+    skipped_before_rules: int = 0  # the first rows of ``result.skipped``: skipped before any rule ran
+
+
+def run_shard(job: ShardJob) -> ShardResult:
+    """Analyse one shard (see the module docstring)."""
+    from advisor.catalog import load_catalog
+    from advisor.engine.pipeline import analyse, audit_of
+
+    if job.version != __version__:
+        raise RuntimeError(f"this worker runs advisor {__version__}, the run was planned with {job.version}: "
+                           "install the same version on every worker")
+    metrics, problems, repeated = _samples(job)
+    analysis = analyse(job.inventory, metrics, load_catalog(), job.settings, job.rules, job.window)
+    result = audit_of(analysis, job.label, (), job.sized)
+    wanted = np.array(sorted({rec.resource_id for rec in result.recommendations}), dtype=object)
+    result.hourly = _drill_down(analysis.hourly, analysis.metrics, wanted, job.window)
+    result.metrics = pd.DataFrame(columns=list(METRICS_COLUMNS))
+    return ShardResult(job.shard, result, problems, repeated, len(analysis.skipped))
+
+
+def _samples(job: ShardJob) -> tuple[pd.DataFrame | SampleSummary, list[str], int]:
+    kind, _, argument = job.source.partition(":")
+    ids = list(job.shard.resource_ids)
+    if kind == "demo":
+        from advisor.sources.demo import load_demo
+
+        _, metrics = load_demo()
+        return metrics[metrics["resource_id"].isin(ids).to_numpy()].reset_index(drop=True), [], 0
+    if kind == "files":
+        from advisor.sources.files import reduce_shard
+
+        return reduce_shard(argument, job.last_rows, job.window, job.needs)
+    assert job.metrics is not None, "a frames job carries its samples"
+    return job.metrics, [], 0
+
+
+def _drill_down(hourly: HourlyBuckets | None, metrics: pd.DataFrame, wanted: np.ndarray,
+                window: Window) -> HourlyBuckets | None:
+    """The report's hourly buckets of the shard's findings, on the run's hour grid (so shards line up)."""
+    if hourly is None:
+        return hourly_buckets(metrics, wanted, hours=hour_grid(window)) if not metrics.empty else None
+    return hourly.take(pd.Index(hourly.resource_ids).isin(wanted))
