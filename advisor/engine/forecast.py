@@ -76,21 +76,27 @@ def damped_days(horizon: np.ndarray) -> np.ndarray:
 
 
 def _fit_batched(y: np.ndarray, mask: np.ndarray, t: np.ndarray, iterations: int = 30):
-    """Huber regression of every row at once by IRLS; returns (intercept, slope, slope standard error)."""
+    """Huber regression of every row at once by IRLS; returns (intercept, slope, slope standard error).
+
+    Each row stops iterating when its own weights have settled, so a row's fit does not depend on which other rows
+    share the batch (a sharded audit fits the same lines as one process)."""
     yz = np.where(mask, y, 0.0)
     weights = mask.astype(float)
-    intercept = slope = np.zeros(len(y))
+    active = np.ones(len(y), dtype=bool)
     for _ in range(iterations):
-        intercept, slope = _weighted_line(yz, weights, t)
-        residual = np.where(mask, yz - (intercept[:, None] + slope[:, None] * t), np.nan)
+        rows = np.flatnonzero(active)
+        if not len(rows):
+            break
+        w, ya, m = weights[rows], yz[rows], mask[rows]
+        intercept, slope = _weighted_line(ya, w, t)
+        residual = np.where(m, ya - (intercept[:, None] + slope[:, None] * t), np.nan)
         scale = 1.4826 * _nanmedian_rows(np.abs(residual))
         scale = np.where(np.isfinite(scale) & (scale > 1e-9), scale, 1e-9)
         u = np.abs(np.nan_to_num(residual)) / scale[:, None]
-        new_weights = mask * np.where(u <= HUBER_K, 1.0, HUBER_K / np.maximum(u, 1e-12))
-        if np.allclose(new_weights, weights, atol=1e-6):
-            weights = new_weights
-            break
-        weights = new_weights
+        new_weights = m * np.where(u <= HUBER_K, 1.0, HUBER_K / np.maximum(u, 1e-12))
+        settled = np.isclose(new_weights, w, atol=1e-6).all(axis=1)
+        weights[rows] = new_weights
+        active[rows[settled]] = False
     intercept, slope = _weighted_line(yz, weights, t)
     return intercept, slope, _slope_se(yz, mask, weights, t, intercept, slope)
 

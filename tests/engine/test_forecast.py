@@ -105,3 +105,20 @@ def test_batched_solver_agrees_with_sklearn_huber():
     reference = _forecast(rows, method="sklearn-huber")
     assert np.allclose(batched["trend_per_day"], reference["trend_per_day"], atol=0.15)
     assert (batched["trend_significant"] == reference["trend_significant"]).mean() >= 0.9
+
+
+def test_a_series_is_fitted_the_same_whatever_shares_its_batch():
+    """A sharded audit fits each shard's series in its own batch: every row's line must not depend on the others
+    (each row stops iterating when its own weights settle, not when the whole batch has)."""
+    rng = np.random.default_rng(4)
+    t = np.arange(28)
+    rows = {
+        "outliers": 40 + 0.8 * t + rng.normal(0, 1, 28) + np.where(t % 9 == 0, 35.0, 0.0),  # many reweighting steps
+        "clean": 20 + 0.5 * t + rng.normal(0, 0.5, 28),  # settles at once
+        "flat": np.full(28, 12.0),
+        "noisy": 50 + rng.normal(0, 8, 28),
+    }
+    together = _forecast(rows)
+    for name, values in rows.items():
+        alone = _forecast({name: values})
+        pd.testing.assert_frame_equal(alone, together.loc[[name]], check_exact=True)
