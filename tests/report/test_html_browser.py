@@ -26,7 +26,7 @@ XSS_TAG = '"><img src=x onerror="window.__xss=2">'
 SKIPPED_NAME = "<b>not bold</b>"
 FORMULA_NAME = "=HYPERLINK(\"http://x\",\"y\")"
 WINDOW_END = pd.Timestamp("2026-01-15", tz="UTC")
-BLOCKS = {"report-meta", "report-recs", "report-charts", "report-details", "report-series"}
+BLOCKS = {"report-meta", "report-recs", "report-packing", "report-charts", "report-details", "report-series"}
 
 
 def _evidence(p99: float, vcpus: float = 16, memory_gib: float = 64) -> dict[str, Any]:
