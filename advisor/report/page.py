@@ -76,8 +76,8 @@ def _window_days(result: AuditResult) -> str | None:
 
 def _by_savings(result: AuditResult) -> list[str]:
     """The recommended resources, the largest saving first (a resource's largest finding; unpriced ones last)."""
-    recs = sorted(result.recommendations, key=lambda rec: -rec.monthly_savings if rec.monthly_savings is not None
-                  and rec.monthly_savings == rec.monthly_savings else math.inf)
+    recs = sorted(result.recommendations,
+                  key=lambda rec: -rec.monthly_savings if math.isfinite(rec.monthly_savings) else math.inf)
     return list(dict.fromkeys(rec.resource_id for rec in recs))
 
 

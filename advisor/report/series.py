@@ -28,6 +28,7 @@ import pandas as pd
 
 from advisor.engine.stats import HourlyBuckets, coarse_columns, hourly_buckets
 from advisor.model import PERCENT_METRICS
+from advisor.settings import OutputConfig
 
 BYTE_BUDGET = 3_000_000  # raw bytes over all series (base64 adds a third)
 MAX_BUCKETS = 2_400  # per series: hourly for 100 days
@@ -93,7 +94,8 @@ def _compact_hours(span_hours: int, series: int, budget: int, base: int) -> int:
 
 
 def encode_series(resource_ids: list[str], metrics: pd.DataFrame | HourlyBuckets,
-                  byte_budget: int = BYTE_BUDGET, full_top: int = 50) -> EncodedSeries:
+                  byte_budget: int = BYTE_BUDGET,
+                  full_top: int = OutputConfig().full_resolution_top) -> EncodedSeries:
     """Per resource and metric, bucket maxima (and means at full resolution), encoded compactly (see the module
     docstring).
 
