@@ -167,6 +167,9 @@ class OutputConfig(_Section):
                            "(e.g. cost-centre)")
     file_mode: str = Field("0600", pattern=r"^0?[0-7]{3}$", description="Permissions of the reports and exports "
                            "(octal text; they hold the estate's inventory, so private by default)")
+    full_resolution_top: int = Field(50, ge=0, description="In the HTML report of a fleet too large for every "
+                                     "drill-down at full resolution: the findings (largest savings first) that keep "
+                                     "hourly maxima and means; the others show maxima over a few hours or a day")
 
     @property
     def mode(self) -> int:

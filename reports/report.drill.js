@@ -238,7 +238,7 @@
     var grid = td.appendChild(el("div", "detail-grid"));
     grid.appendChild(whySection(rec, evidence));
     grid.appendChild(evidenceSection(evidence));
-    grid.appendChild(optionsSection(info.options || [], info.price_dates));
+    grid.appendChild(optionsSection(info.options || [], rec.price_dates));
     var drill = grid.appendChild(el("section", "full"));
     drill.appendChild(el("h3", null, "Utilization"));
     drill.appendChild(el("div", "drill"));
@@ -247,31 +247,46 @@
 
   /* ---- series ---------------------------------------------------------------------------------- */
 
-  /* One resource's series from its base64 slice: per metric, bucket maxima and means (null where empty). */
+  /* One resource's series from its base64 slice: per metric, bucket maxima and, at full resolution, means (null
+   * where empty). */
   function decodeSeries(entry) {
     var bytes = atob(app.rawText("report-series").substr(entry.at[0], entry.at[1]));
-    var step = app.meta.step;
     var position = 0;
-    return entry.metrics.map(function (described) {
+    return entry.metrics.map(function (described, k) {
       var n = described[3];
-      var scale = described[4];
+      var scale = entry.scales[k];
       var out = {name: described[0], percent: described[1], x: new Array(n), max: new Array(n),
-        mean: new Array(n)};
+        mean: entry.means ? new Array(n) : null};
       for (var j = 0; j < n; j++) {
         var high = bytes.charCodeAt(position + j);
-        var average = bytes.charCodeAt(position + n + j);
-        out.x[j] = (described[2] + j * step) * 1000;
+        out.x[j] = (described[2] + j * entry.step) * 1000;
         out.max[j] = high === MISSING ? null : high * scale;
-        out.mean[j] = average === MISSING ? null : average * scale;
+        if (entry.means) {
+          var average = bytes.charCodeAt(position + n + j);
+          out.mean[j] = average === MISSING ? null : average * scale;
+        }
       }
-      position += 2 * n;
+      position += (entry.means ? 2 : 1) * n;
       return out;
     });
   }
 
+  /* "hourly", "6-hourly", "daily", "2-day": the width of a bucket. */
   function stepLabel(seconds) {
     var hours = seconds / 3600;
+    if (hours % 24 === 0) {
+      return hours === 24 ? "daily" : hours / 24 + "-day";
+    }
     return hours === 1 ? "hourly" : hours + "-hourly";
+  }
+
+  /* What the chart shows, stated next to it: "hourly maxima and means", "6-hourly maxima", "daily peaks". */
+  function resolution(entry) {
+    var width = stepLabel(entry.step);
+    if (entry.means) {
+      return width + " maxima and means";
+    }
+    return width + (entry.step % 86400 === 0 ? " peaks" : " maxima");
   }
 
   function peakOf(values) {
@@ -291,14 +306,25 @@
     }
     var series = decodeSeries(info.series);
     var targets = info.targets || {};
-    var forecasts = info.window_end === null ? {} : info.forecast || {};
+    var windowEnd = app.meta.window_end;
+    var horizonDays = app.meta.horizon_days;
+    var forecasts = windowEnd === null || windowEnd === undefined ? {} : info.forecast || {};
     var hasForecast = series.some(function (s) { return forecasts[s.name]; });
-    var end = info.window_end * 1000;
-    var horizonEnd = end + info.horizon_days * 86400000;
-    var label = stepLabel(app.meta.step);
-    holder.appendChild(el("p", "sub", label + " maximum (dark) and mean (light) per metric. Red dashed: current " +
+    var end = windowEnd * 1000;
+    var horizonEnd = end + horizonDays * 86400000;
+    var label = stepLabel(info.series.step);
+    var stated = resolution(info.series);
+    var note = holder.appendChild(el("p", "sub resolution"));
+    note.appendChild(el("strong", null, "Resolution: " + stated + "."));
+    if (!info.series.means) {
+      note.appendChild(document.createTextNode(" A compact series: this report keeps hourly maxima and means for " +
+        "the " + numberFormat.format(app.meta.full_top) + " findings with the largest savings; the percentiles " +
+        "in the evidence come from every sample."));
+    }
+    holder.appendChild(el("p", "sub", (info.series.means ? label + " maximum (dark) and mean (light)"
+      : label + " maximum") + " per metric. Red dashed: current " +
       "capacity (100 %). Green dashed: the target's capacity on the current scale." + (hasForecast
-      ? " Right: the forecast of the daily peak over the next " + numberFormat.format(info.horizon_days) +
+      ? " Right: the forecast of the daily peak over the next " + numberFormat.format(horizonDays) +
         " days, its band up to the recurring weekly peak, and the demand sizing used." : "")));
     var plot = holder.appendChild(el("div", "drill-plot"));
     var n = series.length;
@@ -321,7 +347,7 @@
     };
     if (hasForecast) {
       layout.xaxis2 = {type: "date", domain: [split + 0.02, 1], anchor: "free", position: 0, gridcolor: GRID,
-        range: [end, horizonEnd], title: {text: "next " + numberFormat.format(info.horizon_days) + " days",
+        range: [end, horizonEnd], title: {text: "next " + numberFormat.format(horizonDays) + " days",
           font: {size: 11}}};
     }
 
@@ -348,8 +374,10 @@
       var peak = peakOf(s.max);
       line("max", label + " max", s.x, s.max, "x", left, {color: COLORS.max, width: 1.5},
         name + " max " + valueFormat + "<br>%{x}");
-      line("mean", label + " mean", s.x, s.mean, "x", left, {color: COLORS.mean, width: 1},
-        name + " mean " + valueFormat + "<br>%{x}");
+      if (s.mean) {
+        line("mean", label + " mean", s.x, s.mean, "x", left, {color: COLORS.mean, width: 1},
+          name + " mean " + valueFormat + "<br>%{x}");
+      }
       layout["yaxis" + (k === 0 ? "" : k + 1)] = {domain: [Math.max(0, top - height), top], anchor: "x",
         gridcolor: GRID, title: {text: name + unit}, rangemode: "tozero"};
       if (!s.percent) {

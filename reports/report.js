@@ -38,8 +38,42 @@
     return text ? JSON.parse(text) : null;
   }
 
+  /* The rows and the details are packed (advisor/report/packing.py): an object is [k, values…] with its keys in
+   * shapes[k], a list is [-1, items…], [-2 - j] is shared[j]; anything else is itself. */
+  var packing = readJson("report-packing") || {shapes: [], shared: []};
+
+  function unpack(value) {
+    if (!Array.isArray(value)) {
+      return value;
+    }
+    var code = value[0];
+    var out;
+    var i;
+    if (code <= -2) {
+      return unpack(packing.shared[-2 - code]);
+    }
+    if (code === -1) {
+      out = [];
+      for (i = 1; i < value.length; i++) {
+        out.push(unpack(value[i]));
+      }
+      return out;
+    }
+    var keys = packing.shapes[code];
+    out = {};
+    for (i = 0; i < keys.length; i++) {
+      if (keys[i] === "__proto__") { // a tag may be called that: an own property, as JSON.parse makes it
+        Object.defineProperty(out, keys[i], {value: unpack(value[i + 1]), enumerable: true, writable: true,
+          configurable: true});
+      } else {
+        out[keys[i]] = unpack(value[i + 1]);
+      }
+    }
+    return out;
+  }
+
   var meta = readJson("report-meta") || {};
-  var recs = readJson("report-recs") || [];
+  var recs = (readJson("report-recs") || []).map(unpack);
   var charts = readJson("report-charts") || {};
 
   function el(tag, className, text) {
@@ -86,7 +120,7 @@
 
   /* A row's details: its own slice of the details block, parsed when the row is first expanded. */
   function detailsOf(rec) {
-    return JSON.parse(rawText("report-details").substr(rec.d[0], rec.d[1]));
+    return unpack(JSON.parse(rawText("report-details").substr(rec.d[0], rec.d[1])));
   }
 
   var app = window.advisorReport = {

@@ -199,7 +199,7 @@ def _audit_locked(cfg: EffectiveConfig, directory: Path, start: str | None, end:
         with _history(cfg, result, started, savings, history) as changes:
             result.changes = changes
             written = write_outputs(directory, started, {
-                "report.html": render_html(result, summary),
+                "report.html": render_html(result, summary, cfg.config.output.full_resolution_top),
                 "recommendations.json": to_json(result, summary),
                 "recommendations.csv": to_csv(result),
             }, cfg.config.output.retention, cfg.config.output.mode)

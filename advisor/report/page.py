@@ -5,13 +5,15 @@ audit reaches the page either through jinja2 (autoescape on) or as JSON in ``<sc
 blocks with ``<``, ``>`` and ``&`` escaped (:mod:`advisor.report.encoding`); the scripts parse those blocks and
 insert text with ``textContent`` only.
 
-Scale: the table rows are one JSON array; each row's details and utilization series are read from their own
-slice of two large blocks only when the row is expanded (:mod:`advisor.report.records`,
-:mod:`advisor.report.series`), so a 10,000-resource report opens without parsing its drill-downs.
+Scale: the table rows are one packed JSON array (:mod:`advisor.report.packing`); each row's details and
+utilization series are read from their own slice of two large blocks only when the row is expanded
+(:mod:`advisor.report.records`, :mod:`advisor.report.series`), so a 10,000-resource report opens without parsing
+its drill-downs, and stays under 20 MB.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from advisor.report.series import encode_series
 from advisor.report.summary import counted_savings_rows, head_and_rest
 from advisor.resources import resource_dir
 from advisor.results import Summary
+from advisor.settings import OutputConfig
 from advisor.version import __version__
 
 SCRIPTS = ("report.js", "report.drill.js")  # concatenated into one inline script, in this order
@@ -71,14 +74,24 @@ def _window_days(result: AuditResult) -> str | None:
     return f"{round((result.window_end - result.window_start) / pd.Timedelta(days=1), 1):g}"
 
 
-def render_html(result: AuditResult, summary: Summary) -> str:
+def _by_savings(result: AuditResult) -> list[str]:
+    """The recommended resources, the largest saving first (a resource's largest finding; unpriced ones last)."""
+    recs = sorted(result.recommendations,
+                  key=lambda rec: -rec.monthly_savings if math.isfinite(rec.monthly_savings) else math.inf)
+    return list(dict.fromkeys(rec.resource_id for rec in recs))
+
+
+def render_html(result: AuditResult, summary: Summary,
+                full_resolution_top: int = OutputConfig().full_resolution_top) -> str:
     """The whole report as one HTML string: the run's ``summary`` (savings also broken down by its tag) and
-    every recommendation."""
+    every recommendation; drill-downs at full resolution for all, or for the ``full_resolution_top`` resources
+    with the largest savings when a large fleet's would not fit (:mod:`advisor.report.series`)."""
     group_tag = summary.group_tag
-    series = encode_series([rec.resource_id for rec in result.recommendations],
-                           result.metrics if result.hourly is None else result.hourly)
+    series = encode_series(_by_savings(result), result.metrics if result.hourly is None else result.hourly,
+                           full_top=full_resolution_top)
     records = page_records(result, series, group_tag)
-    meta = {"price_list_date": result.price_list_date, "group_tag": group_tag, "step": series.step,
+    meta = {"price_list_date": result.price_list_date, "group_tag": group_tag, "window_end": records.window_end,
+            "horizon_days": records.horizon_days, "full_top": full_resolution_top,
             "filters": records.filters, "csv": csv_columns(), "formula_start": FORMULA_START}
     return _environment().get_template("report.html.j2").render(
         summary=summary,
@@ -92,7 +105,8 @@ def render_html(result: AuditResult, summary: Summary) -> str:
         catalog_sources=[jsonable(source) for source in result.catalog_sources],
         css=Markup(_static("report.css")),
         meta_json=script_json(meta),
-        recs_json=script_json(records.rows),
+        recs_json=Markup(records.rows_text),
+        packing_json=Markup(records.packing),
         details_json=Markup(records.details),
         series_json=Markup(series.text),
         charts_json=script_json(overview_charts(result, summary, counted_savings_rows(result.recommendations))),

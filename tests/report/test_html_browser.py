@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
+from advisor.engine.stats import HourlyBuckets
 from advisor.model import AuditResult
 from advisor.report.exports import MAIN_CSV_COLUMNS, to_csv, to_json
 from advisor.report.page import render_html, write_html
@@ -26,7 +27,7 @@ XSS_TAG = '"><img src=x onerror="window.__xss=2">'
 SKIPPED_NAME = "<b>not bold</b>"
 FORMULA_NAME = "=HYPERLINK(\"http://x\",\"y\")"
 WINDOW_END = pd.Timestamp("2026-01-15", tz="UTC")
-BLOCKS = {"report-meta", "report-recs", "report-charts", "report-details", "report-series"}
+BLOCKS = {"report-meta", "report-recs", "report-packing", "report-charts", "report-details", "report-series"}
 
 
 def _evidence(p99: float, vcpus: float = 16, memory_gib: float = 64) -> dict[str, Any]:
@@ -572,4 +573,53 @@ def test_ten_thousand_recommendations_stay_usable(chromium: Browser, rec: Callab
         assert view.visible_ids() == [rows[-1]["resource_id"]]
         view.expand(rows[-1]["resource_id"])
         assert page.locator("tr.details .js-plotly-plot").count() == 1  # one figure drawn, on demand
+        assert view.errors == []
+
+
+def _fleet_hourly(ids: list[str], start: pd.Timestamp, hours: int) -> HourlyBuckets:
+    """Hourly cpu, memory and network maxima and means of every resource, as a streamed source keeps them."""
+    metrics = ("cpu", "memory", "network_in", "network_out")
+    maxes = np.random.default_rng(5).uniform(0, 80, (len(ids) * len(metrics), hours)).astype(np.float32)
+    return HourlyBuckets(np.repeat(np.array(ids, dtype=object), len(metrics)),
+                         np.tile(np.array(metrics, dtype=object), len(ids)), int(start.timestamp()) // 3600, maxes,
+                         maxes / 2, np.full(maxes.shape, 12, dtype=np.uint16))
+
+
+def test_large_fleets_show_compact_series_and_say_so(chromium: Browser, rec: Callable[..., dict[str, Any]],
+                                                     make_result: Callable[..., AuditResult], tmp_path: Path) -> None:
+    """Over the series budget, the top findings keep hourly maxima and means; the others show wider maxima, and
+    every drill-down states which it shows."""
+    n, top = 2_400, 5
+    ids = [f"i-{k:05d}" for k in range(n)]
+    rows = [rec(resource_id, name=f"worker-{k}", monthly_savings=float(n - k), evidence=_evidence(20.0),
+                tags={"team": "etl"}) for k, resource_id in enumerate(ids)]
+    rows[-1]["tags"] = {"__proto__": "not a prototype", "constructor": "not a function"}
+    start = WINDOW_END - pd.Timedelta(days=14)
+    fleet = make_result(rows[::-1])  # the top findings are chosen by savings, not by their place in the result
+    fleet.hourly = _fleet_hourly(ids, start, 14 * 24)
+    path = tmp_path / "fleet.html"
+    path.write_text(render_html(fleet, summarize(fleet), full_resolution_top=top), encoding="utf-8")
+    with open_report(chromium, path) as view:
+        page = view.page
+        view.expand(ids[0])  # the largest saving
+        open_detail = page.locator("tr.details:not(.collapsed)")
+        assert open_detail.locator(".resolution").inner_text() == "Resolution: hourly maxima and means."
+        traces = {trace["name"]: trace for trace in view.traces()}
+        assert {"hourly max", "hourly mean"} <= set(traces)
+        assert np.diff(traces["hourly max"]["x"]).tolist() == [3_600_000] * (14 * 24 - 1)
+        page.locator("#rec-body tr.rec", has_text=ids[0]).locator(".toggle").click()
+
+        page.fill("#filter-text", f"worker-{n - 1}")
+        view.expand(ids[-1])  # the smallest: compact
+        note = open_detail.locator(".resolution").inner_text()
+        assert note.startswith("Resolution: 2-hourly maxima. A compact series: this report keeps hourly maxima "
+                               f"and means for the {top} findings with the largest savings")
+        traces = {(trace["name"], trace["yaxis"]): trace for trace in view.traces()}
+        assert not any("mean" in name for name, _ in traces)
+        shown = traces[("2-hourly max", "y")]  # cpu, the first row
+        assert np.diff(shown["x"]).tolist() == [7_200_000] * (7 * 24 - 1)
+        cpu = fleet.hourly.maxes[4 * (n - 1)]  # the resource's first series: cpu
+        assert np.allclose(shown["y"], cpu.reshape(-1, 2).max(axis=1), atol=0.25)  # the maximum of each 2 hours
+        tags = open_detail.inner_text()
+        assert "__proto__ = not a prototype" in tags and "constructor = not a function" in tags
         assert view.errors == []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import pytest
+from packed import unpack_array, unpack_text
 
 from advisor.model import AuditResult
 from advisor.report.drill import forecast_lines, target_lines
@@ -51,19 +51,21 @@ def test_details_are_read_by_offset_and_filters_keep_missing_values(
     features = pd.DataFrame({"vcpus": [16.0, 4.0], "cpu_forecast": [20.0, None], "cpu_upper": [22.0, None],
                              "cpu_trend_used": [0.0, None]}, index=pd.Index(["i-1", "i-2"], name="resource_id"))
     result = make_result(rows, features=features)
-    series = EncodedSeries(index={"i-1": {"at": [1, 4], "metrics": []}})
+    series = EncodedSeries(index={"i-1": {"at": [1, 4], "step": 3600, "means": True, "metrics": [], "scales": []}})
     records = page_records(result, series, "team")
-    details = json.loads(records.details)
-    assert records.details.isascii() and not set("<>&") & set(records.details)
+    details = unpack_array(records.details, records.packing)
+    for text in (records.details, records.rows_text, records.packing):
+        assert text.isascii() and not set("<>&") & set(text)
+    assert unpack_array(records.rows_text, records.packing) == records.rows
     for row, expected in zip(records.rows, details, strict=True):
         offset, length = row["d"]
-        assert json.loads(records.details[offset:offset + length]) == expected
+        assert unpack_text(records.details[offset:offset + length], records.packing) == expected
     first, second = details
     assert first["evidence"]["note"] == "é" and second["evidence"]["x"] == "</script><b>"
-    assert first["series"] == {"at": [1, 4], "metrics": []} and second["series"] is None
+    assert first["series"]["step"] == 3600 and second["series"] is None
     assert first["targets"]["cpu"]["percent"] == 25.0
     assert first["forecast"]["cpu"]["forecast"] == [20.0, 20.0] and second["forecast"] == {}
-    assert first["window_end"] == int(pd.Timestamp("2026-01-15", tz="UTC").timestamp())
+    assert records.window_end == int(pd.Timestamp("2026-01-15", tz="UTC").timestamp())
     assert [row["group"] for row in records.rows] == ["ml", None]
     assert records.rows[0]["target_risk"] == 1 and records.rows[1]["target_risk"] is None
     menus = {menu["key"]: menu for menu in records.filters}
