@@ -138,7 +138,7 @@ def load_configured_source(config: EffectiveConfig, spec: str, start: str | None
     if spec == "aws":
         request = aws_request(config.config.aws, config.config.window.days, start, end, store_path(config), quiet)
         with graceful_termination(), progress_shown(request):
-            data = load_source(spec, aws=request)
+            data = load_source(spec, aws=request, needs=needs)
     else:
         data = load_source(spec, start=parse_moment(start, "--start") if start else None,
                            end=parse_moment(end, "--end") if end else None, needs=needs)
