@@ -21,8 +21,9 @@ class AwsRequest:
 
     options: AwsOptions
     window: Window
-    store_path: Path
+    store_path: Path  # the catalog file (for an S3 store, its local catalog)
     progress: Progress | None = None
+    store_url: str | None = None  # s3://bucket/prefix: the parts go there
 
     @classmethod
     def defaults(cls) -> AwsRequest:
@@ -37,9 +38,10 @@ def load_aws(request: AwsRequest, needs: SampleNeeds | None = None) -> AwsData:
     """Collect into the store, then read back the inventory and the metrics: the long frame, or with ``needs``
     (``features.sample_needs``) their summary, built group by group in bounded memory."""
     from advisor.catalog import load_catalog
-    from advisor.store.cache import Store
+    from advisor.sources.aws.session import base_session
+    from advisor.store.location import open_store
 
-    with Store(request.store_path) as store:
+    with open_store(request.store_path, request.store_url, lambda: base_session(request.options)) as store:
         return collect_data(request.options, store, request.window, load_catalog(), request.progress, needs)
 
 
