@@ -101,6 +101,7 @@ class Store:
             raise StoreError(f"store {self.path} cannot be opened: {_first_line(exc)}") from exc
         self._lock = threading.Lock()
         try:
+            self.parts.check()
             self._check_schema()
             self._finish_merges()
         except PartsError as exc:

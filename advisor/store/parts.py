@@ -110,6 +110,10 @@ class Parts(ABC):
     def read(self, name: str) -> pa.Table: ...
 
     @abstractmethod
+    def check(self) -> None:
+        """Refuse an unsafe root now rather than at the first write."""
+
+    @abstractmethod
     def rows(self, name: str) -> int:
         """Rows in a part (from its footer)."""
 
@@ -201,6 +205,9 @@ class LocalParts(Parts):
                                  "refusing to follow it (remove it)") from None
             raise PartsError(f"store parts: {shown}: cannot open ({exc.strerror})") from exc
 
+    def check(self) -> None:
+        self.listdir("")
+
     def put(self, name: str, data: bytes) -> None:
         directory, _, filename = name.rpartition("/")
         with self._directory(directory, create=True) as fd:
@@ -289,6 +296,9 @@ class S3Parts(Parts):
 
         infos = self.fs.get_file_info(FileSelector(self._path(relative), allow_not_found=True))
         return [info.base_name for info in infos]
+
+    def check(self) -> None:
+        pass  # no links on S3
 
     def read(self, name: str) -> pa.Table:
         return pq.read_table(self._path(name), filesystem=self.fs, schema=SCHEMA)
