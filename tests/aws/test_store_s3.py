@@ -18,7 +18,7 @@ from advisor.errors import ConfigError
 from advisor.sources.aws.collect import collect_into_store, load_frames
 from advisor.sources.aws.session import AwsOptions
 from advisor.sources.aws.window import Window
-from advisor.store.cache import Store
+from advisor.store.cache import Store, StoreError
 from advisor.store.location import open_store, parse_s3_url, s3_catalog_path
 
 PART = re.compile(r"advisor/fleet/points/account=123456789012/region=us-east-1/date=\d{4}-\d{2}-\d{2}/"
@@ -80,7 +80,7 @@ def test_a_new_catalog_refuses_parts_it_does_not_know(seed: Seeder, tmp_path: Pa
     with open_store(s3_catalog_path(url), url, boto3.Session) as store:
         collect_into_store(AwsOptions(), store, window)
     s3_catalog_path(url).unlink()  # the catalog lost: its series ids would mean other series
-    with pytest.raises(Exception, match="already holds datapoints"):
+    with pytest.raises(StoreError, match="already holds datapoints"):
         open_store(s3_catalog_path(url), url, boto3.Session)
 
 
