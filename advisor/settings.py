@@ -179,6 +179,9 @@ class OutputConfig(_Section):
 class StoreConfig(_Section):
     path: Path | None = Field(None, description="Local cache file (its directory also holds the run history); "
                               "unset: $ADVISOR_STORE, else advisor/cache.duckdb in $XDG_DATA_HOME or ~/.local/share")
+    url: str | None = Field(None, pattern=r"^s3://", description="Where collected datapoints go as Parquet "
+                            "parts, s3://bucket/prefix (the catalog stays local, keyed by the URL; see "
+                            "docs/store.md); unset: beside the local cache file")
 
 
 class LoggingConfig(_Section):

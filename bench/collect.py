@@ -3,7 +3,8 @@
 Seeds a moto server whose CloudWatch reads are indexed (``../shared/tools/moto_fastcw.py``, read at bench time
 only) with N instances × 4 metrics (CPUUtilization, NetworkIn, NetworkOut, CWAgent mem_used_percent) × D days
 at 5 minutes, plus one more hour; runs ``advisor``'s collector in a child process over the D days, then again
-over a window one hour later. Prints figures and asserts nothing.
+over a window one hour later, then the ``--source aws`` audit of the first window from that store (the source,
+which finds nothing new to fetch, and the analysis) in a third child. Prints figures and asserts nothing.
 
     python bench/collect.py                      # 500 instances, 14 days
     python bench/collect.py --instances 50 --days 2
@@ -103,8 +104,33 @@ def _collect(store: str, start: str, end: str) -> None:
     }))
 
 
-def _child(store: Path, start: datetime, end: datetime) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", str(store), start.isoformat(), end.isoformat()],
+def _analyse(store: str, start: str, end: str) -> None:
+    """Child process: the ``--source aws`` audit of the window from the store; prints its figures as JSON."""
+    from advisor.backtest.calibration import calibrated_audit
+    from advisor.catalog import load_catalog
+    from advisor.engine.features import sample_needs
+    from advisor.engine.pipeline import load_rule_set
+    from advisor.settings import Settings
+    from advisor.sources import load_source
+    from advisor.sources.aws import AwsOptions, AwsRequest, Window
+
+    settings = Settings()
+    rules = load_rule_set(settings)
+    window = Window.build(start=datetime.fromisoformat(start), end=datetime.fromisoformat(end))
+    began = time.perf_counter()
+    data = load_source("aws", aws=AwsRequest(AwsOptions(), window, Path(store)), needs=sample_needs(settings))
+    loaded = time.perf_counter() - began
+    result = calibrated_audit(data.inventory, data.analysed, load_catalog(), settings, rules, data.label,
+                              data.window, data.problems)
+    print(json.dumps({
+        "wall_s": round(time.perf_counter() - began, 1), "source_s": round(loaded, 1), "samples": data.samples,
+        "resources": len(data.inventory), "recommendations": len(result.recommendations),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }))
+
+
+def _child(store: Path, start: datetime, end: datetime, mode: str = "--child") -> dict:
+    out = subprocess.run([sys.executable, __file__, mode, str(store), start.isoformat(), end.isoformat()],
                          capture_output=True, text=True, check=True, env=os.environ.copy())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -114,9 +140,13 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=500)
     parser.add_argument("--days", type=float, default=14)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--analyse-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _collect(*args.child)
+        return
+    if args.analyse_child:
+        _analyse(*args.analyse_child)
         return
     port = _free_port()
     os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
@@ -134,6 +164,7 @@ def main() -> None:
             store = Path(tmp) / "bench.duckdb"
             first = _child(store, start, end)
             second = _child(store, start + timedelta(hours=1), end + timedelta(hours=1))
+            analysis = _child(store, start, end, "--analyse-child")
     finally:
         server.terminate()
         server.wait()
@@ -151,6 +182,10 @@ def main() -> None:
     print(f"collector peak memory (ru_maxrss): {first['peak_rss_mib']} MiB")
     print(f"incremental run one hour later: {second['calls']} GetMetricData call(s) for {second['queries']} "
           f"queries of the new hour only; wall {second['wall_s']} s; stored {second['stored_points']:,}")
+    print(f"--source aws audit of the first window from the store: {analysis['samples']:,} samples of "
+          f"{analysis['resources']} resources, {analysis['recommendations']} recommendations; wall "
+          f"{analysis['wall_s']} s (source {analysis['source_s']} s); peak memory (ru_maxrss) "
+          f"{analysis['peak_rss_mib']} MiB")
     for problem in first["problems"] + second["problems"]:
         print(f"problem: {problem}")
 

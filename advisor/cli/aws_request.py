@@ -107,8 +107,9 @@ def graceful_termination() -> Iterator[None]:
 
 
 def aws_request(aws: AwsConfig, days: float, start: str | None, end: str | None, store: Path | None,
-                quiet: bool = False, workers: int = 8) -> AwsRequest:
-    """The ``--source aws`` request from the effective [aws] settings and the window flags."""
+                quiet: bool = False, workers: int = 8, store_url: str | None = None) -> AwsRequest:
+    """The ``--source aws`` request from the effective [aws] settings and the window flags; with ``store_url``
+    (s3://bucket/prefix) the datapoints go to S3 and the catalog is the local one of that URL."""
     # advisor.sources imports pandas: loaded when a command reads AWS, not at start-up.
     from advisor.sources.aws import AwsOptions, AwsRequest, Window
     from advisor.sources.aws.session import AgentOptions
@@ -124,6 +125,10 @@ def aws_request(aws: AwsConfig, days: float, start: str | None, end: str | None,
                          workers=workers,
                          agent=AgentOptions(aws.agent_namespace, tuple(aws.agent_memory_dimensions)),
                          configure_session=progress.watch_retries if progress else None)
+    if store_url:
+        from advisor.store.location import s3_catalog_path
+
+        return AwsRequest(options, window, s3_catalog_path(store_url), progress, store_url)
     return AwsRequest(options, window, store or default_store_path(), progress)
 
 
@@ -136,9 +141,10 @@ def load_configured_source(config: EffectiveConfig, spec: str, start: str | None
     from advisor.sources.aws.window import parse_moment
 
     if spec == "aws":
-        request = aws_request(config.config.aws, config.config.window.days, start, end, store_path(config), quiet)
+        request = aws_request(config.config.aws, config.config.window.days, start, end, store_path(config), quiet,
+                              store_url=config.config.store.url)
         with graceful_termination(), progress_shown(request):
-            data = load_source(spec, aws=request)
+            data = load_source(spec, aws=request, needs=needs)
     else:
         data = load_source(spec, start=parse_moment(start, "--start") if start else None,
                            end=parse_moment(end, "--end") if end else None, needs=needs)

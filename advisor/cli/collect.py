@@ -20,12 +20,19 @@ from advisor.cli.options import (
     RegionOpt,
     RoleOpt,
     StartOpt,
-    StoreOpt,
+    setting_field,
+    setting_help,
 )
 from advisor.runlock import RunLock
+from advisor.safetext import markup
 
 if TYPE_CHECKING:
     from advisor.sources.aws.collect import Collection
+
+# --store of collect also takes an S3 URL (typer would make a Path of it, and Path("s3://b") is "s3:/b")
+StoreOpt = Annotated[str | None, typer.Option("--store", help=setting_help(setting_field("store.path")) + (
+    " Or s3://bucket/prefix: the datapoints go there as Parquet parts, the catalog stays local (docs/store.md) "
+    "[advisor.toml: store.url]."))]
 
 
 def collect(
@@ -51,23 +58,31 @@ def collect(
     """
     # boto3, pandas and duckdb load when the command runs, not at start-up.
     from advisor.sources.aws.collect import collect_into_store
-    from advisor.store.cache import Store
+    from advisor.sources.aws.session import base_session
+    from advisor.store.location import open_store, parse_s3_url
 
+    url = store if store and store.startswith("s3:") else None
+    if url:
+        parse_s3_url(url)  # a clear error before anything is read
     cfg = load_effective_config(config, region=region, profile=profile, role_arn=role_arn,
-                                external_id=external_id, days=days, store=store)
-    request = aws_request(cfg.config.aws, cfg.config.window.days, start, end, store_path(cfg), quiet, readers)
-    with RunLock(request.store_path.parent), graceful_termination(), Store(request.store_path) as opened, \
+                                external_id=external_id, days=days, store=None if url or not store else Path(store))
+    url = url or cfg.config.store.url
+    request = aws_request(cfg.config.aws, cfg.config.window.days, start, end, store_path(cfg), quiet, readers, url)
+    with RunLock(store_path(cfg).parent), graceful_termination(), \
+            open_store(request.store_path, url, lambda: base_session(request.options)) as opened, \
             progress_shown(request):
         collection = collect_into_store(request.options, opened, request.window, request.progress)
+        parts = opened.parts.location
     print_problems(collection.problems, console(stderr=True))
     if not quiet:
-        _summary(collection, request.store_path, console())
+        _summary(collection, request.store_path, parts, console())
 
 
-def _summary(collection: Collection, store: Path, console: Console) -> None:
+def _summary(collection: Collection, store: Path, parts: str, console: Console) -> None:
     window = collection.window
     console.print(f"Collected {len(collection.targets)} account/region pair(s): {collection.resources} resources, "
                   f"{collection.series} CloudWatch series ({collection.queries} queries), "
                   f"{collection.calls} GetMetricData call(s) for the periods not yet stored.", highlight=False)
     console.print(f"Window {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC at {window.period} s; "
-                  f"store: {store}", highlight=False)
+                  f"store: {markup(str(store))}", highlight=False)
+    console.print(f"Datapoints (Parquet): {markup(parts)}", highlight=False)

@@ -49,8 +49,8 @@ def load_source(spec: str, aws: AwsRequest | None = None, start: datetime | None
     """``demo``, ``files:DIR`` or ``aws`` (which needs ``aws``: accounts, regions, window and store).
 
     ``start``/``end`` bound a file source's analysis window (else it is the span of the bulk of its data). With
-    ``needs`` (``features.sample_needs``), a file source summarizes its metrics while it reads them: memory then
-    grows with the series, not the samples."""
+    ``needs`` (``features.sample_needs``), a file or AWS source summarizes its metrics while it reads them: memory
+    then grows with the series, not the samples."""
     kind, _, argument = spec.partition(":")
     if kind == "demo":
         from advisor.sources.demo import load_demo
@@ -70,7 +70,7 @@ def load_source(spec: str, aws: AwsRequest | None = None, start: datetime | None
         from advisor.sources.aws import AwsRequest, load_aws
 
         request = aws or AwsRequest.defaults()
-        inventory, metrics, problems = load_aws(request)
-        return SourceData(inventory, metrics, f"aws ({request.window.start:%Y-%m-%d %H:%M} to "
-                          f"{request.window.end:%Y-%m-%d %H:%M} UTC)", problems)
+        data = load_aws(request, needs)
+        return SourceData(data.inventory, data.metrics, f"aws ({request.window.start:%Y-%m-%d %H:%M} to "
+                          f"{request.window.end:%Y-%m-%d %H:%M} UTC)", data.problems, summary=data.summary)
     raise ConfigError(f"unknown source {spec!r}: use 'demo', 'files:DIR' or 'aws'")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from awsfakes import Calls, Seeder, now_floor
@@ -155,3 +156,46 @@ def test_notebooks_from_aws_are_judged_without_utilization(seed: Seeder, tmp_pat
     assert (finding.rule, finding.confidence) == ("sagemaker-notebook-no-auto-stop", "low")  # just started (moto)
     assert finding.monthly_savings > 0 and finding.evidence.notebook["status"] == "InService"
     assert "lab" not in set(result.skipped["resource_id"])
+
+
+def test_the_audit_from_groups_of_resources_equals_the_audit_of_the_whole_frame(
+        fleet: dict[str, str], tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The AWS source summarizes its metrics a few resources at a time; the audit must not tell the difference."""
+    from advisor.engine import samples, stats
+    from advisor.engine.features import sample_needs
+    from advisor.engine.pipeline import audit
+    from advisor.settings import Settings
+    from advisor.sources.aws import readback
+
+    window = _window(fleet)
+    catalog, settings = load_catalog(), Settings()
+    monkeypatch.setattr(readback, "GROUP_POINTS", 100)  # about one resource a group (each has 72+ points a series)
+    with Store(tmp_path / "store.duckdb") as store:
+        collection = collect_into_store(AwsOptions(), store, window)
+        whole = readback.read_back(store, collection.targets, window, collection.agent, catalog)
+        streamed = readback.read_back(store, collection.targets, window, collection.agent, catalog,
+                                      sample_needs(settings))
+        assert streamed.summary is not None and streamed.summary.reread is not None
+        some = {fleet["gpu"], "ranker/A"}
+        again = streamed.summary.reread.frame_of(some)
+    assert streamed.metrics.empty and streamed.summary.samples == len(whole.metrics) > 0
+    pd.testing.assert_frame_equal(streamed.inventory, whole.inventory)
+    assert streamed.problems == whole.problems
+    when = datetime.fromisoformat(fleet["end"])
+    expected = audit(whole.inventory, whole.metrics, catalog, settings, now=when)
+    got = audit(streamed.inventory, streamed.summary, catalog, settings, now=when)
+    assert (got.window_start, got.window_end) == (expected.window_start, expected.window_end)
+    assert got.recommendations == expected.recommendations  # none: six hours are too few to advise on
+    assert len(expected.features) == len(expected.inventory) > 5
+    pd.testing.assert_frame_equal(got.features, expected.features)
+    pd.testing.assert_frame_equal(got.skipped, expected.skipped)
+    hourly = stats.hourly_buckets(whole.metrics)  # what the report draws from the long frame
+    assert got.hourly is not None
+    order = [np.lexsort((h.metrics.astype(str), h.resource_ids.astype(str))) for h in (hourly, got.hourly)]
+    assert hourly.hour0 == got.hourly.hour0
+    for name in ("resource_ids", "metrics", "maxes", "means", "counts"):
+        np.testing.assert_array_equal(getattr(got.hourly, name)[order[1]], getattr(hourly, name)[order[0]])
+    key = ["resource_id", "metric", "stat", "timestamp"]
+    mine = whole.metrics[whole.metrics["resource_id"].isin(some)].sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(again.sort_values(key, ignore_index=True), mine, check_categorical=False)
+    assert streamed.summary.reread.history_days == samples.history_days(whole.metrics["timestamp"])

@@ -47,8 +47,11 @@ def test_fetch_follows_next_token_and_commits_each_page(tmp_path):
         ids = store.series_ids(series_keys(queries, "123456789012", "us-east-1", 300))
         made = fetch_call(client, call, queries, ids, store, settled=call.end, stop=threading.Event())
         fetched = store.fetched(ids)
-        points = store._con.execute("SELECT series_id, ts, value FROM points ORDER BY 1, 2").fetchnumpy()
+        parts = store.counts()["parts"]
+        points = store.read_points(store.series_of([("123456789012", "us-east-1")], 300), call.start, call.end)
+        points = points.sort_values(["series_id", "ts"])
     stubber.assert_no_pending_responses()
+    assert parts == 2  # one Parquet part per page, each written before the next call
     assert (made.calls, made.incomplete) == (2, {})
     assert fetched == {int(ids[0]): [(call.start, call.end)], int(ids[1]): [(call.start, call.end)]}
     average = points["value"][points["series_id"] == ids[0]]

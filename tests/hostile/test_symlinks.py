@@ -132,3 +132,36 @@ def test_the_history_refuses_a_planted_link(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError, match="symbolic link"):
         History(tmp_path / "store")
     assert victim.read_text() == SECRET
+
+
+def _a_page(store: Store):
+    import pandas as pd
+
+    keys = pd.DataFrame({"account": "123456789012", "region": "us-east-1", "resource_id": ["i-1"],
+                         "namespace": "AWS/EC2", "metric_name": "CPUUtilization", "dimensions": ["[]"],
+                         "stat": "Average", "period": 300})
+    ids = store.series_ids(keys)
+    stamp = int(WHEN.timestamp())
+    return pd.DataFrame({"series_id": ids, "ts": [stamp], "value": [1.0]})
+
+
+@pytest.mark.parametrize("planted", ["cache.points", "cache.points/account=123456789012",
+                                     "cache.points/account=123456789012/region=us-east-1/date=2026-11-16"])
+def test_the_store_refuses_a_link_planted_at_a_partition_directory(tmp_path: Path, planted: str) -> None:
+    from advisor.store.parts import PartsError
+
+    victim = tmp_path / "elsewhere"
+    victim.mkdir()
+    (victim / "keep.txt").write_text(SECRET)
+    store_dir = tmp_path / "store"
+    with Store(store_dir / "cache.duckdb") as store:  # planted while a run is on: the next page is refused
+        page = _a_page(store)
+        link = store_dir / planted
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(victim, target_is_directory=True)
+        with pytest.raises(PartsError, match="symbolic link"):
+            store.write(page)
+    with pytest.raises((StoreError, PartsError), match="symbolic link"), \
+            Store(store_dir / "cache.duckdb") as again:  # planted before a run: the root on open, others when read
+        again.counts()
+    assert [p.name for p in victim.iterdir()] == ["keep.txt"] and (victim / "keep.txt").read_text() == SECRET

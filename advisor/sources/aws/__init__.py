@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from advisor.sources.aws.collect import Progress, collect_frames
+from advisor.sources.aws.collect import Progress, collect_data
+from advisor.sources.aws.readback import AwsData
 from advisor.sources.aws.session import AwsOptions
 from advisor.sources.aws.window import Window
+
+if TYPE_CHECKING:
+    from advisor.engine.samples import SampleNeeds
 
 
 @dataclass
@@ -18,8 +21,9 @@ class AwsRequest:
 
     options: AwsOptions
     window: Window
-    store_path: Path
+    store_path: Path  # the catalog file (for an S3 store, its local catalog)
     progress: Progress | None = None
+    store_url: str | None = None  # s3://bucket/prefix: the parts go there
 
     @classmethod
     def defaults(cls) -> AwsRequest:
@@ -30,13 +34,15 @@ class AwsRequest:
         return cls(AwsOptions(), Window.build(), default_store_path())
 
 
-def load_aws(request: AwsRequest) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Collect into the store, then read the frames back: ``(inventory, metrics, problems)``."""
+def load_aws(request: AwsRequest, needs: SampleNeeds | None = None) -> AwsData:
+    """Collect into the store, then read back the inventory and the metrics: the long frame, or with ``needs``
+    (``features.sample_needs``) their summary, built group by group in bounded memory."""
     from advisor.catalog import load_catalog
-    from advisor.store.cache import Store
+    from advisor.sources.aws.session import base_session
+    from advisor.store.location import open_store
 
-    with Store(request.store_path) as store:
-        return collect_frames(request.options, store, request.window, load_catalog(), request.progress)
+    with open_store(request.store_path, request.store_url, lambda: base_session(request.options)) as store:
+        return collect_data(request.options, store, request.window, load_catalog(), request.progress, needs)
 
 
-__all__ = ["AwsOptions", "AwsRequest", "Progress", "Window", "load_aws"]
+__all__ = ["AwsData", "AwsOptions", "AwsRequest", "Progress", "Window", "load_aws"]

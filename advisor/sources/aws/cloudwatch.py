@@ -459,6 +459,8 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
                      STAT_NAMES[s["stat"]], source.part, member, divisor, source.busiest))
     meta = pd.DataFrame(rows, columns=["series_id", "account", "region", "resource_id", "metric", "stat", "part",
                                        "member", "divisor", "busiest"])
+    # the keys joined per series: each point carries small category codes, not seven strings
+    meta = meta.astype({c: "category" for c in _KEYS})
     data = points.merge(meta, on="series_id", how="inner")
     data["value"] = data["value"] / data["divisor"]
     keys = ["account", "region", "resource_id", "metric", "member", "ts"]
@@ -475,4 +477,8 @@ def normalize(series: pd.DataFrame, points: pd.DataFrame, inventory: pd.DataFram
         out = pd.concat([out, fullest.groupby(group, observed=True, sort=False)["value"].max().reset_index()],
                         ignore_index=True)
     out["timestamp"] = pd.to_datetime(out.pop("ts"), unit="s", utc=True)
-    return out[columns], sorted(problems)
+    out = out[columns]
+    return out.astype({c: object for c in columns if isinstance(out[c].dtype, pd.CategoricalDtype)}), sorted(problems)
+
+
+_KEYS = ("account", "region", "resource_id", "metric", "stat", "part", "member", "busiest")

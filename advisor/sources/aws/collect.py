@@ -1,4 +1,4 @@
-"""Collect from AWS: accounts × regions in parallel, into the store, then read back as the two frames.
+"""Collect from AWS: accounts × regions in parallel, into the store, then read back (``readback``).
 
 A failure is contained where it happens: an account whose credentials fail, a region that cannot be read,
 an inventory kind or a CloudWatch call that still fails after the adaptive retries each become one line in
@@ -15,8 +15,8 @@ from typing import Any, Protocol
 import pandas as pd
 
 from advisor.catalog import Catalog
+from advisor.engine.samples import SampleNeeds
 from advisor.errors import AdvisorError
-from advisor.model import INVENTORY_REQUIRED, Kind, normalize_inventory, normalize_metrics
 from advisor.sources.aws.cloudwatch import (
     MAX_POINTS,
     MAX_QUERIES,
@@ -26,16 +26,13 @@ from advisor.sources.aws.cloudwatch import (
     Query,
     discover,
     fetch_call,
-    measured_zeros,
     missing_ranges,
-    normalize,
     plan_calls,
     queries_for,
     series_keys,
-    source_period,
-    sources,
 )
-from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory, resolve_batch_types
+from advisor.sources.aws.inventory import RegionUnavailable, collect_inventory
+from advisor.sources.aws.readback import AwsData, read_back
 from advisor.sources.aws.session import (
     AWS_ERRORS,
     Account,
@@ -249,61 +246,15 @@ def _record(collection: Collection, future: Future[_Target], account: Account, r
 
 def load_frames(store: Store, collection: Collection, catalog: Catalog) -> tuple[pd.DataFrame, pd.DataFrame,
                                                                                   list[str]]:
-    """The inventory and canonical metrics of the collected targets, read back from the store."""
-    raw = _resolve_batch_types(pd.DataFrame(store.load_inventory(collection.targets)), catalog)
-    if raw.empty:
-        raw = pd.DataFrame(columns=[*INVENTORY_REQUIRED, "account", "instance_type"])
-    window = collection.window
-    periods = sorted({window.period, *(source_period(s, window.period, window.finest)
-                                       for s in sources(collection.agent))})
-    loaded = [store.load_points(collection.targets, period, epoch(window.start), epoch(window.end))
-              for period in periods]
-    series = pd.concat([frame for frame, _ in loaded], ignore_index=True)
-    points = pd.concat([frame for _, frame in loaded], ignore_index=True)
-    points, zeros = measured_zeros(series, points, raw, store.fetched, epoch(window.start), epoch(window.end))
-    raw["measured_zeros"] = pd.Series([zeros.get((str(a), str(r), str(i))) for a, r, i in
-                                       zip(raw["account"], raw["region"], raw["resource_id"], strict=True)],
-                                      index=raw.index, dtype=object)
-    metrics, problems = normalize(series, points, raw, catalog, collection.agent)
-    raw, metrics = _qualify_duplicates(raw, metrics)
-    inventory = normalize_inventory(raw, "AWS inventory")
-    return inventory, normalize_metrics(metrics.drop(columns=["account", "region"]), "CloudWatch metrics"), problems
+    """The inventory and canonical metrics (the long frame) of the collected targets, read back from the store."""
+    data = read_back(store, collection.targets, collection.window, collection.agent, catalog)
+    return data.inventory, data.metrics, data.problems
 
 
-def _resolve_batch_types(raw: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    """Batch environments allowed a family or a bundle ("optimal") get the concrete types of their region."""
-    if raw.empty or not (batch := raw["kind"] == Kind.BATCH_COMPUTE_ENVIRONMENT).any():
-        return raw
-    raw = raw.copy()
-    if "instance_type_note" not in raw:
-        raw["instance_type_note"] = None
-    for index in raw.index[batch]:
-        types, note = resolve_batch_types(raw.at[index, "instance_type"], catalog.offered(str(raw.at[index, "region"])))
-        raw.at[index, "instance_type"], raw.at[index, "instance_type_note"] = types, note
-    return raw
-
-
-def _qualified(frame: pd.DataFrame) -> pd.Series:
-    return frame["account"].astype(str) + "/" + frame["region"].astype(str) + "/" + frame["resource_id"].astype(str)
-
-
-def _qualify_duplicates(inventory: pd.DataFrame, metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Names that repeat across accounts or regions (endpoints, jobs) become ``account/region/name``."""
-    repeated = inventory["resource_id"].duplicated(keep=False)
-    if not repeated.any():
-        return inventory, metrics
-    inventory = inventory.copy()
-    inventory.loc[repeated, "resource_id"] = _qualified(inventory[repeated])
-    names = set(inventory.loc[repeated, "resource_id"])
-    metrics = metrics.copy()
-    qualified = _qualified(metrics)
-    metrics["resource_id"] = qualified.where(qualified.isin(names), metrics["resource_id"])
-    return inventory, metrics
-
-
-def collect_frames(options: AwsOptions, store: Store, window: Window, catalog: Catalog,
-                   progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Collect, then analyse from the store: ``(inventory, metrics, problems)``."""
+def collect_data(options: AwsOptions, store: Store, window: Window, catalog: Catalog,
+                 progress: Progress | None = None, needs: SampleNeeds | None = None) -> AwsData:
+    """Collect, then read back from the store (with ``needs``: the metrics summarized group by group)."""
     collection = collect_into_store(options, store, window, progress)
-    inventory, metrics, problems = load_frames(store, collection, catalog)
-    return inventory, metrics, collection.problems + problems
+    data = read_back(store, collection.targets, window, collection.agent, catalog, needs)
+    data.problems = collection.problems + data.problems
+    return data
