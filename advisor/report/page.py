@@ -75,7 +75,8 @@ def _window_days(result: AuditResult) -> str | None:
 
 
 def _by_savings(result: AuditResult) -> list[str]:
-    """The recommended resources, the largest saving first (a resource's largest finding; unpriced ones last)."""
+    """The recommended resources, the largest saving first (a resource by its largest finding; a saving that is
+    not a number last)."""
     recs = sorted(result.recommendations,
                   key=lambda rec: -rec.monthly_savings if math.isfinite(rec.monthly_savings) else math.inf)
     return list(dict.fromkeys(rec.resource_id for rec in recs))

@@ -56,13 +56,13 @@ def _both(directory: Path, catalog, settings: Settings):
     return whole, streamed, results
 
 
-def _decoded_series(result) -> dict[str, tuple[list, bytes]]:
+def _decoded_series(result) -> dict[str, tuple[list, list, bytes]]:
     ids = [rec.resource_id for rec in result.recommendations]
     encoded = encode_series(ids, result.metrics if result.hourly is None else result.hourly)
     out = {}
     for resource_id, entry in encoded.index.items():
         offset, length = entry["at"]
-        out[resource_id] = (entry["metrics"], base64.b64decode(encoded.text[offset:offset + length]))
+        out[resource_id] = (entry["metrics"], entry["scales"], base64.b64decode(encoded.text[offset:offset + length]))
     return out
 
 
@@ -199,7 +199,8 @@ def test_drill_down_buckets_widen_to_stay_within_their_budget(tmp_path, monkeypa
         assert hourly.means[at, columns] == pytest.approx(by_bucket.mean().to_numpy(), rel=1e-5)
         assert hourly.counts[at, columns].tolist() == by_bucket.size().tolist()
     encoded = encode_series(["i-0", "i-1"], hourly)
-    assert encoded.step % (hourly.step * 3600) == 0 and set(encoded.index) == {"i-0", "i-1"}
+    assert set(encoded.index) == {"i-0", "i-1"}
+    assert all(entry["step"] % (hourly.step * 3600) == 0 for entry in encoded.index.values())
 
 
 def test_weighted_quantiles_are_numpy_quantiles_of_the_repeated_values():
