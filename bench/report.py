@@ -27,8 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advisor.model import RECOMMENDATION_COLUMNS, SKIPPED_COLUMNS, AuditResult
+from advisor.model import SKIPPED_COLUMNS, AuditResult
 from advisor.report.page import write_html
+from advisor.report.summary import summarize
+from advisor.results import Recommendation
 
 CHROMIUM = "/usr/bin/chromium"
 STEPS = 14 * 288
@@ -92,11 +94,11 @@ def synthetic_result(n: int, seed: int = 7) -> AuditResult:
                          "(forecast peaks within 2 points); a smaller type holds the demand with headroom.",
             "options": options, "price_estimated": False, "price_list_date": "2026-07-05",
         })
-    recs = pd.DataFrame(rows, columns=list(RECOMMENDATION_COLUMNS))
+    recs = [Recommendation.model_validate(row) for row in rows]
     features = pd.DataFrame({
         "kind": "ec2_instance", "cpu_p99": cpu, "memory_max": memory * 1.1, "gpu_p99": np.where(gpu, cpu, np.nan),
         "coverage": rng.uniform(0.85, 1.0, n), "vcpus": [TYPES[t][1] for t in kind],
-        "memory_gib": [TYPES[t][2] for t in kind], "monthly_cost": recs["monthly_cost_now"].to_numpy(),
+        "memory_gib": [TYPES[t][2] for t in kind], "monthly_cost": [rec.monthly_cost_now for rec in recs],
         **{f"{m}_{c}": v for m, level in (("cpu", cpu), ("memory", memory))
            for c, v in (("trend_used", 0.0), ("forecast", level), ("upper", level + 1.5), ("demand", level + 1.5))},
     }, index=pd.Index(ids, name="resource_id"))
@@ -182,7 +184,7 @@ def main() -> None:
         for n in args.sizes:
             result = synthetic_result(n)
             started = time.perf_counter()
-            path = write_html(result, folder / f"report-{n}.html")
+            path = write_html(result, folder / f"report-{n}.html", summarize(result))
             render = time.perf_counter() - started
             samples = len(result.metrics)
             del result
