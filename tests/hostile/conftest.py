@@ -9,10 +9,8 @@ from hostile.fleet import FLEET_IDS, Fleet, recommend
 
 
 @pytest.fixture(scope="session")
-def fleet() -> Fleet:
-    from advisor.sources.demo import load_demo
-
-    inventory, metrics = load_demo()
+def fleet(demo_frames) -> Fleet:
+    inventory, metrics = demo_frames
     inventory = inventory[inventory["resource_id"].isin(FLEET_IDS)].reset_index(drop=True)
     assert len(inventory) == len(FLEET_IDS)
     inventory["tags"] = [json.dumps(tags, sort_keys=True) for tags in inventory["tags"]]
