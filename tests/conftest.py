@@ -5,6 +5,13 @@ Tests are marked by what they need: ``aws`` (a moto server), ``browser`` (headle
 """
 
 import pytest
+from hypothesis import settings
+
+# Property tests: 10 fixed examples on every run (`--hypothesis-profile thorough`: 200 random ones, for a deeper
+# search now and then). Each example of tests/hostile/test_property.py is a whole audit.
+settings.register_profile("default", max_examples=10, derandomize=True, database=None, deadline=None)
+settings.register_profile("thorough", max_examples=200, database=None, deadline=None)
+settings.load_profile("default")
 
 MARK_BY_FIXTURE = {"moto_url": "aws", "chromium": "browser"}
 
