@@ -1,14 +1,14 @@
-/* advisor report: the recommendations table (filters, sorting, CSV download), the overview charts and printing.
- * Data comes only from the <script type="application/json"> blocks and is inserted with textContent; labels
- * handed to plotly are entity-escaped (plotly reads a few HTML tags in labels). report.drill.js draws the
- * details of a row on demand through the `advisorReport` namespace set up here. */
+/* advisor report: the recommendations table (filters, sorting, CSV download) and printing; the overview charts are
+ * already drawn when this runs (report.charts.js, while the page was parsed). Data comes only from the
+ * <script type="application/json"> blocks and is inserted with textContent; labels handed to plotly are
+ * entity-escaped (plotly reads a few HTML tags in labels). report.drill.js draws the details of a row on demand
+ * through the `advisorReport` namespace set up here. */
 (function () {
   "use strict";
 
   var COLUMN_COUNT = 13;
   var PAGE_SIZE = 200;
   var CONFIDENCE_CLASSES = {high: "high", medium: "medium", low: "low"};
-  var PLOT_CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"]};
   var FONT = {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: "#1f2937"};
   var PRINT_INSET = 24; // a drill-down chart sits in a table cell: keep it inside the printed page
   var PRINT_HEIGHT = 560; // px: an A4 landscape page holds about 700
@@ -74,7 +74,7 @@
 
   var meta = readJson("report-meta") || {};
   var recs = (readJson("report-recs") || []).map(unpack);
-  var charts = readJson("report-charts") || {};
+  var newPlot = window.advisorCharts.newPlot;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -112,12 +112,6 @@
     return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
 
-  function newPlot(node, data, layout) {
-    // responsive plots take their parent's height: give it the figure's, or a resize collapses it
-    node.style.height = layout.height + "px";
-    return window.Plotly.newPlot(node, data, layout, PLOT_CONFIG);
-  }
-
   /* A row's details: its own slice of the details block, parsed when the row is first expanded. */
   function detailsOf(rec) {
     return unpack(JSON.parse(rawText("report-details").substr(rec.d[0], rec.d[1])));
@@ -129,24 +123,9 @@
     columnCount: COLUMN_COUNT
   };
 
-  /* ---- overview charts ------------------------------------------------------------------------- */
-
-  function drawCharts() {
-    var nodes = document.querySelectorAll(".chart[id^='chart-']");
-    Array.prototype.forEach.call(nodes, function (node) {
-      var figure = charts[node.id.slice("chart-".length)];
-      if (figure) {
-        newPlot(node.appendChild(el("div", "plot")), figure.data, figure.layout);
-      } else if (node.hasAttribute("data-optional")) {
-        node.hidden = true;
-      } else {
-        node.appendChild(el("h3", "chart-title", node.getAttribute("data-title")));
-        node.appendChild(el("p", "empty", node.getAttribute("data-empty")));
-      }
-    });
-    mark("advisor:charts");
-    document.body.setAttribute("data-charts-ready", "");
-  }
+  /* the overview charts were drawn while the page was parsed, before this script */
+  mark("advisor:charts");
+  document.body.setAttribute("data-charts-ready", "");
 
   /* ---- the table ------------------------------------------------------------------------------- */
 
@@ -265,7 +244,7 @@
   function toggle(row) {
     row.open = !row.open;
     row.tr.querySelector(".toggle").setAttribute("aria-expanded", String(row.open));
-    whenReady(function () { showDetail(row); });
+    whenParsed(function () { showDetail(row); });
   }
 
   function sortValue(rec, key) {
@@ -448,35 +427,20 @@
     limit = matching.length;
     render();
   });
-  /* printing before plotly.js has started (print-to-PDF right after load) starts it now: never a blank chart */
-  window.addEventListener("beforeprint", function () { startPlotly(); fitPlots(true); });
+  window.addEventListener("beforeprint", function () { fitPlots(true); });
   window.addEventListener("afterprint", function () { fitPlots(false); });
   window.matchMedia("print").addEventListener("change", function (event) { fitPlots(event.matches); });
 
-  /* plotly.js (inlined after this script as text, not run) takes a second or two to start on a slow machine:
-   * run it once the page is parsed and the table has been painted, so the table shows first. */
-  /* The details, the series and plotly.js come after this script in the page: a row expanded before they are
-   * parsed and plotly.js has run opens once they are. */
-  var waiting = [];
+  /* The details and the series come after this script in the page: a row expanded before they are parsed opens
+   * once they are. */
+  var waiting = document.readyState === "loading" ? [] : null;
 
-  function whenReady(show) {
-    if (window.Plotly) {
-      show();
-    } else {
+  function whenParsed(show) {
+    if (waiting) {
       waiting.push(show);
+    } else {
+      show();
     }
-  }
-
-  function startPlotly() {
-    if (window.Plotly) {
-      return;
-    }
-    var script = document.createElement("script");
-    script.textContent = rawText("plotly-source");
-    document.head.appendChild(script);
-    delete rawTexts["plotly-source"];
-    drawCharts();
-    waiting.splice(0).forEach(function (show) { show(); });
   }
 
   function afterPaint(next) {
@@ -486,9 +450,11 @@
   applySort();
   document.getElementById("rec-table").setAttribute("data-ready", "");
   afterPaint(function () { mark("advisor:table"); });
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { afterPaint(startPlotly); });
-  } else {
-    afterPaint(startPlotly);
+  if (waiting) {
+    document.addEventListener("DOMContentLoaded", function () {
+      var shows = waiting;
+      waiting = null;
+      shows.forEach(function (show) { show(); });
+    });
   }
 }());

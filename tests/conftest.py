@@ -5,6 +5,13 @@ Tests are marked by what they need: ``aws`` (a moto server), ``browser`` (headle
 """
 
 import pytest
+from hypothesis import settings
+
+# Property tests: 10 fixed examples on every run (`--hypothesis-profile thorough`: 200 random ones, for a deeper
+# search now and then). Each example of tests/hostile/test_property.py is a whole audit.
+settings.register_profile("default", max_examples=10, derandomize=True, database=None, deadline=None)
+settings.register_profile("thorough", max_examples=200, database=None, deadline=None)
+settings.load_profile("default")
 
 MARK_BY_FIXTURE = {"moto_url": "aws", "chromium": "browser"}
 
@@ -19,12 +26,15 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session", autouse=True)
 def isolated_session_dirs(tmp_path_factory):
     """Module- and session-scoped fixtures run before the per-test isolation below: give them private per-user
-    directories too, so no test ever touches the real ~/.local/share/advisor (its store, history and lock)."""
+    directories and the same terminal too, so no test ever touches the real ~/.local/share/advisor (its store,
+    history and lock) and a shared run prints as a test's own would."""
     home = tmp_path_factory.mktemp("session-user")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_DATA_HOME", str(home / "data"))
         patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
         patch.delenv("ADVISOR_STORE", raising=False)
+        patch.delenv("COLUMNS", raising=False)  # as below: a shared fixture's run must not wrap at the runner's width
+        patch.delenv("LINES", raising=False)
         yield home
 
 
@@ -47,3 +57,20 @@ def catalog():
     from advisor.catalog import load_catalog
 
     return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def demo_frames():
+    """The bundled demo fleet's inventory and metrics, loaded once for the whole run: tests only read them."""
+    from advisor.sources.demo import load_demo
+
+    return load_demo()
+
+
+@pytest.fixture(scope="session")
+def demo_audit(demo_frames, catalog):
+    """The demo fleet through the pipeline over its 14 days, once for the whole run: tests only read it."""
+    from advisor.engine.pipeline import audit
+    from advisor.sources.demo import DEMO_END, DEMO_START
+
+    return audit(*demo_frames, catalog, source_label="demo", window=(DEMO_START, DEMO_END))

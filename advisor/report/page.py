@@ -1,5 +1,9 @@
 """The self-contained HTML report: one file, plotly.js inlined once, nothing fetched when it is opened.
 
+plotly.js runs before the overview charts, and each chart is drawn by an inline script right after its container
+while the page is parsed (``reports/report.charts.js``): the first paint, a headless snapshot and print-to-PDF
+right after loading never show a blank chart. The drill-down charts are drawn only when their row is expanded.
+
 The template, stylesheet and scripts live in the top-level ``reports/`` folder. Everything that comes from the
 audit reaches the page either through jinja2 (autoescape on) or as JSON in ``<script type="application/json">``
 blocks with ``<``, ``>`` and ``&`` escaped (:mod:`advisor.report.encoding`); the scripts parse those blocks and
@@ -37,6 +41,7 @@ from advisor.settings import OutputConfig
 from advisor.version import __version__
 
 SCRIPTS = ("report.js", "report.drill.js")  # concatenated into one inline script, in this order
+CHARTS_SCRIPT = "report.charts.js"  # runs before the overview charts, with plotly.js
 
 
 def _when(value: str | None) -> str:
@@ -112,6 +117,7 @@ def render_html(result: AuditResult, summary: Summary,
         series_json=Markup(series.text),
         charts_json=script_json(overview_charts(result, summary, counted_savings_rows(result.recommendations))),
         plotly_js=inline_script(plotly.offline.get_plotlyjs()),
+        charts_js=inline_script(_static(CHARTS_SCRIPT)),
         report_js=inline_script("\n".join(_static(name) for name in SCRIPTS)),
     )
 

@@ -9,10 +9,8 @@ from hostile.fleet import FLEET_IDS, Fleet, recommend
 
 
 @pytest.fixture(scope="session")
-def fleet() -> Fleet:
-    from advisor.sources.demo import load_demo
-
-    inventory, metrics = load_demo()
+def fleet(demo_frames) -> Fleet:
+    inventory, metrics = demo_frames
     inventory = inventory[inventory["resource_id"].isin(FLEET_IDS)].reset_index(drop=True)
     assert len(inventory) == len(FLEET_IDS)
     inventory["tags"] = [json.dumps(tags, sort_keys=True) for tags in inventory["tags"]]
@@ -31,3 +29,14 @@ def clean(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
     records = run.records
     assert len(records) >= 6, sorted(records)
     return records
+
+
+@pytest.fixture(scope="session")
+def instances(fleet: Fleet) -> Fleet:
+    """The fleet's two EC2 instances only: for tests of the history and the outputs, where kinds are not the point
+    (an audit of two resources costs half one of eight)."""
+    ids = set(fleet.inventory.loc[fleet.inventory["kind"] == "ec2_instance", "resource_id"])
+    assert len(ids) == 2
+    inventory = fleet.inventory[fleet.inventory["resource_id"].isin(ids)].reset_index(drop=True)
+    metrics = fleet.metrics[fleet.metrics["resource_id"].isin(ids)].reset_index(drop=True)
+    return Fleet(inventory, metrics)

@@ -1,14 +1,22 @@
 """Items 6, 7 and 8: a value outside its field's domain, an odd timestamp or an unknown value in one row of the
 file source skips that row's resource with a reason naming the file, row and field (or is dropped and counted);
-every other resource's recommendation is exactly the clean run's."""
+every other resource's recommendation is exactly the clean run's.
+
+The cases that skip a resource, and those of free text, share a run per group: each is a twin of a fleet resource
+(the same row and samples under an id of its own) holding the bad value, added after the clean fleet. Every twin
+that is bad must be skipped with its own reason and row, and every resource of the clean fleet, the twins'
+originals included, must keep exactly its clean recommendations (a twin's own may differ: its text changed).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hostile.fleet import Fleet, assert_clean_error, assert_others_unchanged, recommend
+from hostile.fleet import Fleet, Run, assert_clean_error, assert_others_unchanged, recommend
 
 EC2 = "i-0f72591bbaf53e935"
 EC2_IDLE = "i-0effd3819a983fb68"
@@ -82,20 +90,63 @@ def _set(fleet: Fleet, resource_id: str, column: str, value: object) -> Fleet:
     return hostile
 
 
+@dataclass
+class Twins:
+    """One run of the clean fleet with a twin per case added: the run, and each case's twin id and file row."""
+    run: Run
+    twins: dict[tuple[str, str, str], tuple[str, int]]
+
+    def check(self, clean: dict[str, list[dict]], case: tuple[str, str, str], file: str, reason: str) -> None:
+        twin, row = self.twins[case]
+        assert_others_unchanged(self.run, clean, *(twin for twin, _ in self.twins.values()))
+        assert twin not in self.run.records
+        assert f"{twin} skipped: {file} row {row}, {reason}" in self.run.stderr, self.run.stderr
+
+
+def _twins(fleet: Fleet, directory: Path, cases: list[tuple[str, str, str]],
+           spoil: Callable[[Fleet, pd.DataFrame, pd.DataFrame, str, str], int]) -> Twins:
+    """Add a twin of each case's resource to the clean fleet; ``spoil(fleet, twin_row, twin_samples, column,
+    value)`` puts the bad value in the twin's row or samples and returns the 0-based row it is in."""
+    hostile = fleet.copy()
+    twins = {}
+    for number, (victim, column, value) in enumerate(cases):
+        twin = f"{victim}-twin-{number}"
+        row = hostile.inventory.loc[[hostile.row(victim)]].assign(resource_id=twin)
+        samples = fleet.metrics[fleet.metrics["resource_id"] == victim].assign(resource_id=twin)
+        hostile.inventory = pd.concat([hostile.inventory, row], ignore_index=True)
+        samples.index = range(len(hostile.metrics), len(hostile.metrics) + len(samples))
+        hostile.metrics = pd.concat([hostile.metrics, samples])
+        twins[(victim, column, value)] = (twin, spoil(hostile, hostile.inventory.index[-1], samples.index, column,
+                                                      value) + 2)
+    return Twins(_run(hostile, directory), twins)
+
+
+def _spoil_inventory(hostile: Fleet, row: int, samples: pd.Index, column: str, value: str) -> int:
+    hostile.inventory.loc[row, column] = value
+    return row
+
+
+@pytest.fixture(scope="module")
+def inventory_twins(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Twins:
+    return _twins(fleet, tmp_path_factory.mktemp("inventory-twins"), [case[:3] for case in SKIPPED],
+                  _spoil_inventory)
+
+
 @pytest.mark.parametrize(("victim", "column", "value", "reason"), SKIPPED,
                          ids=[f"{c}={v!r}" for _, c, v, _ in SKIPPED])
-def test_a_bad_inventory_value_skips_its_resource(fleet: Fleet, clean, tmp_path: Path, victim: str, column: str,
+def test_a_bad_inventory_value_skips_its_resource(clean, inventory_twins: Twins, victim: str, column: str,
                                                   value: str, reason: str) -> None:
-    run = _run(_set(fleet, victim, column, value), tmp_path)
-    assert_others_unchanged(run, clean, victim)
-    assert victim not in run.records
-    row = fleet.row(victim) + 2
-    assert f"{victim} skipped: inventory.csv row {row}, {reason}" in run.stderr, run.stderr
+    inventory_twins.check(clean, (victim, column, value), "inventory.csv", reason)
+
+
+@pytest.fixture(scope="module")
+def inert_twins(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Twins:
+    return _twins(fleet, tmp_path_factory.mktemp("inert-twins"), INERT, _spoil_inventory)
 
 
 @pytest.mark.parametrize(("victim", "column", "value"), INERT, ids=[c for _, c, _ in INERT])
-def test_free_text_is_inert(fleet: Fleet, clean, tmp_path: Path, victim: str, column: str, value: str) -> None:
-    assert_others_unchanged(_run(_set(fleet, victim, column, value), tmp_path), clean, victim)
+def test_free_text_is_inert(clean, inert_twins: Twins, victim: str, column: str, value: str) -> None:
+    assert_others_unchanged(inert_twins.run, clean, *(twin for twin, _ in inert_twins.twins.values()))
 
 
 def test_a_row_without_resource_id_is_ignored_and_counted(fleet: Fleet, clean, tmp_path: Path) -> None:
@@ -133,18 +184,34 @@ def _sample_row(fleet: Fleet, resource_id: str, metric: str) -> int:
     return int(frame.index[(frame["resource_id"] == resource_id) & (frame["metric"] == metric)][5])
 
 
+# (column, value) -> the metric of the sample the value goes in
+SAMPLE_METRIC = {(column, value): metric for metric, column, value, _ in SAMPLES}
+
+
+def _spoil_sample(hostile: Fleet, row: int, samples: pd.Index, column: str, value: str) -> int:
+    frame = hostile.metrics.loc[samples]
+    spoilt = int(frame.index[frame["metric"] == SAMPLE_METRIC[column, value]][5])
+    hostile.metrics.loc[spoilt, column] = value
+    return spoilt
+
+
+@pytest.fixture(scope="module")
+def sample_twins(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Twins]:
+    """The sample cases' twins of the idle instance, by whether the case is the stat column's: those run without
+    a stat column (as the fleet is written), the stat case with every sample's stat "avg" but its own."""
+    with_stat = fleet.copy()
+    with_stat.metrics["stat"] = "avg"
+    runs = {}
+    for stat, base in ((False, fleet), (True, with_stat)):
+        cases = [(EC2_IDLE, column, value) for _, column, value, _ in SAMPLES if (column == "stat") == stat]
+        runs[stat] = _twins(base, tmp_path_factory.mktemp("sample-twins"), cases, _spoil_sample)
+    return runs
+
+
 @pytest.mark.parametrize(("metric", "column", "value", "reason"), SAMPLES, ids=[f"{c}={v}" for _, c, v, _ in SAMPLES])
-def test_a_bad_sample_skips_its_resource(fleet: Fleet, clean, tmp_path: Path, metric: str, column: str, value: str,
-                                         reason: str) -> None:
-    hostile = fleet.copy()
-    row = _sample_row(fleet, EC2_IDLE, metric)
-    if column == "stat":
-        hostile.metrics["stat"] = "avg"
-    hostile.metrics.loc[row, column] = value
-    run = _run(hostile, tmp_path)
-    assert_others_unchanged(run, clean, EC2_IDLE)
-    assert EC2_IDLE not in run.records
-    assert f"{EC2_IDLE} skipped: metrics.csv row {row + 2}, {reason}" in run.stderr, run.stderr
+def test_a_bad_sample_skips_its_resource(clean, sample_twins: dict[bool, Twins], metric: str, column: str,
+                                         value: str, reason: str) -> None:
+    sample_twins[column == "stat"].check(clean, (EC2_IDLE, column, value), "metrics.csv", reason)
 
 
 def test_an_empty_value_is_a_missing_sample(fleet: Fleet, clean, tmp_path: Path) -> None:

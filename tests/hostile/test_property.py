@@ -48,8 +48,7 @@ METRIC_ROW = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=25, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # examples: tests/conftest.py
 @given(inventory=st.lists(INVENTORY_ROW, min_size=1, max_size=4),
        metrics=st.lists(METRIC_ROW, min_size=0, max_size=30))
 def test_any_file_source_gives_exit_0_or_2_and_no_traceback(inventory: list[dict], metrics: list[dict]) -> None:

@@ -89,10 +89,10 @@ def _foreign(path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_garbage, _newer, _truncated, _foreign], ids=lambda f: f.__name__.strip("_"))
-def test_a_broken_history_warns_and_the_report_is_written(fleet: Fleet, tmp_path: Path, damage) -> None:
+def test_a_broken_history_warns_and_the_report_is_written(instances: Fleet, tmp_path: Path, damage) -> None:
     history = tmp_path / "store" / "history.duckdb"
     damage(history)
-    run = _audit(fleet.write(tmp_path / "in"), tmp_path, "-q")
+    run = _audit(instances.write(tmp_path / "in"), tmp_path, "-q")
     assert run.exit_code == 0, run.stderr
     assert "warning:" in run.stderr and str(history) in run.stderr and "not recorded in the history" in run.stderr
     assert "Traceback" not in run.stderr
@@ -101,8 +101,8 @@ def test_a_broken_history_warns_and_the_report_is_written(fleet: Fleet, tmp_path
     assert_clean_error(listed, 2, str(history))
 
 
-def test_a_run_is_recorded_only_after_its_outputs_are_written(fleet: Fleet, tmp_path: Path) -> None:
-    source = fleet.write(tmp_path / "in")
+def test_a_run_is_recorded_only_after_its_outputs_are_written(instances: Fleet, tmp_path: Path) -> None:
+    source = instances.write(tmp_path / "in")
     assert _audit(source, tmp_path, "-q").exit_code == 0
     (tmp_path / "out" / "recommendations.csv").unlink()
     (tmp_path / "out" / "recommendations.csv" / "x").mkdir(parents=True)  # the export cannot be written
@@ -112,7 +112,7 @@ def test_a_run_is_recorded_only_after_its_outputs_are_written(fleet: Fleet, tmp_
         assert len(runs.runs()) == 1
 
 
-def test_links_planted_at_every_fixed_name_of_an_audit(fleet: Fleet, tmp_path: Path) -> None:
+def test_links_planted_at_every_fixed_name_of_an_audit(instances: Fleet, tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("mine\n")
     out, store = tmp_path / "out", tmp_path / "store"
@@ -122,7 +122,7 @@ def test_links_planted_at_every_fixed_name_of_an_audit(fleet: Fleet, tmp_path: P
                  ".advisor-write-test"):
         (out / name).symlink_to(victim)
     (store / "history.duckdb").symlink_to(victim)
-    run = _audit(fleet.write(tmp_path / "in"), tmp_path, "-q")
+    run = _audit(instances.write(tmp_path / "in"), tmp_path, "-q")
     assert run.exit_code == 0, run.stderr
     assert "history.duckdb is a symbolic link" in run.stderr  # a warning: the report is written without it
     assert victim.read_text() == "mine\n"

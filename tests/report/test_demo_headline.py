@@ -7,15 +7,11 @@ import math
 import pytest
 
 from advisor import kinds
-from advisor.catalog import load_catalog
-from advisor.engine.pipeline import audit
 from advisor.report.summary import counted_savings_rows, summarize
-from advisor.sources.demo import DEMO_END, DEMO_START, load_demo
 
 
-def test_the_demo_headline_is_the_sum_of_monthly_figures_and_jobs_state_their_basis():
-    inventory, metrics = load_demo()
-    result = audit(inventory, metrics, load_catalog(), source_label="demo", window=(DEMO_START, DEMO_END))
+def test_the_demo_headline_is_the_sum_of_monthly_figures_and_jobs_state_their_basis(demo_audit):
+    result = demo_audit  # the demo's 14 days through the pipeline (tests/conftest.py)
     summary = summarize(result)
     per_run = {k.id for k in kinds.all_kinds() if k.per_run}
     jobs = [rec for rec in result.recommendations if rec.kind in per_run]

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advisor.catalog import load_catalog
-from advisor.engine.pipeline import audit, load_rule_set
+from advisor.engine.pipeline import load_rule_set
 from advisor.model import INVENTORY_COLUMNS, METRICS_COLUMNS, PERCENT_METRICS, Kind, Metric
 from advisor.results import recommendations_frame
 from advisor.settings import Settings
@@ -42,8 +41,8 @@ FULL_WINDOW = 14 * 288
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[pd.DataFrame, pd.DataFrame]:
-    return load_demo()
+def demo(demo_frames: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return demo_frames
 
 
 @pytest.fixture(scope="module")
@@ -371,11 +370,10 @@ def test_batch_compute_environments(inventory: pd.DataFrame) -> None:
     assert all(len(types.split(",")) >= 2 for types in batch["instance_type"])
 
 
-def test_demo_audit_fires_every_bundled_rule_with_evidence(demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_demo_audit_fires_every_bundled_rule_with_evidence(demo: tuple[pd.DataFrame, pd.DataFrame], demo_audit) -> None:
     """The demo report shows every recommendation kind: each bundled rule fires on at least one resource."""
-    inventory, metrics = demo
-    result = audit(inventory, metrics, load_catalog(), source_label="demo")
-    recs = recommendations_frame(result.recommendations)
+    inventory = demo[0]
+    recs = recommendations_frame(demo_audit.recommendations)
     # Half of the demo's "idle" instances are idle as AWS defines it (peak CPU under 5 %, under 5 MB of network a
     # day, memory low) and are told to stop; the other half spike or move megabytes a day, and are downsized. No
     # instance lacks network data and the idle GPU boxes hold models in GPU memory, so these two never fire. Its A/B

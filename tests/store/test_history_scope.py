@@ -62,7 +62,7 @@ def test_same_scope_one_resource_changed_to_its_target_is_exactly_that_change_do
     directory = tmp_path / "fleet"
     _audit(tmp_path, "--source", f"files:{_export(directory)}")
     target, savings = _target(tmp_path, "i-over")
-    _audit(tmp_path, "--demo")  # another scope in between is skipped over
+    _audit(tmp_path, "--source", f"files:{_export(tmp_path / 'other')}")  # another scope in between is skipped over
     _audit(tmp_path, "--source", f"files:{_export(directory, over_type=target)}")
     with _history() as history:
         first, _, last = history.runs()["run_id"].tolist()
