@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,7 +210,7 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
         handler = handler_for(loaded.rule.action, loaded.rule.kind)
         assert handler is not None, f"no handler for {loaded.rule.action} on {loaded.rule.kind}"  # load_rule_set
         proposals = handler(context, loaded, subset)
-        records = subset.loc[[rid for rid, proposal in proposals.items() if not proposal.blocked]].to_dict("index")
+        records = _records(subset.loc[[rid for rid, proposal in proposals.items() if not proposal.blocked]])
         floor = loaded.rule.thresholds.get("min_monthly_savings")
         for resource_id, proposal in proposals.items():
             if proposal.blocked:
@@ -227,3 +227,15 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
             paid = records[resource_id]["paid_capacity"]
             rows.append(not_cash(row, paid) if isinstance(paid, str) else row)
     return rows, unresolved
+
+
+def _records(rows: pd.DataFrame) -> dict[Hashable, dict[Hashable, Any]]:
+    """``rows.to_dict("index")``, built from one object array (pandas boxes cell by cell: 6 x slower here). A
+    missing value of a nullable column is None, as ``to_dict`` gives it."""
+    values = rows.to_numpy(dtype=object)
+    for j, dtype in enumerate(rows.dtypes):
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, pd.DatetimeTZDtype):
+            column = values[:, j]
+            column[[value is pd.NA for value in column]] = None
+    columns: list[Hashable] = list(rows.columns)
+    return {rid: dict(zip(columns, row, strict=True)) for rid, row in zip(rows.index, values, strict=True)}

@@ -23,9 +23,10 @@ TYPES = ("m5.2xlarge", "c5.2xlarge", "r5.xlarge", "m5.xlarge")
 
 
 def write_export(directory: Path, days: float, per_place: int = 8) -> Path:
-    """A parquet export of EC2 instances (cpu and memory, 5-minute samples) in four accounts/regions: quiet,
-    busy and rising ones, so some are resized and some kept; one instance has a bad sample (it is refused)."""
-    fleet = FleetBuilder(days=days, seed=3)
+    """A parquet export of EC2 instances (cpu and memory, hourly samples: sharding, not sampling, is the point) in
+    four accounts/regions: quiet, busy and rising ones, so some are resized and some kept; one instance has a bad
+    sample (it is refused)."""
+    fleet = FleetBuilder(days=days, seed=3, per_day=24)
     t = fleet.t_days
     for place, (account, region) in enumerate(PLACES):
         for i in range(per_place):
