@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -113,6 +113,11 @@ def test_ctrl_c_lets_the_call_in_flight_commit_and_starts_no_other(seed: Seeder,
     end = now_floor() - timedelta(minutes=30)
     _seed(seed, end, hours=1)
     sent = []
+    seen = threading.Event()
+
+    def handler(signum, frame):
+        seen.set()
+        signal.default_int_handler(signum, frame)
 
     def ctrl_c_during_second_call(session):
         def before_send(event_name, **kwargs):
@@ -120,16 +125,21 @@ def test_ctrl_c_lets_the_call_in_flight_commit_and_starts_no_other(seed: Seeder,
                 sent.append(1)
                 if len(sent) == 2:
                     os.kill(os.getpid(), signal.SIGINT)  # delivered to the main thread, as a real Ctrl-C
-                    time.sleep(0.5)  # let the main thread see it before this call goes out
+                    # this call goes out once the main thread has seen it, however loaded the machine is
+                    assert seen.wait(60), "the main thread never handled the Ctrl-C"
 
         session.events.register("before-send", before_send)
 
     options = AwsOptions(workers=1, configure_session=ctrl_c_during_second_call)
     window = Window.build(start=end - timedelta(hours=1), end=end)
-    with Store(tmp_path / "s.duckdb") as store:
-        with pytest.raises(KeyboardInterrupt):
-            collect_into_store(options, store, window, limits=(1, 100_800))
-        assert len(sent) == 2 and store.counts()["fetched"] == 2  # both sent calls committed, no third one
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        with Store(tmp_path / "s.duckdb") as store:
+            with pytest.raises(KeyboardInterrupt):
+                collect_into_store(options, store, window, limits=(1, 100_800))
+            assert len(sent) == 2 and store.counts()["fetched"] == 2  # both sent calls committed, no third one
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_store_refuses_other_schema_versions_and_other_files(tmp_path: Path) -> None:
