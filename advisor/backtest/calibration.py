@@ -63,6 +63,12 @@ def calibrated_audit(inventory: pd.DataFrame, metrics: pd.DataFrame | SampleSumm
     calibration = calibrate(inventory, metrics, catalog, settings, rules, fixed, cpu_grid, memory_grid)
     analysis = analyse(inventory, metrics, catalog, settings, rules, window)
     result = audit_of(analysis, source_label, problems, calibrated_settings(settings, calibration))
+    return with_calibration(result, calibration)
+
+
+def with_calibration(result: AuditResult, calibration: Calibration) -> AuditResult:
+    """``result`` carrying ``calibration`` and the confidence bands it implies: each finding's
+    ``confidence_score`` from the backtest table, updated with the replay's counts when it calibrated."""
     bands = backtest_bands()
     if calibration.calibrated:
         bands = confidence_bands({band: count.model_dump() for band, count in

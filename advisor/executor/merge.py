@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from advisor.engine.confidence import backtest_bands, confidence_bands
+from advisor.backtest.calibration import with_calibration
 from advisor.engine.stats import HourlyBuckets
 from advisor.executor.shards import Shard
 from advisor.executor.tasks import ShardResult
@@ -69,15 +69,7 @@ def merge_results(parts: Sequence[ShardResult], failures: Sequence[ShardFailure]
         problems=[*problems, *_shard_problems(parts), *(f.problem for f in failures)],
         generated_at=datetime.now(UTC),
     )
-    if calibration is not None:
-        bands = backtest_bands()
-        if calibration.calibrated:
-            bands = confidence_bands({band: count.model_dump() for band, count in
-                                      calibration.hold_rate_by_confidence.items()})
-            result.recommendations = [rec.model_copy(update={"confidence_score": bands.probability(rec.confidence)})
-                                      for rec in result.recommendations]
-        result.calibration, result.confidence = calibration, bands
-    return result
+    return result if calibration is None else with_calibration(result, calibration)
 
 
 def _in_order(frames: list[pd.DataFrame], order: pd.Series, columns: list[str]) -> pd.DataFrame:
