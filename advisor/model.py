@@ -21,7 +21,7 @@ from advisor.errors import SourceError
 from advisor.results import Calibration, ConfidenceBands, Recommendation
 
 if TYPE_CHECKING:
-    from advisor.engine.stats import HourlyBuckets
+    from advisor.hourly import HourlyBuckets
 
 HOURS_PER_MONTH = 730.0
 

@@ -18,8 +18,8 @@ from advisor.engine.features import build_features, known_columns, sample_needs
 from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags, not_cash
 from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
 from advisor.engine.samples import SampleSummary, summarize
-from advisor.engine.stats import HourlyBuckets
 from advisor.errors import RuleError
+from advisor.hourly import HourlyBuckets
 from advisor.model import METRICS_COLUMNS, SKIPPED_COLUMNS, AuditResult
 from advisor.resources import resource_dir
 from advisor.results import Recommendation

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from advisor.backtest.calibration import with_calibration
-from advisor.engine.stats import HourlyBuckets
 from advisor.executor.shards import Shard
 from advisor.executor.tasks import ShardResult
+from advisor.hourly import HourlyBuckets
 from advisor.model import METRICS_COLUMNS, SKIPPED_COLUMNS, AuditResult
 from advisor.results import Calibration
 

@@ -14,8 +14,9 @@ import pandas as pd
 
 from advisor.engine.rules import LoadedRule
 from advisor.engine.samples import SampleNeeds, SampleSummary, hour_grid
-from advisor.engine.stats import HourlyBuckets, hourly_buckets
+from advisor.engine.stats import hourly_buckets
 from advisor.executor.shards import Shard
+from advisor.hourly import HourlyBuckets
 from advisor.model import METRICS_COLUMNS, AuditResult
 from advisor.settings import Settings
 from advisor.version import __version__

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.engine.stats import HourlyBuckets, coarse_columns, hourly_buckets
+from advisor.engine.stats import hourly_buckets
+from advisor.hourly import HourlyBuckets, coarse_columns
 from advisor.model import PERCENT_METRICS
 from advisor.settings import OutputConfig
 

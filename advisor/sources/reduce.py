@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.engine import samples, stats
+from advisor.hourly import HourlyBuckets
 from advisor.sources.decode import METRIC_NAMES, TimeUnit
 from advisor.sources.metrics_file import MetricsReader, Samples, TimeCounts, bulk_window, in_unit
 
@@ -144,7 +145,7 @@ class Reducer:
         self._keep_hourly(summary, stats.hourly_buckets(frame, hours=samples.hour_grid(window)))
         return summary
 
-    def _keep_hourly(self, summary: samples.SampleSummary, hourly: stats.HourlyBuckets) -> None:
+    def _keep_hourly(self, summary: samples.SampleSummary, hourly: HourlyBuckets) -> None:
         """The drill-down buckets, widened (all of them, by halves) to keep within HOURLY_BUDGET."""
         summary.hourly = hourly.coarsen(self.hourly_step)
         self.hourly_bytes += summary.hourly.nbytes

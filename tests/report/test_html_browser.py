@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from advisor.engine.stats import HourlyBuckets
+from advisor.hourly import HourlyBuckets
 from advisor.model import AuditResult
 from advisor.report.exports import MAIN_CSV_COLUMNS, to_csv, to_json
 from advisor.report.page import render_html, write_html

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.engine.stats import HourlyBuckets
+from advisor.hourly import HourlyBuckets
 from advisor.model import AuditResult
 from advisor.report.page import render_html
 from advisor.report.summary import summarize

@@ -22,6 +22,7 @@ import pandas as pd
 from advisor.catalog import Catalog
 from advisor.engine import samples, stats
 from advisor.engine.samples import Reread, SampleNeeds, SampleSummary
+from advisor.hourly import HourlyBuckets
 from advisor.model import INVENTORY_REQUIRED, Kind, normalize_inventory, normalize_metrics
 from advisor.sources.aws.cloudwatch import measured_zeros, normalize, source_period, sources
 from advisor.sources.aws.inventory import resolve_batch_types
@@ -157,7 +158,7 @@ class _Hourly:
     def __init__(self) -> None:
         self.step, self.bytes = 1, 0
 
-    def keep(self, parts: list[SampleSummary], summary: SampleSummary, buckets: stats.HourlyBuckets) -> None:
+    def keep(self, parts: list[SampleSummary], summary: SampleSummary, buckets: HourlyBuckets) -> None:
         summary.hourly = buckets.coarsen(self.step)
         self.bytes += summary.hourly.nbytes
         while self.bytes > HOURLY_BUDGET and self.step < 24 * 7:
