@@ -66,6 +66,11 @@ INVENTORY_COLUMNS = (
     # "Windows"...), tenancy (default|dedicated|host), a capacity reservation (an EC2 Capacity Reservation id, a
     # SageMaker training plan or ML reservation ARN) and an Outposts rack (OutpostArn)
     "platform", "tenancy", "capacity_reservation", "outpost",
+    # who owns the resource besides its account: ``operator``, the AWS service that operates it (an instance's or
+    # volume's ``Operator.Principal`` when ``Managed``, a volume attachment's ``InstanceOwningService``): nothing to
+    # advise on the resource itself; ``managed_by``, a controller that replaces it (an EKS managed node group, a
+    # Karpenter node pool, an EMR cluster): advice goes to that controller's settings
+    "operator", "managed_by",
     # ebs_volume (multi_attach: io1/io2 Multi-Attach enabled)
     "volume_type", "size_gib", "iops", "throughput_mibps", "attached_to", "multi_attach",
     # sagemaker_endpoint (weight: the variant's share of traffic; variant_role: production or shadow;

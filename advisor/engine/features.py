@@ -13,7 +13,7 @@ import pandas as pd
 
 from advisor import kinds
 from advisor.catalog import Catalog
-from advisor.engine import accelerators, forecast, pricing, stats
+from advisor.engine import accelerators, forecast, ownership, pricing, stats
 from advisor.engine.samples import DERIVED_METRICS, SampleNeeds, SampleSummary, summarize, window_hours
 from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
 from advisor.settings import Settings
@@ -85,6 +85,8 @@ def build_features(inventory: pd.DataFrame, metrics: pd.DataFrame | SampleSummar
     features["iops_used_pct"] = features["iops_p99"] / features["iops"].where(features["iops"] > 0) * 100
     features["attached"] = inv["attached_to"].notna() & (inv["attached_to"].astype(str).str.len() > 0)
     features["in_auto_scaling_group"] = [bool(t.get("aws:autoscaling:groupName")) for t in inv["tags"]]
+    features["managed_by"] = [ownership.controller(tags, given)
+                              for tags, given in zip(inv["tags"], inv["managed_by"], strict=True)]
     # Spot is for on-demand capacity only: never for a Spot, Capacity Block or reserved instance
     on_demand = (features["lifecycle"] == "on-demand") & features["paid_capacity"].isna()
     features["interruptible"] = on_demand & (features["in_auto_scaling_group"]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from advisor import kinds
 from advisor.catalog import Catalog
-from advisor.engine import pricing, recommendation
+from advisor.engine import ownership, pricing, recommendation
 from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
 from advisor.engine.features import build_features, known_columns, sample_needs
 from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags, not_cash
@@ -149,8 +149,8 @@ def _window_of(metrics: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
     """Resources that get no recommendation, with the reason stated (never a guess)."""
     gates = {k.history_only_if for k in kinds.all_kinds() if k.history_only_if}
-    columns = ["kind", "instance_type", "vcpus", "hourly_price", "unpriced_reason", "region", "state", "count",
-               "hours_observed", *sorted(gates)]
+    columns = ["kind", "operator", "instance_type", "vcpus", "hourly_price", "unpriced_reason", "region", "state",
+               "count", "hours_observed", *sorted(gates)]
     reasons: dict[str, str] = {}
     for resource_id, row in features[columns].to_dict("index").items():
         reason = _skip_reason(kinds.get(row["kind"]), row, settings)
@@ -160,7 +160,10 @@ def _skip_reasons(features: pd.DataFrame, settings: Settings) -> dict[str, str]:
 
 
 def _skip_reason(kind: kinds.ResourceKind, row: dict, settings: Settings) -> str | None:
-    """The first reason, in the kind's declared order: type and price, state, then history."""
+    """The first reason: an AWS service operates it; then, in the kind's declared order: type and price, state,
+    history."""
+    if isinstance(row["operator"], str) and row["operator"]:
+        return ownership.operated_reason(row["operator"])
     if kind.service is not None:
         if not row["instance_type"] or pd.isna(row["instance_type"]):
             return "no instance type in the inventory"
@@ -224,8 +227,9 @@ def _recommend(fired: pd.DataFrame, features: pd.DataFrame, rules: dict[str, Loa
                 unresolved[resource_id] = (f"{loaded.id}: {proposal.target} would save ${row.monthly_savings:,.2f}"
                                            f" a month, under the rule's minimum of ${floor:,.2f}")
                 continue
-            paid = records[resource_id]["paid_capacity"]
-            rows.append(not_cash(row, paid) if isinstance(paid, str) else row)
+            paid, owner = records[resource_id]["paid_capacity"], records[resource_id]["managed_by"]
+            row = not_cash(row, paid) if isinstance(paid, str) else row
+            rows.append(ownership.addressed_to(row, owner) if isinstance(owner, str) else row)
     return rows, unresolved
 
 

@@ -232,7 +232,37 @@ def test_volumes_attached_without_an_instance_or_still_creating() -> None:
         rows = {row["resource_id"]: row for row in ebs_volumes(reading)}
     assert reading.problems == []
     assert (rows["vol-task"]["attached_to"], rows["vol-task"]["state"]) == (task, "in-use")
-    assert (rows["vol-new"]["attached_to"], rows["vol-new"]["state"]) == (None, "creating")
+    assert rows["vol-task"]["operator"] == "ecs.amazonaws.com"  # sized by the ECS task definition, not here
+    assert (rows["vol-new"]["attached_to"], rows["vol-new"]["state"], rows["vol-new"]["operator"]) == (
+        None, "creating", None)
+
+
+def test_instances_and_volumes_an_aws_service_operates_name_it() -> None:
+    """moto gives no ``Operator``: DescribeInstances' and DescribeVolumes' shape for an instance and a volume an AWS
+    service manages (``Operator`` ``Managed`` true with its ``Principal``, as EKS Auto Mode launches them) is
+    replayed with Stubber, beside ones that are not managed."""
+    client = boto3.client("ec2", **KEYS)
+    stub = Stubber(client)
+    managed = {"Managed": True, "Principal": "eks.amazonaws.com"}
+
+    def instance(iid: str, **fields) -> dict:
+        return {"InstanceId": iid, "InstanceType": "m5.large", "State": {"Code": 16, "Name": "running"},
+                "LaunchTime": CREATED, "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
+                "PlatformDetails": "Linux/UNIX", "Architecture": "x86_64", **fields}
+
+    stub.add_response("describe_instances", {"Reservations": [{"ReservationId": "r-1", "Instances": [
+        instance("i-auto", Operator=managed), instance("i-mine", Operator={"Managed": False}), instance("i-plain")]}]})
+    stub.add_response("describe_volumes", {"Volumes": [
+        {"VolumeId": vid, "Size": 20, "VolumeType": "gp3", "State": "available", "AvailabilityZone": "us-east-1a",
+         "CreateTime": CREATED, "Encrypted": False, "Attachments": [], **fields}
+        for vid, fields in (("vol-auto", {"Operator": managed}), ("vol-plain", {}))]})
+    reading = Reading(lambda service: client, Window.build(days=1, end=CREATED))
+    with stub:
+        instances = {row["resource_id"]: row["operator"] for row in ec2_instances(reading)}
+        volumes = {row["resource_id"]: row["operator"] for row in ebs_volumes(reading)}
+    assert reading.problems == []
+    assert instances == {"i-auto": "eks.amazonaws.com", "i-mine": None, "i-plain": None}
+    assert volumes == {"vol-auto": "eks.amazonaws.com", "vol-plain": None}
 
 
 def test_variant_weights_come_from_the_live_current_weight() -> None:

@@ -113,7 +113,15 @@ def _instance_rows(instance: dict[str, Any]) -> list[Row]:
         "architecture": instance.get("Architecture"), "launch_time": _iso(instance.get("LaunchTime")),
         "private_dns_name": instance.get("PrivateDnsName") or None,  # the agent's default "host" dimension
         "autoscaling_group": tags.get("aws:autoscaling:groupName"),
+        "operator": _operator(instance),
     }]
+
+
+def _operator(described: dict[str, Any]) -> str | None:
+    """The AWS service that operates an instance or a volume (``Operator``: ``Managed`` with its ``Principal``)."""
+    operator = described.get("Operator") or {}
+    return (operator.get("Principal") or "an AWS service") if operator.get("Managed") else None
+
 
 
 def ebs_volumes(reading: Reading) -> list[Row]:
@@ -133,6 +141,9 @@ def _volume_rows(volume: dict[str, Any]) -> list[Row]:
         "name": tags.get("Name") or volume["VolumeId"], "count": 1, "state": volume.get("State"), "tags": tags,
         "volume_type": volume.get("VolumeType"), "size_gib": volume.get("Size"), "iops": volume.get("Iops"),
         "throughput_mibps": volume.get("Throughput"), "attached_to": ",".join(attached) or None,
+        # a volume of an AWS-managed resource (an ECS task's, ``InstanceOwningService``) is sized by that service
+        "operator": _operator(volume) or next((a["InstanceOwningService"] for a in volume.get("Attachments", [])
+                                               if a.get("InstanceOwningService")), None),
         "multi_attach": bool(volume.get("MultiAttachEnabled")),
         "metrics_since": _iso(since) if volume.get("State") == "in-use" else None,
     }]
