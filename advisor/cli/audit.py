@@ -111,7 +111,8 @@ def _sharded_audit(config: EffectiveConfig, spec: str, rules: list[LoadedRule], 
         data = load_configured_source(config, spec, start, end, quiet)
         frames = (data.inventory, data.metrics, data.label, data.problems)
     plan = plan_source(spec, frames, start=parse_moment(start, "--start") if start else None,
-                       end=parse_moment(end, "--end") if end else None)
+                       end=parse_moment(end, "--end") if end else None,
+                       work_dir=config.config.executor.shard_dir or store_path(config).parent)
     if spec != "aws":
         print_problems(plan.problems, console(stderr=True))
     event("source_loaded", source=plan.label, resources=len(plan.inventory), samples=len(plan.metrics)
