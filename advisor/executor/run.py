@@ -6,8 +6,9 @@ the whole file, found by one pass that judges every row), the resources the sour
 re-scores confidence: only their samples are read). A file export's scan also writes each (account, region)'s
 samples to parts of their own (:mod:`advisor.executor.fileparts`, in a temporary directory removed at the end), so
 a shard reads its rows only. The shards then analyse with those, so the merged result is the single process's.
-``--source aws`` collects on the driver first (the store is DuckDB, one writer at a time; collection waits on
-CloudWatch, not on cores) and ships each shard its frames to analyse.
+``--source aws`` collects on the driver first (the store's catalog is DuckDB, one writer at a time; collection
+waits on CloudWatch, not on cores), reads the store once for the window and the measured zeros, then each shard
+reads its own accounts' and regions' partitions of the store (a local path or S3) and analyses them.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -33,10 +36,13 @@ from advisor.executor.cluster import DaskRunner, ProcessRunner, Runner
 from advisor.executor.fileparts import PartsWriter, Place, ShardParts
 from advisor.executor.merge import ShardFailure, merge_results
 from advisor.executor.shards import plan_shards
-from advisor.executor.tasks import ShardJob, ShardResult
+from advisor.executor.tasks import ShardJob, ShardResult, StoreShard
 from advisor.logs import event
-from advisor.model import SKIPPED_COLUMNS, AuditResult
+from advisor.model import METRICS_COLUMNS, SKIPPED_COLUMNS, AuditResult, normalize_metrics
 from advisor.settings import ExecutorConfig
+
+if TYPE_CHECKING:
+    from advisor.sources.aws import AwsRequest
 from advisor.sources.metrics_file import MetricsReader
 
 
@@ -57,8 +63,11 @@ class Plan:
     scratch: Path | None = None  # files: the parts' temporary directory (removed once the shards are done)
     where: Callable[[tuple[Place, ...]], ShardParts] | None = None  # files: where a shard's parts are
     outside_line: Callable[[int, int], str] | None = None  # files: the problem of samples outside the window
+    store_of: Callable[[tuple[Place, ...]], StoreShard] | None = None  # aws: where a shard's samples are
+    resources: ExitStack = field(default_factory=ExitStack)  # aws: the store, open until the run ends
 
     def discard(self) -> None:
+        self.resources.close()
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -94,6 +103,7 @@ def _sharded_audit(config: EffectiveConfig, plan: Plan, rules: list[LoadedRule],
                      label=plan.label, needs=sample_needs(settings),
                      last_rows={rid: plan.last_rows[rid] for rid in shard.resource_ids} if plan.last_rows else {},
                      parts=None if plan.where is None else plan.where(shard.places),
+                     store=None if plan.store_of is None else plan.store_of(shard.places),
                      metrics=_shard_metrics(plan.metrics, shard.resource_ids))
             for shard in shards]
     event("shards_planned", shards=len(jobs), executor=type(runner).__name__)
@@ -155,6 +165,40 @@ def plan_source(spec: str, frames: tuple[pd.DataFrame, pd.DataFrame, str, list[s
         raise ConfigError(f"unknown source {spec!r}: use 'demo', 'files:DIR' or 'aws'")
     inventory, metrics, label, problems = frames
     return Plan("frames", label, inventory, metrics, _window_of(metrics), problems, metrics=metrics)
+
+
+def plan_aws(request: AwsRequest) -> Plan:
+    """Collect into the store (on the driver), then read it once for the window, the history and the measured zeros
+    (streamed: one group at a time); the shards read their own partitions. The store stays open until the plan is
+    discarded (calibration replays a few resources from it)."""
+    from advisor.sources.aws.collect import collect_into_store
+    from advisor.sources.aws.readback import ORIGIN, ReadBack, StoreView
+    from advisor.sources.aws.session import base_session
+    from advisor.store.location import open_store
+
+    catalog = load_catalog()
+    resources = ExitStack()
+    try:
+        store = resources.enter_context(open_store(request.store_path, request.store_url,
+                                                   lambda: base_session(request.options)))
+        collection = collect_into_store(request.options, store, request.window, request.progress)
+        reader = ReadBack(store, collection.targets, request.window, collection.agent, catalog)
+        found, days = reader.scan()
+        inventory = reader.inventory()
+        window = found or _window_of(normalize_metrics(pd.DataFrame(columns=list(METRICS_COLUMNS)), ORIGIN))
+        analysed = samples.merge([], window, samples.SampleNeeds())
+        analysed.reread = samples.Reread(days, reader.frame)
+        label = f"aws ({request.window.start:%Y-%m-%d %H:%M} to {request.window.end:%Y-%m-%d %H:%M} UTC)"
+
+        def store_of(places: tuple[Place, ...]) -> StoreShard:
+            view = StoreView.of(store, list(places), request.window, collection.agent, request.options.profile)
+            return StoreShard(view, request.window, collection.agent, reader.qualified)
+
+        return Plan("store", label, inventory, analysed, window, [*collection.problems, *sorted(reader.problems)],
+                    store_of=store_of, resources=resources)
+    except BaseException:
+        resources.close()
+        raise
 
 
 def _plan_files(directory: Path, label: str, scratch: Path, start: datetime | None, end: datetime | None) -> Plan:

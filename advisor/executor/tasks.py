@@ -2,13 +2,14 @@
 
 It loads only its shard's data (the demo's rows of its resources; a file export's rows of its resources, from
 the per-shard parts the driver's scan wrote (:mod:`advisor.executor.fileparts`), over the whole file's window; or,
-for AWS, the frames the driver collected) and runs the analysis with the run's
-settings, rules and window and the headroom calibration chose on the driver.
+for AWS, its accounts' and regions' partitions of the store, read where the store keeps them) and runs the
+analysis with the run's settings, rules and window and the headroom calibration chose on the driver.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,13 +23,29 @@ from advisor.model import METRICS_COLUMNS, AuditResult
 from advisor.settings import Settings
 from advisor.version import __version__
 
+if TYPE_CHECKING:
+    from advisor.sources.aws.readback import StoreView
+    from advisor.sources.aws.session import AgentOptions
+    from advisor.sources.aws.window import Window as AwsWindow
+
 Window = tuple[pd.Timestamp, pd.Timestamp]
+
+
+@dataclass(frozen=True)
+class StoreShard:
+    """Where an AWS shard's samples are: its targets' view of the store, the collection's window and agent options,
+    and the names qualified across the run's accounts and regions."""
+
+    view: StoreView
+    window: AwsWindow
+    agent: AgentOptions
+    qualified: set[str]
 
 
 @dataclass(frozen=True)
 class ShardJob:
     """Everything a shard's task needs; ``source`` is ``demo``, ``parts`` (a file export's: ``parts`` says where
-    the shard's samples are) or ``frames`` (``metrics`` holds the shard's samples)."""
+    the shard's samples are), ``store`` (AWS: ``store`` says where) or ``frames`` (``metrics`` holds them)."""
 
     shard: Shard
     source: str
@@ -41,6 +58,7 @@ class ShardJob:
     needs: SampleNeeds = field(default_factory=SampleNeeds)
     last_rows: dict[str, int] = field(default_factory=dict)  # parts: where each resource's rows end in the file
     parts: ShardParts | None = None  # parts: where the shard's samples are
+    store: StoreShard | None = None  # store: where the shard's samples are
     metrics: pd.DataFrame | None = None  # frames: the shard's long frame
     version: str = __version__
 
@@ -86,6 +104,16 @@ def _samples(job: ShardJob) -> tuple[pd.DataFrame | SampleSummary, list[str], in
         assert job.parts is not None, "a parts job says where its parts are"
         summary, repeated, outside = reduce_parts(job.parts, job.inventory, job.last_rows, job.window, job.needs)
         return summary, [], repeated, outside
+    if kind == "store":
+        from advisor.catalog import load_catalog
+        from advisor.sources.aws.readback import ReadBack
+
+        assert job.store is not None, "a store job says where its samples are"
+        shard = job.store
+        reader = ReadBack(shard.view, list(job.shard.places), shard.window, shard.agent, load_catalog(),
+                          shard.qualified)
+        data = reader.summarized(job.needs, job.window)
+        return (data.metrics if data.summary is None else data.summary), [], 0, (0, -1)
     assert job.metrics is not None, "a frames job carries its samples"
     return job.metrics, [], 0, (0, -1)
 
