@@ -122,8 +122,7 @@ def _sharded_audit(config: EffectiveConfig, spec: str, rules: list[LoadedRule], 
                            end=parse_moment(end, "--end") if end else None,
                            work_dir=config.config.executor.shard_dir or store_path(config).parent)
     print_problems(plan.problems, console(stderr=True))
-    event("source_loaded", source=plan.label, resources=len(plan.inventory), samples=len(plan.metrics)
-          if plan.metrics is not None else None, problems=len(plan.problems))
+    event("source_loaded", source=plan.label, resources=len(plan.inventory), problems=len(plan.problems))
     result = sharded_audit(config, plan, rules, runner)
     failed = result.problems[len(plan.problems):]
     if failed:

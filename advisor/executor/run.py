@@ -50,7 +50,7 @@ from advisor.sources.metrics_file import MetricsReader
 class Plan:
     """A source read as far as the driver needs: the inventory to shard, what calibration reads, the window."""
 
-    source: str  # the jobs' source: demo, parts or frames
+    source: str  # the jobs' source: demo, parts or store
     label: str
     inventory: pd.DataFrame
     analysed: pd.DataFrame | samples.SampleSummary  # what calibration reads (a summary only to read again)
@@ -58,7 +58,6 @@ class Plan:
     problems: list[str]
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SKIPPED_COLUMNS)))
     last_rows: dict[str, int] = field(default_factory=dict)
-    metrics: pd.DataFrame | None = None  # frames: the samples to ship
     repeated_line: str = ""  # files: how the repeated samples' problem is worded (with the file's name)
     scratch: Path | None = None  # files: the parts' temporary directory (removed once the shards are done)
     where: Callable[[tuple[Place, ...]], ShardParts] | None = None  # files: where a shard's parts are
@@ -103,8 +102,7 @@ def _sharded_audit(config: EffectiveConfig, plan: Plan, rules: list[LoadedRule],
                      label=plan.label, needs=sample_needs(settings),
                      last_rows={rid: plan.last_rows[rid] for rid in shard.resource_ids} if plan.last_rows else {},
                      parts=None if plan.where is None else plan.where(shard.places),
-                     store=None if plan.store_of is None else plan.store_of(shard.places),
-                     metrics=_shard_metrics(plan.metrics, shard.resource_ids))
+                     store=None if plan.store_of is None else plan.store_of(shard.places))
             for shard in shards]
     event("shards_planned", shards=len(jobs), executor=type(runner).__name__)
     outcomes = runner.run(jobs) if jobs else []
@@ -130,17 +128,10 @@ def _sharded_audit(config: EffectiveConfig, plan: Plan, rules: list[LoadedRule],
     return result
 
 
-def _shard_metrics(metrics: pd.DataFrame | None, resource_ids: tuple[str, ...]) -> pd.DataFrame | None:
-    if metrics is None:
-        return None
-    return metrics[metrics["resource_id"].isin(resource_ids).to_numpy()].reset_index(drop=True)
-
-
-def plan_source(spec: str, frames: tuple[pd.DataFrame, pd.DataFrame, str, list[str]] | None = None,
-                start: datetime | None = None, end: datetime | None = None, work_dir: Path | None = None) -> Plan:
+def plan_source(spec: str, start: datetime | None = None, end: datetime | None = None,
+                work_dir: Path | None = None) -> Plan:
     """The driver's part of reading ``spec``: ``demo``, ``files:DIR`` (its parts go to a temporary directory inside
-    ``work_dir``, else the system's), or the ``frames`` the driver collected (inventory, long metrics, label,
-    problems)."""
+    ``work_dir``, else the system's); ``aws`` is :func:`plan_aws`'s."""
     kind, _, argument = spec.partition(":")
     if kind == "files":
         if not argument:
@@ -161,10 +152,7 @@ def plan_source(spec: str, frames: tuple[pd.DataFrame, pd.DataFrame, str, list[s
 
         inventory, metrics = load_demo()
         return Plan("demo", "demo fleet (bundled)", inventory, metrics, _window_of(metrics), [])
-    if frames is None:
-        raise ConfigError(f"unknown source {spec!r}: use 'demo', 'files:DIR' or 'aws'")
-    inventory, metrics, label, problems = frames
-    return Plan("frames", label, inventory, metrics, _window_of(metrics), problems, metrics=metrics)
+    raise ConfigError(f"unknown source {spec!r}: use 'demo', 'files:DIR' or 'aws'")
 
 
 def plan_aws(request: AwsRequest) -> Plan:

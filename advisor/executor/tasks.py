@@ -45,7 +45,7 @@ class StoreShard:
 @dataclass(frozen=True)
 class ShardJob:
     """Everything a shard's task needs; ``source`` is ``demo``, ``parts`` (a file export's: ``parts`` says where
-    the shard's samples are), ``store`` (AWS: ``store`` says where) or ``frames`` (``metrics`` holds them)."""
+    the shard's samples are), or ``store`` (AWS: ``store`` says where)."""
 
     shard: Shard
     source: str
@@ -59,7 +59,6 @@ class ShardJob:
     last_rows: dict[str, int] = field(default_factory=dict)  # parts: where each resource's rows end in the file
     parts: ShardParts | None = None  # parts: where the shard's samples are
     store: StoreShard | None = None  # store: where the shard's samples are
-    metrics: pd.DataFrame | None = None  # frames: the shard's long frame
     version: str = __version__
 
 
@@ -114,8 +113,7 @@ def _samples(job: ShardJob) -> tuple[pd.DataFrame | SampleSummary, list[str], in
                           shard.qualified)
         data = reader.summarized(job.needs, job.window)
         return (data.metrics if data.summary is None else data.summary), [], 0, (0, -1)
-    assert job.metrics is not None, "a frames job carries its samples"
-    return job.metrics, [], 0, (0, -1)
+    raise ValueError(f"unknown shard source {kind!r}")
 
 
 def _drill_down(hourly: HourlyBuckets | None, metrics: pd.DataFrame, wanted: np.ndarray,
