@@ -199,6 +199,10 @@ class ExecutorConfig(_Section):
     workers: int | None = Field(None, ge=1, le=256, description="Worker processes: kind local with 2 or more runs "
                                 "the shards in that many processes; kind dask without a scheduler starts that many "
                                 "local workers (unset: one per core)")
+    shard_dir: Path | None = Field(None, description="Where a sharded file-source audit writes each shard's samples "
+                                   "for its task to read (a temporary directory inside it, removed at the end); on a "
+                                   "cluster, a shared file system every worker mounts at the same path; unset: beside "
+                                   "the store")
 
 
 class Settings(_Section):

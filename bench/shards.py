@@ -5,11 +5,12 @@ Usage: python bench/shards.py [--resources 2000] [--accounts 4] [--workers 2] [-
 
 The fleet is ``bench/pipeline.py``'s (EC2 instances, 14 days at 5 minutes, cpu, memory and network, parquet)
 with the accounts dealt round-robin over the resources (its two regions are kept): accounts x 2 shards. Each
-command runs in a child process under ``/usr/bin/time`` (wall time and the command's own peak RSS: for the dask
-run that is the driver, since the workers are not its children). The bench starts the LocalCluster itself
+command runs in a child process under ``/usr/bin/time`` (wall time, CPU seconds and the command's own peak RSS:
+for the dask run that is the driver, since the workers are not its children). The bench starts the LocalCluster itself
 (``--workers`` processes, one thread each) and points the command at it with ``--scheduler``; the cluster reports
-each shard task's compute seconds (its task stream) and each worker process's peak RSS over its life (start-up
-included; ``getrusage`` in the worker, after the run). Both runs' recommendations must be equal (checked).
+each shard task's compute seconds (its task stream) and each worker process's peak RSS and CPU seconds over its
+life (start-up included; ``getrusage`` in the worker, after the run). Both runs' recommendations must be equal
+(checked).
 Prints figures; asserts only that equality.
 """
 
@@ -41,21 +42,24 @@ def deal_accounts(directory: Path, accounts: int) -> None:
                    directory / "inventory.parquet")
 
 
-def run(source: Path, out: Path, home: Path, *executor: str) -> tuple[float, int, str]:
-    """Wall seconds and peak RSS KiB of the command (a child process), and its stderr if it failed."""
+def run(source: Path, out: Path, home: Path, *executor: str) -> tuple[float, float, int, str]:
+    """Wall and CPU (user + system) seconds and peak RSS KiB of the command (a child process), and its stderr if it
+    failed."""
     env = os.environ | {"XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
     env.pop("ADVISOR_STORE", None)
-    command = ["/usr/bin/time", "-f", "TIME %e %M", sys.executable, "-m", "advisor", "audit", "--source",
+    command = ["/usr/bin/time", "-f", "TIME %e %M %U %S", sys.executable, "-m", "advisor", "audit", "--source",
                f"files:{source}", "--out", str(out), "-q", "--no-history", *executor]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=home)
     lines = done.stderr.strip().splitlines()
-    timing = next((line for line in reversed(lines) if line.startswith("TIME ")), "TIME nan 0")
-    _, wall, peak = timing.split()
-    return float(wall), int(peak), "" if done.returncode in (0, 3) else done.stderr
+    timing = next((line for line in reversed(lines) if line.startswith("TIME ")), "TIME nan 0 nan nan")
+    _, wall, peak, user, system = timing.split()
+    return float(wall), float(user) + float(system), int(peak), "" if done.returncode in (0, 3) else done.stderr
 
 
-def worker_peak_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def worker_usage() -> tuple[int, float]:
+    """A worker process's peak RSS KiB and CPU seconds (user + system) over its life."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -74,18 +78,20 @@ def main() -> None:
         samples = write_fleet(source, args.resources, "parquet")
         deal_accounts(source, args.accounts)
         print(f"fleet: {args.resources:,} resources, {samples:,} samples, {args.accounts} accounts x 2 regions")
-        wall, peak, failed = run(source, scratch / "single", scratch, "--executor", "local")
-        print(f"--executor local (one process): {wall:7.1f} s wall, peak RSS {peak / 1024:7,.0f} MiB {failed}")
+        wall, cpu, peak, failed = run(source, scratch / "single", scratch, "--executor", "local")
+        print(f"--executor local (one process): {wall:7.1f} s wall, {cpu:7.1f} CPU s, peak RSS "
+              f"{peak / 1024:7,.0f} MiB {failed}")
         with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                                       dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
                 distributed.Client(cluster) as client, distributed.get_task_stream(client) as stream:
-            wall, peak, failed = run(source, scratch / "dask", scratch, "--executor", "dask", "--scheduler",
-                                     cluster.scheduler_address)
-            workers = client.run(worker_peak_kib)
-        print(f"--executor dask ({args.workers} workers): {wall:7.1f} s wall, driver peak RSS "
-              f"{peak / 1024:7,.0f} MiB {failed}")
-        for address, kib in sorted(workers.items()):
-            print(f"  worker {address}: peak RSS {kib / 1024:7,.0f} MiB")
+            wall, cpu, peak, failed = run(source, scratch / "dask", scratch, "--executor", "dask", "--scheduler",
+                                          cluster.scheduler_address)
+            workers = client.run(worker_usage)
+        print(f"--executor dask ({args.workers} workers): {wall:7.1f} s wall, driver {cpu:7.1f} CPU s, driver peak "
+              f"RSS {peak / 1024:7,.0f} MiB {failed}")
+        for address, (kib, seconds) in sorted(workers.items()):
+            print(f"  worker {address}: peak RSS {kib / 1024:7,.0f} MiB, {seconds:7.1f} CPU s (start-up included)")
+        print(f"  driver and workers: {cpu + sum(s for _, s in workers.values()):7.1f} CPU s")
         for task in sorted(stream.data, key=lambda t: str(t["key"])):
             compute = [s for s in task["startstops"] if s["action"] == "compute"]
             seconds = sum(s["stop"] - s["start"] for s in compute)

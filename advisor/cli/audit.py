@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from advisor.cli.aws_request import load_configured_source, print_problems
+from advisor.cli.aws_request import (
+    aws_request,
+    graceful_termination,
+    load_configured_source,
+    print_problems,
+    progress_shown,
+)
 from advisor.cli.floor import (
     EXIT_SAVINGS_FOUND,
     PIPE_WIDTH,
@@ -102,20 +108,21 @@ def run_audit(config: EffectiveConfig, start: str | None = None, end: str | None
 def _sharded_audit(config: EffectiveConfig, spec: str, rules: list[LoadedRule], start: str | None,
                    end: str | None, quiet: bool) -> AuditResult:
     """``--executor dask`` or ``--workers N``: one task per (account, region) shard, merged (docs/scale.md)."""
-    from advisor.executor.run import plan_source, runner_of, sharded_audit
+    from advisor.executor.run import plan_aws, plan_source, runner_of, sharded_audit
     from advisor.sources.aws.window import parse_moment
 
     runner = runner_of(config.config.executor)  # a missing Dask is a configuration error before any reading
-    frames = None
     if spec == "aws":
-        data = load_configured_source(config, spec, start, end, quiet)
-        frames = (data.inventory, data.metrics, data.label, data.problems)
-    plan = plan_source(spec, frames, start=parse_moment(start, "--start") if start else None,
-                       end=parse_moment(end, "--end") if end else None)
-    if spec != "aws":
-        print_problems(plan.problems, console(stderr=True))
-    event("source_loaded", source=plan.label, resources=len(plan.inventory), samples=len(plan.metrics)
-          if plan.metrics is not None else None, problems=len(plan.problems))
+        request = aws_request(config.config.aws, config.config.window.days, start, end, store_path(config), quiet,
+                              store_url=config.config.store.url)
+        with graceful_termination(), progress_shown(request):
+            plan = plan_aws(request)
+    else:
+        plan = plan_source(spec, start=parse_moment(start, "--start") if start else None,
+                           end=parse_moment(end, "--end") if end else None,
+                           work_dir=config.config.executor.shard_dir or store_path(config).parent)
+    print_problems(plan.problems, console(stderr=True))
+    event("source_loaded", source=plan.label, resources=len(plan.inventory), problems=len(plan.problems))
     result = sharded_audit(config, plan, rules, runner)
     failed = result.problems[len(plan.problems):]
     if failed:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,9 @@ from advisor.errors import ConfigError, SourceError
 from advisor.model import INVENTORY_COLUMNS, SKIPPED_COLUMNS, normalize_inventory, normalize_metrics
 from advisor.sources import domains
 from advisor.sources.batches import first_line
-from advisor.sources.metrics_file import MetricsReader, Samples, row_offset
-from advisor.sources.reduce import Collector, Reducer, reduce_samples, scan_window
+from advisor.sources.decode import TimeUnit
+from advisor.sources.metrics_file import MetricsReader, Samples, TimeCounts, bulk_window, in_unit, row_offset
+from advisor.sources.reduce import Collector, Reducer, reduce_samples
 
 
 @dataclass
@@ -241,6 +243,19 @@ def _samples_of(reader: MetricsReader, window: tuple[pd.Timestamp, pd.Timestamp]
     return normalize_metrics(frame, origin=str(reader.path))
 
 
+class ScanSink(Protocol):
+    """Where a sharded run's scan puts the accepted samples (with their rows: ``Samples.row``): it counts their
+    times, and counts them again without the resources rejected after some of their samples were taken."""
+
+    times: TimeCounts
+
+    def reset(self) -> None: ...
+
+    def add(self, samples: Samples, first: int, rows_read: int) -> None: ...
+
+    def recount(self, rejected: np.ndarray) -> TimeCounts: ...
+
+
 @dataclass
 class FileScan:
     """A sharded run's view of an export before its shards read it: the accepted inventory, the refused resources,
@@ -252,11 +267,20 @@ class FileScan:
     reader: MetricsReader  # to read the samples of a few resources again (calibration)
 
 
-def scan_files(directory: str | Path, start: datetime | None = None, end: datetime | None = None) -> FileScan:
-    """One pass over the export that judges every row and counts the accepted samples' times, without
-    summarizing them: what :func:`reduce_files` would accept, refuse and analyse over."""
+def scan_files(directory: str | Path, sink_of: Callable[[MetricsReader, pd.DataFrame], ScanSink],
+               start: datetime | None = None, end: datetime | None = None) -> FileScan:
+    """One pass over the export that judges every row and hands the accepted samples to the sink ``sink_of``
+    makes of the reader and the checked inventory (whose rows the reader's ids are), without summarizing them: what
+    :func:`reduce_files` would accept, refuse and analyse over."""
     inventory_path, raw_inventory, checked, rejections, reader, problems, (lo, hi) = _open(directory, start, end)
-    window, days = scan_window(reader, lo, hi)
+    sink = sink_of(reader, checked)
+    reader.with_rows = True
+    given = (lo, hi) if lo is not None and hi is not None else None
+    reader.read(sink, given)
+    # times of rows read before their resource was rejected were counted: count the others again
+    times = sink.recount(reader.rejected) if reader.rejected.any() else sink.times
+    window = given or bulk_window(times, reader.unit, lo, hi)
+    days = 0.0 if window is None else _history_days(times, window, reader.unit)
     ids = checked["resource_id"].to_numpy()
     last_rows = dict(zip(ids.tolist(), reader.last_row.tolist(), strict=True))
     inventory, rejected, problems = _finish(inventory_path, raw_inventory, checked, rejections, reader, problems)
@@ -264,24 +288,16 @@ def scan_files(directory: str | Path, start: datetime | None = None, end: dateti
     return FileScan(FileData(inventory, empty, rejected, problems, window), days, last_rows, reader)
 
 
+def _history_days(times: TimeCounts, window: tuple[pd.Timestamp, pd.Timestamp], unit: TimeUnit) -> float:
+    """:func:`samples.history_days` of the distinct times inside ``window`` (as :mod:`advisor.sources.reduce`
+    counts them)."""
+    stamps, _ = times.result()
+    low, high = in_unit(window[0], unit, True), in_unit(window[1], unit, False)
+    inside = stamps[(stamps >= low) & (stamps <= high)]
+    return engine_samples.history_days(pd.Series(pd.DatetimeIndex(inside.view(f"M8[{unit}]")).tz_localize("UTC")))
+
+
 def reread_of(scan: FileScan) -> Reread:
     """How calibration reads the samples of the resources it replays, from the scanned file."""
     assert scan.data.window is not None
     return Reread(scan.days, partial(_samples_of, scan.reader, scan.data.window))
-
-
-def reduce_shard(directory: str | Path, last_rows: dict[str, int], window: tuple[pd.Timestamp, pd.Timestamp],
-                 needs: SampleNeeds) -> tuple[SampleSummary, list[str], int]:
-    """The summary of some accepted resources of a scanned export (``last_rows`` from :func:`scan_files`: which,
-    and where their rows end) over the whole file's ``window``, the problems met reading them, (the inventory's are
-    the scan's) and the repeated samples ignored. Reads the file once; keeps only these resources' rows."""
-    reader = _open(directory, None, None)[4]
-    only = reader.ids.isin(list(last_rows))
-    if int(only.sum()) != len(last_rows):
-        raise SourceError(f"{reader.path}: the export changed since the run read it (resource ids differ)")
-    reader.last_row[only] = [last_rows[rid] for rid in reader.ids[only]]
-    summary, _, repeated, _ = reduce_samples(reader, Reducer, needs, window[0], window[1], only=only)
-    if summary is None:
-        summary = engine_samples.merge([], window, needs)
-    assert isinstance(summary, SampleSummary)
-    return summary, reader.problems, repeated

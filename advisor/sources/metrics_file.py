@@ -52,6 +52,7 @@ class Samples:
     stamp: np.ndarray  # int64 in ``unit``
     value: np.ndarray  # float64
     stat: np.ndarray | None  # int8 0 blank, 1 avg, 2 max
+    row: np.ndarray | None = None  # int64 position in the file (when the reader's ``with_rows`` is on)
 
     def __len__(self) -> int:
         return len(self.rid)
@@ -63,14 +64,16 @@ class Samples:
 
     def take(self, rows: np.ndarray | slice) -> Samples:
         return Samples(self.rid[rows], self.metric[rows], self.stamp[rows], self.value[rows],
-                       None if self.stat is None else self.stat[rows])
+                       None if self.stat is None else self.stat[rows], None if self.row is None else self.row[rows])
 
     @staticmethod
     def concat(parts: list[Samples]) -> Samples:
         stats = [p.stat for p in parts if p.stat is not None]
+        rows = [p.row for p in parts if p.row is not None]
         return Samples(np.concatenate([p.rid for p in parts]), np.concatenate([p.metric for p in parts]),
                        np.concatenate([p.stamp for p in parts]), np.concatenate([p.value for p in parts]),
-                       np.concatenate(stats) if stats else None)
+                       np.concatenate(stats) if stats else None,
+                       np.concatenate(rows) if len(rows) == len(parts) else None)
 
     def frame(self, ids: np.ndarray, unit: TimeUnit) -> pd.DataFrame:
         """The long frame of these samples (``ids``: resource id by position)."""
@@ -116,6 +119,7 @@ class MetricsReader:
         self.rejected = np.zeros(len(ids), dtype=bool)
         self.empty = np.zeros(len(ids), dtype=np.int64)  # empty values per resource
         self.last_row = np.full(len(ids), -1, dtype=np.int64)  # each resource's last row (so far)
+        self.with_rows = False  # give the sink each sample's position in the file (``Samples.row``)
 
     def row(self, position: int) -> int:
         return position + row_offset(self.path)
@@ -169,6 +173,8 @@ class MetricsReader:
             keep[keep] = ~self.rejected[batch.rid[keep]] if only is None else only[batch.rid[keep]]
             rows = np.flatnonzero(keep)
             samples = self._samples(batch, rows)
+            if self.with_rows:
+                samples.row = batch.first + rows
             if bounds is not None:
                 inside = (samples.stamp >= bounds[0]) & (samples.stamp <= bounds[1])
                 if not inside.all():
@@ -189,9 +195,27 @@ class MetricsReader:
                 self.problems.append(f"{self.path.name}: {count} sample(s) with an empty value ignored")
         if outside and report:
             assert first_outside is not None and window is not None
-            self.problems.append(f"{self.path.name}: {outside} sample(s) dated outside the analysis window "
-                                 f"{window[0]:%Y-%m-%d %H:%M} to {window[1]:%Y-%m-%d %H:%M} UTC dropped (first on row "
-                                 f"{self.row(first_outside[0])}: {domains.show(first_outside[1])})")
+            self.problems.append(self.outside_problem(outside, window, *first_outside))
+
+    def outside_problem(self, count: int, window: tuple[pd.Timestamp, pd.Timestamp], position: int,
+                        cell: object) -> str:
+        """The problem of ``count`` samples dated outside ``window``, the first at ``position`` (its raw
+        ``cell``)."""
+        return (f"{self.path.name}: {count} sample(s) dated outside the analysis window {window[0]:%Y-%m-%d %H:%M} "
+                f"to {window[1]:%Y-%m-%d %H:%M} UTC dropped (first on row {self.row(position)}: {domains.show(cell)})")
+
+    def cell(self, column: str, position: int) -> object:
+        """The raw cell of ``column`` at ``position`` as a pass holds it (for a message), read again from the file."""
+        while True:
+            first = 0
+            try:
+                for batch in self.file.batches([column]):
+                    if position < first + batch.num_rows:
+                        return batch.column(column).slice(position - first, 1).to_pandas().iat[0]
+                    first += batch.num_rows
+            except Restart:  # pandas' parser reads the file from now on
+                continue
+            raise IndexError(f"{self.path}: no row {self.row(position)}")
 
     @staticmethod
     def _samples(batch: Decoded, rows: np.ndarray) -> Samples:

@@ -359,36 +359,9 @@ class Store:
 
     def read_points(self, series: pd.DataFrame, start: int, end: int, batch_rows: int = 1 << 17) -> pd.DataFrame:
         """The points (``series_id, ts, value``) of ``series`` (rows of :meth:`series_of`) with timestamps in
-        ``[start, end)``: only the partitions of their accounts, regions and dates are opened, and the rows come
-        back in record batches of ``batch_rows``."""
-        names = [name for (account, region), _ in series.groupby(["account", "region"], sort=True)
-                 for name in self.parts.parts_of(str(account), str(region), parts.days(start, end))]
-        ids = series["series_id"].to_numpy(dtype=np.int64)
-        if not names or not len(ids):
-            return pd.DataFrame({"series_id": np.empty(0, np.int64), "ts": np.empty(0, np.int64),
-                                 "value": np.empty(0, np.float64)})
-        scan, argument = self.parts.source(names)
-        chunks: list[pa.RecordBatch] = []
+        ``[start, end)``: see :func:`read_points`."""
         with self._lock:
-            self._con.register("_ids", pa.table({"series_id": ids.astype(np.int32)}))
-            relation = argument if scan == "_parts" else None
-            if relation is not None:
-                self._con.register("_parts", relation)
-            try:
-                query = (f"SELECT p.series_id, p.ts, p.value FROM {scan} p "
-                         "WHERE p.series_id BETWEEN ? AND ? AND p.ts >= ? AND p.ts < ? "
-                         "AND p.series_id IN (SELECT series_id FROM _ids)")
-                parameters = [*([] if relation is not None else [argument]), int(ids.min()), int(ids.max()),
-                              start, end]
-                reader = self._con.sql(query, params=parameters).to_arrow_reader(batch_rows)
-                chunks.extend(reader)
-            finally:
-                self._con.unregister("_ids")
-                if relation is not None:
-                    self._con.unregister("_parts")
-        table = pa.Table.from_batches(chunks, schema=parts.SCHEMA) if chunks else parts.SCHEMA.empty_table()
-        return pd.DataFrame({"series_id": table.column("series_id").to_numpy().astype(np.int64),
-                             "ts": table.column("ts").to_numpy(), "value": table.column("value").to_numpy()})
+            return read_points(self._con, self.parts, series, start, end, batch_rows)
 
     def counts(self) -> dict[str, int]:
         """Row counts per table, and the points in the parts (for summaries and tests)."""
@@ -409,3 +382,36 @@ def _inside(table: pa.Table, ranges: pd.DataFrame) -> np.ndarray:
     drop = np.zeros(len(rows), dtype=bool)
     drop[hit.to_numpy()] = True
     return drop
+
+
+def read_points(con: duckdb.DuckDBPyConnection, where: Parts, series: pd.DataFrame, start: int, end: int,
+                batch_rows: int = 1 << 17) -> pd.DataFrame:
+    """The points (``series_id, ts, value``) of ``series`` (with their account and region) with timestamps in
+    ``[start, end)``, read by ``con`` from the parts at ``where``: only the partitions of their accounts, regions
+    and dates are opened, and the rows come back in record batches of ``batch_rows``."""
+    names = [name for (account, region), _ in series.groupby(["account", "region"], sort=True)
+             for name in where.parts_of(str(account), str(region), parts.days(start, end))]
+    ids = series["series_id"].to_numpy(dtype=np.int64)
+    if not names or not len(ids):
+        return pd.DataFrame({"series_id": np.empty(0, np.int64), "ts": np.empty(0, np.int64),
+                             "value": np.empty(0, np.float64)})
+    scan, argument = where.source(names)
+    chunks: list[pa.RecordBatch] = []
+    con.register("_ids", pa.table({"series_id": ids.astype(np.int32)}))
+    relation = argument if scan == "_parts" else None
+    if relation is not None:
+        con.register("_parts", relation)
+    try:
+        query = (f"SELECT p.series_id, p.ts, p.value FROM {scan} p "
+                 "WHERE p.series_id BETWEEN ? AND ? AND p.ts >= ? AND p.ts < ? "
+                 "AND p.series_id IN (SELECT series_id FROM _ids)")
+        parameters = [*([] if relation is not None else [argument]), int(ids.min()), int(ids.max()), start, end]
+        reader = con.sql(query, params=parameters).to_arrow_reader(batch_rows)
+        chunks.extend(reader)
+    finally:
+        con.unregister("_ids")
+        if relation is not None:
+            con.unregister("_parts")
+    table = pa.Table.from_batches(chunks, schema=parts.SCHEMA) if chunks else parts.SCHEMA.empty_table()
+    return pd.DataFrame({"series_id": table.column("series_id").to_numpy().astype(np.int64),
+                         "ts": table.column("ts").to_numpy(), "value": table.column("value").to_numpy()})

@@ -252,6 +252,10 @@ class LocalParts(Parts):
     def rows(self, name: str) -> int:
         return int(pq.ParquetFile(self._checked(name)).metadata.num_rows)
 
+    def path(self, name: str) -> str:
+        """The part's path to open, once its directories are known not to be links."""
+        return self._checked(name)
+
     def _checked(self, name: str) -> str:
         """The part's path, once its directories are known not to be links."""
         with self._directory(name.rpartition("/")[0], create=False):

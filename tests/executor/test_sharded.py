@@ -181,3 +181,26 @@ def test_without_dask_the_dask_executor_says_which_extra_to_install(tmp_path, mo
     result = runner.invoke(app, ["audit", "--demo", "--out", str(tmp_path), "--executor", "dask"])
     assert result.exit_code == 2
     assert "pip install 'ml-cost-advisor[cluster]'" in result.stderr
+
+
+def test_shards_read_parts_in_the_shard_dir_removed_at_the_end_and_word_strays_as_one_process(tmp_path):
+    """The scan's parts go to a temporary directory inside ``[executor] shard_dir`` (gone after the run); a sample
+    dated far outside the window is reported once, in one process's words (file, row, cell)."""
+    export = write_export(tmp_path / "export", days=14, per_place=6)
+    metrics = pd.read_parquet(export / "metrics.parquet")
+    metrics.loc[metrics.index[metrics["resource_id"] == "i-2001"][5], "timestamp"] = pd.Timestamp("1990-01-01",
+                                                                                                  tz="UTC")
+    metrics.to_parquet(export / "metrics.parquet", index=False)
+    shard_dir = tmp_path / "shared"
+    config = tmp_path / "advisor.toml"
+    config.write_text(f'[executor]\nshard_dir = "{shard_dir}"\n')
+    source = ["--source", f"files:{export}"]
+    single, single_err = audit(tmp_path, "single", source)
+    sharded, sharded_err = audit(tmp_path, "local", [*source, "--config", str(config)], "--executor", "local",
+                                 "--workers", "2")
+    assert sharded["recommendations"] == single["recommendations"] and single["recommendations"]
+    assert sorted(sharded["summary"]["problems"]) == sorted(single["summary"]["problems"])  # listed in another order
+    stray = [line.strip() for line in single_err.splitlines() if "dated outside the analysis window" in line]
+    assert len(stray) == 1 and "1990-01-01" in stray[0]
+    assert [line.strip() for line in sharded_err.splitlines() if "dated outside" in line] == stray
+    assert shard_dir.is_dir() and not list(shard_dir.iterdir())

@@ -9,12 +9,16 @@ resource, so the groups make exactly what the whole would.
 With :class:`~advisor.engine.samples.SampleNeeds`, each group is summarized as soon as it is normalised (as the
 file source does, :mod:`advisor.sources.reduce`): memory then holds one group of samples and the summaries, not
 the history. The summary can read a few resources again as a long frame (calibration's replay).
+
+A sharded audit's task reads its own accounts and regions through a :class:`StoreView`: what the store's catalog
+says of them, taken on the driver, and the parts themselves, read where they are (a local path, or S3).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,7 +33,8 @@ from advisor.sources.aws.inventory import resolve_batch_types
 from advisor.sources.aws.session import AgentOptions
 from advisor.sources.aws.window import Window, epoch
 from advisor.sources.reduce import HOURLY_BUDGET
-from advisor.store.cache import Store
+from advisor.store.cache import Store, read_points
+from advisor.store.parts import LocalParts, Parts
 
 GROUP_POINTS = 1_000_000  # raw datapoints read and normalised together (about 40 instances x 4 metrics x 14 days)
 ORIGIN = "CloudWatch metrics"
@@ -46,17 +51,75 @@ class AwsData:
     summary: SampleSummary | None = None
 
 
-class ReadBack:
-    """The collected targets' series, read from ``store`` group by group (see the module docstring)."""
+@dataclass
+class StoreView:
+    """Some targets of a store as a shard's task reads them: the catalog's inventory snapshots, series and fetched
+    ranges of these targets (taken on the driver, which holds the catalog open), and where the parts are (a local
+    directory the worker reads at the same path, or ``s3://bucket/prefix`` read with the worker's own credentials:
+    its ``profile``, else its environment or role)."""
 
-    def __init__(self, store: Store, targets: list[tuple[str, str]], window: Window, agent: AgentOptions,
-                 catalog: Catalog) -> None:
+    inventory: dict[tuple[str, str], list[dict]]
+    series: pd.DataFrame  # the targets' series at the periods read
+    ranges: dict[int, list[tuple[int, int]]]  # fetched ranges per series id
+    parts_root: str  # a local directory, or an s3:// URL
+    profile: str | None = None
+
+    @classmethod
+    def of(cls, store: Store, targets: list[tuple[str, str]], window: Window, agent: AgentOptions,
+           profile: str | None) -> StoreView:
+        series = pd.concat([store.series_of(targets, period) for period in periods(window, agent)],
+                           ignore_index=True)
+        return cls({target: store.load_inventory([target]) for target in targets}, series,
+                   store.fetched(series["series_id"].to_numpy()), store.parts.location, profile)
+
+    def load_inventory(self, targets: list[tuple[str, str]]) -> list[dict]:
+        return [record for target in targets for record in self.inventory.get(target, [])]
+
+    def series_of(self, targets: list[tuple[str, str]], period: int) -> pd.DataFrame:
+        keys = pd.MultiIndex.from_frame(self.series[["account", "region"]].astype(str))
+        mine = keys.isin(pd.MultiIndex.from_tuples(targets, names=["account", "region"])) & \
+            (self.series["period"] == period).to_numpy()
+        return self.series[mine].reset_index(drop=True)
+
+    def fetched(self, series_ids: np.ndarray) -> dict[int, list[tuple[int, int]]]:
+        return {int(i): self.ranges[int(i)] for i in series_ids if int(i) in self.ranges}
+
+    def read_points(self, series: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
+        import duckdb
+
+        with duckdb.connect() as con:
+            return read_points(con, self._parts(), series, start, end)
+
+    def _parts(self) -> Parts:
+        if self.parts_root.startswith("s3://"):
+            import boto3
+
+            from advisor.store.location import s3_filesystem
+            from advisor.store.parts import S3Parts
+
+            return S3Parts(self.parts_root.removesuffix("/points"), s3_filesystem(boto3.Session(
+                profile_name=self.profile)))
+        return LocalParts(Path(self.parts_root))
+
+
+def periods(window: Window, agent: AgentOptions) -> list[int]:
+    """The periods of the series read back."""
+    return sorted({window.period, *(source_period(s, window.period, window.finest) for s in sources(agent))})
+
+
+class ReadBack:
+    """The collected targets' series, read from ``store`` group by group (see the module docstring).
+    ``qualified``: the names that repeat across the run's accounts or regions (a shard's view sees only its own
+    targets; by default those of ``targets``)."""
+
+    def __init__(self, store: Store | StoreView, targets: list[tuple[str, str]], window: Window,
+                 agent: AgentOptions, catalog: Catalog, qualified: set[str] | None = None) -> None:
         self.store, self.catalog, self.agent = store, catalog, agent
         self.start, self.end = epoch(window.start), epoch(window.end)
         raw = _resolve_batch_types(pd.DataFrame(store.load_inventory(targets)), catalog)
         self.raw = raw if not raw.empty else pd.DataFrame(columns=[*INVENTORY_REQUIRED, "account", "instance_type"])
-        periods = sorted({window.period, *(source_period(s, window.period, window.finest) for s in sources(agent))})
-        series = pd.concat([store.series_of(targets, period) for period in periods], ignore_index=True)
+        series = pd.concat([store.series_of(targets, period) for period in periods(window, agent)],
+                           ignore_index=True)
         # series of resources no longer in the inventory normalise to nothing: they are not read
         known = pd.MultiIndex.from_frame(self.raw[["account", "region", "resource_id"]].astype(str))
         keys = pd.MultiIndex.from_frame(series[["account", "region", "resource_id"]].astype(str))
@@ -64,7 +127,8 @@ class ReadBack:
                                                            ignore_index=True)
         repeated = self.raw["resource_id"].duplicated(keep=False)
         self.repeated = repeated if repeated.any() else None
-        self.qualified = set(_qualified(self.raw[repeated])) if repeated.any() else set()
+        self.qualified = qualified if qualified is not None else \
+            set(_qualified(self.raw[repeated])) if repeated.any() else set()
         self.zeros: dict[tuple[str, str, str], dict[str, int]] = {}
         self.problems: set[str] = set()
 
@@ -123,9 +187,23 @@ class ReadBack:
         metrics = self.frame()
         return AwsData(self.inventory(), metrics, sorted(self.problems))
 
-    def summarized(self, needs: SampleNeeds) -> AwsData:
-        """Each group summarized as it is read, over the collection window, then all realigned onto the window
-        the whole frame would give (its first and last sample) and merged."""
+    def scan(self) -> tuple[tuple[pd.Timestamp, pd.Timestamp] | None, float]:
+        """The window the whole frame would give (its first and last sample; None without samples) and the days
+        its samples cover, from one pass over the groups that keeps their times only (measured zeros and problems
+        accumulate)."""
+        stamps = np.empty(0, dtype=np.int64)
+        for group in self.groups():
+            frame = normalize_metrics(group, ORIGIN)
+            seconds = frame["timestamp"].dt.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
+            stamps = np.union1d(stamps, seconds)
+        if not len(stamps):
+            return None, 0.0
+        times = pd.Series(pd.to_datetime(stamps, unit="s", utc=True))
+        return (times.iloc[0], times.iloc[-1]), samples.history_days(times)
+
+    def summarized(self, needs: SampleNeeds, window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> AwsData:
+        """Each group summarized as it is read, over the collection window, then all realigned onto ``window``
+        (by default the window the whole frame would give: its first and last sample) and merged."""
         provisional = (pd.Timestamp(self.start, unit="s", tz="UTC"), pd.Timestamp(self.end, unit="s", tz="UTC"))
         parts: list[SampleSummary] = []
         stamps = np.empty(0, dtype=np.int64)
@@ -142,7 +220,7 @@ class ReadBack:
         if not parts:  # no samples: the analysis takes the (empty) long frame, as before
             return AwsData(self.inventory(), normalize_metrics(_EMPTY, ORIGIN), sorted(self.problems))
         times = pd.Series(pd.to_datetime(stamps, unit="s", utc=True))
-        window = (times.iloc[0], times.iloc[-1])
+        window = window or (times.iloc[0], times.iloc[-1])
         merged = samples.merge([samples.realign(p, window) for p in parts], window, needs)
         merged.reread = Reread(samples.history_days(times), self._frame_of)
         return AwsData(self.inventory(), normalize_metrics(_EMPTY, ORIGIN), sorted(self.problems), merged)
