@@ -118,3 +118,21 @@ def test_the_risk_budget_is_a_sizing_setting_between_0_and_1(tmp_path):
     assert ("sizing.risk_budget", 0.05, f"{tmp_path / 'advisor.toml'}:2") in config.rows()
     with pytest.raises(ConfigError, match=r"advisor.toml:2: sizing.risk_budget: .*less than or equal to 1"):
         load_config(_write(tmp_path, "[sizing]\nrisk_budget = 2\n"))
+
+
+def test_a_store_url_on_the_command_line_is_the_store_url_setting(tmp_path, monkeypatch):
+    """``--store s3://bucket/prefix`` sets ``store.url`` (said to come from --store), never a local path named "s3:";
+    a malformed URL is a configuration error before anything is read."""
+    from typer.testing import CliRunner
+
+    from advisor.cli.floor import load_effective_config
+    from advisor.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    effective = load_effective_config(None, store="s3://advisor/fleet")
+    assert (effective.config.store.url, effective.config.store.path) == ("s3://advisor/fleet", None)
+    assert load_effective_config(None, store=str(tmp_path / "c.duckdb")).config.store.path == tmp_path / "c.duckdb"
+    result = CliRunner().invoke(app, ["history", "--store", "s3://Not_A_Bucket/x"])
+    assert result.exit_code == 2 and "expected s3://bucket/prefix" in result.output
+    assert CliRunner().invoke(app, ["history", "--store", "s3://advisor/fleet"]).exit_code == 0
+    assert list(tmp_path.iterdir()) == []

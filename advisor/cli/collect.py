@@ -20,19 +20,13 @@ from advisor.cli.options import (
     RegionOpt,
     RoleOpt,
     StartOpt,
-    setting_field,
-    setting_help,
+    StoreOpt,
 )
 from advisor.runlock import RunLock
 from advisor.safetext import markup
 
 if TYPE_CHECKING:
     from advisor.sources.aws.collect import Collection
-
-# --store of collect also takes an S3 URL (typer would make a Path of it, and Path("s3://b") is "s3:/b")
-StoreOpt = Annotated[str | None, typer.Option("--store", help=setting_help(setting_field("store.path")) + (
-    " Or s3://bucket/prefix: the datapoints go there as Parquet parts, the catalog stays local (docs/store.md) "
-    "[advisor.toml: store.url]."))]
 
 
 def collect(
@@ -59,14 +53,11 @@ def collect(
     # boto3, pandas and duckdb load when the command runs, not at start-up.
     from advisor.sources.aws.collect import collect_into_store
     from advisor.sources.aws.session import base_session
-    from advisor.store.location import open_store, parse_s3_url
+    from advisor.store.location import open_store
 
-    url = store if store and store.startswith("s3:") else None
-    if url:
-        parse_s3_url(url)  # a clear error before anything is read
     cfg = load_effective_config(config, region=region, profile=profile, role_arn=role_arn,
-                                external_id=external_id, days=days, store=None if url or not store else Path(store))
-    url = url or cfg.config.store.url
+                                external_id=external_id, days=days, store=store)
+    url = cfg.config.store.url
     request = aws_request(cfg.config.aws, cfg.config.window.days, start, end, store_path(cfg), quiet, readers, url)
     with RunLock(store_path(cfg).parent), graceful_termination(), \
             open_store(request.store_path, url, lambda: base_session(request.options)) as opened, \

@@ -96,13 +96,22 @@ def print_json(data: Any) -> None:
 def load_effective_config(config: Path | None, demo: bool = False, **values: Any) -> EffectiveConfig:
     """advisor.toml merged with the setting flags that were given, by parameter name (``cpu_headroom`` is
     ``--cpu-headroom``); a flag left at None keeps the file's value."""
+    store = values.pop("store", None)
     given = {f"--{name.replace('_', '-')}": value for name, value in values.items()}
+    keys = dict(SETTING_FLAGS)
+    if isinstance(store, str) and store.startswith("s3:"):
+        from advisor.store.location import parse_s3_url
+
+        parse_s3_url(store)  # a clear error before anything is read
+        given["--store"], keys["--store"] = store, "store.url"
+    elif store is not None:
+        given["--store"] = Path(store)
     if demo:
         if given.get("--source") not in (None, "demo"):
             raise ConfigError("use either --demo or --source, not both")
         given["--source"] = "demo"
-    return load_config(config, {SETTING_FLAGS[flag]: value for flag, value in given.items()},
-                       {key: flag for flag, key in SETTING_FLAGS.items()})
+    return load_config(config, {keys[flag]: value for flag, value in given.items()},
+                       {key: flag for flag, key in keys.items()})
 
 
 def store_path(config: EffectiveConfig) -> Path:

@@ -87,7 +87,11 @@ DaysOpt = Annotated[float | None, setting_option("--days")]
 StartOpt = Annotated[str | None, typer.Option("--start", help="Window start, ISO 8601 (UTC if no offset); "
                                               "overrides --days.")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Window end, ISO 8601 (default: now).")]
-StoreOpt = Annotated[Path | None, setting_option("--store")]
+# a path or an S3 URL (typer would make a Path of the URL, and Path("s3://b") is "s3:/b"): floor.load_effective_config
+# sends a URL to store.url
+StoreOpt = Annotated[str | None, typer.Option("--store", help=setting_help(setting_field("store.path")) + (
+    " Or s3://bucket/prefix: the datapoints are Parquet parts there, the catalog stays local (docs/store.md) "
+    "[advisor.toml: store.url]."))]
 ReadersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent account/region readers "
                                          "and concurrent CloudWatch calls.")]
 

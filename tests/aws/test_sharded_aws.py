@@ -65,14 +65,17 @@ def test_local_worker_processes_read_their_partitions_of_a_local_store(seed: See
     _same_advice(single, sharded)
 
 
-def test_dask_workers_read_their_partitions_from_s3(seed: Seeder, tmp_path: Path) -> None:
+def test_dask_workers_read_their_partitions_from_s3(seed: Seeder, tmp_path: Path, monkeypatch) -> None:
+    """The S3 store named by ``--store`` (the single run) or by advisor.toml's ``[store] url`` (the sharded one)."""
     distributed = pytest.importorskip("distributed")
     _fleet(seed)
     seed.client("s3").create_bucket(Bucket="advisor")
     config = tmp_path / "advisor.toml"
-    config.write_text('[store]\nurl = "s3://advisor/fleet"\n')  # audit's --store takes a path; the URL is a setting
+    config.write_text('[store]\nurl = "s3://advisor/fleet"\n')
     store = ["--config", str(config)]
-    single = _audit(tmp_path, "single", store)
+    monkeypatch.chdir(tmp_path)
+    single = _audit(tmp_path, "single", ["--store", "s3://advisor/fleet"])
+    assert not (tmp_path / "s3:").exists()  # the URL is not read as a relative path
     # started after the test's environment is set: the workers find the moto server and its credentials there
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
                                   silence_logs=logging.ERROR) as cluster:
