@@ -1,11 +1,15 @@
 """The action registry: every action a rule may name has a handler, and a rule pairing an action with a kind it
 does not apply to is refused at load time with its file and line."""
 
+import importlib
+import inspect
+import subprocess
+import sys
 from typing import get_args
 
 import pytest
 
-from advisor.engine.actions import handler_for, registered_actions, supported_kinds
+from advisor.engine.actions import handler_for, registered_actions, registry, supported_kinds
 from advisor.engine.pipeline import load_rule_set
 from advisor.engine.rules import Action
 from advisor.errors import RuleError
@@ -31,3 +35,36 @@ def test_an_action_on_the_wrong_kind_is_refused_with_file_and_line(tmp_path):
     with pytest.raises(RuleError, match=r"bad.yaml:2: rule 'spot-disk', field 'action': action 'use_spot' does "
                                         r"not apply to kind 'ebs_volume' \(it applies to: batch_compute"):
         load_rule_set(Settings(rules=RulesConfig(dirs=[tmp_path])))
+
+
+IMPLEMENTATIONS = ("basic", "resize", "sagemaker", "spot", "storage")
+
+
+def test_every_handler_in_the_registry_loads_and_every_handler_function_is_registered():
+    """The registry names each handler as "module:function": each resolves, and no module defines a handler (a
+    public function of (ctx, rule, rows)) that the registry leaves out."""
+    named = {spec.function for spec in registry.HANDLERS}
+    for spec in registry.HANDLERS:
+        assert callable(spec.load()), spec
+    defined = set()
+    for module_name in IMPLEMENTATIONS:
+        module = importlib.import_module(f"advisor.engine.actions.{module_name}")
+        defined |= {f"{module_name}:{name}" for name, function in inspect.getmembers(module, inspect.isfunction)
+                    if function.__module__ == module.__name__ and not name.startswith("_")
+                    and list(inspect.signature(function).parameters) == ["ctx", "rule", "rows"]}
+    assert defined == named
+
+
+def test_the_registry_hands_out_handlers_without_importing_them_until_asked():
+    code = ("import sys\nfrom advisor.engine.actions import handler_parameters, parameters_for\n"
+            "assert parameters_for('use_spot', 'ec2_instance').__name__ == 'SpotPoolParameters'\n"
+            "assert handler_parameters()\n"
+            "print(sorted(m for m in sys.modules if m.startswith('advisor.engine.actions.') or m == 'pandas'))\n"
+            "from advisor.engine.actions import handler_for\n"
+            "assert handler_for('use_spot', 'ec2_instance').__name__ == 'ec2_spot'\n"
+            "print('advisor.engine.actions.spot' in sys.modules, 'pandas' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    before, after = run.stdout.splitlines()
+    assert before == "['advisor.engine.actions.params', 'advisor.engine.actions.registry']"
+    assert after == "True True"

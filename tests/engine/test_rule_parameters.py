@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 
 from advisor import kinds
-from advisor.engine.actions import Parameters, parameters_for
-from advisor.engine.actions.base import handler_parameters
-from advisor.engine.actions.spot import SpotPoolParameters
+from advisor.engine.actions import Parameters, handler_parameters, parameters_for
+from advisor.engine.actions.params import SpotPoolParameters
 from advisor.engine.features import known_columns
 from advisor.engine.pipeline import load_rule_set
 from advisor.engine.policy import apply_rule_overrides
