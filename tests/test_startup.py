@@ -34,7 +34,8 @@ def probe(args: list[str], heavy: list[str], exit_code: int = 0) -> subprocess.C
 
 COMMANDS = [(["--help"], HEAVY), (["--version"], HEAVY), (["config", "show"], HEAVY), (["rules", "list"], HEAVY),
             (["rules", "check", "rules"], HEAVY), (["rules", "explain", "ec2-spot-interruptible"], HEAVY),
-            (["rules", "schema"], HEAVY), (["rules", "columns"], HEAVY), (["catalog", "show", "m5.xlarge"], CATALOG)]
+            (["rules", "schema"], HEAVY), (["rules", "columns"], HEAVY), (["rules", "list", "--format", "json"], HEAVY),
+            (["config", "show", "--format", "json"], HEAVY), (["catalog", "show", "m5.xlarge"], CATALOG)]
 
 
 @pytest.mark.parametrize(("args", "heavy"), [pytest.param(*command, id=" ".join(command[0])) for command in COMMANDS])
