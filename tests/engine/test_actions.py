@@ -3,13 +3,14 @@ does not apply to is refused at load time with its file and line."""
 
 import importlib
 import inspect
+import re
 import subprocess
 import sys
 from typing import get_args
 
 import pytest
 
-from advisor.engine.actions import handler_for, registered_actions, registry, supported_kinds
+from advisor.engine.actions import Parameters, handler_for, registered_actions, registry, supported_kinds
 from advisor.engine.pipeline import load_rule_set
 from advisor.engine.rules import Action
 from advisor.errors import RuleError
@@ -68,3 +69,15 @@ def test_the_registry_hands_out_handlers_without_importing_them_until_asked():
     before, after = run.stdout.splitlines()
     assert before == "['advisor.engine.actions.params', 'advisor.engine.actions.registry']"
     assert after == "True True"
+
+
+def test_each_module_reads_the_parameter_models_the_registry_declares_for_its_handlers():
+    """The registry pairs a handler with its parameter model; the handler reads its values with ``Model.of(rule)``.
+    Per module, the models read are the models declared, so a rule's thresholds are checked against the model its
+    handler really reads."""
+    for module_name in IMPLEMENTATIONS:
+        declared = {spec.parameters.__name__ for spec in registry.HANDLERS
+                    if spec.function.startswith(f"{module_name}:") and spec.parameters is not Parameters}
+        source = inspect.getsource(importlib.import_module(f"advisor.engine.actions.{module_name}"))
+        read = set(re.findall(r"\b(\w+Parameters)\.of\(", source))
+        assert read == declared, module_name
