@@ -8,20 +8,20 @@ settings. See ``../shared/DESIGN.md`` §2 and the README's "file source" section
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from advisor import kinds as registry
 from advisor.errors import SourceError
-from advisor.results import Calibration, ConfidenceBands, Recommendation
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the frames' libraries load where frames are built: the names above are read at start-up
+    import pandas as pd
+
     from advisor.hourly import HourlyBuckets
+    from advisor.results import Calibration, ConfidenceBands, Recommendation
 
 HOURS_PER_MONTH = 730.0
 
@@ -102,7 +102,7 @@ def parse_tags(value: Any) -> dict[str, str]:
     """Tags arrive as a dict, a JSON object string, ``k=v;k=v`` text, or nothing."""
     if isinstance(value, dict):
         return {str(k): str(v) for k, v in value.items()}
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
         return {}
     text = str(value).strip()
     if text.startswith("{"):
@@ -117,6 +117,8 @@ def parse_tags(value: Any) -> dict[str, str]:
 
 def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.DataFrame:
     """Check the required columns and kinds, add every optional column, and parse tags."""
+    import pandas as pd
+
     missing = [c for c in INVENTORY_REQUIRED if c not in frame.columns]
     if missing:
         raise SourceError(f"{origin}: missing required column(s) {', '.join(missing)}")
@@ -153,6 +155,9 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
 
 def normalize_metrics(frame: pd.DataFrame, origin: str = "metrics") -> pd.DataFrame:
     """Check columns, parse timestamps as UTC, drop non-finite values, keep only canonical metric names."""
+    import numpy as np
+    import pandas as pd
+
     missing = [c for c in METRICS_COLUMNS if c not in frame.columns]
     if missing:
         raise SourceError(f"{origin}: missing required column(s) {', '.join(missing)}")

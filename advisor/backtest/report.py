@@ -19,8 +19,8 @@ from advisor.backtest.demand import IDLE_IOPS, IDLE_SHARE, RATE_OVER_SHARE
 from advisor.backtest.replay import BacktestResult
 from advisor.display import usd
 from advisor.fsutil import atomic_write_text
+from advisor.jsonsafe import plain
 from advisor.report.encoding import script_json
-from advisor.report.exports import plain
 from advisor.resources import resource_dir
 from advisor.version import __version__
 

@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 from advisor.cli.options import SETTING_FLAGS
 from advisor.config import EffectiveConfig, load_config
 from advisor.errors import AdvisorError, ConfigError
+from advisor.jsonsafe import plain
 from advisor.safetext import markup
 from advisor.store.paths import default_store_path
 from advisor.version import __version__
@@ -88,8 +89,6 @@ def root(ctx: typer.Context, version: Annotated[bool, typer.Option(
 
 def print_json(data: Any) -> None:
     """``--format json``: indented JSON on stdout; NaN is null, numpy and pandas values are plain."""
-    from advisor.report.exports import plain  # numpy and pandas: loaded only when JSON is asked for
-
     sys.stdout.write(json.dumps(plain(data), indent=2, default=str) + "\n")
 
 

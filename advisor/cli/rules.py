@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
 app = command_group("List, check and explain rule packs.\n\nExample: advisor rules explain ec2-idle")
 
-# The engine (pandas, numpy) loads when a command runs, not at start-up.
+# These commands read the rule packs and the declarations of columns and handlers: never the engine (pandas).
 # These commands show the rule packs themselves, without advisor.toml's [rules].
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="An extra directory of rule packs (*.yaml); "
                                                      "repeatable.")]
 
 
 def _rule_set(rules: list[Path] | None) -> list[LoadedRule]:
-    from advisor.engine.pipeline import load_rule_set
+    from advisor.engine.ruleset import load_rule_set
 
     return load_rule_set(Settings(rules=RulesConfig(dirs=list(rules or []))))
 
@@ -63,8 +63,7 @@ def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or 
     Example: advisor rules check rules/ my-rules/gpu.yaml
     """
     from advisor.engine.actions import parameters_for
-    from advisor.engine.features import known_columns
-    from advisor.engine.rules import load_rule_file, load_rules
+    from advisor.engine.rules import known_columns, load_rule_file, load_rules
 
     count = 0
     for path in paths:
@@ -122,8 +121,7 @@ def rules_schema() -> None:
 
     from advisor import kinds
     from advisor.engine.actions import handler_parameters
-    from advisor.engine.features import known_columns
-    from advisor.engine.rules import pack_schema
+    from advisor.engine.rules import known_columns, pack_schema
 
     typer.echo(json.dumps(pack_schema(handler_parameters(), kinds.ids(), known_columns()), indent=2))
 
@@ -134,7 +132,7 @@ def rules_columns() -> None:
 
     Example: advisor rules columns
     """
-    from advisor.engine.features import known_columns
+    from advisor.engine.rules import known_columns
 
     for name in known_columns():
         console().print(name, highlight=False)

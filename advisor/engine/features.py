@@ -14,40 +14,17 @@ import pandas as pd
 from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import accelerators, forecast, ownership, pricing, stats
-from advisor.engine.samples import DERIVED_METRICS, SampleNeeds, SampleSummary, summarize, window_hours
-from advisor.model import HOURS_PER_MONTH, INVENTORY_COLUMNS, Kind, Metric
+from advisor.engine.columns import DERIVED_METRICS, FORECAST_METRICS, SPEC_COLUMNS
+from advisor.engine.rules import INVENTORY_FEATURES, known_columns
+from advisor.engine.samples import SampleNeeds, SampleSummary, summarize, window_hours
+from advisor.model import HOURS_PER_MONTH, Kind
 from advisor.settings import Settings
 
-FORECAST_METRICS = ("cpu", "memory", "gpu", "gpu_memory")
 STAT_QUANTILE = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "max": 1.0}
-SPEC_COLUMNS = ("family", "generation", "vcpus", "memory_gib", "gpus", "gpu_share", "gpu_model", "gpu_manufacturer",
-                "gpu_memory_gib", "accelerator", "accelerator_count", "accelerator_memory_gib", "arch", "burstable",
-                "network_gbps")
-INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
 BOOLEAN_COLUMNS = ("managed_spot", "checkpointing", "autoscaling", "scaling_suspended", "multi_attach", "auto_stop")
-EVIDENCE_COLUMNS = ("network_daily_max_mb", "cpu_censored", "memory_censored", "gpu_censored", "gpu_memory_censored",
-                    "memory_step")
-DERIVED_COLUMNS = (
-    "hourly_price", "ondemand_hourly", "discount_pct", "monthly_cost", "price_estimated", "hours_billed", "running",
-    "paid_capacity", "unpriced_reason",
-    "has_memory_data", "attached",
-    "network_demand", "iops_p99", "iops_used_pct", "hours_observed", "days_observed", "coverage", "datapoints",
-    "in_auto_scaling_group", "interruptible", "spot_savings_pct", "interruption_band", "spot_hourly",
-    "has_elastic_inference", "ei_hourly", "spot_realised_pct", "training_hours", "invocations_idle_days",
-    "invocations_peak_to_median", "variants", "variant_share", "endpoint_max_count", "runs_per_month", "run_hours",
-    *EVIDENCE_COLUMNS,
-)
 # A series sits at its capacity (its demand is censored: only known to be at least the capacity) when at least
 # this share of its samples is at 98 % or more.
 CENSORED_SHARE = 0.01
-
-
-def known_columns() -> list[str]:
-    """Every column a rule may name (validated at rule load time)."""
-    names = [f"{m}_{s}" for m in (*(m.value for m in Metric), *DERIVED_METRICS)
-             for s in (*stats.STAT_NAMES, "coverage")]
-    names += [f"{m}_{c}" for m in FORECAST_METRICS for c in (*forecast.FORECAST_COLUMNS, "demand")]
-    return sorted({*names, *SPEC_COLUMNS, *INVENTORY_FEATURES, *DERIVED_COLUMNS})
 
 
 def sample_needs(settings: Settings) -> SampleNeeds:

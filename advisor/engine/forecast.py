@@ -27,7 +27,6 @@ MIN_FIT_DAYS = 5
 MIN_TREND_DAYS = 14  # two weeks: a trend over fewer days is mostly the weekly cycle
 CLIPPED_PEAK = 98.0
 DAMPING = 0.95
-FORECAST_COLUMNS = ("trend_per_day", "trend_significant", "trend_used", "forecast", "upper", "fit_days", "weekly_peak")
 
 
 def forecast_peaks(peaks: DailyPeaks, horizon_days: int, method: str = "batched-huber",

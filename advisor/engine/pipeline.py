@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -13,34 +12,19 @@ import pandas as pd
 from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import ownership, pricing, recommendation
-from advisor.engine.actions import ActionContext, handler_for, parameters_for, supported_kinds
-from advisor.engine.features import build_features, known_columns, sample_needs
-from advisor.engine.policy import apply_rule_overrides, discounts, filter_by_tags, not_cash
-from advisor.engine.rules import LoadedRule, evaluate_rules, load_rules
+from advisor.engine.actions import handler_for
+from advisor.engine.actions.base import ActionContext
+from advisor.engine.features import build_features, sample_needs
+from advisor.engine.policy import discounts, filter_by_tags, not_cash
+from advisor.engine.rules import LoadedRule, evaluate_rules
+from advisor.engine.ruleset import load_rule_set
 from advisor.engine.samples import SampleSummary, summarize
-from advisor.errors import RuleError
 from advisor.hourly import HourlyBuckets
 from advisor.model import METRICS_COLUMNS, SKIPPED_COLUMNS, AuditResult
-from advisor.resources import resource_dir
 from advisor.results import Recommendation
 from advisor.settings import Settings
 
 _NO_SAMPLES = pd.DataFrame(columns=list(METRICS_COLUMNS))
-
-
-def rule_directories(settings: Settings) -> list[Path]:
-    return [resource_dir("rules"), *settings.rules.dirs]
-
-
-def load_rule_set(settings: Settings) -> list[LoadedRule]:
-    rules = load_rules(rule_directories(settings), known_columns(), settings.rules.disabled, parameters_for)
-    rules = apply_rule_overrides(rules, settings.rules.overrides, parameters_for)
-    for loaded in rules:
-        if handler_for(loaded.rule.action, loaded.rule.kind) is None:
-            raise RuleError(f"{loaded.path}:{loaded.line}: rule {loaded.id!r}, field 'action': action "
-                            f"{loaded.rule.action!r} does not apply to kind {loaded.rule.kind!r} (it applies "
-                            f"to: {', '.join(supported_kinds(loaded.rule.action))})")
-    return rules
 
 
 @dataclass

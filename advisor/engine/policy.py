@@ -9,14 +9,17 @@ minimum saving is checked on the discounted figures; EBS and Spot keep their pub
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from advisor.catalog import Discounts
 from advisor.engine.rules import LoadedRule, ParameterLookup, threshold_problem
 from advisor.errors import RuleError
-from advisor.results import Recommendation
 from advisor.settings import Settings
+
+if TYPE_CHECKING:  # rule overrides are applied at start-up (advisor rules list): no frames, no results yet
+    import pandas as pd
+
+    from advisor.catalog import Discounts
+    from advisor.results import Recommendation
 
 
 def filter_by_tags(inventory: pd.DataFrame, metrics: pd.DataFrame, settings: Settings
@@ -70,6 +73,8 @@ def apply_rule_overrides(rules: list[LoadedRule], overrides: dict[str, dict[str,
 
 def discounts(settings: Settings) -> Discounts:
     """The configured discounts, each for its own scope (EC2 compute, SageMaker, EC2 families)."""
+    from advisor.catalog import Discounts  # the catalog package loads pandas
+
     return Discounts.of(settings.discounts.ec2_pct, settings.discounts.sagemaker_pct, settings.discounts.families)
 
 

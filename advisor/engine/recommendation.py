@@ -10,7 +10,7 @@ import pandas as pd
 
 from advisor.catalog.catalog import LINUX
 from advisor.engine import confidence, evidence
-from advisor.engine.actions import Proposal
+from advisor.engine.actions.base import Proposal
 from advisor.engine.rules import LoadedRule, render_rationale
 from advisor.model import HOURS_PER_MONTH, Kind
 from advisor.results import Recommendation

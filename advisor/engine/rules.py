@@ -19,20 +19,32 @@ handler's bounds, so a misspelt threshold is an error instead of a silent defaul
 from __future__ import annotations
 
 import difflib
+import math
 import operator
 import string
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from advisor import kinds
+from advisor.engine.columns import (
+    DERIVED_COLUMNS,
+    DERIVED_METRICS,
+    FORECAST_COLUMNS,
+    FORECAST_METRICS,
+    SPEC_COLUMNS,
+    STAT_NAMES,
+)
 from advisor.errors import RuleError
+from advisor.model import INVENTORY_COLUMNS, Metric
+
+if TYPE_CHECKING:  # evaluating rules needs them, loading and checking a pack does not (start-up)
+    import numpy as np
+    import pandas as pd
 
 # Every action has a handler in advisor.engine.actions (per resource kind); see docs/rules.md for what each does.
 Action = Literal[
@@ -47,6 +59,15 @@ MEMBERSHIP = {"in", "not_in"}
 OPERATORS = tuple(COMPARISONS) + tuple(sorted(UNARY)) + tuple(sorted(MEMBERSHIP))
 # (action, kind) -> the parameter model of the handler that will run (None: no handler; the caller reports that)
 ParameterLookup = Callable[[str, str], type[BaseModel] | None]
+INVENTORY_FEATURES = tuple(c for c in INVENTORY_COLUMNS if c not in ("resource_id", "tags", "attached_to"))
+
+
+def known_columns() -> list[str]:
+    """Every column a rule may name (validated at rule load time): the features frame's (``columns.py``) and the
+    inventory's."""
+    names = [f"{m}_{s}" for m in (*(m.value for m in Metric), *DERIVED_METRICS) for s in (*STAT_NAMES, "coverage")]
+    names += [f"{m}_{c}" for m in FORECAST_METRICS for c in (*FORECAST_COLUMNS, "demand")]
+    return sorted({*names, *SPEC_COLUMNS, *INVENTORY_FEATURES, *DERIVED_COLUMNS})
 
 
 class Rule(BaseModel):
@@ -124,6 +145,9 @@ class Condition:
         return set().union(*(c.columns() for c in self.children)) if self.children else set()
 
     def evaluate(self, features: pd.DataFrame, thresholds: dict[str, float]) -> np.ndarray:
+        import numpy as np
+        import pandas as pd
+
         if self.kind == "all":
             return np.logical_and.reduce([c.evaluate(features, thresholds) for c in self.children])
         if self.kind == "any":
@@ -163,7 +187,7 @@ class Condition:
 
     def _resolve(self, features: pd.DataFrame, thresholds: dict[str, float]) -> Any:
         if isinstance(self.value, dict):
-            return features.get(self.value["column"], np.nan)
+            return features.get(self.value["column"], math.nan)
         if isinstance(self.value, str) and self.value.startswith("$"):
             return thresholds[self.value[1:]]
         return self.value
@@ -388,6 +412,8 @@ def load_rules(directories: Iterable[Path], known_columns: Iterable[str], disabl
 
 def evaluate_rules(rules: list[LoadedRule], features: pd.DataFrame) -> pd.DataFrame:
     """Which rule fires for which resource: one row per (resource, rule) kept after group priority."""
+    import pandas as pd
+
     fired = []
     for loaded in rules:
         subset = features[features["kind"] == loaded.rule.kind]
@@ -451,7 +477,7 @@ def _parameters_clause(action: str, kind: str | None, model: type[BaseModel]) ->
 def render_rationale(loaded: LoadedRule, row: Mapping[Hashable, Any]) -> str:
     """Fill the rationale template from a features row; missing values print as 'n/a'."""
     values = {name: row.get(name) for _, name, _, _ in string.Formatter().parse(loaded.rule.rationale) if name}
-    safe = {k: (_NA if v is None or (isinstance(v, float) and np.isnan(v)) else v) for k, v in values.items()}
+    safe = {k: (_NA if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in values.items()}
     try:
         return loaded.rule.rationale.format_map(safe)
     except (ValueError, TypeError):

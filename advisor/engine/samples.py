@@ -17,11 +17,9 @@ import numpy as np
 import pandas as pd
 
 from advisor.engine import stats
+from advisor.engine.columns import DERIVED_METRICS
 from advisor.engine.stats import DailyPeaks, SeriesIndex
 from advisor.hourly import HourlyBuckets
-
-# Series summed per timestamp before their statistics: p99 of (read + write) is not p99(read) + p99(write).
-DERIVED_METRICS = {"total_iops": ("read_iops", "write_iops"), "total_bytes": ("read_bytes", "write_bytes")}
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from advisor.engine.columns import STAT_NAMES
 from advisor.hourly import HourlyBuckets
 
 PERCENTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
-STAT_NAMES = ("mean", "min", "p50", "p90", "p95", "p99", "max", "above_90", "above_98", "nonzero", "samples", "hours",
-              "days")
 _DAY = 86_400
 _TIME_BITS = 33  # seconds offsets up to ~272 years
 # Padded arrays are built in chunks of series so memory stays bounded on large fleets. They hold float32:

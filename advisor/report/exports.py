@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from advisor.fsutil import atomic_write_text
+from advisor.jsonsafe import plain
 from advisor.model import AuditResult
 from advisor.results import RECOMMENDATION_FIELDS, Summary, recommendations_frame
 
@@ -30,23 +29,6 @@ def neutralise(value: Any) -> Any:
     numbers (a negative saving is a number) and everything else pass unchanged."""
     if isinstance(value, str) and value[:1] and value[0] in FORMULA_START:
         return "'" + value
-    return value
-
-
-def plain(value: Any) -> Any:
-    """JSON-safe Python values: numpy scalars unwrapped, NaN/NA as null, timestamps as ISO text."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if value is pd.NA or value is pd.NaT or value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
     return value
 
 

@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advisor.engine.features import known_columns
 from advisor.engine.pipeline import load_rule_set
-from advisor.engine.rules import LoadedRule, evaluate_rules
+from advisor.engine.rules import LoadedRule, evaluate_rules, known_columns
 from advisor.settings import Settings
 
 Row = dict[str, Any]

@@ -6,13 +6,11 @@ from pathlib import Path
 import pytest
 
 from advisor import kinds
-from advisor.engine.actions import Parameters, parameters_for
-from advisor.engine.actions.base import handler_parameters
-from advisor.engine.actions.spot import SpotPoolParameters
-from advisor.engine.features import known_columns
+from advisor.engine.actions import Parameters, handler_parameters, parameters_for
+from advisor.engine.actions.params import SpotPoolParameters
 from advisor.engine.pipeline import load_rule_set
 from advisor.engine.policy import apply_rule_overrides
-from advisor.engine.rules import load_rule_file, pack_schema
+from advisor.engine.rules import known_columns, load_rule_file, pack_schema
 from advisor.errors import RuleError
 from advisor.settings import RulesConfig, Settings
 

@@ -5,8 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advisor.engine.features import known_columns
-from advisor.engine.rules import evaluate_rules, load_rule_file, load_rules, render_rationale
+from advisor.engine.rules import evaluate_rules, known_columns, load_rule_file, load_rules, render_rationale
 from advisor.errors import RuleError
 from advisor.resources import resource_dir
 

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 from typing import get_args
 
-from advisor.engine.features import DERIVED_COLUMNS
+from advisor.engine.columns import DERIVED_COLUMNS
 from advisor.engine.pipeline import load_rule_set
 from advisor.engine.rules import Action
 from advisor.settings import Settings

@@ -1,14 +1,14 @@
-"""Action handlers: one small function per (action, resource kind), registered with :func:`handles`.
+"""Action handlers: one small function per (action, resource kind), listed in ``registry.py`` with the parameter
+model (``params.py``) it reads.
 
-Importing this package registers every bundled handler. ``advisor.engine.rules.Action`` lists the action names a
-rule may use; ``tests/engine/test_actions.py`` checks that each has a handler.
+Importing this package loads the registry and the parameter models only; a handler's module (and pandas) loads the
+first time :func:`handler_for` hands it out. ``advisor.engine.rules.Action`` lists the action names a rule may use;
+``tests/engine/test_actions.py`` checks that each has a handler. What a handler receives and returns
+(``ActionContext``, ``Proposal``) is in ``base.py``.
 """
 
-from advisor.engine.actions import basic, resize, sagemaker, spot, storage  # noqa: F401  (registers handlers)
-from advisor.engine.actions.base import (
-    ActionContext,
-    Parameters,
-    Proposal,
+from advisor.engine.actions.params import Parameters
+from advisor.engine.actions.registry import (
     handler_for,
     handler_parameters,
     parameters_for,
@@ -16,5 +16,5 @@ from advisor.engine.actions.base import (
     supported_kinds,
 )
 
-__all__ = ["ActionContext", "Parameters", "Proposal", "handler_for", "handler_parameters", "parameters_for",
-           "registered_actions", "supported_kinds"]
+__all__ = ["Parameters", "handler_for", "handler_parameters", "parameters_for", "registered_actions",
+           "supported_kinds"]

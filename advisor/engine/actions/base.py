@@ -1,4 +1,4 @@
-"""What an action handler receives and returns, and the registry that maps (action, kind) to a handler.
+"""What an action handler receives and returns (``registry.py`` maps (action, kind) to a handler).
 
 A handler turns the resources one rule fired on into proposals: the target, the cost after the change and the
 action's own evidence. It gets all of the rule's resources at once (a features frame), so the expensive parts can
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.catalog import Catalog
 from advisor.engine.stats import SeriesIndex
@@ -53,72 +52,7 @@ class ActionContext:
     series: SeriesIndex  # full series of the metrics handlers replay (features.sample_needs: invocations)
 
 
-class Parameters(BaseModel):
-    """The thresholds a handler reads from its rule (besides the names the rule's condition uses).
-
-    Each handler declares a subclass: name, type, default, bounds and description of every parameter. Loading a
-    rule pack checks the rule's ``thresholds`` against it, so a misspelt name is an error, never a silent default.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    min_monthly_savings: float | None = Field(
-        None, ge=0, description="USD a month: a finding that saves less is dropped and the resource is reported as "
-                                "skipped (every action)")
-
-    @classmethod
-    def of(cls: type[P], rule: LoadedRule) -> P:
-        """The rule's values for this model's parameters, the defaults for the others."""
-        return cls.model_validate({k: v for k, v in rule.rule.thresholds.items() if k in cls.model_fields})
-
-
-P = TypeVar("P", bound=Parameters)
 Handler = Callable[[ActionContext, "LoadedRule", pd.DataFrame], dict[str, Proposal]]
-_HANDLERS: dict[tuple[str, str | None], tuple[Handler, type[Parameters]]] = {}
-
-
-def handles(action: str, *kinds: str, parameters: type[Parameters] = Parameters) -> Callable[[Handler], Handler]:
-    """Register a handler for ``action`` on these resource kinds (no kinds: any kind) and the parameters it reads."""
-
-    def register(func: Handler) -> Handler:
-        for kind in kinds or (None,):
-            key = (action, None if kind is None else str(kind))
-            if key in _HANDLERS:
-                raise RuntimeError(f"two handlers for action {action!r} on {kind or 'any kind'}")
-            _HANDLERS[key] = (func, parameters)
-        return func
-
-    return register
-
-
-def _entry(action: str, kind: str) -> tuple[Handler, type[Parameters]] | None:
-    return _HANDLERS.get((action, str(kind))) or _HANDLERS.get((action, None))
-
-
-def handler_for(action: str, kind: str) -> Handler | None:
-    entry = _entry(action, kind)
-    return entry[0] if entry else None
-
-
-def parameters_for(action: str, kind: str) -> type[Parameters] | None:
-    """The parameter model of the handler of ``action`` on ``kind`` (None: no such handler)."""
-    entry = _entry(action, kind)
-    return entry[1] if entry else None
-
-
-def handler_parameters() -> list[tuple[str, str | None, type[Parameters]]]:
-    """(action, kind or None for any kind, parameter model) of every registered handler, sorted."""
-    return sorted(((a, k, entry[1]) for (a, k), entry in _HANDLERS.items()), key=lambda e: (e[0], e[1] or ""))
-
-
-def registered_actions() -> set[str]:
-    return {action for action, _ in _HANDLERS}
-
-
-def supported_kinds(action: str) -> list[str]:
-    """Kinds a handler exists for (["any"] for a handler of every kind)."""
-    kinds = sorted(kind or "any" for a, kind in _HANDLERS if a == action)
-    return ["any"] if "any" in kinds else kinds
 
 
 def resources(rows: pd.DataFrame) -> Iterator[tuple[str, pd.Series]]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from pydantic import Field
 
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, resources
-from advisor.model import Kind
+from advisor.engine.actions.base import ActionContext, Proposal, resources
+from advisor.engine.actions.params import AutoStopParameters
 
 if TYPE_CHECKING:
     from advisor.engine.rules import LoadedRule
@@ -21,14 +20,11 @@ IDLE_SHUTDOWN_NOTE = (
 )
 
 
-@handles("stop")
-@handles("terminate")
 def stop(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """The resource's full cost is saved."""
     return {rid: Proposal(target=rule.rule.action, cost_after=0.0) for rid in rows.index}
 
 
-@handles("stop", Kind.SAGEMAKER_NOTEBOOK)
 def stop_notebook(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Stop an idle notebook instance and keep it from idling again."""
     return {rid: Proposal(target="stop", cost_after=0.0, notes=[IDLE_SHUTDOWN_NOTE],
@@ -36,16 +32,6 @@ def stop_notebook(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
             for rid in rows.index}
 
 
-class AutoStopParameters(Parameters):
-    used_hours_per_week: float = Field(50.0, gt=0, le=168, description="hours a week the notebook is assumed to be "
-                                       "used (SageMaker publishes no utilization for notebook instances): auto-stop "
-                                       "saves the rest")
-    running_days_for_medium: float = Field(7.0, gt=0, description="days InService without a stop or start "
-                                           "(LastModifiedTime) from which the finding is medium rather than low "
-                                           "confidence")
-
-
-@handles("add_auto_stop", Kind.SAGEMAKER_NOTEBOOK, parameters=AutoStopParameters)
 def add_auto_stop(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """A notebook that never stops itself: attach the auto-stop lifecycle configuration.
 
@@ -85,8 +71,6 @@ def add_auto_stop(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
     return out
 
 
-@handles("install_agent")
-@handles("info")
 def no_change(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Findings that change nothing yet: the cost stays, nothing is saved."""
     return {rid: Proposal() for rid in rows.index}

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from advisor.catalog.catalog import LINUX
 from advisor.engine import accelerators, pricing
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
+from advisor.engine.actions.base import ActionContext, Proposal, monthly, resources
+from advisor.engine.actions.params import AcceleratorParameters, MigrationParameters
 from advisor.engine.candidates import candidates, service_of
 from advisor.engine.sizing import (
     NEEDS_REBUILD,
@@ -38,7 +38,6 @@ from advisor.model import Kind
 if TYPE_CHECKING:
     from advisor.engine.rules import LoadedRule
 
-SIZED_KINDS = (Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB, Kind.SAGEMAKER_NOTEBOOK)
 MODES: dict[str, Mode] = {"downsize": "down", "upsize": "up", "modernize": "modernize"}
 EI_OPTION_LABEL = "Elastic Inference-style (service ended April 2024: for comparison only)"
 MEDIUM = 0.75  # the highest confidence of a finding whose target needs a port (under "high")
@@ -49,9 +48,6 @@ SERVERLESS_MAX_CONCURRENCY = 200  # ProductionVariantServerlessConfig.MaxConcurr
 SERVERLESS_MEMORY_GB = (1, 2, 3, 4, 5, 6)  # MemorySizeInMB: 1,024 to 6,144 in 1 GB steps
 
 
-@handles("downsize", *SIZED_KINDS)
-@handles("upsize", *SIZED_KINDS)
-@handles("modernize", *SIZED_KINDS)
 def resize(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     rows, out = _without_clusters(rule, rows)
     if not rows.empty:
@@ -141,16 +137,6 @@ def _without_clusters(rule: LoadedRule, rows: pd.DataFrame) -> tuple[pd.DataFram
     return rows[~clusters], blocked
 
 
-class AcceleratorParameters(Parameters):
-    cpu_only_gpu_p99: float | None = Field(
-        None, ge=0, le=100, description="GPU p99 (%) at or under which CPU-only types are offered too (unset: never)")
-    cpu_only_gpu_memory_max: float = Field(
-        0.0, ge=0, le=100, description="... and GPU memory maximum (%) at or under which they are (measured: a "
-        "missing GPU memory metric keeps a GPU)")
-
-
-@handles("rightsize_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, Kind.SAGEMAKER_TRAINING_JOB,
-         parameters=AcceleratorParameters)
 def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """CPU-only options when GPU p99 and the GPU memory maximum are both at most the parameters: dropping every GPU
     needs positive evidence that GPU memory is empty, so a missing GPU memory metric keeps a GPU."""
@@ -179,16 +165,6 @@ def rightsize_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFra
     return {rid: _port_caveat(proposals[rid], row) for rid, row in resources(rows) if rid in proposals} | blocked
 
 
-class MigrationParameters(Parameters):
-    serverless_seconds_per_request: float = Field(
-        0.1, gt=0, description="seconds of compute a request is assumed to take on serverless inference (prices the "
-                               "serverless option: the model's latency is not read)")
-    serverless_usd_per_gb_second: float = Field(
-        0.00002, gt=0, description="USD per GB-second of serverless inference compute (AWS's us-east-1 price: "
-                                   "$0.0000200 a second at 1 GB; other regions scaled by the catalog's region ratio)")
-
-
-@handles("migrate_accelerator", Kind.EC2_INSTANCE, Kind.SAGEMAKER_ENDPOINT, parameters=MigrationParameters)
 def migrate_accelerator(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """A small GPU type as the target (it runs the same framework code), beside a CPU-only type, Inferentia (after a
     Neuron port) and, for an endpoint whose model and traffic fit, serverless inference: each priced."""

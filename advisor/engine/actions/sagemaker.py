@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
+from advisor.engine.actions.base import ActionContext, Proposal, monthly, resources
+from advisor.engine.actions.params import AutoscaleParameters, EarlyStoppingParameters, VariantParameters
 from advisor.engine.stats import series_of
 from advisor.model import Kind
 
@@ -28,7 +28,6 @@ SCALING_METRIC = "SageMakerVariantInvocationsPerInstance"
 HOUR = 3600
 
 
-@handles("add_instance", Kind.SAGEMAKER_ENDPOINT)
 def add_instance(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """A reliability fix: one more instance, so SageMaker spreads the variant over two Availability Zones."""
     return {rid: Proposal(target=f"{row['instance_type']} x{int(row['count']) + 1}",
@@ -39,24 +38,6 @@ def add_instance(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> di
             for rid, row in resources(rows)}
 
 
-class AutoscaleParameters(Parameters):
-    target_utilization: float = Field(70.0, gt=0, le=100, description="% of CPU or GPU (p99) each instance may reach "
-                                                                      "at the scaling target")
-    min_instances: int = Field(1, ge=1, description="the scalable target's minimum capacity")
-
-
-class VariantParameters(Parameters):
-    headroom: float = Field(0.0, ge=0, description="fraction added to the variant's p99 invocations (0.2 = +20 %)")
-    min_instances: int = Field(2, ge=1, description="the fewest instances a production variant keeps (two: the "
-                                                    "availability floor sagemaker-endpoint-single-instance asks for)")
-
-
-class EarlyStoppingParameters(Parameters):
-    share_saved: float = Field(0.5, ge=0, le=1, description="fraction of the lagging jobs' cost early stopping is "
-                                                            "assumed to save (an estimate)")
-
-
-@handles("autoscale", Kind.SAGEMAKER_ENDPOINT, parameters=AutoscaleParameters)
 def autoscale(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Target tracking on invocations per instance, replayed over the history.
 
@@ -118,7 +99,6 @@ def _flag(value: Any) -> bool:
     return value is not None and not pd.isna(value) and bool(value)
 
 
-@handles("delete", Kind.SAGEMAKER_ENDPOINT)
 def delete_endpoint(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """An idle endpoint: delete it, or keep it reachable at no idle cost (serverless where the model fits, async)."""
     out: dict[str, Proposal] = {}
@@ -140,7 +120,6 @@ def delete_endpoint(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) ->
     return out
 
 
-@handles("scale_to_zero", Kind.SAGEMAKER_ENDPOINT)
 def scale_to_zero(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Traffic in bursts: asynchronous inference scaled to 0 (or Batch Transform) runs only in the active hours.
 
@@ -182,7 +161,6 @@ def scale_to_zero(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
     return out
 
 
-@handles("rightsize_variant", Kind.SAGEMAKER_ENDPOINT, parameters=VariantParameters)
 def rightsize_variant(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """An A/B variant with a small share of the traffic gets the instances its own peak needs.
 
@@ -216,7 +194,6 @@ def rightsize_variant(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) 
     return out
 
 
-@handles("enable_early_stopping", Kind.SAGEMAKER_TUNING_JOB, parameters=EarlyStoppingParameters)
 def enable_early_stopping(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Early stopping ``Auto`` stops training jobs whose objective lags the median of earlier jobs.
 

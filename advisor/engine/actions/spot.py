@@ -6,7 +6,7 @@ EC2 and Batch handlers build a *pool*: types of the same shape (same vCPUs, memo
 architecture and accelerators) in the lowest interruption bands, ordered by band then Spot price. The pool's
 mean Spot price is the cost after: with capacity-optimized allocation any of its types may run.
 
-Parameters: :class:`SpotPoolParameters`.
+Parameters: :class:`advisor.engine.actions.params.SpotPoolParameters`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from advisor.catalog import INTERRUPTION_BANDS
 from advisor.catalog.catalog import LINUX
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, monthly, resources
+from advisor.engine.actions.base import ActionContext, Proposal, monthly, resources
+from advisor.engine.actions.params import SpotPoolParameters
 from advisor.engine.candidates import candidates
 from advisor.engine.pricing import batch_vcpu_prices, platform_of
 from advisor.model import Kind
@@ -52,17 +52,6 @@ def band_label(band: float) -> str | None:
     return None if band is None or pd.isna(band) else INTERRUPTION_BANDS[int(band)]
 
 
-class SpotPoolParameters(Parameters):
-    max_band: float = Field(4, ge=0, le=4, description="the highest Spot interruption band a pool type may be in "
-                                                       "(0 = <5 %, 1 = 5-10 %, 2 = 10-15 %, 3 = 15-20 %, 4 = >20 %)")
-    pool_size: int = Field(6, ge=1, description="the most types in the Spot pool")
-    memory_tolerance: float = Field(0.1, ge=0, le=1, description="a pool type's memory may differ by this fraction "
-                                                                 "(0.1 = ±10 %)")
-    min_savings_pct: float = Field(0.0, ge=0, le=100, description="% a pool type's Spot price per vCPU must save "
-                                                                  "against the current on-demand price per vCPU")
-
-
-@handles("use_spot", Kind.EC2_INSTANCE, parameters=SpotPoolParameters)
 def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
@@ -88,7 +77,6 @@ def ec2_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[s
     return out
 
 
-@handles("use_spot", Kind.SAGEMAKER_TRAINING_JOB)
 def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     out: dict[str, Proposal] = {}
     for rid, row in resources(rows):
@@ -119,7 +107,6 @@ def training_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> d
     return out
 
 
-@handles("info", Kind.SAGEMAKER_TRAINING_JOB)
 def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """A job already on managed Spot: what it saved (1 - billable / training seconds). Nothing more to save."""
     out: dict[str, Proposal] = {}
@@ -135,7 +122,6 @@ def training_spot_realised(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFr
     return out
 
 
-@handles("use_spot", Kind.BATCH_COMPUTE_ENVIRONMENT, parameters=SpotPoolParameters)
 def batch_spot(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     """Saving = vCPU-hours x (on-demand - Spot) per vCPU-hour; without vcpu_hours, stated per 1,000 vCPU-hours."""
     out: dict[str, Proposal] = {}

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
-from advisor.engine.actions.base import ActionContext, Parameters, Proposal, handles, resources
-from advisor.model import HOURS_PER_MONTH, Kind
+from advisor.engine.actions.base import ActionContext, Proposal, resources
+from advisor.engine.actions.params import VolumeParameters
+from advisor.model import HOURS_PER_MONTH
 
 if TYPE_CHECKING:
     from advisor.engine.rules import LoadedRule
@@ -48,16 +48,6 @@ IO2_DURABILITY_NOTE = ("Durability: io2 volumes are designed for 99.999 % a year
                        "moving to gp3 gives that up.")
 
 
-class VolumeParameters(Parameters):
-    iops_headroom: float = Field(0.0, ge=0, description="fraction added to the peak IOPS (0.2 = +20 %)")
-    throughput_headroom: float = Field(0.0, ge=0, description="fraction added to the peak throughput (0.2 = +20 %)")
-    gp3_max_iops: float | None = Field(None, gt=0, description="IOPS: the most a gp3 target may provision (unset: "
-                                                               "gp3's limit in the catalog, 80,000)")
-    gp3_max_mibps: float | None = Field(None, gt=0, description="MiB/s: the most a gp3 target may provision (unset: "
-                                                                "gp3's limit in the catalog, 2,000)")
-
-
-@handles("modify_volume", Kind.EBS_VOLUME, parameters=VolumeParameters)
 def modify_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     t = VolumeParameters.of(rule)
     limits = _gp3_limits(ctx, t)
@@ -173,7 +163,6 @@ def _flag(value: Any) -> bool:
     return value is not None and not pd.isna(value) and bool(value)
 
 
-@handles("delete", Kind.EBS_VOLUME)
 def delete_volume(ctx: ActionContext, rule: LoadedRule, rows: pd.DataFrame) -> dict[str, Proposal]:
     return {rid: Proposal(target="delete", cost_after=0.0,
                           notes=["Take a snapshot first if the data may be needed (snapshots are billed per GB "
