@@ -8,7 +8,9 @@
   that stepped up by more than the headroom in the history, or that moves an EC2 instance without network metrics
   to a smaller type (whose bandwidth nothing was checked against), is at most medium.
 
-Each limit comes with a plain sentence for the evidence notes.
+Each limit comes with a plain sentence for the evidence notes. An upsize also states why it adds capacity
+(:func:`upsize_causes`, the ``upsize`` section of its evidence): per dimension whose demand with headroom is above the
+current capacity, the cause that put it there.
 """
 
 from __future__ import annotations
@@ -31,12 +33,17 @@ METRIC_PREFIXES = ("cpu_", "memory_", "gpu_", "network_", "read_", "write_", "to
 SIZING_ACTIONS = ("downsize", "upsize", "rightsize_accelerator", "modernize")
 SHRINKING = ("downsize", "rightsize_accelerator")  # moves to a smaller type
 CENSORED_DIMENSIONS = {"cpu": "CPU", "memory": "memory", "gpu": "GPU utilization", "gpu_memory": "GPU memory"}
+# Why an upsize adds capacity on a dimension, first match wins (and, across dimensions, names the upsize's cause):
+# the series sat at its capacity; the forecast raised a statistic that fitted with headroom; memory's step headroom
+# did; the measured statistic plus the policy's headroom is above the capacity; nothing sizing reads (``other``).
+UPSIZE_CAUSES = ("censored", "forecast", "memory step", "headroom", "other")
 
 
 @dataclass
 class Limits:
     cap: float = 1.0
     notes: list[str] = field(default_factory=list)
+    sections: dict[str, Any] = field(default_factory=dict)  # evidence sections of their own (``upsize``)
 
     def lower(self, cap: float, note: str) -> None:
         self.cap = min(self.cap, cap)
@@ -51,6 +58,9 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
                               "is at most low.")
     if loaded.rule.action not in SIZING_ACTIONS:
         return limits
+    if loaded.rule.action == "upsize":
+        limits.sections["upsize"] = upsize = upsize_causes(row, settings)
+        limits.notes.append(_upsize_note(upsize))
     for metric, label in CENSORED_DIMENSIONS.items():
         if _true(row.get(f"{metric}_censored")):
             share = row.get(f"{metric}_above_98")
@@ -75,6 +85,52 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
     return limits
 
 
+def upsize_causes(row: Mapping[Hashable, Any], settings: Settings) -> dict[str, Any]:
+    """Why sizing asks for more than the current type: per dimension whose demand with headroom is above the
+    current capacity (in % of it, as sizing computes it: CPU and GPU demand x (1 + headroom); memory demand +
+    the larger of its headroom and its largest step; GPU memory its peak x (1 + headroom)), the cause
+    (:data:`UPSIZE_CAUSES`), the figures and the headroom; ``cause`` names the upsize's first cause. A dimension
+    without metrics is held at its size, so it is never a cause."""
+    dimensions: dict[str, dict[str, Any]] = {}
+    for metric in CENSORED_DIMENSIONS:
+        demand = _number_or_nan(row.get(f"{metric}_demand"))
+        if metric == "gpu_memory":
+            demand = max(demand, _number_or_nan(row.get("gpu_memory_max")))
+        if demand != demand:  # NaN: not measured
+            continue
+        headroom = settings.policy(metric).headroom
+        step = _number(row.get("memory_step")) if metric == "memory" else 0.0
+        need = _need(demand, headroom, step)
+        if need <= 100.0 + 1e-9:
+            continue
+        statistic = _number_or_nan(row.get(f"{metric}_{settings.policy(metric).statistic}"))
+        if _true(row.get(f"{metric}_censored")):
+            cause = "censored"
+        elif statistic == statistic and _need(statistic, headroom, step) <= 100.0 + 1e-9:
+            cause = "forecast"
+        elif step and statistic == statistic and _need(statistic, headroom, 0.0) <= 100.0 + 1e-9:
+            cause = "memory step"
+        else:
+            cause = "headroom"
+        dimensions[metric] = {"cause": cause, "statistic_pct": _round(statistic), "demand_pct": round(demand, 2),
+                              "need_pct": round(need, 2), "headroom": headroom}
+    causes = {d["cause"] for d in dimensions.values()}
+    return {"cause": next((c for c in UPSIZE_CAUSES if c in causes), "other"), "dimensions": dimensions}
+
+
+def _need(demand: float, headroom: float, step: float) -> float:
+    return demand + max(demand * headroom, step)
+
+
+def _upsize_note(upsize: Mapping[str, Any]) -> str:
+    dimensions = upsize["dimensions"]
+    if not dimensions:
+        return ("Upsized although no measured demand with headroom is above the current capacity (cause: other).")
+    parts = [f"{CENSORED_DIMENSIONS[m]} needs {d['need_pct']:.0f}% of the current capacity ({d['cause']})"
+             for m, d in dimensions.items()]
+    return "Upsized because " + "; ".join(parts) + "."
+
+
 def _null_tests(condition: Condition) -> set[str]:
     if condition.kind == "test":
         return {str(condition.column)} if condition.op == "is_null" else set()
@@ -90,6 +146,14 @@ def _nan(value: Any) -> bool:
 def _number(value: Any) -> float:
     """The value as a float, 0 where it is missing."""
     return 0.0 if _nan(value) else float(value)
+
+
+def _number_or_nan(value: Any) -> float:
+    return float("nan") if _nan(value) else float(value)
+
+
+def _round(value: float) -> float | None:
+    return None if value != value else round(value, 2)
 
 
 def _true(value: Any) -> bool:

@@ -197,3 +197,34 @@ def test_a_missing_network_series_holds_the_current_bandwidth_unless_told_to_ign
     assert catalog.spec(held)["network_gbps"] >= 10.0
     assert catalog.spec(measured)["network_gbps"] < 10.0 and catalog.spec(ignored)["network_gbps"] < 10.0
     assert catalog.hourly_price(held, "us-east-1") > catalog.hourly_price(ignored, "us-east-1")
+
+
+def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
+    fleet = FleetBuilder(per_day=24)
+    hour = (fleet.t_days % 1) * 24
+    # CPU p99 about 92 %: + 20 % headroom is above 8 vCPUs, on the measured statistic alone
+    fleet.ec2("i-busy", "m5.2xlarge", cpu=fleet.noise(88, 92), memory=fleet.noise(20, 25))
+    # pinned at 100 % two hours a day: censored
+    fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
+              memory=fleet.noise(20, 25))
+    # CPU growing from 40 % to 75 %: p99 + 20 % fits, the forecast of the trend does not
+    fleet.ec2("i-growing", "m5.2xlarge", cpu=40 + 2.5 * fleet.t_days + fleet.noise(-1, 1), memory=fleet.noise(20, 25))
+    # busy CPU, and memory that stepped from 45 % to 75 % in one day: 75 % + 20 % fits, 75 % + the 30-point step not
+    fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
+              memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
+    result = audit_fleet(fleet, catalog)
+    upsize = {rid: _recs(result, rid).query("action == 'upsize'").iloc[0]["evidence"]["upsize"]
+              for rid in ("i-busy", "i-pinned", "i-growing", "i-stepped")}
+    assert upsize["i-busy"]["cause"] == "headroom" and set(upsize["i-busy"]["dimensions"]) == {"cpu"}
+    busy = upsize["i-busy"]["dimensions"]["cpu"]
+    assert busy["headroom"] == 0.2 and busy["need_pct"] == pytest.approx(busy["demand_pct"] * 1.2, abs=0.01)
+    assert busy["need_pct"] > 100
+    assert upsize["i-pinned"] == {"cause": "censored", "dimensions": {"cpu": {
+        "cause": "censored", "statistic_pct": 100.0, "demand_pct": 100.0, "need_pct": 120.0, "headroom": 0.2}}}
+    growing = upsize["i-growing"]["dimensions"]["cpu"]
+    assert upsize["i-growing"]["cause"] == "forecast" and growing["statistic_pct"] * 1.2 <= 100 < growing["need_pct"]
+    assert upsize["i-stepped"]["cause"] == "memory step"
+    assert {d: v["cause"] for d, v in upsize["i-stepped"]["dimensions"].items()} == {"cpu": "headroom",
+                                                                                     "memory": "memory step"}
+    notes = _recs(result, "i-stepped").query("action == 'upsize'").iloc[0]["evidence"]["notes"]
+    assert any(note.startswith("Upsized because CPU needs") and "(memory step)" in note for note in notes)
