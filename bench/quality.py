@@ -19,8 +19,8 @@ Thresholds are decided on the ``TUNED`` datasets only; the others are reported a
 ``--upsizes`` adds a second table: every EC2 upsize each strategy recommends (a target that costs more than the
 current type), by its cause as the advice states it (censored demand, forecast, memory step, headroom on a measured
 statistic, other) and by what the later demand says of it (needed, not needed, cannot tell: see
-``advisor.backtest.replay``), with the count and the added cost a month. ``--json`` carries it in every record
-(``upsizes``) either way.
+``advisor.backtest.replay``), with the count and the added cost a month, then the same verdicts per dimension the
+upsizes add and its own cause. ``--json`` carries both in every record (``upsizes``) either way.
 
 How the traces become EC2 fleets (all in us-east-1, on-demand Linux prices of the bundled catalog):
 
@@ -331,6 +331,7 @@ def main() -> None:
     print("|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     verdicts = []
     upsizes: list[str] = []
+    dimensions: list[str] = []
     records: list[dict[str, object]] = []
     for name in args.datasets:
         role = "tuned" if name in TUNED else "held out"
@@ -348,6 +349,10 @@ def main() -> None:
                       flush=True)
             upsizes += [f"| {name} | {variant} | {role} | {o.name} | {line}" for o in result.outcomes
                         for line in upsize_lines(o.summary["upsizes"])]
+            dimensions += [f"| {name} | {variant} | {role} | {o.name} | {dim} | {cause} | {sum(v.values())} | "
+                           + " | ".join(str(n) for n in v.values()) + " |" for o in result.outcomes
+                           for dim, causes in o.summary["upsizes"]["by_dimension"].items()
+                           for cause, v in causes.items()]
             held = "; ".join(f"{o.name} held by confidence: {_bands(o.summary)}" for o in result.outcomes
                              if o.name.startswith("ours"))
             verdicts.append(f"{name} ({variant}, {role}): oracle "
@@ -363,6 +368,12 @@ def main() -> None:
         print("| dataset | variant | role | strategy | cause | upsizes | needed | not needed | cannot tell |")
         print("|---|---|---|---|---|---:|---:|---:|---:|")
         for line in upsizes:
+            print(line)
+        print()
+        print("| dataset | variant | role | strategy | dimension | cause | upsizes adding it | needed | not needed "
+              "| cannot tell |")
+        print("|---|---|---|---|---|---|---:|---:|---:|---:|")
+        for line in dimensions:
             print(line)
 
 

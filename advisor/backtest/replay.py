@@ -23,6 +23,9 @@ on the dimensions the cause names (every dimension for ``other``):
 * ``needed``: otherwise, on one of them the later demand with the strategy's own headroom on that dimension (CPU
   and GPU: the level exceeded in 1 % of the later samples; memory: the maximum) was above the current capacity;
 * ``not needed``: the current type held every one of them with that headroom to spare.
+
+``by_dimension`` counts the same verdicts per dimension and its own cause (an upsize caused by CPU may add memory
+for another cause).
 """
 
 from __future__ import annotations
@@ -128,37 +131,42 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
             "oracle_savings": choice.monthly_savings if choice else None,
             "upsize_cause": upsize[0] if upsize else None,
             "upsize_verdict": upsize[1] if upsize else None,
+            "upsize_dimensions": upsize[2] if upsize else None,
         })
     return rows
 
 
 def _upsize(decision: Decision | None, resource: Mapping[Hashable, Any],
-            later: ResourceDemand | None) -> tuple[str, str] | None:
-    """(cause, verdict) of an EC2 upsize (see the module docstring); None for any other decision."""
+            later: ResourceDemand | None) -> tuple[str, str, dict[str, dict[str, str]]] | None:
+    """(cause, verdict, per dimension its cause and verdict) of an EC2 upsize (see the module docstring); None for
+    any other decision."""
     if decision is None or decision.target is None or decision.monthly_savings >= 0 \
             or resource["kind"] != Kind.EC2_INSTANCE:
         return None
     stated = decision.upsize or {}
     cause = str(stated.get("cause") or "other")
+    dimensions = {dim: (str(d.get("cause") or cause), float(d.get("headroom", 0.0)))
+                  for dim, d in (stated.get("dimensions") or {}).items()}
     if later is None:
-        return cause, "cannot tell"
-    dimensions = {dim: float(d.get("headroom", 0.0)) for dim, d in (stated.get("dimensions") or {}).items()}
+        return cause, "cannot tell", {dim: {"cause": c, "verdict": "cannot tell"} for dim, (c, _) in dimensions.items()}
     if not dimensions:
-        dimensions = dict.fromkeys(later.dims(), 0.0)
+        dimensions = {dim: (cause, 0.0) for dim in later.dims()}
     censored = set(later.censored())
-    verdicts = set()
-    for dim, headroom in dimensions.items():
+    judged: dict[str, dict[str, str]] = {}
+    for dim, (dim_cause, headroom) in dimensions.items():
         if dim not in later.dims():
             continue
         if dim in censored or dim not in later.samples:
-            verdicts.add("cannot tell")
+            verdict = "cannot tell"
         elif later.need(dim) * (1 + headroom) > later.current_limit(dim) * (1 + 1e-9):
-            verdicts.add("needed")
+            verdict = "needed"
         else:
-            verdicts.add("not needed")
+            verdict = "not needed"
+        judged[dim] = {"cause": dim_cause, "verdict": verdict}
+    verdicts = {d["verdict"] for d in judged.values()}
     # one needed dimension makes the upsize needed; one that cannot be told leaves it untold
-    return cause, next((v for v in ("needed", "cannot tell") if v in verdicts), "not needed" if verdicts
-                       else "cannot tell")
+    overall = next((v for v in ("needed", "cannot tell") if v in verdicts), "not needed" if verdicts else "cannot tell")
+    return cause, overall, judged
 
 
 def _judge(decision: Decision | None, resource: Mapping[Hashable, Any], later: ResourceDemand | None,
@@ -200,7 +208,7 @@ def target_limits(decision: Decision, resource: Mapping[Hashable, Any], later: R
 def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
     """Aggregate figures of one strategy's replay."""
     frame = pd.DataFrame(rows, columns=["resource_id", "kind", "status", "monthly_savings", "oracle_savings",
-                                        "confidence", "upsize_cause", "upsize_verdict"])
+                                        "confidence", "upsize_cause", "upsize_verdict", "upsize_dimensions"])
     status = frame["status"]
     savings = frame["monthly_savings"].astype(float)
     positive = savings.clip(lower=0)
@@ -250,7 +258,13 @@ def _upsizes(frame: pd.DataFrame, savings: pd.Series) -> dict[str, Any]:
                                          "added_cost": round(float(added[rows & (frame["upsize_verdict"] == verdict)]
                                                                    .sum()), 2)}
                                for verdict in UPSIZE_VERDICTS}
-    return {"count": int(upsized.sum()), "added_cost": round(float(added[upsized].sum()), 2), "by_cause": by_cause}
+    by_dimension: dict[str, dict[str, dict[str, int]]] = {}
+    for judged in frame.loc[upsized, "upsize_dimensions"]:
+        for dim, d in (judged if isinstance(judged, dict) else {}).items():
+            counts = by_dimension.setdefault(dim, {}).setdefault(d["cause"], dict.fromkeys(UPSIZE_VERDICTS, 0))
+            counts[d["verdict"]] += 1
+    return {"count": int(upsized.sum()), "added_cost": round(float(added[upsized].sum()), 2), "by_cause": by_cause,
+            "by_dimension": by_dimension}
 
 
 def _by_kind(frame: pd.DataFrame, positive: pd.Series, held: pd.Series, failed: pd.Series) -> dict[str, Any]:

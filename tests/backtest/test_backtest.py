@@ -200,7 +200,7 @@ def test_an_upsize_without_a_stated_cause_is_counted_as_other():
     upsizes = summarize(rows, 2)["upsizes"]
     assert upsizes == {"count": 1, "added_cost": 40.0, "by_cause": {"other": {
         "needed": {"count": 0, "added_cost": 0.0}, "not needed": {"count": 0, "added_cost": 0.0},
-        "cannot tell": {"count": 1, "added_cost": 40.0}}}}
+        "cannot tell": {"count": 1, "added_cost": 40.0}}}, "by_dimension": {}}
 
 
 def test_an_upsize_with_one_censored_dimension_cannot_be_told_even_if_another_was_not_needed(catalog):
@@ -217,3 +217,8 @@ def test_an_upsize_with_one_censored_dimension_cannot_be_told_even_if_another_wa
     row = result.outcomes[0].rows[0]
     assert row["upsize_cause"] == "censored"
     assert row["upsize_verdict"] == "cannot tell"  # not "not needed", though memory was
+    assert row["upsize_dimensions"] == {"cpu": {"cause": "censored", "verdict": "cannot tell"},
+                                        "memory": {"cause": "headroom", "verdict": "not needed"}}
+    assert result.outcomes[0].summary["upsizes"]["by_dimension"] == {
+        "cpu": {"censored": {"needed": 0, "not needed": 0, "cannot tell": 1}},
+        "memory": {"headroom": {"needed": 0, "not needed": 1, "cannot tell": 0}}}
