@@ -17,7 +17,7 @@ period and replay the earlier one, so the test window is a different calendar pe
 Thresholds are decided on the ``TUNED`` datasets only; the others are reported as held out (the table says which).
 
 ``--upsizes`` adds a second table: every EC2 upsize each strategy recommends (a target that costs more than the
-current type), by its cause as the advice states it (censored demand, forecast, memory step, headroom on a measured
+current type), by its cause as the advice states it (censored demand, forecast, headroom on a measured
 statistic, other) and by what the later demand says of it (needed, not needed, cannot tell: see
 ``advisor.backtest.replay``), with the count and the added cost a month, then the same verdicts per dimension the
 upsizes add and its own cause. ``--json`` carries both in every record (``upsizes``) either way.

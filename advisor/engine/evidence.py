@@ -34,9 +34,10 @@ SIZING_ACTIONS = ("downsize", "upsize", "rightsize_accelerator", "modernize")
 SHRINKING = ("downsize", "rightsize_accelerator")  # moves to a smaller type
 CENSORED_DIMENSIONS = {"cpu": "CPU", "memory": "memory", "gpu": "GPU utilization", "gpu_memory": "GPU memory"}
 # Why an upsize adds capacity on a dimension, first match wins (and, across dimensions, names the upsize's cause):
-# the series sat at its capacity; the forecast raised a statistic that fitted with headroom; memory's step headroom
-# did; the measured statistic plus the policy's headroom is above the capacity; nothing sizing reads (``other``).
-UPSIZE_CAUSES = ("censored", "forecast", "memory step", "headroom", "other")
+# the series sat at its capacity; the forecast raised a statistic that fitted with headroom; the measured statistic
+# plus the policy's headroom is above the capacity; nothing sizing reads (``other``). A memory step never adds
+# capacity (sizing.memory_need), so it is no cause.
+UPSIZE_CAUSES = ("censored", "forecast", "headroom", "other")
 
 
 @dataclass
@@ -81,14 +82,15 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
     if step > 0.5 and step > memory * headroom:
         limits.lower(MEDIUM_CAP, f"Memory stepped up by {step:.0f} points of capacity between two days, more than "
                                  f"the {headroom:.0%} headroom: the memory target keeps that step as "
-                                 "headroom, and the finding is at most medium confidence.")
+                                 "headroom, up to the current memory size (a step is a reason to keep memory, not to "
+                                 "add it), and the finding is at most medium confidence.")
     return limits
 
 
 def upsize_causes(row: Mapping[Hashable, Any], settings: Settings) -> dict[str, Any]:
     """Why sizing asks for more than the current type: per dimension whose demand with headroom is above the
-    current capacity (in % of it, as sizing computes it: CPU and GPU demand x (1 + headroom); memory demand +
-    the larger of its headroom and its largest step; GPU memory its peak x (1 + headroom)), the cause
+    current capacity (in % of it, as sizing computes it: demand x (1 + headroom), GPU memory's on its peak; memory's
+    step headroom stops at the current size), the cause
     (:data:`UPSIZE_CAUSES`), the figures and the headroom; ``cause`` names the upsize's first cause. A dimension
     without metrics is held at its size, so it is never a cause."""
     dimensions: dict[str, dict[str, Any]] = {}
@@ -99,27 +101,20 @@ def upsize_causes(row: Mapping[Hashable, Any], settings: Settings) -> dict[str, 
         if demand != demand:  # NaN: not measured
             continue
         headroom = settings.policy(metric).headroom
-        step = _number(row.get("memory_step")) if metric == "memory" else 0.0
-        need = _need(demand, headroom, step)
+        need = demand * (1 + headroom)
         if need <= 100.0 + 1e-9:
             continue
         statistic = _number_or_nan(row.get(f"{metric}_{settings.policy(metric).statistic}"))
         if _true(row.get(f"{metric}_censored")):
             cause = "censored"
-        elif statistic == statistic and _need(statistic, headroom, step) <= 100.0 + 1e-9:
+        elif statistic == statistic and statistic * (1 + headroom) <= 100.0 + 1e-9:
             cause = "forecast"
-        elif step and statistic == statistic and _need(statistic, headroom, 0.0) <= 100.0 + 1e-9:
-            cause = "memory step"
         else:
             cause = "headroom"
         dimensions[metric] = {"cause": cause, "statistic_pct": _round(statistic), "demand_pct": round(demand, 2),
                               "need_pct": round(need, 2), "headroom": headroom}
     causes = {d["cause"] for d in dimensions.values()}
     return {"cause": next((c for c in UPSIZE_CAUSES if c in causes), "other"), "dimensions": dimensions}
-
-
-def _need(demand: float, headroom: float, step: float) -> float:
-    return demand + max(demand * headroom, step)
 
 
 def _upsize_note(upsize: Mapping[str, Any]) -> str:

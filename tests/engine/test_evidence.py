@@ -10,7 +10,7 @@ from advisor.engine import accelerators
 from advisor.engine.candidates import candidates
 from advisor.engine.sizing import demand_frame
 from advisor.results import recommendations_frame
-from advisor.settings import Settings
+from advisor.settings import Settings, SizingConfig
 
 SIZING = ("downsize", "upsize", "rightsize_accelerator", "modernize")
 
@@ -213,8 +213,9 @@ def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
     fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
               memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
     result = audit_fleet(fleet, catalog)
-    upsize = {rid: _recs(result, rid).query("action == 'upsize'").iloc[0]["evidence"]["upsize"]
-              for rid in ("i-busy", "i-pinned", "i-growing", "i-stepped")}
+    upsizes = {rid: _recs(result, rid).query("action == 'upsize'").iloc[0]
+               for rid in ("i-busy", "i-pinned", "i-growing", "i-stepped")}
+    upsize = {rid: rec["evidence"]["upsize"] for rid, rec in upsizes.items()}
     assert upsize["i-busy"]["cause"] == "headroom" and set(upsize["i-busy"]["dimensions"]) == {"cpu"}
     busy = upsize["i-busy"]["dimensions"]["cpu"]
     assert busy["headroom"] == 0.2 and busy["need_pct"] == pytest.approx(busy["demand_pct"] * 1.2, abs=0.01)
@@ -223,8 +224,23 @@ def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
         "cause": "censored", "statistic_pct": 100.0, "demand_pct": 100.0, "need_pct": 120.0, "headroom": 0.2}}}
     growing = upsize["i-growing"]["dimensions"]["cpu"]
     assert upsize["i-growing"]["cause"] == "forecast" and growing["statistic_pct"] * 1.2 <= 100 < growing["need_pct"]
-    assert upsize["i-stepped"]["cause"] == "memory step"
-    assert {d: v["cause"] for d, v in upsize["i-stepped"]["dimensions"].items()} == {"cpu": "headroom",
-                                                                                     "memory": "memory step"}
-    notes = _recs(result, "i-stepped").query("action == 'upsize'").iloc[0]["evidence"]["notes"]
-    assert any(note.startswith("Upsized because CPU needs") and "(memory step)" in note for note in notes)
+    notes = upsizes["i-busy"]["evidence"]["notes"]
+    assert any(note.startswith("Upsized because CPU needs") and "(headroom)" in note for note in notes)
+
+
+def test_a_memory_step_keeps_memory_on_an_upsize_but_never_adds_memory(catalog):
+    fleet = FleetBuilder(per_day=24)
+    # busy CPU (p99 92 % of 8 vCPUs: an upsize), memory stepped from 45 % to 75 % of 32 GiB on day 7: the step's
+    # headroom (75 % + 30 points) would ask for 33.6 GiB, the measured peak with headroom 28.8 GiB (the forecast is
+    # off: it reads this step as a trend and is not the point here)
+    fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
+              memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
+    result = audit_fleet(fleet, catalog, Settings(sizing=SizingConfig(use_forecast=False)))
+    rec = _recs(result, "i-stepped").query("action == 'upsize'").iloc[0]
+    assert set(rec["evidence"]["upsize"]["dimensions"]) == {"cpu"}  # memory is not a reason to upsize
+    assert rec["evidence"]["demand"]["memory"] == pytest.approx(32.0)  # kept at its size, not more
+    assert catalog.spec(rec["target"])["memory_gib"] == 32  # the cheapest type with the CPU and the same memory
+    assert catalog.spec(rec["target"])["vcpus"] >= 8 * 0.92 * 1.2
+    assert rec["confidence"] != "high"  # the step is larger than the headroom
+    assert any("not to add it" in note for note in rec["evidence"]["notes"])
+
