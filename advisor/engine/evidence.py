@@ -7,6 +7,9 @@
   known to be at least the capacity), on an EC2 instance without memory metrics (memory held at its size), on memory
   that stepped up by more than the headroom in the history, or that moves an EC2 instance without network metrics
   to a smaller type (whose bandwidth nothing was checked against), is at most medium.
+* A finding that moves to a smaller type when memory peaked only in rare spikes (its maximum at least
+  ``SPIKE_RATIO`` times its 99th percentile) is at most medium: the tail of such a history is barely measured, the
+  next spike may be higher, and memory fails when full.
 
 Each limit comes with a plain sentence for the evidence notes. An upsize also states why it adds capacity
 (:func:`upsize_causes`, the ``upsize`` section of its evidence): per dimension whose demand with headroom is above the
@@ -32,6 +35,7 @@ MEDIUM_CAP = 0.75  # under the "high" label's 0.8
 METRIC_PREFIXES = ("cpu_", "memory_", "gpu_", "network_", "read_", "write_", "total_", "invocations_")
 SIZING_ACTIONS = ("downsize", "upsize", "rightsize_accelerator", "modernize")
 SHRINKING = ("downsize", "rightsize_accelerator")  # moves to a smaller type
+SPIKE_RATIO = 2.0  # a memory maximum at least this many times its 99th percentile was reached in rare spikes only
 CENSORED_DIMENSIONS = {"cpu": "CPU", "memory": "memory", "gpu": "GPU utilization", "gpu_memory": "GPU memory"}
 # Why an upsize adds capacity on a dimension, first match wins (and, across dimensions, names the upsize's cause):
 # the series sat at its capacity; the forecast raised a statistic that fitted with headroom; the measured statistic
@@ -77,6 +81,11 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
             "the target keeps at least the current type's baseline network bandwidth" if held else
             "the smaller type's network bandwidth is not checked against any demand ([sizing] missing_network = "
             "\"ignore\")") + ", so the finding is at most medium confidence.")
+    peak, p99 = _number(row.get("memory_max")), _number(row.get("memory_p99"))
+    if loaded.rule.action in SHRINKING and p99 > 0 and peak >= SPIKE_RATIO * p99:
+        limits.lower(MEDIUM_CAP, f"Memory peaked at {peak:.0f}% in rare spikes only (its 99th percentile is "
+                                 f"{p99:.0f}%): the next spike may be higher and memory fails when full, so the "
+                                 "finding is at most medium confidence.")
     step, memory = _number(row.get("memory_step")), _number(row.get("memory_demand"))
     headroom = settings.sizing.memory.headroom
     if step > 0.5 and step > memory * headroom:

@@ -244,3 +244,19 @@ def test_a_memory_step_keeps_memory_on_an_upsize_but_never_adds_memory(catalog):
     assert rec["confidence"] != "high"  # the step is larger than the headroom
     assert any("not to add it" in note for note in rec["evidence"]["notes"])
 
+
+def test_a_downsize_over_memory_that_peaked_only_in_rare_spikes_is_at_most_medium(catalog):
+    fleet = FleetBuilder(per_day=24)
+    spikes = np.zeros(fleet.n, bool)
+    spikes[[30, 150, 270]] = True  # three hours in 14 days (under 1 % of the samples)
+    # m5.2xlarge, 32 GiB: memory near 10 % with three spikes to 30 %; the same peak held steadily on the other
+    fleet.ec2("i-spiky", "m5.2xlarge", cpu=fleet.noise(2, 8), memory=np.where(spikes, 30.0, fleet.noise(8, 12)))
+    fleet.ec2("i-steady", "m5.2xlarge", cpu=fleet.noise(2, 8), memory=fleet.noise(26, 30))
+    result = audit_fleet(fleet, catalog)
+    spiky = _recs(result, "i-spiky").query("action == 'downsize'").iloc[0]
+    steady = _recs(result, "i-steady").query("action == 'downsize'").iloc[0]
+    assert result.features.loc["i-spiky", "memory_max"] >= 2 * result.features.loc["i-spiky", "memory_p99"]
+    assert spiky["confidence"] == "medium"
+    assert any("rare spikes only" in note for note in spiky["evidence"]["notes"])
+    assert steady["confidence"] == "high"
+    assert not any("rare spikes" in note for note in steady["evidence"]["notes"])
