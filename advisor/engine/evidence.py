@@ -97,11 +97,10 @@ def assess(loaded: LoadedRule, row: Mapping[Hashable, Any], settings: Settings) 
 
 
 def upsize_causes(row: Mapping[Hashable, Any], settings: Settings) -> dict[str, Any]:
-    """Why sizing asks for more than the current type: per dimension whose demand with headroom is above the
-    current capacity (in % of it, as sizing computes it: demand x (1 + headroom), GPU memory's on its peak; memory's
-    step headroom stops at the current size), the cause
-    (:data:`UPSIZE_CAUSES`), the figures and the headroom; ``cause`` names the upsize's first cause. A dimension
-    without metrics is held at its size, so it is never a cause."""
+    """Why sizing asks for more than the current type: per dimension whose demand plus headroom is above the current
+    capacity (in % of it, as sizing computes it; GPU memory from its peak; memory's step headroom stops at the
+    current size, so it is never a cause), the cause (:data:`UPSIZE_CAUSES`), the figures and the headroom;
+    ``cause`` names the upsize's first cause. A dimension without metrics is held at its size: never a cause."""
     dimensions: dict[str, dict[str, Any]] = {}
     for metric in CENSORED_DIMENSIONS:
         demand = _number_or_nan(row.get(f"{metric}_demand"))
@@ -129,7 +128,7 @@ def upsize_causes(row: Mapping[Hashable, Any], settings: Settings) -> dict[str, 
 def _upsize_note(upsize: Mapping[str, Any]) -> str:
     dimensions = upsize["dimensions"]
     if not dimensions:
-        return ("Upsized although no measured demand with headroom is above the current capacity (cause: other).")
+        return "Upsized although no measured demand with headroom is above the current capacity (cause: other)."
     parts = [f"{CENSORED_DIMENSIONS[m]} needs {d['need_pct']:.0f}% of the current capacity ({d['cause']})"
              for m, d in dimensions.items()]
     return "Upsized because " + "; ".join(parts) + "."
