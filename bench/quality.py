@@ -1,7 +1,8 @@
 """Advice quality: every backtest strategy on generated fleets with known demand and on real public traces.
 
 Usage: python bench/quality.py [--shared ../shared] [--datasets generated bitbrains google azure alibaba]
-                                [--variants base no-network no-memory swapped] [--forecast-ablation] [--json OUT]
+                                [--variants base no-network no-memory swapped] [--forecast-ablation] [--upsizes]
+                                [--json OUT]
 
 For each dataset the history is split (recommend from the first part, replay the second; see ``SPLITS``) and every
 strategy of ``advisor backtest`` is replayed against the same later demand and the same oracle. Prints a markdown
@@ -14,6 +15,12 @@ Robustness variants of every dataset (``VARIANTS``): ``base``; ``no-network`` (n
 period and replay the earlier one, so the test window is a different calendar period from the base variant's).
 
 Thresholds are decided on the ``TUNED`` datasets only; the others are reported as held out (the table says which).
+
+``--upsizes`` adds a second table: every EC2 upsize each strategy recommends (a target that costs more than the
+current type), by its cause as the advice states it (censored demand, forecast, headroom on a measured
+statistic, other) and by what the later demand says of it (needed, not needed, cannot tell: see
+``advisor.backtest.replay``), with the count and the added cost a month, then the same verdicts per dimension the
+upsizes add and its own cause. ``--json`` carries both in every record (``upsizes``) either way.
 
 How the traces become EC2 fleets (all in us-east-1, on-demand Linux prices of the bundled catalog):
 
@@ -315,6 +322,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--forecast-ablation", action="store_true", help="add ours with the forecast toggled")
+    parser.add_argument("--upsizes", action="store_true", help="also print every EC2 upsize by cause and verdict")
     parser.add_argument("--json", type=Path, help="also write every summary here (dataset, variant, role, strategy)")
     args = parser.parse_args()
     catalog = load_catalog()
@@ -322,6 +330,8 @@ def main() -> None:
           "| hurt | kept $/mo | added cost $/mo | net $/mo | on failed advice $/mo |")
     print("|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     verdicts = []
+    upsizes: list[str] = []
+    dimensions: list[str] = []
     records: list[dict[str, object]] = []
     for name in args.datasets:
         role = "tuned" if name in TUNED else "held out"
@@ -337,6 +347,12 @@ def main() -> None:
                       f"| {_pct(s['hurt_share'])} ({s['hurt']}) | {_money(s['savings_kept'])} "
                       f"| {_money(s['added_cost'])} | {_money(s['net_savings'])} | {_money(s['savings_failed'])} |",
                       flush=True)
+            upsizes += [f"| {name} | {variant} | {role} | {o.name} | {line}" for o in result.outcomes
+                        for line in upsize_lines(o.summary["upsizes"])]
+            dimensions += [f"| {name} | {variant} | {role} | {o.name} | {dim} | {cause} | {sum(v.values())} | "
+                           + " | ".join(str(n) for n in v.values()) + " |" for o in result.outcomes
+                           for dim, causes in o.summary["upsizes"]["by_dimension"].items()
+                           for cause, v in causes.items()]
             held = "; ".join(f"{o.name} held by confidence: {_bands(o.summary)}" for o in result.outcomes
                              if o.name.startswith("ours"))
             verdicts.append(f"{name} ({variant}, {role}): oracle "
@@ -347,6 +363,29 @@ def main() -> None:
     print()
     for line in verdicts:
         print(line)
+    if args.upsizes:
+        print()
+        print("| dataset | variant | role | strategy | cause | upsizes | needed | not needed | cannot tell |")
+        print("|---|---|---|---|---|---:|---:|---:|---:|")
+        for line in upsizes:
+            print(line)
+        print()
+        print("| dataset | variant | role | strategy | dimension | cause | upsizes adding it | needed | not needed "
+              "| cannot tell |")
+        print("|---|---|---|---|---|---|---:|---:|---:|---:|")
+        for line in dimensions:
+            print(line)
+
+
+def upsize_lines(upsizes: dict[str, Any]) -> list[str]:
+    """One table row's tail per cause: the upsizes and, per verdict, their count and added cost a month."""
+    lines = []
+    for cause, verdicts in upsizes["by_cause"].items():
+        count = sum(v["count"] for v in verdicts.values())
+        cost = sum(v["added_cost"] for v in verdicts.values())
+        cells = " | ".join(f"{v['count']} ({_money(v['added_cost'])})" for v in verdicts.values())
+        lines.append(f"{cause} | {count} ({_money(cost)}) | {cells} |")
+    return lines
 
 
 def _bands(summary: dict[str, Any]) -> str:

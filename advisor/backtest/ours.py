@@ -48,4 +48,5 @@ def _decision(rec: Recommendation) -> Decision:
         reason=rec.rule,
         target_iops=iops,
         confidence=rec.confidence,
+        upsize=(rec.evidence.model_extra or {}).get("upsize"),
     )

@@ -13,11 +13,14 @@ region rules as ``ours``), so the comparison isolates *how demand is read*:
 
 GPU utilization is read like CPU and GPU memory like memory. A sizing strategy moves a resource to a cheaper type
 when one holds its demand with headroom (sizing's "down" mode), up to the cheapest type that holds it when its CPU
-or memory demand exceeds the current type, and otherwise leaves it alone. A dimension without metrics is held at
+or memory demand exceeds the current type (an upsize whose cause is its headroom on a measured statistic), and
+otherwise leaves it alone. A dimension without metrics is held at
 its current capacity (sizing's rule).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -115,8 +118,15 @@ def _size(name: str, history: History, frame: pd.DataFrame, cpu_headroom: float,
     if hot.any():
         for resource_id, result in size_resources(frame[hot], history.catalog, settings, "up").items():
             if result.target is not None and result.target_hourly is not None:
-                decisions.append(_priced(resource_id, frame.loc[[resource_id]].iloc[0], "upsize", result.target,
-                                         result.target_hourly, f"{name}: the current type is too small"))
+                decision = _priced(resource_id, frame.loc[[resource_id]].iloc[0], "upsize", result.target,
+                                   result.target_hourly, f"{name}: the current type is too small")
+                over = need.loc[resource_id]
+                row = frame.loc[resource_id]
+                dimensions = {dim: {"cause": "headroom", "headroom": headroom} for dim, column, capacity, headroom in
+                              (("cpu", "need_vcpus", "vcpus", cpu_headroom),
+                               ("memory", "need_memory", "memory_gib", memory_headroom))
+                              if over[column] > row[capacity] + 1e-9}
+                decisions.append(replace(decision, upsize={"cause": "headroom", "dimensions": dimensions}))
     return decisions
 
 

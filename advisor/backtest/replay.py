@@ -13,6 +13,19 @@ resources (``savings_kept_on_oracle``) beside the oracle's, every other resource
 (``savings_kept_other``, per kind in ``other_by_kind``). The share of the oracle's savings is the former over the
 oracle's; the *net* share takes the added cost of upsizes on those same resources off the
 kept savings first, so advice that saves on some machines and spends more on others is judged on the balance.
+
+Every EC2 *upsize* (a decision whose target costs more than the current type) is broken down by its cause, as the
+strategy states it (``Decision.upsize``; ``other`` when it states none), and by what the later demand says of it,
+on the dimensions the cause names (every dimension for ``other``):
+
+* ``cannot tell``: the later demand on one of them sat at the current capacity (censored, as above) or was not
+  measured: it may have needed more, nothing shows how much;
+* ``needed``: otherwise, on one of them the later demand with the strategy's own headroom on that dimension (CPU
+  and GPU: the level exceeded in 1 % of the later samples; memory: the maximum) was above the current capacity;
+* ``not needed``: the current type held every one of them with that headroom to spare.
+
+``by_dimension`` counts the same verdicts per dimension and its own cause (an upsize caused by CPU may add memory
+for another cause).
 """
 
 from __future__ import annotations
@@ -37,9 +50,11 @@ from advisor.backtest.oracle import OracleChoice, oracle_choices
 from advisor.backtest.split import Split
 from advisor.backtest.strategy import Decision, History, Strategy
 from advisor.catalog import Catalog
+from advisor.engine.evidence import UPSIZE_CAUSES
 from advisor.model import Kind
 
 STATUSES = ("held", "failed", "censored", "not replayed", "no later data", "no change")
+UPSIZE_VERDICTS = ("needed", "not needed", "cannot tell")
 _VOLUME_TYPES = frozenset({"gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"})
 
 
@@ -94,6 +109,7 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
         later = demand.get(resource_id)
         status, verdict = _judge(decision, resource, later, specs)
         choice = oracle.get(resource_id)
+        upsize = _upsize(decision, resource, later)
         rows.append({
             "resource_id": resource_id,
             "kind": str(resource["kind"]),
@@ -113,8 +129,44 @@ def replay(decisions: list[Decision], inventory: pd.DataFrame, demand: dict[str,
             "peak_utilization": verdict.peak_utilization if verdict else {},
             "oracle_target": choice.target if choice else None,
             "oracle_savings": choice.monthly_savings if choice else None,
+            "upsize_cause": upsize[0] if upsize else None,
+            "upsize_verdict": upsize[1] if upsize else None,
+            "upsize_dimensions": upsize[2] if upsize else None,
         })
     return rows
+
+
+def _upsize(decision: Decision | None, resource: Mapping[Hashable, Any],
+            later: ResourceDemand | None) -> tuple[str, str, dict[str, dict[str, str]]] | None:
+    """(cause, verdict, per dimension its cause and verdict) of an EC2 upsize (see the module docstring); None for
+    any other decision."""
+    if decision is None or decision.target is None or decision.monthly_savings >= 0 \
+            or resource["kind"] != Kind.EC2_INSTANCE:
+        return None
+    stated = decision.upsize or {}
+    cause = str(stated.get("cause") or "other")
+    dimensions = {dim: (str(d.get("cause") or cause), float(d.get("headroom", 0.0)))
+                  for dim, d in (stated.get("dimensions") or {}).items()}
+    if later is None:
+        return cause, "cannot tell", {dim: {"cause": c, "verdict": "cannot tell"} for dim, (c, _) in dimensions.items()}
+    if not dimensions:
+        dimensions = {dim: (cause, 0.0) for dim in later.dims()}
+    censored = set(later.censored())
+    judged: dict[str, dict[str, str]] = {}
+    for dim, (dim_cause, headroom) in dimensions.items():
+        if dim not in later.dims():
+            continue
+        if dim in censored or dim not in later.samples:
+            verdict = "cannot tell"
+        elif later.need(dim) * (1 + headroom) > later.current_limit(dim) * (1 + 1e-9):
+            verdict = "needed"
+        else:
+            verdict = "not needed"
+        judged[dim] = {"cause": dim_cause, "verdict": verdict}
+    verdicts = {d["verdict"] for d in judged.values()}
+    # one needed dimension makes the upsize needed; one that cannot be told leaves it untold
+    overall = next((v for v in ("needed", "cannot tell") if v in verdicts), "not needed" if verdicts else "cannot tell")
+    return cause, overall, judged
 
 
 def _judge(decision: Decision | None, resource: Mapping[Hashable, Any], later: ResourceDemand | None,
@@ -156,7 +208,7 @@ def target_limits(decision: Decision, resource: Mapping[Hashable, Any], later: R
 def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
     """Aggregate figures of one strategy's replay."""
     frame = pd.DataFrame(rows, columns=["resource_id", "kind", "status", "monthly_savings", "oracle_savings",
-                                        "confidence"])
+                                        "confidence", "upsize_cause", "upsize_verdict", "upsize_dimensions"])
     status = frame["status"]
     savings = frame["monthly_savings"].astype(float)
     positive = savings.clip(lower=0)
@@ -190,7 +242,29 @@ def summarize(rows: list[dict[str, Any]], resources: int) -> dict[str, Any]:
         "net_oracle_share": round(net_on_covered / oracle_savings, 4) if oracle_savings > 0 else None,
         "savings_per_hurt_resource": round(kept / hurt, 2) if hurt else None,
         "hold_rate_by_confidence": _hold_rates(frame),
+        "upsizes": _upsizes(frame, savings),
     }
+
+
+def _upsizes(frame: pd.DataFrame, savings: pd.Series) -> dict[str, Any]:
+    """EC2 upsizes by cause and verdict: how many, and their added cost a month (see the module docstring)."""
+    upsized = frame["upsize_cause"].notna()
+    added = (-savings).clip(lower=0)
+    by_cause: dict[str, dict[str, dict[str, float]]] = {}
+    for cause in UPSIZE_CAUSES:
+        rows = upsized & (frame["upsize_cause"] == cause)
+        if rows.any():
+            by_cause[cause] = {verdict: {"count": int((rows & (frame["upsize_verdict"] == verdict)).sum()),
+                                         "added_cost": round(float(added[rows & (frame["upsize_verdict"] == verdict)]
+                                                                   .sum()), 2)}
+                               for verdict in UPSIZE_VERDICTS}
+    by_dimension: dict[str, dict[str, dict[str, int]]] = {}
+    for judged in frame.loc[upsized, "upsize_dimensions"]:
+        for dim, d in (judged if isinstance(judged, dict) else {}).items():
+            counts = by_dimension.setdefault(dim, {}).setdefault(d["cause"], dict.fromkeys(UPSIZE_VERDICTS, 0))
+            counts[d["verdict"]] += 1
+    return {"count": int(upsized.sum()), "added_cost": round(float(added[upsized].sum()), 2), "by_cause": by_cause,
+            "by_dimension": by_dimension}
 
 
 def _by_kind(frame: pd.DataFrame, positive: pd.Series, held: pd.Series, failed: pd.Series) -> dict[str, Any]:

@@ -8,7 +8,7 @@ The replay then judges every decision against the demand that came later.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -32,6 +32,9 @@ class Decision:
     reason: str  # the rule id or the strategy's own reason
     target_iops: float | None = None  # volumes: the IOPS the target provides, when the advice says
     confidence: str | None = None  # the advice's own confidence band (high, medium, low), when it states one
+    # why the advice adds capacity, as the strategy states it: {"cause": ..., "dimensions": {dim: {"cause": ...,
+    # "headroom": ...}}} (see advisor.engine.evidence.upsize_causes); None when it states none
+    upsize: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def monthly_savings(self) -> float:

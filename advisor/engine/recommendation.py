@@ -52,7 +52,7 @@ def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, s
         "confidence_score": confidence.backtest_bands().probability(_confidence_label(score)),
         "risk": proposal.risk,
         "projected_utilization": proposal.projected,
-        "evidence": _evidence(loaded, row, proposal, settings, window),
+        "evidence": _evidence(loaded, row, proposal, settings, window) | limits.sections,
         "rationale": " ".join(render_rationale(loaded, row).split()),
         "options": proposal.options,
         "price_estimated": bool(row["price_estimated"]) or proposal.price_estimated,

@@ -4,8 +4,11 @@ Demand is absolute (busy vCPUs, GiB, Gbit/s, accelerator TFLOPS and GiB): the de
 statistic or the forecast peak, whichever is higher) times the current capacity, plus headroom. GPU memory is a
 hard limit: its peak (the maximum, or the forecast if higher) is held, never a percentile. A dimension without
 metrics is held at its current capacity: a missing metric is never read as zero. Memory headroom is at least the
-largest step up of the daily memory level seen in the history (``memory_step``): memory that stepped up once may
-step up again.
+largest step up of the daily memory level seen in the history (``memory_step``), up to the current memory size:
+memory that stepped up once may step up again, so it keeps its size, but a step is a reason to keep memory, never
+to add it. Capacity above the current type's is added only on measured demand (the statistic, or the forecast,
+plus the policy's headroom) or on demand censored at the capacity, as capacity is removed only on evidence of
+spare capacity.
 
 A candidate must hold every dimension, be offered in the resource's region for its service (EC2 or SageMaker),
 be current generation, and keep the accelerator class unless the :class:`Scope` allows more:
@@ -85,10 +88,9 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
     out["need_vcpus"] = np.where(has_cpu, out["base_vcpus"] * (1 + settings.sizing.cpu.headroom), f["vcpus"])
     has_memory = f["memory_demand"].notna()
     out["base_memory"] = np.where(has_memory, f["memory_demand"] / 100 * f["memory_gib"], f["memory_gib"])
-    step = memory_step_gib(f)
-    memory_headroom = settings.sizing.memory.headroom
-    out["need_memory"] = np.where(has_memory, out["base_memory"] + np.fmax(out["base_memory"] * memory_headroom, step),
-                                  f["memory_gib"])
+    out["need_memory"] = np.where(has_memory, memory_need(out["base_memory"].to_numpy(float),
+                                                          f["memory_gib"].to_numpy(float), memory_step_gib(f),
+                                                          settings.sizing.memory.headroom), f["memory_gib"])
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.sizing.network.headroom)
@@ -107,6 +109,13 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
 
 def _measures_network(kind: object) -> bool:
     return str(kind) in kinds.ids() and kinds.get(str(kind)).measures("network_in")
+
+
+def memory_need(base: np.ndarray, capacity: np.ndarray, step: np.ndarray, headroom: float) -> np.ndarray:
+    """Memory to hold (in the units of ``base``): the demand plus the larger of its headroom and the largest step
+    seen, where the step's part goes no higher than the current ``capacity`` (see the module docstring)."""
+    measured = base * (1 + headroom)
+    return np.fmax(measured, np.fmin(base + np.fmax(base * headroom, step), capacity))
 
 
 def memory_step_gib(f: pd.DataFrame) -> np.ndarray:

@@ -158,3 +158,67 @@ def test_later_demand_at_capacity_is_neither_held_nor_hurt_by_advice_that_keeps_
     assert ours["action"] == "upsize" and ours["status"] == "censored"
     assert result.outcomes[0].summary["hurt"] == 0 and result.outcomes[0].summary["statuses"]["censored"] == 1
     assert naive["action"] == "downsize" and naive["status"] == "failed"  # smaller than a demand of at least 8 vCPUs
+
+
+def test_every_ec2_upsize_is_broken_down_by_its_stated_cause_and_what_the_later_demand_says(catalog):
+    fleet = FleetBuilder(days=28, seed=3)
+    later = fleet.t_days >= 14
+    # CPU p99 about 92 % of 8 vCPUs before the cut-off: + 20 % headroom is above the capacity
+    fleet.ec2("i-stays-busy", "m5.2xlarge", cpu=fleet.noise(88, 92), memory=fleet.noise(20, 25))
+    fleet.ec2("i-calms-down", "m5.2xlarge", cpu=np.where(later, fleet.noise(20, 30), fleet.noise(88, 92)),
+              memory=fleet.noise(20, 25))
+    hour = (fleet.t_days % 1) * 24
+    fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
+              memory=fleet.noise(20, 25))
+    inventory, metrics = fleet.frames()
+    result = run_backtest(inventory, metrics, catalog, plan_split(metrics),
+                          [STRATEGIES["ours"](), STRATEGIES["compute-optimizer"]()], "test")
+    ours, optimizer = result.outcomes
+    rows = {r["resource_id"]: r for r in ours.rows}
+    assert all(rows[r]["monthly_savings"] < 0 for r in rows)  # three upsizes
+    assert (rows["i-stays-busy"]["upsize_cause"], rows["i-stays-busy"]["upsize_verdict"]) == ("headroom", "needed")
+    assert (rows["i-calms-down"]["upsize_cause"], rows["i-calms-down"]["upsize_verdict"]) == ("headroom",
+                                                                                             "not needed")
+    assert (rows["i-pinned"]["upsize_cause"], rows["i-pinned"]["upsize_verdict"]) == ("censored", "cannot tell")
+    upsizes = ours.summary["upsizes"]
+    assert upsizes["count"] == 3
+    assert upsizes["added_cost"] == pytest.approx(-sum(r["monthly_savings"] for r in rows.values()))
+    headroom = upsizes["by_cause"]["headroom"]
+    assert (headroom["needed"]["count"], headroom["not needed"]["count"], headroom["cannot tell"]["count"]) == (1, 1, 0)
+    assert headroom["not needed"]["added_cost"] == -rows["i-calms-down"]["monthly_savings"]
+    assert upsizes["by_cause"]["censored"]["cannot tell"]["count"] == 1
+    # a reference strategy's upsize is caused by its own headroom on the statistic it reads
+    calmed = next(r for r in optimizer.rows if r["resource_id"] == "i-calms-down")
+    assert (calmed["upsize_cause"], calmed["upsize_verdict"]) == ("headroom", "not needed")
+
+
+def test_an_upsize_without_a_stated_cause_is_counted_as_other():
+    rows = [{"resource_id": "i-a", "kind": "ec2_instance", "status": "held", "monthly_savings": -40.0,
+             "oracle_savings": 0.0, "upsize_cause": "other", "upsize_verdict": "cannot tell"},
+            {"resource_id": "i-b", "kind": "ec2_instance", "status": "held", "monthly_savings": 30.0,
+             "oracle_savings": 30.0}]
+    upsizes = summarize(rows, 2)["upsizes"]
+    assert upsizes == {"count": 1, "added_cost": 40.0, "by_cause": {"other": {
+        "needed": {"count": 0, "added_cost": 0.0}, "not needed": {"count": 0, "added_cost": 0.0},
+        "cannot tell": {"count": 1, "added_cost": 40.0}}}, "by_dimension": {}}
+
+
+def test_an_upsize_with_one_censored_dimension_cannot_be_told_even_if_another_was_not_needed(catalog):
+    fleet = FleetBuilder(days=28, seed=4)
+    hour = (fleet.t_days % 1) * 24
+    # CPU pinned two hours a day throughout (censored); memory peaked at 88 % once (+ 20 % is above the capacity),
+    # then stayed near 50 %
+    memory = fleet.noise(45, 50)
+    memory[300] = 88.0
+    fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
+              memory=memory)
+    inventory, metrics = fleet.frames()
+    result = run_backtest(inventory, metrics, catalog, plan_split(metrics), [STRATEGIES["ours"]()], "test")
+    row = result.outcomes[0].rows[0]
+    assert row["upsize_cause"] == "censored"
+    assert row["upsize_verdict"] == "cannot tell"  # not "not needed", though memory was
+    assert row["upsize_dimensions"] == {"cpu": {"cause": "censored", "verdict": "cannot tell"},
+                                        "memory": {"cause": "headroom", "verdict": "not needed"}}
+    assert result.outcomes[0].summary["upsizes"]["by_dimension"] == {
+        "cpu": {"censored": {"needed": 0, "not needed": 0, "cannot tell": 1}},
+        "memory": {"headroom": {"needed": 0, "not needed": 1, "cannot tell": 0}}}

@@ -23,9 +23,10 @@ def test_the_packaged_table_gives_each_band_its_backtested_hold_rate():
     p = _by_band(bands)
     assert p["low"] <= p["medium"] <= p["high"]
     assert p["low"] == 0.5 and table["bands"]["low"]["judged"] == 0  # never judged: unknown, not a guess
-    # high held less than medium on the tuned datasets: the two are pooled, between their own rates
-    assert rates["high"] < rates["medium"] and p["high"] == p["medium"]
-    assert rates["high"] <= p["high"] <= rates["medium"]
+    # high held more often than medium on the tuned datasets: each band keeps its own rate (no pooling)
+    assert rates["medium"] < rates["high"]
+    assert p["high"] == pytest.approx(rates["high"], abs=5e-4) and p["medium"] == pytest.approx(rates["medium"],
+                                                                                                 abs=5e-4)
 
 
 def test_the_fleets_own_replay_moves_a_band_towards_what_held_there():

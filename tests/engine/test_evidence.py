@@ -10,7 +10,7 @@ from advisor.engine import accelerators
 from advisor.engine.candidates import candidates
 from advisor.engine.sizing import demand_frame
 from advisor.results import recommendations_frame
-from advisor.settings import Settings
+from advisor.settings import Settings, SizingConfig
 
 SIZING = ("downsize", "upsize", "rightsize_accelerator", "modernize")
 
@@ -197,3 +197,66 @@ def test_a_missing_network_series_holds_the_current_bandwidth_unless_told_to_ign
     assert catalog.spec(held)["network_gbps"] >= 10.0
     assert catalog.spec(measured)["network_gbps"] < 10.0 and catalog.spec(ignored)["network_gbps"] < 10.0
     assert catalog.hourly_price(held, "us-east-1") > catalog.hourly_price(ignored, "us-east-1")
+
+
+def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
+    fleet = FleetBuilder(per_day=24)
+    hour = (fleet.t_days % 1) * 24
+    # CPU p99 about 92 %: + 20 % headroom is above 8 vCPUs, on the measured statistic alone
+    fleet.ec2("i-busy", "m5.2xlarge", cpu=fleet.noise(88, 92), memory=fleet.noise(20, 25))
+    # pinned at 100 % two hours a day: censored
+    fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
+              memory=fleet.noise(20, 25))
+    # CPU growing from 40 % to 75 %: p99 + 20 % fits, the forecast of the trend does not
+    fleet.ec2("i-growing", "m5.2xlarge", cpu=40 + 2.5 * fleet.t_days + fleet.noise(-1, 1), memory=fleet.noise(20, 25))
+    # busy CPU, and memory that stepped from 45 % to 75 % in one day: 75 % + 20 % fits, 75 % + the 30-point step not
+    fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
+              memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
+    result = audit_fleet(fleet, catalog)
+    upsizes = {rid: _recs(result, rid).query("action == 'upsize'").iloc[0]
+               for rid in ("i-busy", "i-pinned", "i-growing", "i-stepped")}
+    upsize = {rid: rec["evidence"]["upsize"] for rid, rec in upsizes.items()}
+    assert upsize["i-busy"]["cause"] == "headroom" and set(upsize["i-busy"]["dimensions"]) == {"cpu"}
+    busy = upsize["i-busy"]["dimensions"]["cpu"]
+    assert busy["headroom"] == 0.2 and busy["need_pct"] == pytest.approx(busy["demand_pct"] * 1.2, abs=0.01)
+    assert busy["need_pct"] > 100
+    assert upsize["i-pinned"] == {"cause": "censored", "dimensions": {"cpu": {
+        "cause": "censored", "statistic_pct": 100.0, "demand_pct": 100.0, "need_pct": 120.0, "headroom": 0.2}}}
+    growing = upsize["i-growing"]["dimensions"]["cpu"]
+    assert upsize["i-growing"]["cause"] == "forecast" and growing["statistic_pct"] * 1.2 <= 100 < growing["need_pct"]
+    notes = upsizes["i-busy"]["evidence"]["notes"]
+    assert any(note.startswith("Upsized because CPU needs") and "(headroom)" in note for note in notes)
+
+
+def test_a_memory_step_keeps_memory_on_an_upsize_but_never_adds_memory(catalog):
+    fleet = FleetBuilder(per_day=24)
+    # busy CPU (p99 92 % of 8 vCPUs: an upsize), memory stepped from 45 % to 75 % of 32 GiB on day 7: the step's
+    # headroom (75 % + 30 points) would ask for 33.6 GiB, the measured peak with headroom 28.8 GiB (the forecast is
+    # off: it reads this step as a trend and is not the point here)
+    fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
+              memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
+    result = audit_fleet(fleet, catalog, Settings(sizing=SizingConfig(use_forecast=False)))
+    rec = _recs(result, "i-stepped").query("action == 'upsize'").iloc[0]
+    assert set(rec["evidence"]["upsize"]["dimensions"]) == {"cpu"}  # memory is not a reason to upsize
+    assert rec["evidence"]["demand"]["memory"] == pytest.approx(32.0)  # kept at its size, not more
+    assert catalog.spec(rec["target"])["memory_gib"] == 32  # the cheapest type with the CPU and the same memory
+    assert catalog.spec(rec["target"])["vcpus"] >= 8 * 0.92 * 1.2
+    assert rec["confidence"] != "high"  # the step is larger than the headroom
+    assert any("not to add it" in note for note in rec["evidence"]["notes"])
+
+
+def test_a_downsize_over_memory_that_peaked_only_in_rare_spikes_is_at_most_medium(catalog):
+    fleet = FleetBuilder(per_day=24)
+    spikes = np.zeros(fleet.n, bool)
+    spikes[[30, 150, 270]] = True  # three hours in 14 days (under 1 % of the samples)
+    # m5.2xlarge, 32 GiB: memory near 10 % with three spikes to 30 %; the same peak held steadily on the other
+    fleet.ec2("i-spiky", "m5.2xlarge", cpu=fleet.noise(2, 8), memory=np.where(spikes, 30.0, fleet.noise(8, 12)))
+    fleet.ec2("i-steady", "m5.2xlarge", cpu=fleet.noise(2, 8), memory=fleet.noise(26, 30))
+    result = audit_fleet(fleet, catalog)
+    spiky = _recs(result, "i-spiky").query("action == 'downsize'").iloc[0]
+    steady = _recs(result, "i-steady").query("action == 'downsize'").iloc[0]
+    assert result.features.loc["i-spiky", "memory_max"] >= 2 * result.features.loc["i-spiky", "memory_p99"]
+    assert spiky["confidence"] == "medium"
+    assert any("rare spikes only" in note for note in spiky["evidence"]["notes"])
+    assert steady["confidence"] == "high"
+    assert not any("rare spikes" in note for note in steady["evidence"]["notes"])
