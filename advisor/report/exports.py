@@ -35,6 +35,15 @@ def neutralise(value: Any) -> Any:
 
 def plain(value: Any) -> Any:
     """JSON-safe Python values: numpy scalars unwrapped, NaN/NA as null, timestamps as ISO text."""
+    kind = type(value)  # the common exact types first (a dump of the findings is mostly these)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
+    if kind is dict:
+        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+    if kind is list:
+        return [plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
@@ -54,13 +63,86 @@ def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
     return [rec.model_dump(mode="json") for rec in result.recommendations]
 
 
+class _NotPlain(Exception):
+    """A value the fast encoder leaves to the json module."""
+
+
+def dumps_indented(document: Any) -> str:
+    """``json.dumps(document, indent=2)``, character for character, about three times faster: the json module
+    encodes an indented document in Python, one generator per container; this appends to one list. A value of
+    another type than the json module's own (or a key that is not text) hands the document to ``json.dumps``."""
+    out: list[str] = []
+    try:
+        _encode(document, 0, out)
+    except (_NotPlain, RecursionError, IndexError):  # IndexError: nested deeper than _INDENTS
+        return json.dumps(document, indent=2)
+    return "".join(out)
+
+
+_INDENTS = ["\n" + "  " * level for level in range(64)]
+_escape = json.encoder.encode_basestring_ascii
+
+
+def _encode(value: Any, level: int, out: list[str]) -> None:
+    """``value`` as ``json.encoder`` writes it at ``level`` (its tests, in its order)."""
+    if isinstance(value, str):
+        out.append(_escape(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float(value))
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = _INDENTS[level + 1]
+        separator = "," + inner
+        out.append("[" + inner)
+        for position, item in enumerate(value):
+            if position:
+                out.append(separator)
+            _encode(item, level + 1, out)
+        out.append(_INDENTS[level] + "]")
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = _INDENTS[level + 1]
+        separator = "," + inner
+        out.append("{" + inner)
+        for position, (key, item) in enumerate(value.items()):
+            if not isinstance(key, str):
+                raise _NotPlain
+            out.append((separator if position else "") + _escape(key) + ": ")
+            _encode(item, level + 1, out)
+        out.append(_INDENTS[level] + "}")
+    else:
+        raise _NotPlain
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == math.inf:
+        return "Infinity"
+    if value == -math.inf:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
 def to_json(result: AuditResult, summary: Summary | None = None) -> str:
     """A JSON list of recommendation objects; given the run's ``summary``, a document holding it, the
     recommendations, the skipped resources and, when the audit made them, the calibration and the confidence
     bands."""
     records = recommendation_records(result)
     if summary is None:
-        return json.dumps(records, indent=2)
+        return dumps_indented(records)
     document = {
         "summary": summary.model_dump(mode="json"),
         "recommendations": records,
@@ -69,7 +151,7 @@ def to_json(result: AuditResult, summary: Summary | None = None) -> str:
     for key, part in (("calibration", result.calibration), ("confidence_bands", result.confidence)):
         if part is not None:
             document[key] = part.model_dump(mode="json")
-    return json.dumps(document, indent=2)
+    return dumps_indented(document)
 
 
 def to_csv(result: AuditResult) -> str:
