@@ -114,13 +114,19 @@ def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
     first = index.seconds[index.starts]
     last_ts = index.seconds[index.starts + index.counts - 1]
     out["hours"] = np.minimum(index.counts * period, last_ts - first + period) / 3600.0
-    day = index.seconds // _DAY
-    day_change = np.r_[True, day[1:] != day[:-1]]
-    day_change[index.starts] = True
-    out["days"] = np.add.reduceat(day_change.astype(np.int64), index.starts).astype(float)
+    out["days"] = _distinct_days(index).astype(float)
     frame = pd.DataFrame({"resource_id": index.resource_ids, "metric": index.metrics, **out})
     frame["coverage"] = np.clip(frame["hours"] / window_hours, 0, 1) if window_hours > 0 else np.nan
     return frame
+
+
+def _distinct_days(index: SeriesIndex) -> np.ndarray:
+    """Days with a sample, per series: its first sample's day plus each change of day inside the series (the
+    changes are few: they are found once over all samples and counted per series by position)."""
+    day = index.seconds // _DAY
+    changes = np.flatnonzero(day[1:] != day[:-1]) + 1  # sample positions where the day differs from the last one
+    ends = index.starts + index.counts
+    return 1 + np.searchsorted(changes, ends, side="left") - np.searchsorted(changes, index.starts, side="right")
 
 
 def daily_peaks(index: SeriesIndex, metric: str, quantile: float, day0: pd.Timestamp, n_days: int) -> DailyPeaks:
@@ -379,16 +385,17 @@ def _typical_period(index: SeriesIndex) -> np.ndarray:
     multi = np.flatnonzero(index.counts > 1)
     if len(multi) == 0:
         return period
-    gaps = np.r_[np.diff(index.seconds).astype(float), np.nan]
-    boundary = index.starts + index.counts - 1  # the "gap" from a series' last sample to the next series
-    gaps[boundary] = np.inf
-    low = np.minimum.reduceat(gaps, index.starts[multi])
-    gaps[boundary] = -np.inf
-    high = np.maximum.reduceat(gaps, index.starts[multi])
-    gaps[boundary] = np.nan
+    steps = np.diff(index.seconds)  # int64: exact, as the float gaps below
+    boundary = (index.starts + index.counts - 1)[:-1]  # the step from a series' last sample to the next series
+    limits = np.iinfo(np.int64)
+    steps[boundary] = limits.max
+    low = np.minimum.reduceat(steps, index.starts[multi])
+    steps[boundary] = limits.min
+    high = np.maximum.reduceat(steps, index.starts[multi])
     period[multi] = low
     irregular = multi[low != high]
     if len(irregular):
+        gaps = np.r_[steps.astype(float), np.nan]
         for rows, padded in _padded_chunks(index.starts[irregular], index.counts[irregular] - 1, gaps):
             padded.sort(axis=1)
             period[irregular[rows]] = row_quantile(padded, index.counts[irregular][rows] - 1, 0.5)

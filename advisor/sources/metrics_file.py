@@ -229,13 +229,14 @@ class MetricsReader:
         value = batch.value[take]
         metric = batch.metric[take]
         percent = PERCENT[metric]
-        if percent.any():
-            value[percent] = np.clip(value[percent], 0, 100)
+        np.clip(value, 0, 100, out=value, where=percent)
         return Samples(batch.rid[take], metric, batch.stamp[take], value,
                        None if batch.stat is None else batch.stat[take])
 
     def _judge(self, batch: Decoded, known: np.ndarray) -> None:
         """Reject the resources of this batch's bad rows (the first bad row of each says why)."""
+        if batch.all_good():
+            return
         checks = batch.checks()
         bad = known & np.logical_or.reduce(list(checks.values()))
         if not bad.any():

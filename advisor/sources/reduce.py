@@ -135,7 +135,8 @@ class Reducer:
         # nothing completes in a file ordered by time: hold on without concatenating on every batch
         self.limit = max(self.chunk, 2 * self.held)
         if not self.exact:
-            ready = ready.take(~self.rejected[ready.rid]) if self.rejected[ready.rid].any() else ready
+            rejected = self.rejected[ready.rid]
+            ready = ready.take(~rejected) if rejected.any() else ready
         for group in _groups(ready, self.chunk):
             self._summarize(group)
 
