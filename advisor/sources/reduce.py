@@ -37,7 +37,7 @@ from advisor.sources.metrics_file import MetricsReader, Samples, TimeCounts, bul
 HOURLY_BUDGET = 512 << 20  # bytes of drill-down buckets held: beyond (40,000 resources x 14 days), wider buckets
 CHUNK_SAMPLES = 1_000_000  # samples summarized together (about 250 resources of 4 metrics x 14 days at 5 min)
 WORKERS = 2  # threads summarizing groups (the standard machine has two cores)
-IN_FLIGHT = 2 * WORKERS  # groups submitted and not yet applied: bounds the samples held
+IN_FLIGHT = WORKERS + 1  # groups submitted and not yet applied: bounds the samples held
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 METRIC_ARRAY = np.array(METRIC_NAMES, dtype=object)
