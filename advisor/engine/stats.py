@@ -58,11 +58,13 @@ def index_arrays(rid_codes: np.ndarray, rid_names: np.ndarray, met_codes: np.nda
                  seconds: np.ndarray, values: np.ndarray) -> SeriesIndex:
     """:func:`index_series` of samples given as codes into ``rid_names`` and ``met_names``, epoch seconds and
     values (a source that holds its samples as arrays needs no frame)."""
-    key = rid_codes.astype(np.int64) * max(len(met_names), 1) + met_codes
+    key = rid_codes.astype(np.int64)
+    key *= max(len(met_names), 1)
+    key += met_codes
     if len(key) > 1:
         # One int64 per sample orders by (series, time): series key in the high bits, seconds in the low 33.
-        offset = seconds - seconds.min()
-        composite = (key << _TIME_BITS) | offset
+        composite = key << _TIME_BITS
+        composite |= seconds - seconds.min()
         if not (composite[1:] >= composite[:-1]).all():
             order = np.argsort(composite, kind="stable")
             key, seconds, values = key[order], seconds[order], values[order]
@@ -271,7 +273,6 @@ def hourly_from_index(index: SeriesIndex, hours: tuple[int, int] | None = None) 
     """Hourly maxima and means of every series of ``index`` (sorted: each (series, hour) is one run)."""
     hour = index.seconds // 3600
     hour0, n_hours = hours if hours is not None else _hour_span(hour)
-    series = np.repeat(np.arange(len(index.starts)), index.counts)
     boundary = np.r_[True, hour[1:] != hour[:-1]] if len(hour) else np.zeros(0, dtype=bool)
     boundary[index.starts] = True  # a new series starts a new run even within the same hour
     runs = np.flatnonzero(boundary)
@@ -280,7 +281,8 @@ def hourly_from_index(index: SeriesIndex, hours: tuple[int, int] | None = None) 
     size = len(index.starts) * n_hours
     maxes, sums, counts = np.full(size, np.nan), np.zeros(size), np.zeros(size, dtype=np.int64)
     if len(runs):
-        cell = (series[runs] * n_hours + column)[inside]
+        series = np.searchsorted(index.starts, runs, side="right") - 1  # the series of each run
+        cell = (series * n_hours + column)[inside]
         maxes[cell] = np.maximum.reduceat(index.values, runs)[inside]
         sums[cell] = np.add.reduceat(index.values, runs)[inside]
         counts[cell] = np.diff(np.r_[runs, len(hour)])[inside]
