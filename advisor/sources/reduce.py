@@ -21,6 +21,8 @@ samples, unsettled resources, drill-down budget) is applied in group order, so t
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -123,6 +125,7 @@ class Reducer:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            _give_back_freed_memory()
 
     def _flush(self, complete: np.ndarray) -> None:
         if not self.pending:
@@ -376,3 +379,12 @@ def _groups(ready: Samples, limit: int) -> list[Samples]:
         cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     bounds = [*cuts.tolist(), len(ready)]
     return [ready.take(slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system what the worker threads freed: glibc keeps it in each thread's own arena, where the
+    analysis (on the main thread) cannot reuse it, and the process would carry it to its peak."""
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is not None:  # glibc only
+        trim(0)
