@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +60,28 @@ def plain(value: Any) -> Any:
     return value
 
 
-def recommendation_records(result: AuditResult) -> list[dict[str, Any]]:
-    return [rec.model_dump(mode="json") for rec in result.recommendations]
-
-
 class _NotPlain(Exception):
     """A value the fast encoder leaves to the json module."""
+
+
+class OneByOne:
+    """A list whose items are made and encoded one at a time by :func:`dumps_indented` (each finding's dict is
+    dropped once it is text: at 100,000 findings the dicts of all of them took gigabytes)."""
+
+    def __init__(self, count: int, item: Callable[[int], Any]) -> None:
+        self.count, self.item = count, item
+
+    def whole(self) -> list[Any]:
+        return [self.item(position) for position in range(self.count)]
+
+
+def _whole(document: Any) -> Any:
+    """The document with its :class:`OneByOne` lists (at its top or one level down) made whole."""
+    if isinstance(document, OneByOne):
+        return document.whole()
+    if isinstance(document, dict):
+        return {key: value.whole() if isinstance(value, OneByOne) else value for key, value in document.items()}
+    return document
 
 
 def dumps_indented(document: Any) -> str:
@@ -75,7 +92,7 @@ def dumps_indented(document: Any) -> str:
     try:
         _encode(document, 0, out)
     except (_NotPlain, RecursionError, IndexError):  # IndexError: nested deeper than _INDENTS
-        return json.dumps(document, indent=2)
+        return json.dumps(_whole(document), indent=2)
     return "".join(out)
 
 
@@ -122,6 +139,17 @@ def _encode(value: Any, level: int, out: list[str]) -> None:
             out.append((separator if position else "") + _escape(key) + ": ")
             _encode(item, level + 1, out)
         out.append(_INDENTS[level] + "}")
+    elif isinstance(value, OneByOne):
+        if not value.count:
+            out.append("[]")
+            return
+        inner = _INDENTS[level + 1]
+        out.append("[" + inner)
+        for position in range(value.count):
+            piece: list[str] = ["," + inner] if position else []
+            _encode(value.item(position), level + 1, piece)
+            out.append("".join(piece))  # one string per item: its dict and chunks are dropped
+        out.append(_INDENTS[level] + "]")
     else:
         raise _NotPlain
 
@@ -140,7 +168,8 @@ def to_json(result: AuditResult, summary: Summary | None = None) -> str:
     """A JSON list of recommendation objects; given the run's ``summary``, a document holding it, the
     recommendations, the skipped resources and, when the audit made them, the calibration and the confidence
     bands."""
-    records = recommendation_records(result)
+    recommendations = result.recommendations
+    records = OneByOne(len(recommendations), lambda position: recommendations[position].model_dump(mode="json"))
     if summary is None:
         return dumps_indented(records)
     document = {

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.report.exports import dumps_indented, plain, recommendation_records
+from advisor.report.exports import OneByOne, dumps_indented, plain, to_json
 from advisor.report.summary import summarize
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True,
@@ -87,5 +87,25 @@ def test_plain_of_other_types_is_unchanged():
 
 def test_the_demo_document_is_the_json_modules(demo_audit):
     summary = summarize(demo_audit, "team")
-    document = {"summary": summary.model_dump(mode="json"), "recommendations": recommendation_records(demo_audit)}
-    assert dumps_indented(document) == json.dumps(document, indent=2)
+    document = {"summary": summary.model_dump(mode="json"),
+                "recommendations": [rec.model_dump(mode="json") for rec in demo_audit.recommendations],
+                "skipped": [plain(r) for r in demo_audit.skipped.to_dict(orient="records")]}
+    for key, part in (("calibration", demo_audit.calibration), ("confidence_bands", demo_audit.confidence)):
+        if part is not None:
+            document[key] = part.model_dump(mode="json")
+    assert to_json(demo_audit, summary) == json.dumps(document, indent=2)
+    assert to_json(demo_audit) == json.dumps(document["recommendations"], indent=2)
+
+
+@pytest.mark.parametrize("items", [[], [{"a": 1}, {"b": [2.5, None]}], [{"a": np.int64(1)}], [{1: "x"}]])
+def test_items_made_one_by_one_read_as_a_list(items):
+    made = OneByOne(len(items), items.__getitem__)
+    for document in (made, {"first": 1, "items": OneByOne(len(items), items.__getitem__)}):
+        expected_document = items if isinstance(document, OneByOne) else {"first": 1, "items": items}
+        try:
+            expected = json.dumps(expected_document, indent=2)
+        except TypeError:
+            with pytest.raises(TypeError):
+                dumps_indented(document)
+            continue
+        assert dumps_indented(document) == expected
