@@ -14,7 +14,7 @@ import pandas as pd
 
 from advisor.fsutil import atomic_write_text
 from advisor.model import AuditResult
-from advisor.results import RECOMMENDATION_FIELDS, Summary, recommendations_frame
+from advisor.results import RECOMMENDATION_FIELDS, Recommendation, Summary
 
 NESTED_COLUMNS = ("tags", "projected_utilization", "evidence", "options")
 # The CSV export's columns without the bulky nested evidence and options: what the report's "Download CSV" writes.
@@ -185,17 +185,23 @@ def to_json(result: AuditResult, summary: Summary | None = None) -> str:
 
 def to_csv(result: AuditResult) -> str:
     """One row per recommendation; nested fields as JSON text, plus the top option flattened."""
-    frame = recommendations_frame(result.recommendations)
+    frame = pd.DataFrame([_csv_record(rec) for rec in result.recommendations], columns=list(RECOMMENDATION_FIELDS))
     frame.insert(list(frame.columns).index("target") + 1, "target_risk",
                  [rec.options[0].risk if rec.options else None for rec in result.recommendations])
-    for column in NESTED_COLUMNS:
-        frame[column] = [json.dumps(plain(v), sort_keys=True) for v in frame[column]]
     for column in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[column]):
             frame[column] = [neutralise(v) for v in frame[column]]
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\r\n")  # RFC 4180; a CR inside a value is then quoted
     return buffer.getvalue()
+
+
+def _csv_record(recommendation: Recommendation) -> dict[str, Any]:
+    """A finding's row, its nested fields as JSON text at once (the dicts of all findings are never held)."""
+    row = recommendation.model_dump()
+    for column in NESTED_COLUMNS:
+        row[column] = json.dumps(plain(row[column]), sort_keys=True)
+    return row
 
 
 def write_exports(result: AuditResult, directory: Path, summary: Summary) -> list[Path]:

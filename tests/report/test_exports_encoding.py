@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import io
 import json
 import math
 
@@ -12,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.report.exports import OneByOne, dumps_indented, plain, to_json
+from advisor.report.exports import NESTED_COLUMNS, OneByOne, dumps_indented, neutralise, plain, to_csv, to_json
 from advisor.report.summary import summarize
+from advisor.results import recommendations_frame
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True,
                                                                                        allow_infinity=True),
@@ -109,3 +111,18 @@ def test_items_made_one_by_one_read_as_a_list(items):
                 dumps_indented(document)
             continue
         assert dumps_indented(document) == expected
+
+
+def test_the_demo_csv_is_the_frames(demo_audit):
+    """The CSV made finding by finding is the CSV of the whole frame of findings, as it was made before."""
+    frame = recommendations_frame(demo_audit.recommendations)
+    frame.insert(list(frame.columns).index("target") + 1, "target_risk",
+                 [rec.options[0].risk if rec.options else None for rec in demo_audit.recommendations])
+    for column in NESTED_COLUMNS:
+        frame[column] = [json.dumps(plain(v), sort_keys=True) for v in frame[column]]
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = [neutralise(v) for v in frame[column]]
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\r\n")
+    assert to_csv(demo_audit) == buffer.getvalue()
