@@ -85,9 +85,9 @@ def _whole(document: Any) -> Any:
 
 
 def dumps_indented(document: Any) -> str:
-    """``json.dumps(document, indent=2)``, character for character, about three times faster: the json module
-    encodes an indented document in Python, one generator per container; this appends to one list. A value of
-    another type than the json module's own (or a key that is not text) hands the document to ``json.dumps``."""
+    """``json.dumps(document, indent=2)``, character for character, faster: the json module encodes an indented
+    document in Python, one generator per container; this appends to one list. A value of another type than the
+    json module's own (or a key that is not text) hands the document to ``json.dumps``."""
     out: list[str] = []
     try:
         _encode(document, 0, out)
