@@ -13,6 +13,11 @@ from typing import Any
 
 def plain(value: Any) -> Any:
     """JSON-safe Python values: numpy scalars unwrapped, NaN/NA as null, timestamps as ISO text."""
+    kind = type(value)  # the common exact types first (a finding's nested fields are mostly these)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
     np, pd = sys.modules.get("numpy"), sys.modules.get("pandas")
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}

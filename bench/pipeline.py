@@ -13,8 +13,8 @@ under ``/usr/bin/time`` and prints its wall time, peak RSS, peak RSS per sample 
 The child gets private per-user directories (no store, history or lock of yours is touched); ``--checkout``
 runs the ``advisor`` package of another source tree (e.g. ``git archive`` of an older commit) for before/after
 figures. ``--stages`` also runs the command's steps one by one in a child process (read, analysis, HTML, JSON,
-CSV) and prints each one's seconds and the process's RSS after it. The export is written block by block, so a large
-fleet needs little memory to generate. Prints figures; asserts nothing.
+CSV) and prints each one's wall and CPU seconds (all threads) and the process's RSS after it. The export is
+written block by block, so a large fleet needs little memory to generate. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -140,11 +140,12 @@ import resource, sys, time
 def mib(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 def now():
     return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmRSS"))
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 def stage(name):
-    global t
-    print(f"  {name:<9} {time.perf_counter() - t:7.1f} s   RSS {now():7,} MiB   peak {mib():7,} MiB", flush=True)
-    t = time.perf_counter()
+    global t, cpu
+    print(f"  {name:<9} {time.perf_counter() - t:7.1f} s   CPU {time.process_time() - cpu:7.1f} s   "
+          f"RSS {now():7,} MiB   peak {mib():7,} MiB", flush=True)
+    t, cpu = time.perf_counter(), time.process_time()
 from advisor.catalog import load_catalog
 from advisor.engine.features import sample_needs
 from advisor.engine.pipeline import audit, load_rule_set
@@ -172,7 +173,7 @@ stage("csv")
 
 
 def run_stages(source: Path, home: Path) -> None:
-    """The command's steps in a child process, each one's seconds and RSS (the current code only)."""
+    """The command's steps in a child process, each one's wall and CPU seconds and RSS (the current code only)."""
     env = os.environ | {"XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
     subprocess.run([sys.executable, "-c", STAGES, str(source)], env=env, cwd=home, check=False)
 

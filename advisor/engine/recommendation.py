@@ -19,6 +19,10 @@ from advisor.settings import Settings
 FORECAST_METRICS = ("cpu", "memory", "gpu", "gpu_memory")
 EVIDENCE_METRICS = ("cpu", "memory", "gpu", "gpu_memory", "network_in", "network_out", "read_iops", "write_iops",
                     "total_iops", "burst_balance", "invocations")
+EVIDENCE_STATS = ("mean", "p50", "p95", "p99", "max")
+# the features columns each evidence metric reads, named once (a finding reads 11 x 6 of them)
+_STAT_COLUMNS = {metric: (f"{metric}_samples", tuple((s, f"{metric}_{s}") for s in EVIDENCE_STATS))
+                 for metric in EVIDENCE_METRICS}
 
 
 def build(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposal, settings: Settings,
@@ -80,11 +84,12 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
               window: tuple[pd.Timestamp, pd.Timestamp]) -> dict[str, Any]:
     stats = {}
     datapoints = {}
-    for metric in EVIDENCE_METRICS:
-        if pd.isna(row.get(f"{metric}_samples")):
+    for metric, (samples, columns) in _STAT_COLUMNS.items():
+        count = row.get(samples)
+        if count is None or pd.isna(count):
             continue
-        datapoints[metric] = int(row[f"{metric}_samples"])
-        stats[metric] = {s: _round(row[f"{metric}_{s}"]) for s in ("mean", "p50", "p95", "p99", "max")}
+        datapoints[metric] = int(count)
+        stats[metric] = {s: _round(row[column]) for s, column in columns}
     forecast = {}
     notes = []
     for metric in FORECAST_METRICS:
@@ -202,6 +207,8 @@ def _money(value: Any) -> float:
 
 
 def _round(value: Any, digits: int = 2) -> float | None:
+    if type(value) is float:  # most cells: a plain float, NaN when missing
+        return None if value != value else round(value, digits)
     if value is None or value is pd.NA or (isinstance(value, float | np.floating) and np.isnan(value)):
         return None
     return round(float(value), digits)

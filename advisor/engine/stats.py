@@ -57,11 +57,13 @@ def index_arrays(rid_codes: np.ndarray, rid_names: np.ndarray, met_codes: np.nda
                  seconds: np.ndarray, values: np.ndarray) -> SeriesIndex:
     """:func:`index_series` of samples given as codes into ``rid_names`` and ``met_names``, epoch seconds and
     values (a source that holds its samples as arrays needs no frame)."""
-    key = rid_codes.astype(np.int64) * max(len(met_names), 1) + met_codes
+    key = rid_codes.astype(np.int64)
+    key *= max(len(met_names), 1)
+    key += met_codes
     if len(key) > 1:
         # One int64 per sample orders by (series, time): series key in the high bits, seconds in the low 33.
-        offset = seconds - seconds.min()
-        composite = (key << _TIME_BITS) | offset
+        composite = key << _TIME_BITS
+        composite |= seconds - seconds.min()
         if not (composite[1:] >= composite[:-1]).all():
             order = np.argsort(composite, kind="stable")
             key, seconds, values = key[order], seconds[order], values[order]
@@ -113,13 +115,19 @@ def series_stats(index: SeriesIndex, window_hours: float) -> pd.DataFrame:
     first = index.seconds[index.starts]
     last_ts = index.seconds[index.starts + index.counts - 1]
     out["hours"] = np.minimum(index.counts * period, last_ts - first + period) / 3600.0
-    day = index.seconds // _DAY
-    day_change = np.r_[True, day[1:] != day[:-1]]
-    day_change[index.starts] = True
-    out["days"] = np.add.reduceat(day_change.astype(np.int64), index.starts).astype(float)
+    out["days"] = _distinct_days(index).astype(float)
     frame = pd.DataFrame({"resource_id": index.resource_ids, "metric": index.metrics, **out})
     frame["coverage"] = np.clip(frame["hours"] / window_hours, 0, 1) if window_hours > 0 else np.nan
     return frame
+
+
+def _distinct_days(index: SeriesIndex) -> np.ndarray:
+    """Days with a sample, per series: its first sample's day plus each change of day inside the series (the
+    changes are few: they are found once over all samples and counted per series by position)."""
+    day = index.seconds // _DAY
+    changes = np.flatnonzero(day[1:] != day[:-1]) + 1  # sample positions where the day differs from the last one
+    ends = index.starts + index.counts
+    return 1 + np.searchsorted(changes, ends, side="left") - np.searchsorted(changes, index.starts, side="right")
 
 
 def daily_peaks(index: SeriesIndex, metric: str, quantile: float, day0: pd.Timestamp, n_days: int) -> DailyPeaks:
@@ -264,7 +272,6 @@ def hourly_from_index(index: SeriesIndex, hours: tuple[int, int] | None = None) 
     """Hourly maxima and means of every series of ``index`` (sorted: each (series, hour) is one run)."""
     hour = index.seconds // 3600
     hour0, n_hours = hours if hours is not None else _hour_span(hour)
-    series = np.repeat(np.arange(len(index.starts)), index.counts)
     boundary = np.r_[True, hour[1:] != hour[:-1]] if len(hour) else np.zeros(0, dtype=bool)
     boundary[index.starts] = True  # a new series starts a new run even within the same hour
     runs = np.flatnonzero(boundary)
@@ -273,7 +280,8 @@ def hourly_from_index(index: SeriesIndex, hours: tuple[int, int] | None = None) 
     size = len(index.starts) * n_hours
     maxes, sums, counts = np.full(size, np.nan), np.zeros(size), np.zeros(size, dtype=np.int64)
     if len(runs):
-        cell = (series[runs] * n_hours + column)[inside]
+        series = np.searchsorted(index.starts, runs, side="right") - 1  # the series of each run
+        cell = (series * n_hours + column)[inside]
         maxes[cell] = np.maximum.reduceat(index.values, runs)[inside]
         sums[cell] = np.add.reduceat(index.values, runs)[inside]
         counts[cell] = np.diff(np.r_[runs, len(hour)])[inside]
@@ -378,16 +386,17 @@ def _typical_period(index: SeriesIndex) -> np.ndarray:
     multi = np.flatnonzero(index.counts > 1)
     if len(multi) == 0:
         return period
-    gaps = np.r_[np.diff(index.seconds).astype(float), np.nan]
-    boundary = index.starts + index.counts - 1  # the "gap" from a series' last sample to the next series
-    gaps[boundary] = np.inf
-    low = np.minimum.reduceat(gaps, index.starts[multi])
-    gaps[boundary] = -np.inf
-    high = np.maximum.reduceat(gaps, index.starts[multi])
-    gaps[boundary] = np.nan
+    steps = np.diff(index.seconds)  # int64: exact, as the float gaps below
+    boundary = (index.starts + index.counts - 1)[:-1]  # the step from a series' last sample to the next series
+    limits = np.iinfo(np.int64)
+    steps[boundary] = limits.max
+    low = np.minimum.reduceat(steps, index.starts[multi])
+    steps[boundary] = limits.min
+    high = np.maximum.reduceat(steps, index.starts[multi])
     period[multi] = low
     irregular = multi[low != high]
     if len(irregular):
+        gaps = np.r_[steps.astype(float), np.nan]
         for rows, padded in _padded_chunks(index.starts[irregular], index.counts[irregular] - 1, gaps):
             padded.sort(axis=1)
             period[irregular[rows]] = row_quantile(padded, index.counts[irregular][rows] - 1, 0.5)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gzip
 import io
+import queue
+import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +29,53 @@ BATCH_ROWS = 1 << 20
 _BLOCK = 4 << 20  # bytes per CSV block: larger ones make pyarrow hold far more memory
 _HEAD = 1 << 16
 _TEXT = pa.dictionary(pa.int32(), pa.string())
+_T = TypeVar("_T")
+_END = object()
+
+
+def ahead(items: Callable[[], Iterator[_T]], depth: int = 2) -> Iterator[_T]:
+    """``items()``, produced on a thread of its own up to ``depth`` items ahead of the consumer (pyarrow decodes
+    and numpy converts the next batches while this one is used). What ``items()`` raises is raised here, after the
+    items it gave; a consumer that stops early stops the thread."""
+    ready: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items():
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Raised(exc))
+
+    thread = threading.Thread(target=produce, name="advisor-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Raised:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
 
 
 def first_line(exc: BaseException) -> str:

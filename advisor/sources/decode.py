@@ -104,6 +104,24 @@ class Decoded:
                                         | (self.value > _HIGH[self.metric])),
             }
 
+    def all_good(self) -> bool:
+        """True when :meth:`checks` would find no row outside its domain, tested per run of one metric (the
+        value's smallest and largest there against its bounds) rather than row by row. False says only "maybe"."""
+        if not len(self):
+            return True
+        if (self.metric < 0).any() or self.bad_stamp.any() or (self.stat is not None and (self.stat < 0).any()):
+            return False
+        # an empty cell is NaN: any other NaN is a value that is not a number
+        if np.count_nonzero(np.isnan(self.value)) != np.count_nonzero(self.empty):
+            return False
+        runs = np.flatnonzero(np.r_[True, self.metric[1:] != self.metric[:-1]])
+        with np.errstate(invalid="ignore"):
+            low, high = np.fmin.reduceat(self.value, runs), np.fmax.reduceat(self.value, runs)
+            metric = self.metric[runs]
+            empty = np.isnan(low)  # a run of empty cells only
+            return bool(((empty | ((low >= _LOW[metric]) & (high <= _HIGH[metric]) & np.isfinite(low)
+                                   & np.isfinite(high)))).all())
+
     def cell(self, column: str, row: int) -> object:
         """The raw cell as the whole-frame reader held it (for a message)."""
         return self.batch.column(column).slice(row, 1).to_pandas().iat[0]

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from advisor.errors import SourceError
 from advisor.model import METRICS_COLUMNS
 from advisor.sources import domains
-from advisor.sources.batches import MetricsFile, Restart
+from advisor.sources.batches import MetricsFile, Restart, ahead
 from advisor.sources.decode import (
     METRIC_NAMES,
     PERCENT,
@@ -143,10 +143,14 @@ class MetricsReader:
                 sink.reset()
 
     def _decoded(self) -> Iterator[Decoded]:
-        first = 0
-        for batch in self.file.batches(self.columns):
-            yield decode(batch, first, self.ids, self.refused, self._times)
-            first += batch.num_rows
+        """The file's batches decoded, read ahead on a thread while the pass judges and reduces the current one."""
+        def decoded() -> Iterator[Decoded]:
+            first = 0
+            for batch in self.file.batches(self.columns):
+                yield decode(batch, first, self.ids, self.refused, self._times)
+                first += batch.num_rows
+
+        return ahead(decoded)
 
     def _read(self, sink: Sink, window: tuple[pd.Timestamp, pd.Timestamp] | None, only: np.ndarray | None,
               report: bool) -> None:
@@ -225,13 +229,14 @@ class MetricsReader:
         value = batch.value[take]
         metric = batch.metric[take]
         percent = PERCENT[metric]
-        if percent.any():
-            value[percent] = np.clip(value[percent], 0, 100)
+        np.clip(value, 0, 100, out=value, where=percent)
         return Samples(batch.rid[take], metric, batch.stamp[take], value,
                        None if batch.stat is None else batch.stat[take])
 
     def _judge(self, batch: Decoded, known: np.ndarray) -> None:
         """Reject the resources of this batch's bad rows (the first bad row of each says why)."""
+        if batch.all_good():
+            return
         checks = batch.checks()
         bad = known & np.logical_or.reduce(list(checks.values()))
         if not bad.any():

@@ -13,11 +13,20 @@ again, alone with the others like it, in a second pass that knows the window and
 
 A file grouped by resource (as exports are) is read once and holds about one group of samples at a time. A file in
 another order holds its samples, compactly, until its resources complete (at worst, its end).
+
+Groups are summarized on :data:`WORKERS` threads while the file goes on being read (numpy and pyarrow release the
+GIL): a group's work is a function of its samples alone, and what it changes in the pass (times, first and last
+samples, unsettled resources, drill-down budget) is applied in group order, so the result does not depend on timing.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,11 +38,27 @@ from advisor.sources.metrics_file import MetricsReader, Samples, TimeCounts, bul
 
 HOURLY_BUDGET = 512 << 20  # bytes of drill-down buckets held: beyond (40,000 resources x 14 days), wider buckets
 CHUNK_SAMPLES = 1_000_000  # samples summarized together (about 250 resources of 4 metrics x 14 days at 5 min)
+WORKERS = 2  # threads summarizing groups (the standard machine has two cores)
+IN_FLIGHT = WORKERS + 1  # groups submitted and not yet applied: bounds the samples held
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 METRIC_ARRAY = np.array(METRIC_NAMES, dtype=object)
 DERIVED_PARTS = [METRIC_NAMES.index(m) for parts in samples.DERIVED_METRICS.values() for m in parts]
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+@dataclass
+class _Summarized:
+    """What one group became, and what it changes in the pass (applied in group order)."""
+
+    runs: np.ndarray  # resource positions, one per run of the group
+    first: np.ndarray  # each run's first and last time
+    last: np.ndarray
+    times: TimeCounts
+    stray: np.ndarray | None  # resources with a sample outside the group's bulk window (not summarized)
+    repeated: np.ndarray | None  # repeated samples ignored, per resource position
+    part: samples.SampleSummary | pd.DataFrame | None  # a frame for the Collector; None if nothing is left
+    hourly: HourlyBuckets | None
 
 
 class Reducer:
@@ -51,9 +76,13 @@ class Reducer:
         self.window, self.exact = window, exact
         self.chunk = CHUNK_SAMPLES
         self._no_derived = samples.derived_stats(Samples.empty().frame(self.ids, self.unit), 1.0)
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: deque[Future[_Summarized]] = deque()
         self.reset()
 
     def reset(self) -> None:
+        while self._running:  # a pass started again: what its groups became is dropped
+            self._running.popleft().cancel()
         n = len(self.ids)
         self.pending: list[Samples] = []
         self.held = 0
@@ -84,8 +113,19 @@ class Reducer:
             self._flush(self.last_row < (rows_read if self.exact else first))
 
     def finish(self) -> None:
-        self._flush(np.ones(len(self.ids), dtype=bool))
+        try:
+            self._flush(np.ones(len(self.ids), dtype=bool))
+            self._apply(0)
+        finally:
+            self.close()
         self.recount = bool((self.summarized & self.rejected).any())
+
+    def close(self) -> None:
+        """Stop the pass's threads (a pass that raised leaves its groups unapplied)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            _give_back_freed_memory()
 
     def _flush(self, complete: np.ndarray) -> None:
         if not self.pending:
@@ -98,41 +138,66 @@ class Reducer:
         # nothing completes in a file ordered by time: hold on without concatenating on every batch
         self.limit = max(self.chunk, 2 * self.held)
         if not self.exact:
-            ready = ready.take(~self.rejected[ready.rid]) if self.rejected[ready.rid].any() else ready
+            rejected = self.rejected[ready.rid]
+            ready = ready.take(~rejected) if rejected.any() else ready
         for group in _groups(ready, self.chunk):
             self._summarize(group)
 
     def _summarize(self, group: Samples) -> None:
+        """Summarize ``group`` on a worker thread; apply what the oldest groups became, in order."""
+        self.summarized[group.rid] = True  # rows of these resources read from now on come back (see ``add``)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="advisor-reduce")
+        self._running.append(self._pool.submit(self._work, group))
+        self._apply(IN_FLIGHT)
+
+    def _apply(self, keep: int) -> None:
+        """Apply the oldest groups' results until ``keep`` are left running."""
+        while len(self._running) > keep:
+            done = self._running.popleft().result()
+            np.minimum.at(self.first_time, done.runs, done.first)
+            np.maximum.at(self.last_time, done.runs, done.last)
+            self.times.merge(done.times)
+            if done.stray is not None:
+                self.unsettled[done.stray] = True
+            if done.repeated is not None:
+                self.repeated += done.repeated
+            if done.part is not None:
+                if done.hourly is not None:
+                    assert isinstance(done.part, samples.SampleSummary)
+                    self._keep_hourly(done.part, done.hourly)
+                self.parts.append(done.part)
+
+    def _work(self, group: Samples) -> _Summarized:
+        """One group's summary (on a worker thread: reads the pass's settings, changes nothing of it)."""
         starts = np.flatnonzero(np.r_[True, group.rid[1:] != group.rid[:-1]])  # runs of one resource
         runs = group.rid[starts]
-        self.summarized[runs] = True
-        np.minimum.at(self.first_time, runs, np.minimum.reduceat(group.stamp, starts))
-        np.maximum.at(self.last_time, runs, np.maximum.reduceat(group.stamp, starts))
+        done = _Summarized(runs, np.minimum.reduceat(group.stamp, starts), np.maximum.reduceat(group.stamp, starts),
+                           TimeCounts(), None, None, None, None)
+        done.times.add(group.stamp)
         window = self.window
-        counts = TimeCounts()
-        counts.add(group.stamp)
-        self.times.merge(counts)
         if window is None:
-            window = bulk_window(counts, self.unit, None, None)
+            window = bulk_window(done.times, self.unit, None, None)
             assert window is not None
             bounds = _bounds(window, self.unit)
             stray = (group.stamp < bounds[0]) | (group.stamp > bounds[1])
             if stray.any():  # a stray date: the resource waits for the second pass, which knows the window
-                self.unsettled[group.rid[stray]] = True
-                group = group.take(~self.unsettled[group.rid])
+                done.stray = np.unique(group.rid[stray])
+                group = group.take(~np.isin(group.rid, done.stray))
                 if not len(group):
-                    return
+                    return done
         index = None if group.stat is not None else self._index(group)
         if index is None:  # a stat column, or two samples of a series on one second: the frame's way
             frame = group.frame(self.ids, self.unit)
             repeated = frame.duplicated(subset=[c for c in ("resource_id", "metric", "timestamp", "stat")
                                                 if c in frame]).to_numpy()
             if repeated.any():
-                self.repeated += np.bincount(group.rid[repeated], minlength=len(self.ids))
+                done.repeated = np.bincount(group.rid[repeated], minlength=len(self.ids))
                 frame = frame[~repeated].reset_index(drop=True)
-            self.parts.append(self._reduce(frame, window))
+            done.part, done.hourly = self._reduce(frame, window)
         else:
-            self.parts.append(self._reduce_index(group, index, window))
+            done.part, done.hourly = self._reduce_index(group, index, window)
+        return done
 
     def _index(self, group: Samples) -> stats.SeriesIndex | None:
         """The group's samples sorted into series, unless two of a series fall on one second (maybe repeats)."""
@@ -140,10 +205,10 @@ class Reducer:
         index = stats.index_arrays(group.rid, self.ids, group.metric, METRIC_ARRAY, seconds, group.value)
         return None if stats.same_second(index) else index
 
-    def _reduce(self, frame: pd.DataFrame, window: Window) -> samples.SampleSummary:
+    def _reduce(self, frame: pd.DataFrame,
+                window: Window) -> tuple[samples.SampleSummary | pd.DataFrame, HourlyBuckets | None]:
         summary = samples.summarize(frame, window, self.needs)
-        self._keep_hourly(summary, stats.hourly_buckets(frame, hours=samples.hour_grid(window)))
-        return summary
+        return summary, stats.hourly_buckets(frame, hours=samples.hour_grid(window))
 
     def _keep_hourly(self, summary: samples.SampleSummary, hourly: HourlyBuckets) -> None:
         """The drill-down buckets, widened (all of them, by halves) to keep within HOURLY_BUDGET."""
@@ -156,7 +221,8 @@ class Reducer:
                 part.hourly = part.hourly.coarsen(self.hourly_step // part.hourly.step)
                 self.hourly_bytes += part.hourly.nbytes
 
-    def _reduce_index(self, group: Samples, index: stats.SeriesIndex, window: Window) -> samples.SampleSummary:
+    def _reduce_index(self, group: Samples, index: stats.SeriesIndex,
+                      window: Window) -> tuple[samples.SampleSummary, HourlyBuckets]:
         parts = np.isin(group.metric, DERIVED_PARTS)
         hours = samples.window_hours(window)
         derived = samples.derived_stats(group.take(parts).frame(self.ids, self.unit), hours) if parts.any() \
@@ -164,8 +230,7 @@ class Reducer:
         present = np.bincount(group.rid, minlength=len(self.ids))
         counts = pd.Series(present[present > 0], index=self.ids[present > 0])
         summary = samples.summarize_index(index, derived, counts, window, self.needs)
-        self._keep_hourly(summary, stats.hourly_from_index(index, samples.hour_grid(window)))
-        return summary
+        return summary, stats.hourly_from_index(index, samples.hour_grid(window))
 
     def settled(self, keep: np.ndarray, window: Window) -> list:
         """What the groups became, for the ``keep`` resources only, over ``window`` (taken: one copy at a time)."""
@@ -191,8 +256,8 @@ class Collector(Reducer):
     def _index(self, group: Samples) -> None:
         return None  # the frame, always
 
-    def _reduce(self, frame: pd.DataFrame, window: Window) -> pd.DataFrame:  # type: ignore[override]
-        return frame
+    def _reduce(self, frame: pd.DataFrame, window: Window) -> tuple[pd.DataFrame, None]:
+        return frame, None
 
     def settled(self, keep: np.ndarray, window: Window) -> list:
         names = self.ids[keep]
@@ -214,8 +279,7 @@ def reduce_samples(reader: MetricsReader, sink: type[Reducer], needs: samples.Sa
     the samples of these resources (a mask over the reader's ids) and judges no row."""
     given = (start, end) if start is not None and end is not None else None
     first = sink(reader, needs, window=given)
-    reader.read(first, given, only=only)
-    first.finish()
+    _read(reader, first, given, only=only)
     rejected = reader.rejected
     if first.recount:  # times of a resource rejected after it was summarized were counted: count them again
         counter = _TimeCounter()
@@ -234,11 +298,20 @@ def reduce_samples(reader: MetricsReader, sink: type[Reducer], needs: samples.Sa
     repeated = int(first.repeated[keep].sum())
     if unsettled.any():
         second = sink(reader, needs, window=window, exact=True)
-        reader.read(second, window, only=unsettled, report=given is None)
-        second.finish()
+        _read(reader, second, window, only=unsettled, report=given is None)
         parts += second.parts
         repeated += int(second.repeated.sum())
     return first.result(parts, window), window, repeated, days
+
+
+def _read(reader: MetricsReader, sink: Reducer, window: Window | None, only: np.ndarray | None,
+          report: bool = True) -> None:
+    """One pass into ``sink``, finished (its threads stopped even when the pass raises)."""
+    try:
+        reader.read(sink, window, only=only, report=report)
+        sink.finish()
+    finally:
+        sink.close()
 
 
 def scan_window(reader: MetricsReader, start: pd.Timestamp | None,
@@ -306,3 +379,12 @@ def _groups(ready: Samples, limit: int) -> list[Samples]:
         cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     bounds = [*cuts.tolist(), len(ready)]
     return [ready.take(slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system what the worker threads freed: glibc keeps it in each thread's own arena, where the
+    analysis (on the main thread) cannot reuse it, and the process would carry it to its peak."""
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is not None:  # glibc only
+        trim(0)
