@@ -92,28 +92,29 @@ def test_no_arrow_runs_back_up():
     assert upward_arrows(graph(ROOT)) == []
 
 
+def toy_package(root, files: dict[str, str]):
+    """A package ``toy`` under ``root`` with these files (relative paths) and their text."""
+    package = root / "toy"
+    for name, text in {"__init__.py": "", **files}.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    return package
+
+
 def test_the_checks_see_a_circle_and_an_upward_arrow(tmp_path):
     """The two checks can fail: a toy package with both faults trips both."""
-    package = tmp_path / "toy"
-    (package / "cli").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "cli" / "__init__.py").write_text("from toy.cli import audit\n")
-    (package / "cli" / "audit.py").write_text("import os\nfrom . import console\nfrom toy.cli import helper\n")
-    (package / "cli" / "console.py").write_text("")
-    edges = graph(package)
+    edges = graph(toy_package(tmp_path, {
+        "cli/__init__.py": "from toy.cli import audit\n",
+        "cli/audit.py": "import os\nfrom . import console\nfrom toy.cli import helper\n",
+        "cli/console.py": ""}))
     assert edges["toy.cli.audit"] == {"toy.cli.console", "toy.cli"}
     assert find_circle(edges) == ["toy.cli", "toy.cli.audit", "toy.cli"]
     assert upward_arrows(edges) == ["toy.cli.audit imports toy.cli"]
 
 
 def test_the_parts_check_sees_a_low_module_importing_a_higher_folder(tmp_path):
-    package = tmp_path / "toy"
-    (package / "engine").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "engine" / "__init__.py").write_text("")
-    (package / "engine" / "stats.py").write_text("")
-    (package / "engine" / "pipeline.py").write_text("from toy import model\n")
-    (package / "model.py").write_text("from toy.engine.stats import Buckets\n")
-    edges = graph(package)
+    edges = graph(toy_package(tmp_path, {
+        "engine/__init__.py": "", "engine/stats.py": "", "engine/pipeline.py": "from toy import model\n",
+        "model.py": "from toy.engine.stats import Buckets\n"}))
     assert find_circle(edges) is None
     assert find_circle(parts_graph(edges)) == ["toy.engine", "toy.model", "toy.engine"]

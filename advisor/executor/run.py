@@ -40,10 +40,10 @@ from advisor.executor.tasks import ShardJob, ShardResult, StoreShard
 from advisor.logs import event
 from advisor.model import METRICS_COLUMNS, SKIPPED_COLUMNS, AuditResult, normalize_metrics
 from advisor.settings import ExecutorConfig
+from advisor.sources.metrics_file import MetricsReader
 
 if TYPE_CHECKING:
     from advisor.sources.aws import AwsRequest
-from advisor.sources.metrics_file import MetricsReader
 
 
 @dataclass
