@@ -93,6 +93,7 @@ class MetricForecast(_Frozen):
     weekly_peak: float | None = None
     horizon_days: int
     demand_raised_by: float = 0.0  # points of capacity the forecast added to the statistic's demand
+    held_at_capacity: bool = False  # the forecast went above what the current capacity holds; demand held there
 
 
 class PolicyUsed(_Frozen):

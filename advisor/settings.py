@@ -38,6 +38,11 @@ class MetricPolicy(_Section):
         """The headroom as a fraction (20 % = 0.2), as the engine multiplies with it."""
         return self.headroom_pct / 100
 
+    @property
+    def held_pct(self) -> float:
+        """The highest demand, in % of a capacity, that the capacity holds with this headroom."""
+        return 100.0 / (1 + self.headroom)
+
 
 class SizingConfig(_Section):
     horizon_days: int = Field(30, ge=1, le=365, description="How far ahead the peak forecast looks, in days")
@@ -47,6 +52,10 @@ class SizingConfig(_Section):
                                "reference strategies of the backtest)")
     forecast_cap: float = Field(1.5, ge=1.0, le=10.0, description="The forecast peak is at most this many times the "
                                 "highest daily peak seen")
+    forecast_adds_capacity: bool = Field(False, description="Let the forecast alone ask for more than the current "
+                                         "type (a paid upsize on a predicted peak); off: the forecast holds the "
+                                         "current size against a downsize, and only measured or censored demand adds "
+                                         "capacity")
     risk_budget: float = Field(0.02, ge=0.0, le=1.0, description="Share of resources the advice may hurt when "
                                "calibration replays your own history (0.02 = 2 %); calibration picks the headroom "
                                "that saves most within it")

@@ -93,7 +93,13 @@ def _add_evidence(features: pd.DataFrame, summary: SampleSummary) -> pd.DataFram
 
 def _add_forecast(features: pd.DataFrame, summary: SampleSummary, settings: Settings) -> pd.DataFrame:
     """``{metric}_demand``: the policy statistic, raised to the forecast peak when forecasting; a censored
-    series' demand is its capacity (100 %), a lower bound that is never extrapolated."""
+    series' demand is its capacity (100 %), a lower bound that is never extrapolated.
+
+    The forecast holds capacity but does not add it (unless ``forecast_adds_capacity``): it may raise the demand up
+    to the level the current capacity holds with the policy's headroom, which keeps the current size against a
+    downsize, but a paid upsize needs measured demand (or demand censored at the capacity): a prediction is the
+    least certain evidence there is, enough to keep capacity, not to spend on. ``{metric}_forecast_held`` marks
+    where the forecast went above that level and was held there."""
     for metric in FORECAST_METRICS:
         policy = settings.policy(metric)
         peaks = summary.peaks[(metric, STAT_QUANTILE[policy.statistic])]
@@ -103,14 +109,19 @@ def _add_forecast(features: pd.DataFrame, summary: SampleSummary, settings: Sett
         features = features.join(fc, how="left")
         observed = features.get(f"{metric}_{policy.statistic}")
         if observed is None:
-            features[f"{metric}_demand"] = np.nan
+            features[f"{metric}_demand"], features[f"{metric}_forecast_held"] = np.nan, False
             continue
         demand = observed
-        if sizing.use_forecast:
-            demand = pd.Series(np.fmax(observed, features[f"{metric}_upper"].where(observed.notna())),
-                               index=features.index)
         censored = features[f"{metric}_censored"].fillna(False).astype(bool)
+        held = pd.Series(False, index=features.index)
+        if sizing.use_forecast:
+            upper = features[f"{metric}_upper"].where(observed.notna())
+            if not sizing.forecast_adds_capacity:
+                held = (upper > policy.held_pct) & (observed < policy.held_pct) & ~censored
+                upper = upper.clip(upper=policy.held_pct)
+            demand = pd.Series(np.fmax(observed, upper), index=features.index)
         features[f"{metric}_demand"] = demand.where(~censored, 100.0)
+        features[f"{metric}_forecast_held"] = held
     return features
 
 

@@ -95,7 +95,7 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
     for metric in FORECAST_METRICS:
         if pd.isna(row.get(f"{metric}_fit_days")) or not row.get(f"{metric}_fit_days"):
             continue
-        raised = forecast_raise(row, metric, settings)
+        raised, held = forecast_raise(row, metric, settings), _yes(row.get(f"{metric}_forecast_held"))
         forecast[metric] = {
             "trend_per_day": _round(row[f"{metric}_trend_per_day"]),
             "trend_significant": bool(row[f"{metric}_trend_significant"]),
@@ -104,12 +104,18 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
             "weekly_peak": _round(row[f"{metric}_weekly_peak"]),
             "horizon_days": settings.sizing.horizon_days,
             "demand_raised_by": round(raised, 2),
+            "held_at_capacity": held,
         }
         if raised > 0.5:
             observed = float(row[f"{metric}_{settings.policy(metric).statistic}"])
             notes.append(f"The {settings.sizing.horizon_days}-day forecast raises {metric} demand from "
                          f"{observed:.0f}% to {observed + raised:.0f}%" + (" (rising trend)" if bool(
                              row.get(f"{metric}_trend_significant")) else " (recurring weekly peak)"))
+        if held:
+            notes.append(f"The forecast puts the {metric} peak at {float(row[f'{metric}_upper']):.0f}% of the current "
+                         f"capacity within {settings.sizing.horizon_days} days, more than it holds with headroom: "
+                         "demand is held at the current size (a forecast holds capacity but does not add it; "
+                         "[sizing] forecast_adds_capacity). Watch this resource.")
     if row["kind"] == Kind.EC2_INSTANCE and str(row.get("lifecycle")) == "spot":
         notes.append("A Spot Instance: costs are at the Spot price (the Spot Instance Advisor's savings off "
                      "on-demand for each type), before and after.")
@@ -164,11 +170,11 @@ def _evidence(loaded: LoadedRule, row: Mapping[Hashable, Any], proposal: Proposa
 def forecast_raise(row: Mapping[Hashable, Any], metric: str, settings: Settings) -> float:
     """Points of capacity the forecast added to the policy statistic's demand (0 when it added none, when the
     forecast is off, or when the demand is censored: that demand is the capacity, not a forecast)."""
-    observed, upper = row.get(f"{metric}_{settings.policy(metric).statistic}"), row.get(f"{metric}_upper")
-    if (not settings.sizing.use_forecast or observed is None or upper is None or _nan(observed) or _nan(upper)
+    observed, demand = row.get(f"{metric}_{settings.policy(metric).statistic}"), row.get(f"{metric}_demand")
+    if (not settings.sizing.use_forecast or observed is None or demand is None or _nan(observed) or _nan(demand)
             or _yes(row.get(f"{metric}_censored"))):
         return 0.0
-    return max(float(upper) - float(observed), 0.0)
+    return max(float(demand) - float(observed), 0.0)
 
 
 def _nan(value: Any) -> bool:

@@ -66,7 +66,7 @@ def known_columns() -> list[str]:
     """Every column a rule may name (validated at rule load time): the features frame's (``columns.py``) and the
     inventory's."""
     names = [f"{m}_{s}" for m in (*(m.value for m in Metric), *DERIVED_METRICS) for s in (*STAT_NAMES, "coverage")]
-    names += [f"{m}_{c}" for m in FORECAST_METRICS for c in (*FORECAST_COLUMNS, "demand")]
+    names += [f"{m}_{c}" for m in FORECAST_METRICS for c in (*FORECAST_COLUMNS, "demand", "forecast_held")]
     return sorted({*names, *SPEC_COLUMNS, *INVENTORY_FEATURES, *DERIVED_COLUMNS})
 
 

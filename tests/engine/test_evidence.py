@@ -207,14 +207,12 @@ def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
     # pinned at 100 % two hours a day: censored
     fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
               memory=fleet.noise(20, 25))
-    # CPU growing from 40 % to 75 %: p99 + 20 % fits, the forecast of the trend does not
-    fleet.ec2("i-growing", "m5.2xlarge", cpu=40 + 2.5 * fleet.t_days + fleet.noise(-1, 1), memory=fleet.noise(20, 25))
     # busy CPU, and memory that stepped from 45 % to 75 % in one day: 75 % + 20 % fits, 75 % + the 30-point step not
     fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
               memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
     result = audit_fleet(fleet, catalog)
     upsizes = {rid: _recs(result, rid).query("action == 'upsize'").iloc[0]
-               for rid in ("i-busy", "i-pinned", "i-growing", "i-stepped")}
+               for rid in ("i-busy", "i-pinned", "i-stepped")}
     upsize = {rid: rec["evidence"]["upsize"] for rid, rec in upsizes.items()}
     assert upsize["i-busy"]["cause"] == "headroom" and set(upsize["i-busy"]["dimensions"]) == {"cpu"}
     busy = upsize["i-busy"]["dimensions"]["cpu"]
@@ -222,10 +220,37 @@ def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
     assert busy["need_pct"] > 100
     assert upsize["i-pinned"] == {"cause": "censored", "dimensions": {"cpu": {
         "cause": "censored", "statistic_pct": 100.0, "demand_pct": 100.0, "need_pct": 120.0, "headroom": 0.2}}}
-    growing = upsize["i-growing"]["dimensions"]["cpu"]
-    assert upsize["i-growing"]["cause"] == "forecast" and growing["statistic_pct"] * 1.2 <= 100 < growing["need_pct"]
     notes = upsizes["i-busy"]["evidence"]["notes"]
     assert any(note.startswith("Upsized because CPU needs") and "(headroom)" in note for note in notes)
+
+
+def test_a_forecast_holds_capacity_but_adds_it_only_when_told_to(catalog):
+    """CPU growing from 40 % to 75 % of an m5.2xlarge: the measured p99 with 20 % headroom fits, the forecast of the
+    trend does not. By default the forecast holds the demand at what the current type holds with headroom (no
+    fewer vCPUs, no upsize) and says so in a watch finding; with ``forecast_adds_capacity`` it is an upsize caused by
+    the forecast."""
+    fleet = FleetBuilder(per_day=24)
+    fleet.ec2("i-growing", "m5.2xlarge", cpu=40 + 2.5 * fleet.t_days + fleet.noise(-1, 1), memory=fleet.noise(20, 25))
+    held = audit_fleet(fleet, catalog)
+    row = held.features.loc["i-growing"]
+    assert row["cpu_p99"] * 1.2 <= 100 < row["cpu_upper"] * 1.2
+    assert row["cpu_demand"] == pytest.approx(100 / 1.2) and row["cpu_forecast_held"]
+    recs = _recs(held, "i-growing")
+    assert not (recs["action"] == "upsize").any()
+    # a cheaper type may still follow from memory, but it keeps the vCPUs the forecast held
+    assert all(catalog.spec(target)["vcpus"] >= 8 for target in recs.loc[recs["action"].isin(SIZING), "target"])
+    watch = recs.query("rule == 'ec2-forecast-beyond-capacity'").iloc[0]
+    assert watch["action"] == "info" and watch["monthly_savings"] == 0
+    forecast = watch["evidence"]["forecast"]["cpu"]
+    assert forecast["held_at_capacity"] and forecast["demand_raised_by"] == pytest.approx(100 / 1.2 - row["cpu_p99"],
+                                                                                          abs=0.01)
+    assert any("holds capacity but does not add it" in note for note in watch["evidence"]["notes"])
+
+    added = audit_fleet(fleet, catalog, Settings(sizing={"forecast_adds_capacity": True}))
+    assert not added.features.loc["i-growing", "cpu_forecast_held"]
+    upsize = _recs(added, "i-growing").query("action == 'upsize'").iloc[0]["evidence"]["upsize"]
+    growing = upsize["dimensions"]["cpu"]
+    assert upsize["cause"] == "forecast" and growing["statistic_pct"] * 1.2 <= 100 < growing["need_pct"]
 
 
 def test_a_memory_step_keeps_memory_on_an_upsize_but_never_adds_memory(catalog):

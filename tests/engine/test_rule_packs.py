@@ -43,6 +43,10 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
     "ec2-underprovisioned": ({"kind": "ec2_instance", "state": "running", "cpu_demand": 95.0,
                               "memory_demand": 50.0}, {
         "cpu": lambda t: {"cpu_demand": t["cpu_limit"] - EPS}}),
+    "ec2-forecast-beyond-capacity": ({"kind": "ec2_instance", "state": "running", "cpu_forecast_held": True,
+                                      "memory_forecast_held": False, "gpu_forecast_held": False}, {
+        "nothing held": lambda t: {"cpu_forecast_held": False},
+        "stopped": lambda t: {"state": "stopped"}}),
     "ec2-no-memory-metrics": ({"kind": "ec2_instance", "state": "running", "has_memory_data": False,
                                "cpu_demand": 10.0}, {
         "cpu": lambda t: {"cpu_demand": t["cpu_p99_below"]},
