@@ -1,6 +1,7 @@
 """Advice quality: every backtest strategy on generated fleets with known demand and on real public traces.
 
-Usage: python bench/quality.py [--shared ../shared] [--datasets generated bitbrains google azure alibaba]
+Usage: python bench/quality.py [--shared ../shared]
+                                [--datasets generated bitbrains google azure alibaba planetlab]
                                 [--variants base no-network no-memory swapped] [--forecast-ablation] [--upsizes]
                                 [--json OUT]
 
@@ -39,9 +40,14 @@ How the traces become EC2 fleets (all in us-east-1, on-demand Linux prices of th
   VM is placed on an m5 size drawn with seed 13; both statistics are given (sizing and the replay use the maxima).
 * **alibaba**: Alibaba cluster-trace-v2018, the 16 sampled hosts (8 days of CPU and memory %): each host's
   ``cpu_num`` (96) becomes an m5.24xlarge (96 vCPUs); samples are averaged to 5 minutes.
+* **planetlab**: PlanetLab CoMon 2011 (the CloudSim workload), CPU % per 5 minutes, no memory or network, of the
+  22 VMs present on all 10 dates of the archive. Each VM is placed on an m5 size drawn with seed 17. The 10 dates
+  (2011-03-03 to 2011-04-20) are **not consecutive**: each VM's days are laid end to end in date order as 10
+  consecutive days from 2011-03-03, so weekly structure is lost and the ``swapped`` variant swaps the first five
+  dates with the last five, not two calendar periods. A malformed line (empty, not an integer) drops that sample
+  only; the others keep their time of day.
 
-PlanetLab is left out: CPU only, and its 10 days are non-consecutive dates; GenTD26 GPU pods cover 22.8 hours,
-too short to split.
+GenTD26 GPU pods are left out: they cover 22.8 hours, too short to split.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import tarfile
 import time
 from collections.abc import Callable
@@ -69,7 +76,8 @@ from advisor.settings import Settings, SizingConfig
 REGION = "us-east-1"
 STEP = pd.Timedelta(minutes=5)
 # (train days, test days) per dataset: 14 + 14 where the trace is long enough, else half and half
-SPLITS = {"generated": (14, 14), "bitbrains": (14, 14), "azure": (14, 14), "google": (5, 5), "alibaba": (4, 4)}
+SPLITS = {"generated": (14, 14), "bitbrains": (14, 14), "azure": (14, 14), "google": (5, 5), "alibaba": (4, 4),
+          "planetlab": (5, 5)}
 M5_SIZES = ("m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge")
 # Datasets any threshold of the advisor may be decided on; the others are held out and only reported.
 TUNED = ("generated", "bitbrains")
@@ -150,6 +158,11 @@ def cheapest_holding(catalog: Catalog, families: tuple[str, ...], vcpus: float, 
     return None if fits.empty else str(fits["ondemand_hourly"].idxmin())
 
 
+def m5_sizes(count: int, seed: int) -> list[str]:
+    """An m5 size per VM drawn with ``seed``, for traces whose percentages hide the capacity behind them."""
+    return [str(size) for size in np.random.default_rng(seed).choice(M5_SIZES, count)]
+
+
 def bitbrains(shared: Path, catalog: Catalog) -> Frames:
     archive = shared / "data/traces/bitbrains_rnd/bitbrains_rnd_2013-07_125vms.tar.xz"
     inventory, series = [], []
@@ -189,7 +202,6 @@ def bitbrains(shared: Path, catalog: Catalog) -> Frames:
 
 
 def google(shared: Path, _: Catalog) -> Frames:
-    rng = np.random.default_rng(11)
     days: dict[str, dict[int, np.ndarray]] = {}
     with tarfile.open(shared / "data/traces/google_gcd2011/GCD_VMs.tar.gz") as tar:
         for member in tar.getmembers():
@@ -200,11 +212,12 @@ def google(shared: Path, _: Catalog) -> Frames:
             days.setdefault(job, {})[int(day)] = np.loadtxt(tar.extractfile(member), ndmin=2)
     start = pd.Timestamp("2011-05-01", tz="UTC")
     inventory, series = [], []
-    for job in sorted(j for j, d in days.items() if set(d) == set(range(1, 11))):
+    jobs = sorted(j for j, d in days.items() if set(d) == set(range(1, 11)))
+    for job, instance_type in zip(jobs, m5_sizes(len(jobs), 11), strict=True):
         values = np.concatenate([days[job][d] for d in range(1, 11)])
         stamps = start + np.arange(len(values)) * STEP
         inventory.append({"resource_id": job, "kind": "ec2_instance", "region": REGION,
-                          "instance_type": str(rng.choice(M5_SIZES))})
+                          "instance_type": instance_type})
         for column, metric in enumerate(("cpu", "memory")):
             series.append(pd.DataFrame({"resource_id": job, "metric": metric, "timestamp": stamps,
                                         "value": values[:, column]}))
@@ -212,7 +225,6 @@ def google(shared: Path, _: Catalog) -> Frames:
 
 
 def azure(shared: Path, _: Catalog) -> Frames:
-    rng = np.random.default_rng(13)
     folder = shared / "data/traces/azure_v1"
     start = pd.Timestamp("2017-01-02", tz="UTC")
     frames = []
@@ -225,7 +237,7 @@ def azure(shared: Path, _: Catalog) -> Frames:
     metrics = pd.concat(frames, ignore_index=True)
     ids = sorted(metrics["resource_id"].unique())
     inventory = pd.DataFrame({"resource_id": ids, "kind": "ec2_instance", "region": REGION,
-                              "instance_type": rng.choice(M5_SIZES, len(ids))})
+                              "instance_type": m5_sizes(len(ids), 13)})
     return normalize_inventory(inventory), normalize_metrics(metrics)
 
 
@@ -247,8 +259,47 @@ def alibaba(shared: Path, catalog: Catalog) -> Frames:
     return normalize_inventory(inventory), normalize_metrics(metrics)
 
 
+def planetlab(shared: Path, _: Catalog) -> Frames:
+    archive = shared / "data/traces/planetlab/planetlab_2011_10days_11746series.tar.xz"
+    files: dict[tuple[str, str], bytes] = {}  # (yyyymmdd, vm) -> content of planetlab/<yyyymmdd>/<vm>
+    with tarfile.open(archive) as tar:
+        for member in tar:  # one pass in archive order: seeking back in an xz stream decompresses it again
+            parts = Path(member.name).parts
+            if member.isfile() and len(parts) >= 2 and re.fullmatch(r"\d{8}", parts[-2]):
+                files[parts[-2], parts[-1]] = tar.extractfile(member).read()
+    dates = sorted({date for date, _ in files})
+    vms = sorted(vm for vm in {vm for _, vm in files} if all((date, vm) in files for date in dates))
+    start = pd.Timestamp(dates[0], tz="UTC")
+    series = []
+    for vm in vms:
+        for day, date in enumerate(dates):
+            slots, values = _planetlab_day(files[date, vm])
+            series.append(pd.DataFrame({"resource_id": f"planetlab-{vm}", "metric": "cpu",
+                                        "timestamp": start + (day * 288 + slots) * STEP, "value": values}))
+    ids = [f"planetlab-{vm}" for vm in vms]
+    inventory = pd.DataFrame({"resource_id": ids, "kind": "ec2_instance", "region": REGION,
+                              "instance_type": m5_sizes(len(ids), 17)})
+    return normalize_inventory(inventory), normalize_metrics(pd.concat(series, ignore_index=True))
+
+
+def _planetlab_day(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The 5-minute slots (line numbers) and CPU % of one VM-day file.
+
+    A malformed line (empty, not an integer) drops its slot only; lines past the day's 288th are not read.
+    """
+    slots, values = [], []
+    for slot, line in enumerate(data.decode(errors="replace").splitlines()[:288]):
+        try:
+            values.append(float(int(line)))
+        except ValueError:
+            continue
+        slots.append(slot)
+    return np.array(slots, dtype=int), np.array(values, dtype=float)
+
+
 DATASETS: dict[str, Callable[[Path, Catalog], Frames]] = {
-    "generated": generated, "bitbrains": bitbrains, "google": google, "azure": azure, "alibaba": alibaba}
+    "generated": generated, "bitbrains": bitbrains, "google": google, "azure": azure, "alibaba": alibaba,
+    "planetlab": planetlab}
 
 
 # ------------------------------------------------------------------------------------------------------- report
