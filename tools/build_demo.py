@@ -593,7 +593,9 @@ class FleetBuilder:
             machine = self.alibaba.take()
             cpu = self.t.alibaba.window(machine, "cpu")
             memory = self.t.alibaba.window(machine, "memory").values
-            if i % 2 == 0:  # CPU-bound
+            if i == 0:  # CPU pinned at the capacity (its demand is censored: ec2-underprovisioned)
+                c99, m_max = self.uniform(99.5, 100), self.uniform(60, 85)
+            elif i % 2 == 0:  # CPU-bound, running hot below the wall (ec2-running-hot)
                 c99, m_max = self.uniform(93, 98.5), self.uniform(60, 85)
             else:  # memory-bound
                 c99, m_max = self.uniform(55, 85), self.uniform(94, 99)
@@ -726,9 +728,8 @@ class FleetBuilder:
                  ("g4dn.12xlarge", "g5.12xlarge", "p3.8xlarge", "g4dn.xlarge", "g5.2xlarge", "p3.2xlarge")]
         plan += [("gpu_busy", "busy", t, (70, 95), (55, 90), (30, 60)) for t in
                  ("g4dn.xlarge", "g5.2xlarge", "p3.2xlarge", "g5.12xlarge")]
-        # saturated on the measured p99 alone (ec2-gpu-saturated's 90 %), not only by the forecast, which holds
-        # capacity but does not add it
-        plan += [("gpu_busy", "busy", "g4dn.12xlarge", (85, 97), (55, 90), (30, 60))]
+        # GPU pinned at the capacity (censored: ec2-gpu-saturated); the other busy GPUs run hot below the wall
+        plan += [("gpu_busy", "busy", "g4dn.12xlarge", (99.5, 100), (55, 90), (30, 60))]
         for i, (scenario, group, instance_type, gpu99, gmem, cpu99) in enumerate(plan):
             metrics, source, _ = self.gpu_series(group, self.uniform(*gpu99), self.uniform(*gmem),
                                                  self.uniform(30, 70))
@@ -974,6 +975,7 @@ class FleetBuilder:
         self.more_endpoints()
         self.tuning_jobs()
         self.batch_environments()
+        self.hot_gpu_endpoint()
         return self.resources
 
     # ---- ML rule packs: idle disks, EI on EC2, A/B, bursty and diurnal endpoints, tuning jobs, Batch --------
@@ -1052,7 +1054,7 @@ class FleetBuilder:
                        f"02:00-03:30 UTC window (zero outside it), p99 in the window 1,500/min",
                        f"idle CPU outside the window: {cpu_source}",
                        f"memory: {memory.source}, power map max -> {mem_max:.1f}"], where=where)
-        gpu, gpu_source, duty = self.gpu_series("busy", self.uniform(92, 96), self.uniform(55, 70),
+        gpu, gpu_source, duty = self.gpu_series("busy", self.uniform(99.5, 100), self.uniform(55, 70),
                                                 self.uniform(40, 60))
         cpu, cpu_source = self.bitbrains_cpu("busy", self.uniform(30, 50))
         calls = np.rint(linear_scale(duty.values, 0.99, 240.0) * 5) / 5
@@ -1060,6 +1062,18 @@ class FleetBuilder:
                       gpu | {"cpu": (0, cpu), "invocations": (0, calls)},
                       [gpu_source, cpu_source, "invocations/min proportional to the GPU duty cycle, p99 240/min"],
                       where=where)
+
+    def hot_gpu_endpoint(self) -> None:
+        """A GPU endpoint busy below the wall: GPU p99 92-96 %, never pinned, GPU memory to spare (a watch
+        finding, no upsize); sd-turbo-realtime beside it sits at the capacity."""
+        gpu, gpu_source, duty = self.gpu_series("busy", self.uniform(92, 96), self.uniform(50, 65),
+                                                self.uniform(40, 60))
+        cpu, cpu_source = self.bitbrains_cpu("busy", self.uniform(25, 45))
+        calls = np.rint(linear_scale(duty.values, 0.99, 180.0) * 5) / 5
+        self.endpoint("caption-realtime", "AllTraffic", "ml.g5.xlarge", 2, "endpoint_gpu_hot",
+                      gpu | {"cpu": (0, cpu), "invocations": (0, calls)},
+                      [gpu_source, cpu_source, "invocations/min proportional to the GPU duty cycle, p99 180/min"],
+                      where=(ACCOUNTS[0], REGIONS[0]))
 
     def tuning_jobs(self) -> None:
         """Hyperparameter tuning jobs (inventory only: SageMaker reports per-training-job metrics, not these)."""

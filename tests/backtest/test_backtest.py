@@ -163,18 +163,23 @@ def test_later_demand_at_capacity_is_neither_held_nor_hurt_by_advice_that_keeps_
 def test_every_ec2_upsize_is_broken_down_by_its_stated_cause_and_what_the_later_demand_says(catalog):
     fleet = FleetBuilder(days=28, seed=3)
     later = fleet.t_days >= 14
-    # CPU p99 about 92 % of 8 vCPUs before the cut-off: + 20 % headroom is above the capacity
-    fleet.ec2("i-stays-busy", "m5.2xlarge", cpu=fleet.noise(88, 92), memory=fleet.noise(20, 25))
-    fleet.ec2("i-calms-down", "m5.2xlarge", cpu=np.where(later, fleet.noise(20, 30), fleet.noise(88, 92)),
-              memory=fleet.noise(20, 25))
+    # memory peaking about 92 % of 32 GiB before the cut-off: + 20 % headroom is above the capacity
+    fleet.ec2("i-stays-busy", "m5.2xlarge", cpu=fleet.noise(20, 30), memory=fleet.noise(88, 92))
+    fleet.ec2("i-calms-down", "m5.2xlarge", cpu=fleet.noise(20, 30),
+              memory=np.where(later, fleet.noise(20, 30), fleet.noise(88, 92)))
     hour = (fleet.t_days % 1) * 24
     fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
               memory=fleet.noise(20, 25))
+    # CPU p99 about 92 %, never at the wall: ours adds no capacity (a watch finding), Compute Optimizer upsizes
+    fleet.ec2("i-runs-hot", "m5.2xlarge", cpu=fleet.noise(88, 92), memory=fleet.noise(20, 25))
     inventory, metrics = fleet.frames()
     result = run_backtest(inventory, metrics, catalog, plan_split(metrics),
                           [STRATEGIES["ours"](), STRATEGIES["compute-optimizer"]()], "test")
     ours, optimizer = result.outcomes
     rows = {r["resource_id"]: r for r in ours.rows}
+    hot = rows.pop("i-runs-hot")
+    assert hot["action"] != "upsize" and hot["upsize_cause"] is None
+    assert next(r for r in optimizer.rows if r["resource_id"] == "i-runs-hot")["action"] == "upsize"
     assert all(rows[r]["monthly_savings"] < 0 for r in rows)  # three upsizes
     assert (rows["i-stays-busy"]["upsize_cause"], rows["i-stays-busy"]["upsize_verdict"]) == ("headroom", "needed")
     assert (rows["i-calms-down"]["upsize_cause"], rows["i-calms-down"]["upsize_verdict"]) == ("headroom",

@@ -202,70 +202,82 @@ def test_a_missing_network_series_holds_the_current_bandwidth_unless_told_to_ign
 def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
     fleet = FleetBuilder(per_day=24)
     hour = (fleet.t_days % 1) * 24
-    # CPU p99 about 92 %: + 20 % headroom is above 8 vCPUs, on the measured statistic alone
-    fleet.ec2("i-busy", "m5.2xlarge", cpu=fleet.noise(88, 92), memory=fleet.noise(20, 25))
+    # memory peaking about 92 %: + 20 % headroom is above 32 GiB, on the measured statistic alone
+    fleet.ec2("i-full", "m5.2xlarge", cpu=fleet.noise(20, 25), memory=fleet.noise(88, 92))
     # pinned at 100 % two hours a day: censored
     fleet.ec2("i-pinned", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
               memory=fleet.noise(20, 25))
-    # busy CPU, and memory that stepped from 45 % to 75 % in one day: 75 % + 20 % fits, 75 % + the 30-point step not
-    fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
-              memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
     result = audit_fleet(fleet, catalog)
-    upsizes = {rid: _recs(result, rid).query("action == 'upsize'").iloc[0]
-               for rid in ("i-busy", "i-pinned", "i-stepped")}
+    upsizes = {rid: _recs(result, rid).query("action == 'upsize'").iloc[0] for rid in ("i-full", "i-pinned")}
     upsize = {rid: rec["evidence"]["upsize"] for rid, rec in upsizes.items()}
-    assert upsize["i-busy"]["cause"] == "headroom" and set(upsize["i-busy"]["dimensions"]) == {"cpu"}
-    busy = upsize["i-busy"]["dimensions"]["cpu"]
-    assert busy["headroom"] == 0.2 and busy["need_pct"] == pytest.approx(busy["demand_pct"] * 1.2, abs=0.01)
-    assert busy["need_pct"] > 100
+    assert upsize["i-full"]["cause"] == "headroom" and set(upsize["i-full"]["dimensions"]) == {"memory"}
+    full = upsize["i-full"]["dimensions"]["memory"]
+    assert full["headroom"] == 0.2 and full["need_pct"] == pytest.approx(full["demand_pct"] * 1.2, abs=0.01)
+    assert full["need_pct"] > 100
     assert upsize["i-pinned"] == {"cause": "censored", "dimensions": {"cpu": {
         "cause": "censored", "statistic_pct": 100.0, "demand_pct": 100.0, "need_pct": 120.0, "headroom": 0.2}}}
-    notes = upsizes["i-busy"]["evidence"]["notes"]
-    assert any(note.startswith("Upsized because CPU needs") and "(headroom)" in note for note in notes)
+    notes = upsizes["i-full"]["evidence"]["notes"]
+    assert any(note.startswith("Upsized because memory needs") and "(headroom)" in note for note in notes)
+
+
+def test_cpu_running_hot_below_the_wall_is_watched_not_upsized(catalog):
+    """CPU p99 about 92 % of an m5.2xlarge that never sat at the capacity: the workload fits and works hard, so
+    no capacity is bought on the headroom alone; a watch finding says so, without money."""
+    fleet = FleetBuilder(per_day=24)
+    fleet.ec2("i-busy", "m5.2xlarge", cpu=fleet.noise(88, 92), memory=fleet.noise(20, 25))
+    result = audit_fleet(fleet, catalog)
+    row = result.features.loc["i-busy"]
+    assert row["cpu_p99"] * 1.2 > 100 and not row["cpu_censored"]
+    recs = _recs(result, "i-busy")
+    assert not (recs["action"] == "upsize").any()
+    hot = recs.query("rule == 'ec2-running-hot'").iloc[0]
+    assert hot["action"] == "info" and hot["monthly_savings"] == 0 and "never sat at the capacity" in hot["rationale"]
 
 
 def test_a_forecast_holds_capacity_but_adds_it_only_when_told_to(catalog):
-    """CPU growing from 40 % to 75 % of an m5.2xlarge: the measured p99 with 20 % headroom fits, the forecast of the
-    trend does not. By default the forecast holds the demand at what the current type holds with headroom (no
-    fewer vCPUs, no upsize) and says so in a watch finding; with ``forecast_adds_capacity`` it is an upsize caused by
-    the forecast."""
+    """Memory growing from 40 % to 75 % of an m5.2xlarge: the measured maximum with 20 % headroom fits, the
+    forecast of the trend does not. By default the forecast holds the demand at what the current type holds with
+    headroom (no less memory, no upsize) and says so in a watch finding; with ``forecast_adds_capacity`` it is an
+    upsize caused by the forecast."""
     fleet = FleetBuilder(per_day=24)
-    fleet.ec2("i-growing", "m5.2xlarge", cpu=40 + 2.5 * fleet.t_days + fleet.noise(-1, 1), memory=fleet.noise(20, 25))
+    fleet.ec2("i-growing", "m5.2xlarge", cpu=fleet.noise(20, 25),
+              memory=40 + 2.5 * fleet.t_days + fleet.noise(-1, 1))
     held = audit_fleet(fleet, catalog)
     row = held.features.loc["i-growing"]
-    assert row["cpu_p99"] * 1.2 <= 100 < row["cpu_upper"] * 1.2
-    assert row["cpu_demand"] == pytest.approx(100 / 1.2) and row["cpu_forecast_held"]
+    assert row["memory_max"] * 1.2 <= 100 < row["memory_upper"] * 1.2
+    assert row["memory_demand"] == pytest.approx(100 / 1.2) and row["memory_forecast_held"]
     recs = _recs(held, "i-growing")
     assert not (recs["action"] == "upsize").any()
-    # a cheaper type may still follow from memory, but it keeps the vCPUs the forecast held
-    assert all(catalog.spec(target)["vcpus"] >= 8 for target in recs.loc[recs["action"].isin(SIZING), "target"])
+    # a cheaper type may still follow from CPU, but it keeps the memory the forecast held
+    assert all(catalog.spec(target)["memory_gib"] >= 32 for target in recs.loc[recs["action"].isin(SIZING), "target"])
     watch = recs.query("rule == 'ec2-forecast-beyond-capacity'").iloc[0]
     assert watch["action"] == "info" and watch["monthly_savings"] == 0
-    forecast = watch["evidence"]["forecast"]["cpu"]
-    assert forecast["held_at_capacity"] and forecast["demand_raised_by"] == pytest.approx(100 / 1.2 - row["cpu_p99"],
-                                                                                          abs=0.01)
+    forecast = watch["evidence"]["forecast"]["memory"]
+    assert forecast["held_at_capacity"]
+    assert forecast["demand_raised_by"] == pytest.approx(100 / 1.2 - row["memory_max"], abs=0.01)
     assert any("holds capacity but does not add it" in note for note in watch["evidence"]["notes"])
 
     added = audit_fleet(fleet, catalog, Settings(sizing={"forecast_adds_capacity": True}))
-    assert not added.features.loc["i-growing", "cpu_forecast_held"]
+    assert not added.features.loc["i-growing", "memory_forecast_held"]
     upsize = _recs(added, "i-growing").query("action == 'upsize'").iloc[0]["evidence"]["upsize"]
-    growing = upsize["dimensions"]["cpu"]
+    growing = upsize["dimensions"]["memory"]
     assert upsize["cause"] == "forecast" and growing["statistic_pct"] * 1.2 <= 100 < growing["need_pct"]
 
 
 def test_a_memory_step_keeps_memory_on_an_upsize_but_never_adds_memory(catalog):
     fleet = FleetBuilder(per_day=24)
-    # busy CPU (p99 92 % of 8 vCPUs: an upsize), memory stepped from 45 % to 75 % of 32 GiB on day 7: the step's
-    # headroom (75 % + 30 points) would ask for 33.6 GiB, the measured peak with headroom 28.8 GiB (the forecast is
-    # off: it reads this step as a trend and is not the point here)
-    fleet.ec2("i-stepped", "m5.2xlarge", cpu=fleet.noise(88, 92),
+    # CPU pinned at 100 % two hours a day (censored: an upsize), memory stepped from 45 % to 75 % of 32 GiB on day
+    # 7: the step's headroom (75 % + 30 points) would ask for 33.6 GiB, the measured peak with headroom 28.8 GiB
+    # (the forecast is off: it reads this step as a trend and is not the point here)
+    hour = (fleet.t_days % 1) * 24
+    fleet.ec2("i-stepped", "m5.2xlarge", cpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(20, 30)),
               memory=np.where(fleet.t_days < 7, 45.0, 75.0) + fleet.noise(-0.5, 0.5))
     result = audit_fleet(fleet, catalog, Settings(sizing=SizingConfig(use_forecast=False)))
     rec = _recs(result, "i-stepped").query("action == 'upsize'").iloc[0]
     assert set(rec["evidence"]["upsize"]["dimensions"]) == {"cpu"}  # memory is not a reason to upsize
     assert rec["evidence"]["demand"]["memory"] == pytest.approx(32.0)  # kept at its size, not more
     assert catalog.spec(rec["target"])["memory_gib"] == 32  # the cheapest type with the CPU and the same memory
-    assert catalog.spec(rec["target"])["vcpus"] >= 8 * 0.92 * 1.2
+    assert catalog.spec(rec["target"])["vcpus"] >= 8 * 1.2
     assert rec["confidence"] != "high"  # the step is larger than the headroom
     assert any("not to add it" in note for note in rec["evidence"]["notes"])
 

@@ -96,10 +96,12 @@ def test_gpu_models_are_compared_on_both_precisions(catalog):
 
 def test_saturated_gpu_moves_to_a_gpu_that_holds_the_peak(catalog):
     fleet = FleetBuilder()
-    fleet.ec2("i-s", "g4dn.xlarge", cpu=_flat(fleet, 20), memory=_flat(fleet, 30), gpu=fleet.noise(93, 95),
-              gpu_memory=_flat(fleet, 50))
+    hour = (fleet.t_days % 1) * 24
+    # pinned at 100 % two hours a day (censored: the demand is at least the capacity)
+    fleet.ec2("i-s", "g4dn.xlarge", cpu=_flat(fleet, 20), memory=_flat(fleet, 30),
+              gpu=np.where((hour >= 10) & (hour < 12), 100.0, fleet.noise(60, 70)), gpu_memory=_flat(fleet, 50))
     rec = _rec(_run(fleet, catalog), "i-s", "ec2-gpu-saturated")
-    # need 0.95 x 65 x 1.2 = 74 FP16 (A10G's 70 is short) and 9.2 FP32: one L4 (121 / 30.3) is the cheapest
+    # need 1.0 x 65 x 1.2 = 78 FP16 (A10G's 70 is short) and 9.7 FP32: one L4 (121 / 30.3) is the cheapest
     assert (rec["action"], rec["target"]) == ("upsize", "g6.xlarge")
     assert rec["monthly_savings"] == pytest.approx((0.526 - 0.8048) * H, abs=0.01)
 

@@ -40,9 +40,19 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "cpu": lambda t: {"cpu_max": t["cpu_max_pct"]},
         "all evidence": lambda t: IDLE_EVIDENCE,
         "gpu": lambda t: {"gpus": 1}}),
-    "ec2-underprovisioned": ({"kind": "ec2_instance", "state": "running", "cpu_demand": 95.0,
-                              "memory_demand": 50.0}, {
-        "cpu": lambda t: {"cpu_demand": t["cpu_limit"] - EPS}}),
+    "ec2-underprovisioned": ({"kind": "ec2_instance", "state": "running", "cpu_censored": False,
+                              "memory_demand": 90.0}, {
+        "memory": lambda t: {"memory_demand": t["memory_limit"] - EPS},
+        "stopped": lambda t: {"state": "stopped"}}),
+    "ec2-running-hot": ({"kind": "ec2_instance", "state": "running", "cpu_demand": 95.0, "cpu_censored": False,
+                         "gpu_demand": np.nan, "gpu_censored": None, "memory_demand": 50.0,
+                         "gpu_memory_max": np.nan}, {
+        "cpu": lambda t: {"cpu_demand": t["cpu_limit"] - EPS},
+        "cpu at the wall": lambda t: {"cpu_censored": True},
+        "memory upsized": lambda t: {"memory_demand": t["memory_limit"]},
+        "gpu memory upsized": lambda t: {"gpu_memory_max": t["gpu_memory_limit"]},
+        "gpu at the wall": lambda t: {"cpu_demand": 10.0, "gpu_demand": t["gpu_limit"], "gpu_censored": True},
+        "gpu": lambda t: {"cpu_demand": 10.0, "gpu_demand": t["gpu_limit"] - EPS, "gpu_censored": False}}),
     "ec2-forecast-beyond-capacity": ({"kind": "ec2_instance", "state": "running", "cpu_forecast_held": True,
                                       "memory_forecast_held": False, "gpu_forecast_held": False}, {
         "nothing held": lambda t: {"cpu_forecast_held": False},
@@ -81,9 +91,9 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
         "network": lambda t: {"network_daily_max_mb": t["network_mb_per_day"] + EPS},
         "no network data": lambda t: {"network_daily_max_mb": np.nan},
         "no gpu": lambda t: {"gpus": 0}}),
-    "ec2-gpu-saturated": ({"kind": "ec2_instance", **GPU_HOST, "gpu_demand": 95.0, "gpu_memory_max": 40.0}, {
-        "gpu": lambda t: {"gpu_demand": t["gpu_limit"] - EPS},
-        "gpu memory": lambda t: {"gpu_demand": 10.0, "gpu_memory_max": t["gpu_memory_limit"] - EPS}}),
+    "ec2-gpu-saturated": ({"kind": "ec2_instance", **GPU_HOST, "gpu_censored": True, "gpu_memory_max": 40.0}, {
+        "gpu below the wall": lambda t: {"gpu_censored": False},
+        "gpu memory": lambda t: {"gpu_censored": False, "gpu_memory_max": t["gpu_memory_limit"] - EPS}}),
     "ec2-gpu-underused": ({"kind": "ec2_instance", **GPU_HOST, "gpu_demand": 10.0, "gpu_memory_max": 20.0}, {
         "gpu": lambda t: {"gpu_demand": t["gpu_below"]},
         "gpu memory": lambda t: {"gpu_memory_max": t["gpu_memory_below"]},
@@ -96,9 +106,14 @@ CASES: dict[str, tuple[Row, dict[str, Miss]]] = {
                                           "gpu_memory_max": 20.0}, {
         "gpu": lambda t: {"gpu_demand": t["gpu_below"]},
         "gpu memory": lambda t: {"gpu_memory_max": t["gpu_memory_below"]}}),
-    "sagemaker-endpoint-gpu-saturated": ({"kind": "sagemaker_endpoint", "gpus": 1, "gpu_demand": 95.0,
-                                          "gpu_memory_max": 40.0}, {
-        "gpu": lambda t: {"gpu_demand": t["gpu_limit"] - EPS}}),
+    "sagemaker-endpoint-gpu-saturated": ({"kind": "sagemaker_endpoint", "gpus": 1, "gpu_censored": False,
+                                          "gpu_memory_max": 95.0}, {
+        "gpu memory": lambda t: {"gpu_memory_max": t["gpu_memory_limit"] - EPS}}),
+    "sagemaker-endpoint-running-hot": ({"kind": "sagemaker_endpoint", "gpus": 1, "gpu_demand": 95.0,
+                                        "gpu_censored": False, "gpu_memory_max": 40.0}, {
+        "gpu": lambda t: {"gpu_demand": t["gpu_limit"] - EPS},
+        "gpu at the wall": lambda t: {"gpu_censored": True},
+        "gpu memory upsized": lambda t: {"gpu_memory_max": t["gpu_memory_limit"]}}),
     "sagemaker-training-gpu-underused": ({"kind": "sagemaker_training_job", "gpus": 1, "hours_observed": 5.0,
                                           "gpu_demand": 10.0, "gpu_memory_max": 20.0}, {
         "gpu": lambda t: {"gpu_demand": t["gpu_below"]},
