@@ -41,7 +41,7 @@ def _write(directory: Path, inventory: pd.DataFrame, metrics: pd.DataFrame, fmt:
 # A part of the demo fleet: for every kind, one resource per action the whole demo's advice takes and one per set of
 # metrics its resources report, and the two variants of the A/B endpoint (the one feature that spans resources:
 # traffic shares). Every kind, every series the streaming summary keeps and every finding the features feed are
-# there, in an eighth of the samples; ACTIONS below checks the advice still takes every one of those paths.
+# there, in a tenth of the samples; ACTIONS below checks the advice still takes every one of those paths.
 FLEET_IDS = (
     "arn:aws:batch:eu-west-1:111111111111:compute-environment/batch-features-nightly",  # batch: use_spot
     "vol-005628c67be1b0c35",  # ebs without burst balance
