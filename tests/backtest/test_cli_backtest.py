@@ -14,8 +14,9 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def files_dir(tmp_path_factory) -> Path:
-    """Eight days: an idle and an over-provisioned instance (recommended from days 1-4, replayed on 5-8)."""
-    fleet = FleetBuilder(days=8)
+    """Eight days: an idle and an over-provisioned instance (recommended from days 1-4, replayed on 5-8); hourly
+    samples: the command, not the sampling, is what these tests are about."""
+    fleet = FleetBuilder(days=8, per_day=24)
     fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(3, 4))
     fleet.ec2("i-big", "m5.4xlarge", cpu=fleet.noise(5, 20), memory=fleet.noise(10, 25), region="eu-west-1")
     inventory, metrics = fleet.frames()

@@ -19,7 +19,6 @@ from advisor.report.series import encode_series
 from advisor.results import recommendations_frame
 from advisor.settings import Settings
 from advisor.sources import batches, load_source, reduce
-from advisor.sources.demo import load_demo
 from advisor.sources.files import load_files, reduce_files
 from advisor.sources.metrics_file import weighted_quantiles
 
@@ -39,21 +38,67 @@ def _write(directory: Path, inventory: pd.DataFrame, metrics: pd.DataFrame, fmt:
     return directory
 
 
+# A part of the demo fleet: for every kind, one resource per action the whole demo's advice takes and one per set of
+# metrics its resources report, and the two variants of the A/B endpoint (the one feature that spans resources:
+# traffic shares). Every kind, every series the streaming summary keeps and every finding the features feed are
+# there, in a tenth of the samples; ACTIONS below checks the advice still takes every one of those paths.
+FLEET_IDS = (
+    "arn:aws:batch:eu-west-1:111111111111:compute-environment/batch-features-nightly",  # batch: use_spot
+    "vol-005628c67be1b0c35",  # ebs without burst balance
+    "vol-016f3d117e0675f99",  # ebs: delete
+    "vol-0178129259d5acd00",  # ebs: modify_volume (burst balance)
+    "i-00377bd13fda45749",  # ec2: downsize, use_spot
+    "i-005dab7cd522978cc",  # ec2: modernize
+    "i-006d11ee9104c7278",  # ec2: upsize
+    "i-0171a9dba75909941",  # ec2 without memory: install_agent
+    "i-0203365e97c5144f2",  # ec2: stop
+    "i-021dd121fcdfa17cd",  # ec2 GPU: rightsize_accelerator
+    "i-0d3963e3630f43d00",  # ec2 GPU: migrate_accelerator
+    "embedding-service/AllTraffic",  # endpoint GPU: rightsize_accelerator
+    "fraud-scoring-eia/AllTraffic",  # endpoint: add_instance, migrate_accelerator
+    "image-tagger-v1/AllTraffic",  # endpoint: delete
+    "nightly-scoring/AllTraffic",  # endpoint: scale_to_zero
+    "ocr-extractor/AllTraffic",  # endpoint: autoscale
+    "sd-turbo-realtime/AllTraffic",  # endpoint: upsize
+    "churn-ab-test/champion", "churn-ab-test/challenger",  # one endpoint's two variants
+    "nb-alice-research",  # notebook: stop
+    "asr-distill-2026-11-03-04-15-00",  # training job GPU: use_spot, rightsize_accelerator
+    "diffusion-lora-2026-11-06-07-45-00",  # training job: info
+    "feature-backfill-2026-11-07-08-50-00",  # training job without GPU
+    "hpo-bert-classifier",  # tuning job: enable_early_stopping
+)
+ACTIONS = {"use_spot", "delete", "modify_volume", "downsize", "modernize", "upsize", "install_agent", "stop",
+           "rightsize_accelerator", "migrate_accelerator", "add_instance", "scale_to_zero", "autoscale", "info",
+           "enable_early_stopping"}
+
+
 @pytest.fixture(scope="module")
-def demo() -> tuple[pd.DataFrame, pd.DataFrame]:
-    return load_demo()
+def demo(demo_frames) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo's resources of FLEET_IDS (tests only read the frames)."""
+    inventory, metrics = demo_frames
+    assert set(inventory["resource_id"]) >= set(FLEET_IDS)
+    return (inventory[inventory["resource_id"].isin(FLEET_IDS)].reset_index(drop=True),
+            metrics[metrics["resource_id"].isin(FLEET_IDS).to_numpy()].reset_index(drop=True))
 
 
-def _both(directory: Path, catalog, settings: Settings):
-    """The audit of the export read whole and read streaming (in groups of few resources)."""
+def _read_both(directory: Path, settings: Settings):
+    """The export read whole and read streaming (in groups of few resources): the same problems, window, samples."""
     whole = load_source(f"files:{directory}")
     streamed = load_source(f"files:{directory}", needs=sample_needs(settings))
     assert streamed.summary is not None and streamed.metrics.empty
     assert streamed.problems == whole.problems and streamed.window == whole.window
     assert streamed.samples == len(whole.metrics)
-    results = [audit(data.inventory, data.analysed, catalog, settings, window=data.window) for data in (whole,
-                                                                                                         streamed)]
-    return whole, streamed, results
+    return whole, streamed
+
+
+def _audit(data, catalog, settings: Settings):
+    return audit(data.inventory, data.analysed, catalog, settings, window=data.window)
+
+
+def _both(directory: Path, catalog, settings: Settings):
+    """The audit of the export read whole and read streaming."""
+    whole, streamed = _read_both(directory, settings)
+    return whole, streamed, [_audit(data, catalog, settings) for data in (whole, streamed)]
 
 
 def _decoded_series(result) -> dict[str, tuple[list, list, bytes]]:
@@ -73,26 +118,44 @@ ORDERS = {
 }
 
 
-@pytest.mark.parametrize("order", list(ORDERS))
-def test_the_streamed_demo_gives_exactly_the_whole_frame_results(demo, catalog, tmp_path, monkeypatch, order):
-    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 150_000)  # many groups of resources, summarized one by one
-    monkeypatch.setattr(batches, "BATCH_ROWS", 50_000)
+@pytest.fixture(scope="module")
+def thinned(demo) -> tuple[pd.DataFrame, pd.DataFrame]:
     inventory, metrics = demo
-    metrics = ORDERS[order](metrics.iloc[::4]).reset_index(drop=True)
+    return inventory, metrics.iloc[::4].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def whole_reference(thinned, catalog, tmp_path_factory):
+    """The audit of the thinned fleet's export read whole, written grouped by resource (tests only read it). Each
+    ordering's file reads whole into exactly these rows (checked below), so it is each one's whole-frame result."""
+    whole = load_source(f"files:{_write(tmp_path_factory.mktemp('whole'), *thinned, 'parquet')}")
+    result = _audit(whole, catalog, Settings())
+    assert {rec.action for rec in result.recommendations} >= ACTIONS, ACTIONS - {r.action for r in
+                                                                                 result.recommendations}
+    return result
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
+def test_the_streamed_demo_gives_exactly_the_whole_frame_results(thinned, whole_reference, catalog, tmp_path,
+                                                                 monkeypatch, order):
+    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 15_000)  # many groups of resources, summarized one by one
+    monkeypatch.setattr(batches, "BATCH_ROWS", 5_000)  # (about 70,000 samples: 5 groups, 14 batches)
+    inventory, metrics = thinned
+    metrics = ORDERS[order](metrics).reset_index(drop=True)
     settings = Settings()
-    whole_data, _, (whole, streamed) = _both(_write(tmp_path / "export", inventory, metrics, "parquet"), catalog,
-                                             settings)
-    pd.testing.assert_frame_equal(whole.features.sort_index(), streamed.features.sort_index(), check_exact=True)
-    assert recommendations_frame(whole.recommendations).equals(recommendations_frame(streamed.recommendations))
-    assert _decoded_series(whole) == _decoded_series(streamed)
+    whole_data, streamed_data = _read_both(_write(tmp_path / "export", inventory, metrics, "parquet"), settings)
     read = whole_data.metrics.sort_values(["resource_id", "metric", "timestamp"], ignore_index=True)
     written = metrics.astype({"resource_id": str, "metric": str}).sort_values(["resource_id", "metric", "timestamp"],
                                                                              ignore_index=True)
     pd.testing.assert_frame_equal(read.astype({"metric": str}), written, check_exact=True)
+    whole, streamed = whole_reference, _audit(streamed_data, catalog, settings)
+    pd.testing.assert_frame_equal(whole.features.sort_index(), streamed.features.sort_index(), check_exact=True)
+    assert recommendations_frame(whole.recommendations).equals(recommendations_frame(streamed.recommendations))
+    assert _decoded_series(whole) == _decoded_series(streamed)
 
 
 def test_the_streamed_csv_with_avg_and_max_samples_matches(demo, catalog, tmp_path, monkeypatch):
-    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 20_000)
+    monkeypatch.setattr(reduce, "CHUNK_SAMPLES", 2_000)  # (about 30,000 samples: 15 groups)
     inventory, metrics = demo
     hourly = metrics[metrics["timestamp"].dt.minute == 0]
     maxima = hourly[hourly["metric"].isin(["cpu", "memory"])].assign(value=lambda f: np.minimum(f["value"] * 1.2,
@@ -104,6 +167,7 @@ def test_the_streamed_csv_with_avg_and_max_samples_matches(demo, catalog, tmp_pa
                                              settings)
     assert any("40 repeated sample(s)" in p for p in whole_data.problems)
     pd.testing.assert_frame_equal(whole.features.sort_index(), streamed.features.sort_index(), check_exact=True)
+    assert {rec.action for rec in whole.recommendations} >= ACTIONS, ACTIONS - {r.action for r in whole.recommendations}
     assert recommendations_frame(whole.recommendations).equals(recommendations_frame(streamed.recommendations))
     assert _decoded_series(whole) == _decoded_series(streamed)
 
@@ -260,7 +324,7 @@ def test_calibration_reads_the_file_again_and_agrees_with_the_whole_frame(tmp_pa
     from advisor.backtest import calibration
     from advisor.engine.pipeline import load_rule_set
 
-    fleet = FleetBuilder(days=21, seed=5)
+    fleet = FleetBuilder(days=21, seed=5, per_day=24)  # hourly: what is read again, not the sampling, is the point
     for i in range(24):
         fleet.ec2(f"i-{i:02d}", "m5.2xlarge", cpu=fleet.noise(10, 20), memory=23 + fleet.noise(-0.3, 0.3) + i)
     inventory, metrics = fleet.frames()
