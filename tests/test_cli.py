@@ -22,7 +22,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def files_dir(tmp_path_factory) -> Path:
     """A file-source directory written by the test (not the demo): one idle, one over-provisioned instance."""
-    fleet = FleetBuilder()
+    fleet = FleetBuilder(per_day=24)  # hourly: the CLI, not the sampling, is the point
     quiet = fleet.noise(5, 20)  # bytes/s: idle needs measured quiet network
     fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(3, 4), network_in=quiet,
               network_out=quiet)

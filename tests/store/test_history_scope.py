@@ -19,7 +19,7 @@ runner = CliRunner()
 
 
 def _export(directory: Path, over_type: str = "m5.4xlarge", with_idle: bool = True) -> Path:
-    fleet = FleetBuilder(seed=3)
+    fleet = FleetBuilder(seed=3, per_day=24)  # hourly: the history, not the sampling, is the point
     if over_type == "m5.4xlarge":
         fleet.ec2("i-over", over_type, cpu=fleet.noise(5, 15), memory=fleet.noise(10, 20))
     else:  # resized: the same work is a larger share of the smaller type
