@@ -52,20 +52,24 @@ def test_recommend_json_from_a_files_directory(files_dir):
     assert by_id["i-idle"]["tags"] == {"Name": "idle box", "team": "ml"}
 
 
-def test_recommend_csv_and_table(files_dir, tmp_path):
+@pytest.fixture(scope="module")
+def piped_table(files_dir):
+    """`advisor recommend` with no format and no COLUMNS (a pipe): the table, printed wide. Tests only read it."""
+    return runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"], env={"COLUMNS": None})
+
+
+def test_recommend_csv_and_table(files_dir, tmp_path, piped_table):
     out = tmp_path / "recs.csv"
     result = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}", "--format", "csv", "--output", str(out)])
     assert result.exit_code == 0, result.output
     header = out.read_text().splitlines()[0].split(",")
     assert header[:3] == ["resource_id", "kind", "account"] and "monthly_savings" in header
-    table = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"])
-    assert table.exit_code == 0 and "i-idle" in table.stdout and "stop" in table.stdout
+    assert piped_table.exit_code == 0 and "i-idle" in piped_table.stdout and "stop" in piped_table.stdout
 
 
-def test_piped_table_is_wide_unless_columns_says_otherwise(files_dir):
-    args = ["recommend", "-s", f"files:{files_dir}"]
-    piped = runner.invoke(app, args, env={"COLUMNS": None})
-    narrow = runner.invoke(app, args, env={"COLUMNS": "80"})
+def test_piped_table_is_wide_unless_columns_says_otherwise(files_dir, piped_table):
+    piped = piped_table
+    narrow = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"], env={"COLUMNS": "80"})
     assert piped.exit_code == narrow.exit_code == 0
     assert max(map(len, piped.stdout.splitlines())) > 80
     assert max(map(len, narrow.stdout.splitlines())) <= 80 and "Savings/mo" in narrow.stdout
