@@ -22,7 +22,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def files_dir(tmp_path_factory) -> Path:
     """A file-source directory written by the test (not the demo): one idle, one over-provisioned instance."""
-    fleet = FleetBuilder()
+    fleet = FleetBuilder(per_day=24)  # hourly: the CLI, not the sampling, is the point
     quiet = fleet.noise(5, 20)  # bytes/s: idle needs measured quiet network
     fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(3, 4), network_in=quiet,
               network_out=quiet)
@@ -52,20 +52,24 @@ def test_recommend_json_from_a_files_directory(files_dir):
     assert by_id["i-idle"]["tags"] == {"Name": "idle box", "team": "ml"}
 
 
-def test_recommend_csv_and_table(files_dir, tmp_path):
+@pytest.fixture(scope="module")
+def piped_table(files_dir):
+    """`advisor recommend` with no format and no COLUMNS (a pipe): the table, printed wide. Tests only read it."""
+    return runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"], env={"COLUMNS": None})
+
+
+def test_recommend_csv_and_table(files_dir, tmp_path, piped_table):
     out = tmp_path / "recs.csv"
     result = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}", "--format", "csv", "--output", str(out)])
     assert result.exit_code == 0, result.output
     header = out.read_text().splitlines()[0].split(",")
     assert header[:3] == ["resource_id", "kind", "account"] and "monthly_savings" in header
-    table = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"])
-    assert table.exit_code == 0 and "i-idle" in table.stdout and "stop" in table.stdout
+    assert piped_table.exit_code == 0 and "i-idle" in piped_table.stdout and "stop" in piped_table.stdout
 
 
-def test_piped_table_is_wide_unless_columns_says_otherwise(files_dir):
-    args = ["recommend", "-s", f"files:{files_dir}"]
-    piped = runner.invoke(app, args, env={"COLUMNS": None})
-    narrow = runner.invoke(app, args, env={"COLUMNS": "80"})
+def test_piped_table_is_wide_unless_columns_says_otherwise(files_dir, piped_table):
+    piped = piped_table
+    narrow = runner.invoke(app, ["recommend", "-s", f"files:{files_dir}"], env={"COLUMNS": "80"})
     assert piped.exit_code == narrow.exit_code == 0
     assert max(map(len, piped.stdout.splitlines())) > 80
     assert max(map(len, narrow.stdout.splitlines())) <= 80 and "Savings/mo" in narrow.stdout
@@ -238,14 +242,30 @@ def test_bare_command_group_prints_its_help_and_exits_0(group, subcommand):
     assert bare.exit_code == 0 and f"Usage: advisor {group}" in bare.stdout and subcommand in bare.stdout
 
 
-def test_console_script_runs_the_demo_audit(tmp_path):
-    """The installed entry point, as a user runs it, on the bundled demo fleet."""
-    result = subprocess.run([sys.executable, "-m", "advisor", "audit", "--demo", "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
+SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "recommendations.schema.json").read_text())
+
+
+def test_console_script_runs_an_audit(files_dir, tmp_path):
+    """The entry point, as a user (or cron) runs it, in an interpreter of its own: its outputs are written whole."""
+    result = subprocess.run([sys.executable, "-m", "advisor", "audit", "-s", f"files:{files_dir}", "--out",
+                             str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     document = json.loads((tmp_path / "recommendations.json").read_text())
-    schema = json.loads((Path(__file__).parents[1] / "docs" / "recommendations.schema.json").read_text())
-    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    jsonschema.validate(document, SCHEMA, cls=jsonschema.Draft202012Validator)
+    assert {r["action"] for r in document["recommendations"]} == {"stop", "downsize"}
+    assert (tmp_path / "report.html").stat().st_size > 100_000
+
+
+def test_the_demo_audits_outputs_validate_and_show_every_main_action(demo_audit):
+    """The demo's audit (tests/conftest.py, the pipeline `audit --demo` runs) as its outputs are written: the JSON
+    validates against the documented schema, and the demo shows every main action in a full report."""
+    from advisor.report.exports import to_json
+    from advisor.report.page import render_html
+    from advisor.report.summary import summarize
+
+    summary = summarize(demo_audit)
+    document = json.loads(to_json(demo_audit, summary))
+    jsonschema.validate(document, SCHEMA, cls=jsonschema.Draft202012Validator)
     actions = {r["action"] for r in document["recommendations"]}
     assert {"stop", "downsize", "upsize", "modernize", "install_agent"} <= actions
-    assert (tmp_path / "report.html").stat().st_size > 100_000
+    assert len(render_html(demo_audit, summary).encode()) > 100_000

@@ -19,7 +19,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "cron.md"
 
 
 def _export(directory: Path, over_cpu: tuple[float, float] = (5, 15)) -> Path:
-    fleet = FleetBuilder(seed=3)
+    fleet = FleetBuilder(seed=3, per_day=24)  # hourly: scheduling, not sampling, is the point
     fleet.ec2("i-idle", "m5.xlarge", cpu=fleet.noise(0, 1), memory=fleet.noise(2, 3), network_in=fleet.noise(5, 20))
     fleet.ec2("i-over", "m5.4xlarge", cpu=fleet.noise(*over_cpu), memory=fleet.noise(10, 20))
     inventory, metrics = fleet.frames()

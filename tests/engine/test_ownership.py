@@ -46,21 +46,34 @@ def test_an_idle_node_group_instance_is_told_to_scale_the_group_not_to_stop(cata
     assert not any("group's desired" in note for note in own.evidence.notes)
 
 
-@pytest.mark.parametrize(("fields", "owner"), [
+CONTROLLED = [
     ({"tags": {"karpenter.sh/nodepool": "general"}}, "Karpenter NodePool general"),
     ({"tags": {"aws:elasticmapreduce:job-flow-id": "j-2AXXXXXXGAPLF"}}, "EMR cluster j-2AXXXXXXGAPLF"),
     ({"tags": EKS, "managed_by": "ASG web-fleet via Terraform"}, "ASG web-fleet via Terraform"),  # the column wins
-])
-def test_a_downsize_of_a_controlled_instance_goes_to_the_controller_settings(catalog, fields, owner):
+]
+
+
+@pytest.fixture(scope="module")
+def controlled(catalog) -> dict[tuple[str, str], object]:
+    """One audit of an instance under each controller above (``i-owned-N``) beside one under none: each instance's
+    advice is its own, so the cases share the run."""
     fleet = FleetBuilder()
-    _oversized(fleet, "i-owned", **fields)
+    for number, (fields, _) in enumerate(CONTROLLED):
+        _oversized(fleet, f"i-owned-{number}", **fields)
     _oversized(fleet, "i-free")
-    recs = _by_rule(audit_fleet(fleet, catalog))
-    owned, free = recs[("i-owned", "ec2-overprovisioned")], recs[("i-free", "ec2-overprovisioned")]
+    return _by_rule(audit_fleet(fleet, catalog))
+
+
+@pytest.mark.parametrize("number", range(len(CONTROLLED)), ids=[owner for _, owner in CONTROLLED])
+def test_a_downsize_of_a_controlled_instance_goes_to_the_controller_settings(controlled, number):
+    owner = CONTROLLED[number][1]
+    owned = controlled[(f"i-owned-{number}", "ec2-overprovisioned")]
+    free = controlled[("i-free", "ec2-overprovisioned")]
     assert (owned.target, owned.monthly_savings) == (free.target, free.monthly_savings)
     assert owned.evidence.model_extra["managed_by"] == owner
     assert any(note.startswith(f"It belongs to {owner}: make the change in its settings")
                for note in owned.evidence.notes)
+    assert "managed_by" not in free.evidence.model_extra
 
 
 def test_a_resource_an_aws_service_operates_is_skipped_with_the_reason_and_changes_nothing_else(catalog):

@@ -49,18 +49,30 @@ def test_an_idle_capacity_block_is_never_stop_to_save_and_never_spot(catalog):
     assert summarize(result).total_monthly_savings == plain.monthly_savings  # the block adds no cash
 
 
-@pytest.mark.parametrize(("fields", "paid_for", "estimated"), [
+RESERVED = [
     ({"capacity_reservation": "cr-0abc"}, "On-Demand Capacity Reservation cr-0abc", False),
     ({"tenancy": "host"}, "a Dedicated Host", True),
     ({"outpost": "arn:aws:outposts:us-east-1:123456789012:outpost/op-0abc"}, "an AWS Outposts rack", True),
-])
-def test_a_downsize_on_reserved_capacity_frees_capacity_not_cash(catalog, fields, paid_for, estimated):
+]
+
+
+@pytest.fixture(scope="module")
+def reserved_recs(catalog):
+    """One audit of an instance on each kind of paid-for capacity above (``i-r-N``) beside a free one: each
+    instance's advice is its own, so the cases share the run."""
     fleet = FleetBuilder()
-    fleet.ec2("i-r", "m5.4xlarge", cpu=fleet.noise(5, 20), memory=fleet.noise(10, 25))
-    fleet.inventory[-1].update(fields)
+    for number, (fields, _, _) in enumerate(RESERVED):
+        fleet.ec2(f"i-r-{number}", "m5.4xlarge", cpu=fleet.noise(5, 20), memory=fleet.noise(10, 25))
+        fleet.inventory[-1].update(fields)
     fleet.ec2("i-free", "m5.4xlarge", cpu=fleet.noise(5, 20), memory=fleet.noise(10, 25))
-    recs = {(r.resource_id, r.rule): r for r in audit_fleet(fleet, catalog).recommendations}
-    reserved, free = recs[("i-r", "ec2-overprovisioned")], recs[("i-free", "ec2-overprovisioned")]
+    return {(r.resource_id, r.rule): r for r in audit_fleet(fleet, catalog).recommendations}
+
+
+@pytest.mark.parametrize("number", range(len(RESERVED)), ids=[paid_for for _, paid_for, _ in RESERVED])
+def test_a_downsize_on_reserved_capacity_frees_capacity_not_cash(reserved_recs, number):
+    _, paid_for, estimated = RESERVED[number]
+    reserved, free = reserved_recs[(f"i-r-{number}", "ec2-overprovisioned")], reserved_recs[("i-free",
+                                                                                              "ec2-overprovisioned")]
     assert reserved.target == free.target and free.monthly_savings > 0
     assert (reserved.monthly_savings, reserved.price_estimated) == (0.0, estimated)
     assert reserved.evidence.model_extra["reserved_capacity"]["paid_for"] == paid_for

@@ -26,16 +26,27 @@ def _skips(result) -> dict[str, str]:
     return dict(zip(result.skipped["resource_id"], result.skipped["reason"], strict=True))
 
 
-@pytest.mark.parametrize("platform", ["Windows", "Red Hat Enterprise Linux", "SUSE Linux"])
-def test_each_platform_is_priced_at_its_own_rate_before_and_after(catalog, platform):
+PLATFORMS = ["Windows", "Red Hat Enterprise Linux", "SUSE Linux"]
+
+
+@pytest.fixture(scope="module")
+def platforms(catalog):
+    """One audit of an instance on each platform above (``i-os-N``) beside a Linux one: each instance is priced on
+    its own, so the platforms share the run."""
     fleet = FleetBuilder()
-    _oversized(fleet, "i-os", platform=platform)
+    for number, platform in enumerate(PLATFORMS):
+        _oversized(fleet, f"i-os-{number}", platform=platform)
     _oversized(fleet, "i-linux")
-    result = audit_fleet(fleet, catalog)
-    assert result.features.at["i-os", "hourly_price"] == catalog.hourly_price("m5.4xlarge", REGION, platform)
-    assert result.features.at["i-os", "hourly_price"] > catalog.hourly_price("m5.4xlarge", REGION)
+    return audit_fleet(fleet, catalog)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_each_platform_is_priced_at_its_own_rate_before_and_after(catalog, platforms, platform):
+    result, os_id = platforms, f"i-os-{PLATFORMS.index(platform)}"
+    assert result.features.at[os_id, "hourly_price"] == catalog.hourly_price("m5.4xlarge", REGION, platform)
+    assert result.features.at[os_id, "hourly_price"] > catalog.hourly_price("m5.4xlarge", REGION)
     recs = {(r.resource_id, r.rule): r for r in result.recommendations}
-    rec = recs[("i-os", "ec2-overprovisioned")]
+    rec = recs[(os_id, "ec2-overprovisioned")]
     assert rec.target is not None
     assert rec.monthly_cost_now == pytest.approx(catalog.hourly_price("m5.4xlarge", REGION, platform) * H, abs=0.01)
     assert rec.monthly_cost_after == pytest.approx(catalog.hourly_price(rec.target, REGION, platform) * H, abs=0.01)

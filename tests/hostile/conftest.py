@@ -33,10 +33,8 @@ def clean(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
 
 @pytest.fixture(scope="session")
 def instances(fleet: Fleet) -> Fleet:
-    """The fleet's two EC2 instances only: for tests of the history and the outputs, where kinds are not the point
-    (an audit of two resources costs half one of eight)."""
-    ids = set(fleet.inventory.loc[fleet.inventory["kind"] == "ec2_instance", "resource_id"])
+    """The fleet's two EC2 instances only: for tests of the history, the outputs, and a sample's or an
+    instance's value, where kinds are not the point (an audit of two resources costs half one of eight)."""
+    ids = fleet.inventory.loc[fleet.inventory["kind"] == "ec2_instance", "resource_id"]
     assert len(ids) == 2
-    inventory = fleet.inventory[fleet.inventory["resource_id"].isin(ids)].reset_index(drop=True)
-    metrics = fleet.metrics[fleet.metrics["resource_id"].isin(ids)].reset_index(drop=True)
-    return Fleet(inventory, metrics)
+    return fleet.only(*ids)

@@ -42,6 +42,20 @@ class Fleet:
         self.metrics.to_csv(directory / "metrics.csv", index=False)
         return directory
 
+    def only(self, *resource_ids: str) -> Fleet:
+        """These resources alone, in the fleet's order: a test about one victim audits it beside one neighbour
+        (the neighbour's clean recommendations are the same in any fleet: no resource changes another's)."""
+        inventory = self.inventory[self.inventory["resource_id"].isin(resource_ids)].reset_index(drop=True)
+        assert len(inventory) == len(resource_ids), resource_ids
+        metrics = self.metrics[self.metrics["resource_id"].isin(resource_ids)].reset_index(drop=True)
+        return Fleet(inventory, metrics)
+
+    def clean_of(self, clean: dict[str, list[dict]]) -> dict[str, list[dict]]:
+        """The clean run's recommendations of this fleet's resources (each has some: no comparison is empty)."""
+        ids = set(self.inventory["resource_id"])
+        assert ids <= set(clean), ids - set(clean)
+        return {resource_id: records for resource_id, records in clean.items() if resource_id in ids}
+
     def row(self, resource_id: str) -> int:
         return int(self.inventory.index[self.inventory["resource_id"] == resource_id][0])
 

@@ -150,19 +150,20 @@ def test_free_text_is_inert(clean, inert_twins: Twins, victim: str, column: str,
 
 
 def test_a_row_without_resource_id_is_ignored_and_counted(fleet: Fleet, clean, tmp_path: Path) -> None:
-    hostile = _set(fleet, NOTEBOOK, "resource_id", "")
-    run = _run(hostile, tmp_path)
-    assert_others_unchanged(run, clean, NOTEBOOK)
-    assert f"inventory.csv: 1 row(s) with an empty resource_id ignored (row {fleet.row(NOTEBOOK) + 2})" in run.stderr
+    small = fleet.only(EC2, NOTEBOOK)  # the victim and a neighbour of another kind
+    run = _run(_set(small, NOTEBOOK, "resource_id", ""), tmp_path)
+    assert_others_unchanged(run, small.clean_of(clean), NOTEBOOK)
+    assert f"inventory.csv: 1 row(s) with an empty resource_id ignored (row {small.row(NOTEBOOK) + 2})" in run.stderr
     assert "metrics.csv: " in run.stderr and "not in the inventory ignored (first: 'nb-alice-research'" in run.stderr
 
 
 def test_a_duplicated_resource_id_skips_that_resource(fleet: Fleet, clean, tmp_path: Path) -> None:
-    hostile = fleet.copy()
-    hostile.inventory = pd.concat([hostile.inventory, hostile.inventory.iloc[[fleet.row(EBS)]]], ignore_index=True)
+    small = fleet.only(EC2, EBS)  # the victim, and a neighbour of another kind (the instance it is attached to)
+    hostile = small.copy()
+    hostile.inventory = pd.concat([hostile.inventory, hostile.inventory.iloc[[small.row(EBS)]]], ignore_index=True)
     run = _run(hostile, tmp_path)
-    assert_others_unchanged(run, clean, EBS)
-    assert f"rows {fleet.row(EBS) + 2} and {len(fleet.inventory) + 2}: resource_id '{EBS}' appears more" in run.stderr
+    assert_others_unchanged(run, small.clean_of(clean), EBS)
+    assert f"rows {small.row(EBS) + 2} and {len(small.inventory) + 2}: resource_id '{EBS}' appears more" in run.stderr
 
 
 # (victim's metric, column, value, reason): one case or more for every metrics column.
@@ -214,50 +215,53 @@ def test_a_bad_sample_skips_its_resource(clean, sample_twins: dict[bool, Twins],
     sample_twins[column == "stat"].check(clean, (EC2_IDLE, column, value), "metrics.csv", reason)
 
 
-def test_an_empty_value_is_a_missing_sample(fleet: Fleet, clean, tmp_path: Path) -> None:
-    hostile = fleet.copy()
-    hostile.metrics.loc[_sample_row(fleet, EC2_IDLE, "cpu"), "value"] = ""
+# The cases below spoil one instance's sample, or its count, or the window: the fleet's two instances (the victim and
+# an unaffected neighbour) show the drop, the count or the skip as the whole fleet would.
+
+def test_an_empty_value_is_a_missing_sample(instances: Fleet, clean, tmp_path: Path) -> None:
+    hostile = instances.copy()
+    hostile.metrics.loc[_sample_row(instances, EC2_IDLE, "cpu"), "value"] = ""
     run = _run(hostile, tmp_path)
     assert "metrics.csv: 1 sample(s) with an empty value ignored" in run.stderr
-    assert_others_unchanged(run, clean, EC2_IDLE)
+    assert_others_unchanged(run, instances.clean_of(clean), EC2_IDLE)
 
 
-def test_percentages_a_hair_over_100_are_clipped(fleet: Fleet, clean, tmp_path: Path) -> None:
-    hostile = fleet.copy()
-    hostile.metrics.loc[_sample_row(fleet, EC2, "cpu"), "value"] = "100.4"
-    assert_others_unchanged(_run(hostile, tmp_path), clean, EC2)
+def test_percentages_a_hair_over_100_are_clipped(instances: Fleet, clean, tmp_path: Path) -> None:
+    hostile = instances.copy()
+    hostile.metrics.loc[_sample_row(instances, EC2, "cpu"), "value"] = "100.4"
+    assert_others_unchanged(_run(hostile, tmp_path), instances.clean_of(clean), EC2)
 
 
 @pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00Z", "1753-01-01T00:00:00Z", "1900-01-01T00:00:00Z",
                                    "2200-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
-def test_a_sample_dated_far_away_is_dropped_and_counted(fleet: Fleet, clean, tmp_path: Path, stamp: str) -> None:
-    hostile = fleet.copy()
-    row = _sample_row(fleet, EC2_IDLE, "cpu")
+def test_a_sample_dated_far_away_is_dropped_and_counted(instances: Fleet, clean, tmp_path: Path, stamp: str) -> None:
+    hostile = instances.copy()
+    row = _sample_row(instances, EC2_IDLE, "cpu")
     hostile.metrics.loc[row, "timestamp"] = stamp
     run = _run(hostile, tmp_path)
     assert (f"metrics.csv: 1 sample(s) dated outside the analysis window 2026-11-02 00:00 to 2026-11-15 23:00 UTC "
             f"dropped (first on row {row + 2}: '{stamp}')") in run.stderr, run.stderr
-    assert_others_unchanged(run, clean, EC2_IDLE)
+    assert_others_unchanged(run, instances.clean_of(clean), EC2_IDLE)
 
 
-def test_the_window_comes_from_the_command(fleet: Fleet, tmp_path: Path) -> None:
-    run = _run(fleet, tmp_path, "--start", "2026-11-09", "--end", "2026-11-15T23:00")
+def test_the_window_comes_from_the_command(instances: Fleet, tmp_path: Path) -> None:
+    run = _run(instances, tmp_path, "--start", "2026-11-09", "--end", "2026-11-15T23:00")
     assert run.exit_code == 0, run.stderr
     assert "sample(s) dated outside the analysis window 2026-11-09 00:00 to 2026-11-15 23:00 UTC dropped" in run.stderr
-    assert_clean_error(_run(fleet, tmp_path, "--start", "2026-11-15", "--end", "2026-11-09"), 2,
+    assert_clean_error(_run(instances, tmp_path, "--start", "2026-11-15", "--end", "2026-11-09"), 2,
                        "--start 2026-11-15 00:00 is not before --end 2026-11-09 00:00")
 
 
-def test_repeated_samples_are_counted_once(fleet: Fleet, clean, tmp_path: Path) -> None:
-    hostile = fleet.copy()
+def test_repeated_samples_are_counted_once(instances: Fleet, clean, tmp_path: Path) -> None:
+    hostile = instances.copy()
     hostile.metrics = pd.concat([hostile.metrics, hostile.metrics.iloc[:50]], ignore_index=True)
     run = _run(hostile, tmp_path)
     assert "metrics.csv: 50 repeated sample(s) (same resource, metric and time) ignored" in run.stderr
-    assert_others_unchanged(run, clean)
+    assert_others_unchanged(run, instances.clean_of(clean))
 
 
-def test_fail_on_savings_cannot_be_bypassed_by_overflow(fleet: Fleet, clean, tmp_path: Path) -> None:
-    hostile = _set(fleet, EC2, "count", "1e308")
+def test_fail_on_savings_cannot_be_bypassed_by_overflow(instances: Fleet, tmp_path: Path) -> None:
+    hostile = _set(instances, EC2, "count", "1e308")
     run = _run(hostile, tmp_path, "--fail-on-savings", "1")
     assert run.exit_code == 3, run.stderr
     assert "exceed --fail-on-savings" in run.stderr and f"{EC2} skipped" in run.stderr

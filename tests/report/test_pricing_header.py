@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from fleet_builders import FleetBuilder, audit_fleet
 
 from advisor.catalog import load_catalog
@@ -29,15 +30,21 @@ def _header(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", block.group(1))
 
 
-def test_header_says_on_demand_only_without_discounts():
-    result = audit_fleet(_fleet(), load_catalog())
+@pytest.fixture(scope="module")
+def on_demand():
+    """The fleet's audit without discounts, shared: tests only read it."""
+    return audit_fleet(_fleet(), load_catalog())
+
+
+def test_header_says_on_demand_only_without_discounts(on_demand):
+    result = on_demand
     summary = summarize(result)
     assert (summary.pricing, summary.discounts) == ("on-demand", [])
     header = _header(render_html(result, summary))
     assert "on-demand, 730 h/month" in header and "Discounts" not in header
 
 
-def test_header_and_summary_name_each_discount_and_never_say_on_demand_alone():
+def test_header_and_summary_name_each_discount_and_never_say_on_demand_alone(on_demand):
     settings = Settings(discounts={"ec2_pct": 20, "sagemaker_pct": 15, "families": {"m5": 30}})
     result = audit_fleet(_fleet(), load_catalog(), settings)
     summary = summarize(result)
@@ -48,7 +55,7 @@ def test_header_and_summary_name_each_discount_and_never_say_on_demand_alone():
     assert "on-demand, 730 h/month" not in header
     assert "on-demand less your discounts (EBS and Spot at public prices), 730 h/month" in header
     assert all(phrase in header for phrase in named)
-    plain = {(r.resource_id, r.rule): r.monthly_savings for r in audit_fleet(_fleet(), load_catalog()).recommendations}
+    plain = {(r.resource_id, r.rule): r.monthly_savings for r in on_demand.recommendations}
     ebs = [(r.resource_id, r.rule, r.monthly_savings) for r in result.recommendations if r.kind == "ebs_volume"]
     assert ebs and all(np.isclose(saving, plain[(rid, rule)]) for rid, rule, saving in ebs)
 

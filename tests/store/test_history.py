@@ -1,3 +1,4 @@
+import copy
 from datetime import UTC, datetime
 
 import duckdb
@@ -32,8 +33,13 @@ def _fleet(with_new: bool = False, resized: bool = False) -> FleetBuilder:
     return fleet
 
 
-def test_runs_are_recorded_and_diffed_new_resolved_done_persisting(tmp_path):
-    first = _audit(_fleet())
+@pytest.fixture(scope="module")
+def first():
+    """The fleet's audit, shared: tests only record it (or a copy of it they change)."""
+    return _audit(_fleet())
+
+
+def test_runs_are_recorded_and_diffed_new_resolved_done_persisting(tmp_path, first):
     target = recommendations_frame(first.recommendations).set_index("resource_id").at["i-over", "target"]
     second = _audit(_fleet(with_new=True, resized=True), **{"i-over": {"instance_type": target},
                                               "i-idle": {"state": "stopped"}})
@@ -57,8 +63,7 @@ def test_runs_are_recorded_and_diffed_new_resolved_done_persisting(tmp_path):
     assert diff.persisting["open_days"].iloc[0] >= 0
 
 
-def test_a_resolved_finding_that_was_not_acted_on_is_not_done(tmp_path):
-    first = _audit(_fleet())
+def test_a_resolved_finding_that_was_not_acted_on_is_not_done(tmp_path, first):
     second = _audit(_fleet(), **{"i-over": {"instance_type": "m5.2xlarge"}})  # changed, but not to the target
     with History(tmp_path) as history:
         history.record(first, datetime.now(UTC), 1.0)
@@ -69,11 +74,11 @@ def test_a_resolved_finding_that_was_not_acted_on_is_not_done(tmp_path):
         assert not resolved.loc["i-over", "done"]
 
 
-def test_diff_needs_two_runs_and_known_ids(tmp_path):
+def test_diff_needs_two_runs_and_known_ids(tmp_path, first):
     with History(tmp_path) as history:
         with pytest.raises(HistoryError, match="no runs recorded yet"):
             history.diff()
-        history.record(_audit(_fleet()), datetime.now(UTC), 1.0)
+        history.record(first, datetime.now(UTC), 1.0)
         with pytest.raises(HistoryError, match="is the first recorded run of its scope"):
             history.diff()
         with pytest.raises(HistoryError, match="run 'nope' not found"):
@@ -89,8 +94,8 @@ def test_a_store_from_a_newer_version_is_refused_not_misread(tmp_path):
         History(tmp_path)
 
 
-def test_an_interrupted_record_leaves_the_history_as_it_was(tmp_path, monkeypatch):
-    result = _audit(_fleet())
+def test_an_interrupted_record_leaves_the_history_as_it_was(tmp_path, monkeypatch, first):
+    result = copy.copy(first)  # its recommendations are replaced below, the shared run's are not
     with History(tmp_path) as history:
         history.record(result, datetime.now(UTC), 1.0)
         # a value the store cannot hold, past validation (as a bug would): the insert fails inside the transaction
