@@ -137,6 +137,10 @@ def _sum_if_any(features: pd.DataFrame, a: str, b: str, statistic: str) -> pd.Se
 
 def _boolean(values: pd.Series) -> pd.Series:
     """True/False/NA from booleans, 0/1 or text (a CSV file source gives "True", "false", "yes"...)."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean")
+    if values.isna().all():
+        return pd.Series(pd.NA, index=values.index, dtype="boolean")
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
     mapped = text.map({"true": True, "1": True, "1.0": True, "yes": True,
                        "false": False, "0": False, "0.0": False, "no": False})

@@ -415,9 +415,10 @@ def evaluate_rules(rules: list[LoadedRule], features: pd.DataFrame) -> pd.DataFr
     import pandas as pd
 
     fired = []
+    by_kind = {str(kind): rows for kind, rows in features.groupby("kind", sort=False, observed=True)}
     for loaded in rules:
-        subset = features[features["kind"] == loaded.rule.kind]
-        if subset.empty:
+        subset = by_kind.get(loaded.rule.kind)
+        if subset is None or subset.empty:
             continue
         hits = subset.index[loaded.condition.evaluate(subset, loaded.rule.thresholds)]
         fired.append(pd.DataFrame({"resource_id": hits, "rule": loaded.id, "group": loaded.rule.group,
