@@ -64,14 +64,16 @@ def test_runs_are_recorded_and_diffed_new_resolved_done_persisting(tmp_path, fir
 
 
 def test_a_resolved_finding_that_was_not_acted_on_is_not_done(tmp_path, first):
-    second = _audit(_fleet(), **{"i-over": {"instance_type": "m5.2xlarge"}})  # changed, but not to the target
+    # moved to m5.2xlarge, not to the downsize's target (m5a.xlarge), and now busier: the overprovisioned finding
+    # is resolved (a cheaper-type one takes its place), but it was not acted on as advised
+    second = _audit(_fleet(resized=True), **{"i-over": {"instance_type": "m5.2xlarge"}})
     with History(tmp_path) as history:
         history.record(first, datetime.now(UTC), 1.0)
         history.record(second, datetime.now(UTC), 1.0)
         diff = history.diff()
     resolved = diff.resolved.set_index("resource_id")
-    if "i-over" in resolved.index:
-        assert not resolved.loc["i-over", "done"]
+    assert "i-over" in resolved.index
+    assert not resolved.loc["i-over", "done"]
 
 
 def test_diff_needs_two_runs_and_known_ids(tmp_path, first):
