@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -521,6 +522,34 @@ def test_print_layout_shows_open_details_and_fits_the_page(opened: Opened) -> No
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     assert opened.errors == []
+
+
+def test_the_lists_since_the_previous_run_fit_a_1024_pixel_laptop(chromium: Browser, result: AuditResult,
+                                                                   tmp_path: Path) -> None:
+    """New, resolved and persisting findings with long names and targets: each list keeps to its own box (they
+    used to share one row of the page and run into each other) and the page never scrolls sideways."""
+    row = {"name": "batch-training-ondemand", "resource_id": "arn:aws:batch:us-east-1:111111111111:compute-"
+           "environment/batch-training-ondemand", "rule": "batch-spot-compute-environment",
+           "current": "m5.2xlarge,c5.2xlarge,r5.2xlarge", "target": "SPOT_CAPACITY_OPTIMIZED: c7i-flex.2xlarge, "
+           "m7i-flex.2xlarge, m5d.2xlarge", "monthly_savings": 1970.94, "done": False, "gone": False,
+           "open_days": 3.0}
+    changes = {"base": "20261201T000000Z-aaaa", "head": "20261202T000000Z-bbbb", "realised_savings": 0.0,
+               "new": [row] * 3, "resolved": [row] * 3, "persisting": [row] * 3}
+    path = write_html(dataclasses.replace(result, changes=changes), tmp_path / "report.html", summarize(result))
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        boxes = [page.locator(f"#changes .change-lists > div:nth-child({n})").bounding_box() for n in (1, 2, 3)]
+        assert all(box is not None for box in boxes)
+        for upper, lower in zip(boxes, boxes[1:], strict=False):
+            assert upper is not None and lower is not None and upper["y"] + upper["height"] <= lower["y"]
+        widths = page.evaluate("() => [...document.querySelectorAll('#changes .change-lists > div')]"
+                               ".map(d => d.scrollWidth - d.clientWidth)")
+        assert widths == [0, 0, 0]
+        assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") == 0
+    finally:
+        context.close()
 
 
 def test_usable_on_a_1024_pixel_laptop(chromium: Browser, report: Path) -> None:
