@@ -48,6 +48,10 @@ class SizingConfig(_Section):
     horizon_days: int = Field(30, ge=1, le=365, description="How far ahead the peak forecast looks, in days")
     min_hours: float = Field(30.0, ge=0, description="Resources with fewer hours of history get no recommendation")
     allow_burstable_targets: bool = Field(False, description="Offer t-family types as targets for non-t instances")
+    memory_min_headroom_gib: float = Field(1.0, ge=0, le=64, description="Memory kept above the measured peak on a "
+                                           "target, in GiB, when more than the headroom in %, up to the current "
+                                           "size: a small type has little room for the OS, agents and the next "
+                                           "spike")
     use_forecast: bool = Field(True, description="Raise demand to the forecast peak (off: plain statistics, as the "
                                "reference strategies of the backtest)")
     forecast_cap: float = Field(1.5, ge=1.0, le=10.0, description="The forecast peak is at most this many times the "

@@ -104,9 +104,10 @@ def _size(name: str, history: History, frame: pd.DataFrame, cpu_headroom: float,
     # Sizing reads only the headroom of each policy: the demand columns are the statistics.
     cpu = MetricPolicy(statistic="max", headroom_pct=cpu_headroom * 100)
     memory = MetricPolicy(statistic="max", headroom_pct=memory_headroom * 100)
-    # The reference strategies size CPU and memory only, as defined: a missing network series is not held.
+    # The reference strategies size CPU and memory only, as defined: a missing network series is not held, and the
+    # memory headroom is their percentage alone (no minimum in GiB).
     settings = Settings(sizing=SizingConfig(use_forecast=False, cpu=cpu, memory=memory, gpu=cpu, gpu_memory=memory,
-                                            missing_network="ignore"))
+                                            missing_network="ignore", memory_min_headroom_gib=0.0))
     decisions = []
     for resource_id, result in size_resources(frame, history.catalog, settings, "down").items():
         if result.target is not None and result.target_hourly is not None:

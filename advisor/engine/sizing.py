@@ -4,11 +4,12 @@ Demand is absolute (busy vCPUs, GiB, Gbit/s, accelerator TFLOPS and GiB): the de
 statistic or the forecast peak, whichever is higher) times the current capacity, plus headroom. GPU memory is a
 hard limit: its peak (the maximum, or the forecast if higher) is held, never a percentile. A dimension without
 metrics is held at its current capacity: a missing metric is never read as zero. Memory headroom is at least the
-largest step up of the daily memory level seen in the history (``memory_step``), up to the current memory size:
-memory that stepped up once may step up again, so it keeps its size, but a step is a reason to keep memory, never
-to add it. Capacity above the current type's is added only on measured demand (the statistic, or the forecast,
-plus the policy's headroom) or on demand censored at the capacity, as capacity is removed only on evidence of
-spare capacity.
+largest step up of the daily memory level seen in the history (``memory_step``) and at least
+``memory_min_headroom_gib`` (1 GiB), up to the current memory size: memory that stepped up once may step up again,
+and a small type has little room for the OS, agents and the next spike, so these keep memory but never add it.
+Capacity above the current type's is added only on measured demand (the statistic plus the policy's headroom; the
+forecast holds capacity but does not add it unless ``forecast_adds_capacity``) or on demand censored at the
+capacity, as capacity is removed only on evidence of spare capacity.
 
 A candidate must hold every dimension, be offered in the resource's region for its service (EC2 or SageMaker),
 be current generation, and keep the accelerator class unless the :class:`Scope` allows more:
@@ -90,7 +91,8 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
     out["base_memory"] = np.where(has_memory, f["memory_demand"] / 100 * f["memory_gib"], f["memory_gib"])
     out["need_memory"] = np.where(has_memory, memory_need(out["base_memory"].to_numpy(float),
                                                           f["memory_gib"].to_numpy(float), memory_step_gib(f),
-                                                          settings.sizing.memory.headroom), f["memory_gib"])
+                                                          settings.sizing.memory.headroom,
+                                                          settings.sizing.memory_min_headroom_gib), f["memory_gib"])
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.sizing.network.headroom)
@@ -111,11 +113,14 @@ def _measures_network(kind: object) -> bool:
     return str(kind) in kinds.ids() and kinds.get(str(kind)).measures("network_in")
 
 
-def memory_need(base: np.ndarray, capacity: np.ndarray, step: np.ndarray, headroom: float) -> np.ndarray:
-    """Memory to hold (in the units of ``base``): the demand plus the larger of its headroom and the largest step
-    seen, where the step's part goes no higher than the current ``capacity`` (see the module docstring)."""
+def memory_need(base: np.ndarray, capacity: np.ndarray, step: np.ndarray, headroom: float,
+                min_headroom: float = 0.0) -> np.ndarray:
+    """Memory to hold, in GiB: the demand plus the largest of its headroom, the largest step seen and
+    ``min_headroom`` GiB, where the step's and the minimum's part go no higher than the current ``capacity`` (see
+    the module docstring)."""
     measured = base * (1 + headroom)
-    return np.fmax(measured, np.fmin(base + np.fmax(base * headroom, step), capacity))
+    kept = np.fmax(np.fmax(base * headroom, step), min_headroom)
+    return np.fmax(measured, np.fmin(base + kept, capacity))
 
 
 def memory_step_gib(f: pd.DataFrame) -> np.ndarray:

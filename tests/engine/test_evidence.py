@@ -297,3 +297,27 @@ def test_a_downsize_over_memory_that_peaked_only_in_rare_spikes_is_at_most_mediu
     assert any("rare spikes only" in note for note in spiky["evidence"]["notes"])
     assert steady["confidence"] == "high"
     assert not any("rare spikes" in note for note in steady["evidence"]["notes"])
+
+
+def test_a_small_target_keeps_at_least_a_gibibyte_above_the_memory_peak(catalog):
+    """m5.large at 5 % CPU whose memory peaks at 1.5 GiB: 20 % headroom (1.8 GiB) would fit a 2 GiB c7a.medium,
+    where the next spike has 0.5 GiB of room; the minimum headroom in GiB (1 GiB by default) asks for 2.5 GiB, so
+    the target has 4 GiB. Set to 0, the percentage alone decides again."""
+    def target(settings: Settings | None = None) -> str:
+        fleet = FleetBuilder(per_day=24)
+        fleet.ec2("i-small", "m5.large", cpu=fleet.noise(3, 5), memory=fleet.noise(17, 18.75))  # of 8 GiB
+        recs = _recs(audit_fleet(fleet, catalog, settings), "i-small")
+        return str(recs[recs["action"].isin(SIZING)].iloc[0]["target"])
+
+    kept = target()
+    assert catalog.spec(kept)["memory_gib"] >= 1.5 + 1.0
+    assert catalog.spec(target(Settings(sizing={"memory_min_headroom_gib": 0})))["memory_gib"] == 2.0
+
+
+def test_the_minimum_memory_headroom_keeps_memory_but_never_adds_it():
+    from advisor.engine.sizing import memory_need
+
+    base, capacity = np.array([1.5, 1.5, 30.0]), np.array([8.0, 2.0, 32.0])
+    need = memory_need(base, capacity, np.zeros(3), 0.2, 1.0)
+    # 1.5 + 1 GiB where there is room; at most the current 2 GiB otherwise; 20 % (36 GiB) is above it on its own
+    assert need.tolist() == pytest.approx([2.5, 2.0, 36.0])
