@@ -1054,25 +1054,25 @@ class FleetBuilder:
                        f"02:00-03:30 UTC window (zero outside it), p99 in the window 1,500/min",
                        f"idle CPU outside the window: {cpu_source}",
                        f"memory: {memory.source}, power map max -> {mem_max:.1f}"], where=where)
-        gpu, gpu_source, duty = self.gpu_series("busy", self.uniform(99.5, 100), self.uniform(55, 70),
-                                                self.uniform(40, 60))
-        cpu, cpu_source = self.bitbrains_cpu("busy", self.uniform(30, 50))
-        calls = np.rint(linear_scale(duty.values, 0.99, 240.0) * 5) / 5
-        self.endpoint("sd-turbo-realtime", "AllTraffic", "ml.g4dn.xlarge", 2, "endpoint_gpu_saturated",
-                      gpu | {"cpu": (0, cpu), "invocations": (0, calls)},
-                      [gpu_source, cpu_source, "invocations/min proportional to the GPU duty cycle, p99 240/min"],
-                      where=where)
+        self.gpu_endpoint("sd-turbo-realtime", "ml.g4dn.xlarge", "endpoint_gpu_saturated", (99.5, 100), (55, 70),
+                          (30, 50), 240.0)
 
     def hot_gpu_endpoint(self) -> None:
         """A GPU endpoint busy below the wall: GPU p99 92-96 %, never pinned, GPU memory to spare (a watch
         finding, no upsize); sd-turbo-realtime beside it sits at the capacity."""
-        gpu, gpu_source, duty = self.gpu_series("busy", self.uniform(92, 96), self.uniform(50, 65),
+        self.gpu_endpoint("caption-realtime", "ml.g5.xlarge", "endpoint_gpu_hot", (92, 96), (50, 65), (25, 45), 180.0)
+
+    def gpu_endpoint(self, endpoint: str, instance_type: str, scenario: str, gpu99: tuple[float, float],
+                     gpu_memory_max: tuple[float, float], cpu99: tuple[float, float], calls99: float) -> None:
+        """Two instances serving a busy GenTD26 GPU pod group, invocations proportional to its duty cycle."""
+        gpu, gpu_source, duty = self.gpu_series("busy", self.uniform(*gpu99), self.uniform(*gpu_memory_max),
                                                 self.uniform(40, 60))
-        cpu, cpu_source = self.bitbrains_cpu("busy", self.uniform(25, 45))
-        calls = np.rint(linear_scale(duty.values, 0.99, 180.0) * 5) / 5
-        self.endpoint("caption-realtime", "AllTraffic", "ml.g5.xlarge", 2, "endpoint_gpu_hot",
+        cpu, cpu_source = self.bitbrains_cpu("busy", self.uniform(*cpu99))
+        calls = np.rint(linear_scale(duty.values, 0.99, calls99) * 5) / 5
+        self.endpoint(endpoint, "AllTraffic", instance_type, 2, scenario,
                       gpu | {"cpu": (0, cpu), "invocations": (0, calls)},
-                      [gpu_source, cpu_source, "invocations/min proportional to the GPU duty cycle, p99 180/min"],
+                      [gpu_source, cpu_source,
+                       f"invocations/min proportional to the GPU duty cycle, p99 {calls99:.0f}/min"],
                       where=(ACCOUNTS[0], REGIONS[0]))
 
     def tuning_jobs(self) -> None:
