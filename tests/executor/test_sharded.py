@@ -98,25 +98,23 @@ DEMO_PART = (*FLEET_IDS, "sentiment-api/primary")
 
 
 def _use_demo_dir(directory: str | None) -> None:
-    """Run in the driver and in each worker process: the bundled demo is read from ``directory`` (None: the bundled
-    files again)."""
+    """Run in each worker process: the bundled demo is read from ``directory`` (None: the bundled files again)."""
     from advisor.resources import data_path
     from advisor.sources import demo
 
     demo.demo_dir = (lambda: Path(directory)) if directory is not None else (lambda: data_path("demo"))
 
 
-def test_the_demo_on_dask_gives_the_single_process_advice(tmp_path, dask_cluster):
+def test_the_demo_on_dask_gives_the_single_process_advice(tmp_path, dask_cluster, monkeypatch):
     cluster, client = dask_cluster
-    part = str(write_demo_part(tmp_path / "demo", DEMO_PART))
-    client.run(_use_demo_dir, part)  # the shards' tasks load the demo in the worker processes
-    _use_demo_dir(part)
+    part = write_demo_part(tmp_path / "demo", DEMO_PART)
+    monkeypatch.setattr("advisor.sources.demo.demo_dir", lambda: part)  # the driver (and the single process)
+    client.run(_use_demo_dir, str(part))  # the shards' tasks load the demo in the worker processes
     try:
         single, _ = audit(tmp_path, "single", ["--demo"])
         sharded, _ = audit(tmp_path, "dask", ["--demo"], "--executor", "dask", "--scheduler",
                            cluster.scheduler_address)
     finally:
-        _use_demo_dir(None)
         client.run(_use_demo_dir, None)
     assert {r["resource_id"] for r in single["recommendations"]} <= set(DEMO_PART)
     assert {r["action"] for r in single["recommendations"]} >= ACTIONS
