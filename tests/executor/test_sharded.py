@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli.main import app
+from tests.demo_part import ACTIONS, FLEET_IDS, write_demo_part
 from tests.fleet_builders import FleetBuilder
 
 runner = CliRunner()
@@ -91,11 +92,33 @@ def long_export(tmp_path_factory) -> Path:
     return write_export(tmp_path_factory.mktemp("export") / "long", days=22, per_place=7)
 
 
-def test_the_demo_on_dask_gives_the_single_process_advice(tmp_path, dask_cluster):
-    cluster, _ = dask_cluster
-    single, _ = audit(tmp_path, "single", ["--demo"])
-    sharded, _ = audit(tmp_path, "dask", ["--demo"], "--executor", "dask", "--scheduler", cluster.scheduler_address)
-    assert len(single["recommendations"]) > 100 and single["summary"]["total_monthly_savings"] > 0
+# The demo part that takes every action of the whole demo's advice (tests/demo_part.py), and an endpoint of the
+# fourth account/region: all four of the demo's shards, every kind and every path of the advice, a tenth of the samples.
+DEMO_PART = (*FLEET_IDS, "sentiment-api/primary")
+
+
+def _use_demo_dir(directory: str | None) -> None:
+    """Run in each worker process: the bundled demo is read from ``directory`` (None: the bundled files again)."""
+    from advisor.resources import data_path
+    from advisor.sources import demo
+
+    demo.demo_dir = (lambda: Path(directory)) if directory is not None else (lambda: data_path("demo"))
+
+
+def test_the_demo_on_dask_gives_the_single_process_advice(tmp_path, dask_cluster, monkeypatch):
+    cluster, client = dask_cluster
+    part = write_demo_part(tmp_path / "demo", DEMO_PART)
+    monkeypatch.setattr("advisor.sources.demo.demo_dir", lambda: part)  # the driver (and the single process)
+    client.run(_use_demo_dir, str(part))  # the shards' tasks load the demo in the worker processes
+    try:
+        single, _ = audit(tmp_path, "single", ["--demo"])
+        sharded, _ = audit(tmp_path, "dask", ["--demo"], "--executor", "dask", "--scheduler",
+                           cluster.scheduler_address)
+    finally:
+        client.run(_use_demo_dir, None)
+    assert {r["resource_id"] for r in single["recommendations"]} <= set(DEMO_PART)
+    assert {r["action"] for r in single["recommendations"]} >= ACTIONS
+    assert single["summary"]["total_monthly_savings"] > 0
     assert len({(r["account"], r["region"]) for r in sharded["recommendations"]}) == 4
     same_advice(single, sharded)
 

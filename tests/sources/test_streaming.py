@@ -21,6 +21,7 @@ from advisor.settings import Settings
 from advisor.sources import batches, load_source, reduce
 from advisor.sources.files import load_files, reduce_files
 from advisor.sources.metrics_file import weighted_quantiles
+from tests.demo_part import ACTIONS, FLEET_IDS
 
 START = pd.Timestamp("2026-11-02", tz="UTC")
 
@@ -38,38 +39,8 @@ def _write(directory: Path, inventory: pd.DataFrame, metrics: pd.DataFrame, fmt:
     return directory
 
 
-# A part of the demo fleet: for every kind, one resource per action the whole demo's advice takes and one per set of
-# metrics its resources report, and the two variants of the A/B endpoint (the one feature that spans resources:
-# traffic shares). Every kind, every series the streaming summary keeps and every finding the features feed are
-# there, in a tenth of the samples; ACTIONS below checks the advice still takes every one of those paths.
-FLEET_IDS = (
-    "arn:aws:batch:eu-west-1:111111111111:compute-environment/batch-features-nightly",  # batch: use_spot
-    "vol-005628c67be1b0c35",  # ebs without burst balance
-    "vol-016f3d117e0675f99",  # ebs: delete
-    "vol-0178129259d5acd00",  # ebs: modify_volume (burst balance)
-    "i-00377bd13fda45749",  # ec2: downsize, use_spot
-    "i-005dab7cd522978cc",  # ec2: modernize
-    "i-006d11ee9104c7278",  # ec2: upsize
-    "i-0171a9dba75909941",  # ec2 without memory: install_agent
-    "i-0203365e97c5144f2",  # ec2: stop
-    "i-021dd121fcdfa17cd",  # ec2 GPU: rightsize_accelerator
-    "i-0d3963e3630f43d00",  # ec2 GPU: migrate_accelerator
-    "embedding-service/AllTraffic",  # endpoint GPU: rightsize_accelerator
-    "fraud-scoring-eia/AllTraffic",  # endpoint: add_instance, migrate_accelerator
-    "image-tagger-v1/AllTraffic",  # endpoint: delete
-    "nightly-scoring/AllTraffic",  # endpoint: scale_to_zero
-    "ocr-extractor/AllTraffic",  # endpoint: autoscale
-    "sd-turbo-realtime/AllTraffic",  # endpoint: upsize
-    "churn-ab-test/champion", "churn-ab-test/challenger",  # one endpoint's two variants
-    "nb-alice-research",  # notebook: stop
-    "asr-distill-2026-11-03-04-15-00",  # training job GPU: use_spot, rightsize_accelerator
-    "diffusion-lora-2026-11-06-07-45-00",  # training job: info
-    "feature-backfill-2026-11-07-08-50-00",  # training job without GPU
-    "hpo-bert-classifier",  # tuning job: enable_early_stopping
-)
-ACTIONS = {"use_spot", "delete", "modify_volume", "downsize", "modernize", "upsize", "install_agent", "stop",
-           "rightsize_accelerator", "migrate_accelerator", "add_instance", "scale_to_zero", "autoscale", "info",
-           "enable_early_stopping"}
+# tests/demo_part.py's part of the demo fleet takes every path of the whole demo's advice in a tenth of the
+# samples; ACTIONS checks it still does.
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from advisor.cli.main import app
 from advisor.store.history import History, HistoryError
+from tests.demo_part import FLEET_IDS, write_demo_part
 
 runner = CliRunner()
 
@@ -48,9 +49,11 @@ def _target(tmp_path: Path, resource_id: str) -> tuple[str, float]:
     return rec["target"], rec["monthly_savings"]
 
 
-def test_the_demo_then_another_fleet_reports_nothing_resolved(tmp_path) -> None:
-    # the demo's last day only: the scope is the source, accounts and regions, never the window (a day of the
-    # demo's hundred-odd resources costs a fraction of its fourteen)
+def test_the_demo_then_another_fleet_reports_nothing_resolved(tmp_path, monkeypatch) -> None:
+    # the demo's last day only: the scope is the source, accounts and regions, never the window; and the part of
+    # the demo of tests/demo_part.py (every kind, in both accounts), read through --demo as the bundled files are
+    part = write_demo_part(tmp_path / "demo", FLEET_IDS)
+    monkeypatch.setattr("advisor.sources.demo.demo_dir", lambda: part)
     _audit(tmp_path, "--demo", "--start", "2026-11-15", "--end", "2026-11-15T23:00")
     _audit(tmp_path, "--source", f"files:{_export(tmp_path / 'fleet')}")
     with _history() as history:
