@@ -133,9 +133,10 @@ def normalize_inventory(frame: pd.DataFrame, origin: str = "inventory") -> pd.Da
     bad = inv.loc[~inv["kind"].isin(kinds), "kind"]
     if len(bad):
         raise SourceError(f"{origin}: unknown kind {bad.iloc[0]!r} (expected one of {', '.join(sorted(kinds))})")
-    for column in INVENTORY_COLUMNS:
-        if column not in inv.columns:
-            inv[column] = None
+    absent = [column for column in INVENTORY_COLUMNS if column not in inv.columns]
+    if absent:  # added at once: one column at a time copies the frame's blocks each time
+        nothing = {column: pd.Series([None] * len(inv), index=inv.index, dtype=object) for column in absent}
+        inv = pd.concat([inv, pd.DataFrame(nothing, index=inv.index)], axis=1)
     inv["resource_id"] = inv["resource_id"].astype(str)
     inv["account"] = inv["account"].fillna("unknown").astype(str)
     inv["name"] = inv["name"].where(inv["name"].notna(), inv["resource_id"]).astype(str)

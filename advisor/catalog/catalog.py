@@ -216,6 +216,14 @@ class Catalog:
                 zip(frame["instance_type"], frame["region"], frame["hourly"], frame["estimated"], strict=True)}
 
     @cached_property
+    def spot_table(self) -> pd.DataFrame:
+        """The Spot Instance Advisor's savings % and interruption band (floats) by (instance_type, region): built
+        once per catalog and shared by every audit on it, so never to be changed in place."""
+        table = self.prices.assign(instance_type=self.prices["instance_type"].astype(str),
+                                   region=self.prices["region"].astype(str))
+        return table.set_index(["instance_type", "region"])[["spot_savings_pct", "interruption_band"]].astype(float)
+
+    @cached_property
     def regions(self) -> list[str]:
         """Regions with at least one priced type."""
         return sorted(self.prices["region"].astype(str).unique())

@@ -100,13 +100,16 @@ def _add_forecast(features: pd.DataFrame, summary: SampleSummary, settings: Sett
     downsize, but a paid upsize needs measured demand (or demand censored at the capacity): a prediction is the
     least certain evidence there is, enough to keep capacity, not to spend on. ``{metric}_forecast_held`` marks
     where the forecast went above that level and was held there."""
+    sizing = settings.sizing
+    forecasts = []
     for metric in FORECAST_METRICS:
-        policy = settings.policy(metric)
-        peaks = summary.peaks[(metric, STAT_QUANTILE[policy.statistic])]
-        sizing = settings.sizing
+        peaks = summary.peaks[(metric, STAT_QUANTILE[settings.policy(metric).statistic])]
         fc = forecast.forecast_peaks(peaks, sizing.horizon_days, sizing.forecast_method, sizing.forecast_cap)
         fc.columns = [f"{metric}_{c}" for c in fc.columns]
-        features = features.join(fc, how="left")
+        forecasts.append(fc)
+    features = features.join(pd.concat(forecasts, axis=1), how="left")
+    for metric in FORECAST_METRICS:
+        policy = settings.policy(metric)
         observed = features.get(f"{metric}_{policy.statistic}")
         if observed is None:
             features[f"{metric}_demand"], features[f"{metric}_forecast_held"] = np.nan, False
@@ -158,13 +161,14 @@ def _add_specs_and_prices(features: pd.DataFrame, inventory: pd.DataFrame, catal
     specs = catalog.types.reindex(base.to_numpy())[list(SPEC_COLUMNS)]
     specs.index = inventory["resource_id"].to_numpy()
     features = features.join(specs)
-    rows = [pricing.price(row, catalog) for row in inventory.itertuples(index=False)]
-    prices = pd.DataFrame(rows, columns=list(pricing.COLUMNS), index=inventory["resource_id"].to_numpy())
+    records = list(inventory.itertuples(index=False))
+    prices = pd.DataFrame([pricing.price(row, catalog) for row in records], columns=list(pricing.COLUMNS),
+                          index=inventory["resource_id"].to_numpy())
     features = features.join(prices)
     groups = [pricing.instance_groups(value) for value in inventory["instance_groups"]]
     totals = pd.Series([sum(n for _, n in g) if g else np.nan for g in groups], index=features.index)
     features["count"] = totals.fillna(features["count"])  # a cluster's instances are its groups'
-    features["paid_capacity"] = [pricing.paid_capacity(row) for row in inventory.itertuples(index=False)]
+    features["paid_capacity"] = [pricing.paid_capacity(row) for row in records]
     features["running"] = _running(features)
     # what is not running costs nothing now (a stopped instance, a failed endpoint, a variant at 0 instances)
     features["monthly_cost"] = features["monthly_cost"].where(features["running"] | features["monthly_cost"].isna(),
@@ -200,9 +204,7 @@ def _per_month(features: pd.DataFrame, window_hours: float) -> pd.DataFrame:
 
 def _add_spot(features: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """Spot Advisor savings % and interruption band of each resource's type (SageMaker ml.X as EC2 X)."""
-    table = catalog.prices.assign(instance_type=catalog.prices["instance_type"].astype(str),
-                                  region=catalog.prices["region"].astype(str))
-    table = table.set_index(["instance_type", "region"])[["spot_savings_pct", "interruption_band"]].astype(float)
+    table = catalog.spot_table
     base = features["instance_type"].astype(object).where(features["instance_type"].notna(), "").astype(str)
     key = pd.MultiIndex.from_arrays([base.str.removeprefix("ml.").to_numpy(), features["region"].astype(str)])
     found = table.reindex(key)

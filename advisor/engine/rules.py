@@ -19,6 +19,7 @@ handler's bounds, so a misspelt threshold is an error instead of a silent defaul
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import operator
 import string
@@ -166,7 +167,7 @@ class Condition:
         assert self.op is not None, "a test condition always has an operator (set by the parser)"
         result = COMPARISONS[self.op](series, value)
         # A missing value never satisfies a comparison (NaN compares false; None/NA become False here).
-        return pd.Series(result, index=features.index).fillna(False).astype(bool).to_numpy()
+        return np.asarray(result.to_numpy(dtype=bool, na_value=False), dtype=bool)
 
     def describe(self, thresholds: dict[str, float]) -> str:
         if self.kind in ("all", "any"):
@@ -226,27 +227,37 @@ def load_rule_file(path: Path, known_columns: Iterable[str],
     With ``parameters``, each rule's thresholds are checked against its condition and its handler's parameters.
     """
     path = Path(path)
-    known = set(known_columns)
     try:
         text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read rule file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    return list(_parse_rule_file(path, text, frozenset(known_columns), parameters))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_rule_file(path: Path, text: str, known: frozenset[str],
+                     parameters: ParameterLookup | None) -> tuple[LoadedRule, ...]:
+    """The rules of one pack's text, validated. Cached on the text itself (not the file's time stamp), so an
+    audit repeated in one process (calibration, the backtest, a schedule) parses each pack once, and an edited
+    pack is parsed again; a pack that fails raises every time (errors are not cached). The loaded rules are
+    frozen, so sharing them is safe."""
+    try:
         _refuse_aliases(path, text)
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
         raise RuleError(f"{path}{line}: not valid YAML: {exc.problem}") from exc
-    except OSError as exc:
-        raise RuleError(f"{path}: cannot read rule file ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise RuleError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
         raise RuleError(f"{path}:1: a rule pack must be a mapping with a 'rules:' list")
-    loaded = []
+    loaded, known_set = [], set(known)
     for raw in document["rules"]:
         if not isinstance(raw, dict):
             raise RuleError(f"{path}:{getattr(document['rules'], 'line', 1)}: each rule must be a mapping")
-        loaded.append(_validate_rule(path, raw, known, parameters))
-    return loaded
+        loaded.append(_validate_rule(path, raw, known_set, parameters))
+    return tuple(loaded)
 
 
 def _refuse_aliases(path: Path, text: str) -> None:
@@ -414,19 +425,19 @@ def evaluate_rules(rules: list[LoadedRule], features: pd.DataFrame) -> pd.DataFr
     """Which rule fires for which resource: one row per (resource, rule) kept after group priority."""
     import pandas as pd
 
-    fired = []
+    fired: dict[str, list[Any]] = {"resource_id": [], "rule": [], "group": [], "priority": []}
     by_kind = {str(kind): rows for kind, rows in features.groupby("kind", sort=False, observed=True)}
     for loaded in rules:
         subset = by_kind.get(loaded.rule.kind)
         if subset is None or subset.empty:
             continue
-        hits = subset.index[loaded.condition.evaluate(subset, loaded.rule.thresholds)]
-        fired.append(pd.DataFrame({"resource_id": hits, "rule": loaded.id, "group": loaded.rule.group,
-                                   "priority": loaded.rule.priority}))
-    columns = ["resource_id", "rule", "group", "priority"]
-    frame = pd.concat(fired, ignore_index=True) if fired else pd.DataFrame(columns=columns)
-    if frame.empty:
-        return frame
+        hits = subset.index[loaded.condition.evaluate(subset, loaded.rule.thresholds)].tolist()
+        fired["resource_id"] += hits
+        for column, value in (("rule", loaded.id), ("group", loaded.rule.group), ("priority", loaded.rule.priority)):
+            fired[column] += [value] * len(hits)
+    if not fired["resource_id"]:
+        return pd.DataFrame(columns=list(fired))
+    frame = pd.DataFrame(fired)
     frame = frame.sort_values(["resource_id", "group", "priority"], ascending=[True, True, False], kind="stable")
     return frame.drop_duplicates(["resource_id", "group"], keep="first").reset_index(drop=True)
 

@@ -102,3 +102,26 @@ def test_bundled_packs_are_valid_and_disabling_works():
             "ec2-no-memory-metrics"} <= ids
     fewer = load_rules([resource_dir("rules")], known_columns(), disabled=["ec2-idle"])
     assert {r.id for r in fewer} == ids - {"ec2-idle"}
+
+
+def test_a_pack_edited_in_place_is_read_again_and_a_broken_one_fails_every_time(tmp_path):
+    path = _write(tmp_path, GOOD)
+    [first] = load_rule_file(path, known_columns())
+    _write(tmp_path, GOOD.replace("limit: 5}", "limit: 7}"))  # same length, same name: only the text differs
+    [edited] = load_rule_file(path, known_columns())
+    assert (first.rule.thresholds["limit"], edited.rule.thresholds["limit"]) == (5, 7)
+    _write(tmp_path, GOOD.replace("[cpu_p99,", "[cpu_p9x,"))
+    for _ in range(2):
+        with pytest.raises(RuleError, match="cpu_p9x"):
+            load_rule_file(path, known_columns())
+
+
+def test_a_missing_text_or_boolean_never_satisfies_a_comparison(tmp_path):
+    pack = GOOD.replace('        - [cpu_p99, "<=", $limit]\n',
+                        '        - [state, "==", running]\n        - [autoscaling, "!=", true]\n')
+    [rule] = load_rule_file(_write(tmp_path, pack.replace("thresholds: {limit: 5}", "thresholds: {}")),
+                            known_columns())
+    features = _features(state=pd.array(["running", None, "running", "running"], dtype="string"),
+                         autoscaling=pd.array([False, False, pd.NA, True], dtype="boolean"),
+                         network_demand=[np.nan] * 4)
+    assert evaluate_rules([rule], features)["resource_id"].tolist() == ["i-0"]
