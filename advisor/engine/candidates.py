@@ -10,6 +10,7 @@ and service: an audit builds each once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -62,3 +63,35 @@ def candidates(catalog: Catalog, region: str, service: Service, allow_burstable:
         frame = frame[frame["list_hourly"].notna()]
     frame["hourly"] = frame["list_hourly"] * [catalog.discounts.factor(name, service) for name in frame["name"]]
     return pd.concat([frame, accelerators.capacity(frame)], axis=1)
+
+
+NUMBER_COLUMNS = ("hourly", "network_gbps", "vcpus", "memory_gib", "gpus", "units", "fp16", "fp32", "accel_memory",
+                  "device_memory")
+TEXT_COLUMNS = ("name", "accel_class", "accel_model", "accel_vendor", "arch", "family")
+
+
+@dataclass(frozen=True)
+class CandidateArrays:
+    """The columns of a candidate table that sizing matches every resource against, as read-only arrays: converted
+    once per table, not once per sizing (calibration sizes the same resources at every point of its grid)."""
+
+    types: np.ndarray  # the EC2 type names (the table's index)
+    numbers: dict[str, np.ndarray]  # float
+    texts: dict[str, np.ndarray]  # str objects
+    estimated: np.ndarray  # bool
+
+
+@lru_cache(maxsize=128)
+def candidate_arrays(catalog: Catalog, region: str, service: Service, allow_burstable: bool) -> CandidateArrays:
+    """:func:`candidates` of the same arguments as arrays."""
+    frame = candidates(catalog, region, service, allow_burstable)
+
+    def frozen(values: np.ndarray) -> np.ndarray:
+        values.setflags(write=False)
+        return values
+
+    return CandidateArrays(
+        types=frozen(frame.index.to_numpy(dtype=object, copy=True)),
+        numbers={c: frozen(frame[c].to_numpy(dtype=float, copy=True)) for c in NUMBER_COLUMNS},
+        texts={c: frozen(frame[c].astype(str).to_numpy(dtype=object, copy=True)) for c in TEXT_COLUMNS},
+        estimated=frozen(frame["estimated"].to_numpy(dtype=bool, copy=True)))

@@ -36,7 +36,7 @@ import pandas as pd
 from advisor import kinds
 from advisor.catalog import Catalog
 from advisor.engine import accelerators
-from advisor.engine.candidates import candidates, service_of
+from advisor.engine.candidates import CandidateArrays, candidate_arrays, service_of
 from advisor.settings import Settings
 
 Mode = Literal["down", "up", "modernize"]
@@ -164,56 +164,59 @@ def size_resources(features: pd.DataFrame, catalog: Catalog, settings: Settings,
     current = accelerators.capacity(features)
     demand = demand_frame(features, settings, mode, current)
     results: dict[str, SizingResult] = {}
-    positions = pd.Series(np.arange(len(features)), index=features.index)
     keys = pd.DataFrame({"region": features["region"].astype(str).to_numpy(),
-                         "service": service_of(features["kind"])}, index=features.index)
+                         "service": service_of(features["kind"]), "position": np.arange(len(features))})
     for (region, service), part in keys.groupby(["region", "service"], sort=False):
-        offered = candidates(catalog, str(region), service, settings.sizing.allow_burstable_targets)
-        where = positions.loc[part.index].to_numpy()
+        offered = candidate_arrays(catalog, str(region), service, settings.sizing.allow_burstable_targets)
+        where = part["position"].to_numpy()
         sub_scope = Scope(neuron=None if scope.neuron is None else scope.neuron[where],
                           cpu_only=None if scope.cpu_only is None else scope.cpu_only[where],
                           migrate_ei=scope.migrate_ei)
-        results.update(_size_group(features.loc[part.index], demand.loc[part.index], current.loc[part.index],
-                                   offered, mode, max_options, sub_scope))
+        results.update(_size_group(features.iloc[where], demand.iloc[where], current.iloc[where], offered, mode,
+                                   max_options, sub_scope))
     return results
 
 
-def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: pd.DataFrame, mode: Mode,
+def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: CandidateArrays, mode: Mode,
                 max_options: int, scope: Scope) -> dict[str, SizingResult]:
     n = len(rows)
-    price = t["hourly"].to_numpy(float)
+    price = t.numbers["hourly"]
 
     def col(frame: pd.DataFrame, name: str) -> np.ndarray:
         return frame[name].to_numpy(float)
 
+    def tcol(name: str) -> np.ndarray:
+        return t.numbers[name]
+
     def at_least(have: np.ndarray, need: np.ndarray) -> np.ndarray:
         return have[None, :] >= need[:, None] - _EPS
 
-    network = col(t, "network_gbps")
-    fits_host = (at_least(col(t, "vcpus"), col(d, "need_vcpus")) & at_least(col(t, "memory_gib"), col(d, "need_memory"))
+    network = tcol("network_gbps")
+    fits_host = (at_least(tcol("vcpus"), col(d, "need_vcpus")) & at_least(tcol("memory_gib"), col(d, "need_memory"))
                  & (at_least(network, col(d, "need_network")) | np.isnan(network)[None, :]))
-    t_class = t["accel_class"].to_numpy(object)
-    t_model = t["accel_model"].to_numpy(object)
+    t_class = t.texts["accel_class"]
+    t_model = t.texts["accel_model"]
     r_class = cur["accel_class"].to_numpy(object).copy()
     r_model = cur["accel_model"].to_numpy(object)
     ei = r_class == "elastic_inference"
     if not scope.migrate_ei:
         r_class[ei] = "cpu"  # the EI attachment stays; only the host is sized (its price is added back below)
-    known = ~np.isnan(col(t, "fp16"))[None, :] & ~np.isnan(col(cur, "fp16"))[:, None]
-    cross = at_least(np.nan_to_num(col(t, "fp16")), col(d, "need_fp16")) & at_least(np.nan_to_num(col(t, "fp32")),
-                                                                                    col(d, "need_fp32"))
+    known = ~np.isnan(tcol("fp16"))[None, :] & ~np.isnan(col(cur, "fp16"))[:, None]
+    cross = at_least(np.nan_to_num(tcol("fp16")), col(d, "need_fp16")) & at_least(np.nan_to_num(tcol("fp32")),
+                                                                                  col(d, "need_fp32"))
     same_model = t_model[None, :] == r_model[:, None]
     # Another GPU must come from the same vendor (CUDA vs ROCm); an EI model migrates to a CUDA GPU.
-    t_vendor = t["accel_vendor"].to_numpy(object)
+    t_vendor = t.texts["accel_vendor"]
     r_vendor = np.where(ei, "NVIDIA", cur["accel_vendor"].to_numpy(object))
     same_vendor = t_vendor[None, :] == r_vendor[:, None]
-    compute = np.where(known, cross, same_model & at_least(col(t, "units"), col(d, "need_units")))
-    memory = (at_least(col(t, "accel_memory"), col(d, "need_accel_memory"))
-              & at_least(col(t, "device_memory"), col(d, "need_device_memory")))
+    compute = np.where(known, cross, same_model & at_least(tcol("units"), col(d, "need_units")))
+    memory = (at_least(tcol("accel_memory"), col(d, "need_accel_memory"))
+              & at_least(tcol("device_memory"), col(d, "need_device_memory")))
     fits_accel = compute & memory
     current_type = rows["instance_type"].astype(str).str.removeprefix("ml.").to_numpy()
-    not_current = t.index.to_numpy()[None, :] != current_type[:, None]
-    same_arch = t["arch"].astype(str).to_numpy()[None, :] == rows["arch"].astype(str).to_numpy()[:, None]
+    not_current = t.types[None, :] != current_type[:, None]
+    t_arch = t.texts["arch"]
+    same_arch = t_arch[None, :] == rows["arch"].astype(str).to_numpy()[:, None]
     base = fits_host & not_current
     accelerated = np.isin(r_class, ("gpu", "inferentia", "trainium", "elastic_inference", "other"))
     neuron = scope.neuron if scope.neuron is not None else np.full(n, "", dtype=object)
@@ -222,13 +225,13 @@ def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: pd.Da
     cpu_only = scope.cpu_only if scope.cpu_only is not None else np.zeros(n, bool)
     is_cpu_t = (t_class == "cpu")[None, :]
     r_family = rows["family"].astype(str).to_numpy()[:, None]
-    t_family = t["family"].astype(str).to_numpy()[None, :]
+    t_family = t.texts["family"][None, :]
     cpu_row = ~accelerated[:, None]
     acc_row = accelerated[:, None]
     masks = {
         "same family": base & cpu_row & is_cpu_t & same_arch & (t_family == r_family),
         "any family": base & cpu_row & is_cpu_t & same_arch,
-        "graviton": (base & cpu_row & is_cpu_t & (t["arch"].astype(str).to_numpy() == "arm64")[None, :]
+        "graviton": (base & cpu_row & is_cpu_t & (t_arch == "arm64")[None, :]
                      & (rows["arch"].astype(str).to_numpy() != "arm64")[:, None]),
         "same accelerator model": base & acc_row & fits_accel & same_model & (t_class[None, :] == r_class[:, None]),
         "other GPU": (base & acc_row & fits_accel & same_arch & (t_class == "gpu")[None, :] & ~same_model & known
@@ -246,8 +249,8 @@ def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: pd.Da
     if scope.migrate_ei:
         primary.add("Inferentia")
     projections = _Projection(d, t, rows, cur)
-    tv = {c: t[c].to_numpy() for c in ("name", "vcpus", "memory_gib", "estimated", "gpus", "units", "accel_model",
-                                       "accel_memory")}
+    tv = {"name": t.texts["name"], "accel_model": t_model, "estimated": t.estimated,
+          **{c: t.numbers[c] for c in ("vcpus", "memory_gib", "gpus", "units", "accel_memory")}}
     counts = rows["count"].to_numpy(float)
     hours = rows["hours_billed"].to_numpy(float) if "hours_billed" in rows else np.full(n, 730.0)
     current_price = rows["hourly_price"].to_numpy(float)
@@ -358,11 +361,10 @@ def scale_out_options(features: pd.DataFrame, settings: Settings) -> dict[str, d
 class _Projection:
     """Projected peak utilization of row i on candidate j, for the dimensions the history covers."""
 
-    def __init__(self, d: pd.DataFrame, t: pd.DataFrame, rows: pd.DataFrame, cur: pd.DataFrame) -> None:
+    def __init__(self, d: pd.DataFrame, t: CandidateArrays, rows: pd.DataFrame, cur: pd.DataFrame) -> None:
         self.base = {c: d[f"base_{c}"].to_numpy(float) for c in ("vcpus", "memory", "units", "fp16", "fp32",
                                                                   "accel_memory")}
-        self.cap = {c: t[c].to_numpy(float) for c in ("vcpus", "memory_gib", "units", "fp16", "fp32",
-                                                      "accel_memory")}
+        self.cap = {c: t.numbers[c] for c in ("vcpus", "memory_gib", "units", "fp16", "fp32", "accel_memory")}
         gpu_row = (cur["accel_class"] == "gpu").to_numpy()
         self.observed_memory = rows["memory_demand"].notna().to_numpy()
         self.observed_gpu = rows["gpu_demand"].notna().to_numpy() & gpu_row
