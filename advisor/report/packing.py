@@ -50,6 +50,7 @@ class Packer:
         self._shapes: dict[tuple[Any, ...], int] = {}
         self._seen: dict[str, int] = {}  # packed text -> -(times left to write it in full) - 1, or its index
         self._shared: list[str] = []
+        self._texts: dict[str, str] = {}  # text -> its escaped JSON (names, labels and rules repeat)
 
     def pack(self, value: Any) -> str:
         """The packed JSON text of ``value``, never itself a reference (a row is read on its own)."""
@@ -73,13 +74,24 @@ class Packer:
         return f"[{-2 - index}]"
 
     def _value(self, value: Any, top: bool = False) -> str:
+        # The hottest function of a large report (about a hundred calls per finding): the commonest kinds come
+        # first and the short paths are written out here rather than called.
         kind = type(value)
         if kind is float:
-            return _number(value)
+            text = float.__repr__(value)
+            if text.endswith(".0"):
+                return text[:-2]
+            return "null" if text[-1] in "nf" else text  # nan, inf, -inf
         if kind is str:
-            return self._share(_text(value))
+            escaped = self._texts.get(value)
+            if escaped is None:
+                escaped = self._texts[value] = _text(value)
+            return escaped if len(escaped) <= MIN_SHARED else self._share(escaped)
         if kind is dict:
-            shape = self._shapes.setdefault(tuple(value), len(self._shapes))
+            key = tuple(value)
+            shape = self._shapes.get(key)
+            if shape is None:
+                shape = self._shapes[key] = len(self._shapes)
             text = "[" + ",".join([str(shape), *map(self._value, value.values())]) + "]"
         elif kind is list or kind is tuple:
             text = "[" + ",".join(["-1", *map(self._value, value)]) + "]"
@@ -91,7 +103,7 @@ class Packer:
             return str(value)
         else:  # numpy scalars and arrays, timestamps, pandas' missing values, subclasses of the above
             return self._other(jsonable(value), top)
-        return text if top else self._share(text)
+        return text if top or len(text) <= MIN_SHARED else self._share(text)
 
     def _other(self, value: Any, top: bool) -> str:
         """A value :func:`jsonable` converted, as the plain type it is an instance of."""
