@@ -68,7 +68,9 @@ class SizingConfig(_Section):
         "sklearn-huber one HuberRegressor per series (the reference; slow on large fleets)")
     missing_network: Literal["hold", "ignore"] = Field(
         "hold", description="A resource whose kind publishes network metrics (EC2) but whose history has none: hold "
-        "keeps at least its current type's baseline network bandwidth (no capacity removed without evidence); "
+        "keeps at least its current type's baseline network bandwidth (no capacity removed without evidence: a "
+        "candidate's baseline, never its \"up to\" burst figure, must reach it; a candidate whose baseline the "
+        "catalog does not know never does, and where the current type's is unknown no candidate does); "
         "ignore sizes it as if it had no network demand")
     cpu: MetricPolicy = Field(MetricPolicy(statistic="p99"), description="CPU")
     memory: MetricPolicy = Field(MetricPolicy(statistic="max"), description="Memory")

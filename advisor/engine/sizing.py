@@ -3,10 +3,14 @@
 Demand is absolute (busy vCPUs, GiB, Gbit/s, accelerator TFLOPS and GiB): the demand percentage (the policy
 statistic or the forecast peak, whichever is higher) times the current capacity, plus headroom. GPU memory is a
 hard limit: its peak (the maximum, or the forecast if higher) is held, never a percentile. A dimension without
-metrics is held at its current capacity: a missing metric is never read as zero. Memory headroom is at least the
-largest step up of the daily memory level seen in the history (``memory_step``) and at least
-``memory_min_headroom_gib`` (1 GiB), up to the current memory size: memory that stepped up once may step up again,
-and a small type has little room for the OS, agents and the next spike, so these keep memory but never add it.
+metrics is held at its current capacity: a missing metric is never read as zero. A network without metrics holds
+the current type's baseline bandwidth (the catalog's ``network_gbps``, AWS's ``BaselineBandwidthInGbps``, not the
+"up to" burst figure), compared with each candidate's baseline. Where the catalog does not know the current type's
+baseline, no candidate can be shown to hold it; a candidate whose baseline it does not know may hold a measured
+demand, never a held one. Memory headroom is at least the largest step up of the daily memory level seen in the
+history (``memory_step``) and at least ``memory_min_headroom_gib`` (1 GiB), up to the current memory size: memory
+that stepped up once may step up again, and a small type has little room for the OS, agents and the next spike, so
+these keep memory but never add it.
 Capacity above the current type's is added only on measured demand (the statistic plus the policy's headroom; the
 forecast holds capacity but does not add it unless ``forecast_adds_capacity``) or on demand censored at the
 capacity, as capacity is removed only on evidence of spare capacity.
@@ -96,13 +100,17 @@ def demand_frame(features: pd.DataFrame, settings: Settings, mode: Mode,
     network_bytes = f["network_demand"].fillna(0.0)
     out["base_network"] = network_bytes * 8 / 1e9
     out["need_network"] = out["base_network"] * (1 + settings.sizing.network.headroom)
+    out["network_held"] = False
     if settings.sizing.missing_network == "hold":  # a missing metric is never zero demand
         unmeasured = f["network_demand"].isna() & f["kind"].map(_measures_network).astype(bool)
-        out["need_network"] = out["need_network"].where(~unmeasured, f["network_gbps"].fillna(0.0))
+        # the current type's baseline; where the catalog does not know it, no type can be shown to offer it
+        out["need_network"] = out["need_network"].where(~unmeasured, f["network_gbps"].fillna(np.inf))
+        out["network_held"] = unmeasured
     out = out.join(_accelerator_demand(f, settings, cap))
     if mode == "modernize":
         # Same shape on a current-generation type: hold the current capacity; usage only drives the projection.
         out["need_vcpus"], out["need_memory"], out["need_network"] = f["vcpus"], f["memory_gib"], 0.0
+        out["network_held"] = False
         for dim in ("units", "fp16", "fp32", "accel_memory", "device_memory"):
             out[f"need_{dim}"] = cap[dim]
     out["base_vcpus"] = out["base_vcpus"].fillna(0.0)
@@ -192,8 +200,11 @@ def _size_group(rows: pd.DataFrame, d: pd.DataFrame, cur: pd.DataFrame, t: Candi
         return have[None, :] >= need[:, None] - _EPS
 
     network = tcol("network_gbps")
+    # A type whose bandwidth the catalog does not know passes a measured demand, never a held one (it cannot be
+    # shown to offer what the current type guarantees).
+    held = d["network_held"].to_numpy(bool)
     fits_host = (at_least(tcol("vcpus"), col(d, "need_vcpus")) & at_least(tcol("memory_gib"), col(d, "need_memory"))
-                 & (at_least(network, col(d, "need_network")) | np.isnan(network)[None, :]))
+                 & (at_least(network, col(d, "need_network")) | (np.isnan(network)[None, :] & ~held[:, None])))
     t_class = t.texts["accel_class"]
     t_model = t.texts["accel_model"]
     r_class = cur["accel_class"].to_numpy(object).copy()

@@ -199,6 +199,43 @@ def test_a_missing_network_series_holds_the_current_bandwidth_unless_told_to_ign
     assert catalog.hourly_price(held, "us-east-1") > catalog.hourly_price(ignored, "us-east-1")
 
 
+def test_a_held_network_is_the_current_baseline_compared_with_each_candidates_baseline(catalog):
+    """m5.2xlarge is listed as "up to 10 Gigabit" with a 2.5 Gbit/s baseline. Without network metrics the held
+    demand is the baseline, so a cheaper type with at least that baseline (less than the burst figure) is a target."""
+    fleet = FleetBuilder(per_day=24)
+    fleet.ec2("i-quiet", "m5.2xlarge", cpu=fleet.noise(4, 5), memory=fleet.noise(4, 5), measured_network=False)
+    result = audit_fleet(fleet, catalog)
+    baseline = catalog.spec("m5.2xlarge")["network_gbps"]
+    held = demand_frame(result.features, Settings(), "down").loc["i-quiet", "need_network"]
+    assert held == pytest.approx(baseline) and baseline < 10.0
+    sized = _recs(result, "i-quiet").query("action in @SIZING")
+    assert len(sized) == 1
+    target = catalog.spec(sized.iloc[0]["target"])
+    assert baseline - 1e-6 <= target["network_gbps"] < 10.0
+    assert catalog.hourly_price(sized.iloc[0]["target"], "us-east-1") < catalog.hourly_price("m5.2xlarge", "us-east-1")
+
+
+def test_a_held_network_is_never_held_by_a_type_whose_baseline_the_catalog_does_not_know(catalog):
+    """The catalog has no baseline for the smaller g4ad sizes. With network metrics an under-used g4ad.8xlarge moves
+    to one of them; without, the held 15 Gbit/s can only be held by a type whose baseline is known and at least that,
+    and a g4ad.4xlarge (baseline unknown) keeps its size: nothing can be shown to offer what it guarantees."""
+
+    def targets(instance_type: str, measured: bool) -> list[str]:
+        fleet = FleetBuilder(per_day=24)
+        fleet.ec2("i-amd", instance_type, cpu=fleet.noise(2, 4), memory=fleet.noise(5, 8), gpu=fleet.noise(10, 15),
+                  gpu_memory=fleet.noise(10, 15), measured_network=measured)
+        recs = _recs(audit_fleet(fleet, catalog), "i-amd")
+        return [str(t) for t in recs.loc[recs["action"].isin(SIZING), "target"].dropna()]
+
+    measured = targets("g4ad.8xlarge", True)
+    assert measured and np.isnan(catalog.spec(measured[0])["network_gbps"])
+    held = targets("g4ad.8xlarge", False)
+    baseline = catalog.spec("g4ad.8xlarge")["network_gbps"]
+    assert held and all(catalog.spec(t)["network_gbps"] >= baseline for t in held)
+    assert np.isnan(catalog.spec("g4ad.4xlarge")["network_gbps"])
+    assert targets("g4ad.4xlarge", True) and targets("g4ad.4xlarge", False) == []
+
+
 def test_an_upsize_states_per_dimension_why_it_adds_capacity(catalog):
     fleet = FleetBuilder(per_day=24)
     hour = (fleet.t_days % 1) * 24
