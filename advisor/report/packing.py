@@ -34,15 +34,6 @@ def _text(value: str) -> str:
     return text
 
 
-def _number(value: float) -> str:
-    """A float as JSON; a whole one without its ``.0`` (JavaScript has one kind of number); NaN and
-    infinities as null."""
-    text = float.__repr__(value)
-    if text.endswith(".0"):
-        return text[:-2]
-    return "null" if text[-1] in "nf" else text  # nan, inf, -inf
-
-
 class Packer:
     """Packs the values of one page; its :meth:`tables` (the keys and the shared values) go into the page once."""
 
@@ -77,7 +68,7 @@ class Packer:
         # The hottest function of a large report (about a hundred calls per finding): the commonest kinds come
         # first and the short paths are written out here rather than called.
         kind = type(value)
-        if kind is float:
+        if kind is float:  # a whole one without its ".0" (JavaScript has one kind of number); NaN, infinities null
             text = float.__repr__(value)
             if text.endswith(".0"):
                 return text[:-2]
@@ -114,7 +105,7 @@ class Packer:
         if isinstance(value, int):
             return str(int(value))
         if isinstance(value, float):
-            return _number(float(value))
+            return self._value(float(value), top)
         if isinstance(value, dict):
             return self._value(dict(value), top)
         if isinstance(value, list | tuple):
